@@ -1,0 +1,159 @@
+//! Building the actix application: shared state, extractor configuration, middleware, every
+//! domain's routes, and the OpenAPI document they describe.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::auth::token::JwtKeys;
+use crate::config::Settings;
+use crate::db::{self, DatabaseUrl, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::openapi::ApiDoc;
+use crate::telemetry::{observe_requests, Metrics};
+use crate::{accounts, audit, auth, health, http, openapi};
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    pub keys: Arc<JwtKeys>,
+    /// `sqlite` or `postgresql`.
+    pub backend: &'static str,
+}
+
+impl AppState {
+    /// Connects, migrates and loads the signing key: everything `serve` needs before it listens.
+    pub fn prepare(settings: Settings) -> AppResult<Self> {
+        let url = settings
+            .database()
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let pool = db::build_pool(&url, settings.pool_size)?;
+        {
+            let mut conn = pool.get()?;
+            db::run_migrations(&mut conn)?;
+        }
+        let secret = signing_secret(&settings, &url)?;
+        let keys = Arc::new(JwtKeys::new(&secret, settings.access_token_ttl_secs));
+        Ok(Self {
+            pool,
+            keys,
+            backend: url.backend_name(),
+            settings: Arc::new(settings),
+        })
+    }
+}
+
+/// The configured secret; in development, one generated on first start and kept beside the
+/// database so tokens survive a restart.
+fn signing_secret(settings: &Settings, url: &DatabaseUrl) -> AppResult<Vec<u8>> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    if settings.production {
+        return Err(AppError::internal("production mode needs jwt_secret"));
+    }
+    let path = dev_secret_path(url);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    let secret = crate::auth::password::random_token(48);
+    write_private_file(&path, &secret)
+        .map_err(|e| AppError::internal(format!("cannot keep the development secret at {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "generated a development signing secret");
+    Ok(secret.into_bytes())
+}
+
+fn dev_secret_path(url: &DatabaseUrl) -> PathBuf {
+    let directory = match url {
+        DatabaseUrl::Sqlite(path) => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        DatabaseUrl::Postgres(_) => PathBuf::from("."),
+    };
+    directory.join(".parota-jwt-secret")
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+/// The whole application and its OpenAPI document.
+pub fn application(
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> (
+    App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<BoxBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    utoipa::openapi::OpenApi,
+) {
+    let body_limit = state.settings.max_body_bytes;
+    let (app, document) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(state)
+        .app_data(metrics)
+        .app_data(http::query_config())
+        .app_data(http::path_config())
+        .app_data(http::json_config(body_limit))
+        .configure(health::configure)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(auth::configure)
+                .configure(accounts::configure)
+                .configure(audit::configure),
+        )
+        .openapi_service(|document| {
+            let body = openapi::render(&document);
+            web::resource("/api/v1/openapi.json").route(web::get().to(move || {
+                let body = body.clone();
+                async move { HttpResponse::Ok().content_type("application/json").body(body) }
+            }))
+        })
+        .default_service(web::to(http::route_not_found))
+        .split_for_parts();
+    (app.wrap(from_fn(observe_requests)), document)
+}
+
+/// The OpenAPI document alone, without a database (for `parota openapi` and the drift test).
+pub fn openapi_document() -> AppResult<utoipa::openapi::OpenApi> {
+    let url = DatabaseUrl::Sqlite(PathBuf::from(":memory:"));
+    let pool = DbPool::builder()
+        .max_size(1)
+        .build_unchecked(db::DbManager::new(url));
+    let settings = Settings::default();
+    let state = web::Data::new(AppState {
+        pool,
+        keys: Arc::new(JwtKeys::new(&[0u8; 32], settings.access_token_ttl_secs)),
+        backend: "sqlite",
+        settings: Arc::new(settings),
+    });
+    let metrics = web::Data::new(Metrics::new().map_err(|e| AppError::internal(e.to_string()))?);
+    Ok(application(state, metrics).1)
+}

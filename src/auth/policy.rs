@@ -1,0 +1,137 @@
+//! The one place that answers "may this caller do this to that?".
+//!
+//! Each endpoint loads what it acts on, describes it as a `Resource`, and asks `authorize`.
+//! A caller with no business knowing a resource exists gets 404 (`NotFound`); one who may see it
+//! but not do this gets 403 (`Forbidden`). Later domains add their resources here, so the rules
+//! stay readable side by side.
+
+use crate::auth::{AuthUser, Role};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    /// Ordinary edits (a user's own display name).
+    Update,
+    /// Changes of standing: a user's role or whether their account is active.
+    Administer,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    Organisation { id: &'a str, area_code: &'a str },
+    /// A user account (of any role) in an organisation.
+    UserAccount { id: &'a str, organisation_id: &'a str },
+    /// The list of an organisation's user accounts.
+    UserDirectory { organisation_id: &'a str },
+    AuditTrail { organisation_id: &'a str },
+    PayrollClients { organisation_id: &'a str },
+}
+
+pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> AppResult<()> {
+    use Action::*;
+    use Resource::*;
+    let same_org = |organisation_id: &str| actor.organisation_id == organisation_id;
+    let allowed = match resource {
+        Organisation { id, area_code } => {
+            let visible = same_org(id)
+                || (actor.role == Role::Commissioner && actor.area_code == area_code);
+            if !visible {
+                return Err(AppError::NotFound);
+            }
+            match action {
+                Read => true,
+                Create | Update | Administer => same_org(id) && actor.role == Role::Admin,
+            }
+        }
+        UserAccount { id, organisation_id } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            let is_self = actor.user_id == id;
+            match action {
+                Read => is_self || matches!(actor.role, Role::Admin | Role::TeamManager),
+                Update => is_self || actor.role == Role::Admin,
+                Create | Administer => actor.role == Role::Admin,
+            }
+        }
+        UserDirectory { organisation_id } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            match action {
+                Read => matches!(actor.role, Role::Admin | Role::TeamManager),
+                Create | Update | Administer => actor.role == Role::Admin,
+            }
+        }
+        AuditTrail { organisation_id } | PayrollClients { organisation_id } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            actor.role == Role::Admin
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, organisation: &str) -> AuthUser {
+        AuthUser {
+            user_id: format!("{}-user", role.as_str()),
+            organisation_id: organisation.into(),
+            role,
+            area_code: "QE1".into(),
+            request_id: None,
+        }
+    }
+
+    fn status(result: AppResult<()>) -> u16 {
+        use actix_web::ResponseError;
+        match result {
+            Ok(()) => 200,
+            Err(e) => e.status_code().as_u16(),
+        }
+    }
+
+    #[test]
+    fn only_an_admin_of_the_organisation_creates_users() {
+        let directory = Resource::UserDirectory { organisation_id: "org-a" };
+        for role in Role::ALL {
+            let expected = if role == Role::Admin { 200 } else { 403 };
+            assert_eq!(
+                status(authorize(&actor(role, "org-a"), Action::Create, directory)),
+                expected,
+                "{role:?}"
+            );
+            assert_eq!(status(authorize(&actor(role, "org-b"), Action::Create, directory)), 404);
+        }
+    }
+
+    #[test]
+    fn a_pa_reads_their_own_account_and_no_one_elses() {
+        let pa = actor(Role::Pa, "org-a");
+        let own = Resource::UserAccount { id: "pa-user", organisation_id: "org-a" };
+        let colleague = Resource::UserAccount { id: "someone", organisation_id: "org-a" };
+        assert_eq!(status(authorize(&pa, Action::Read, own)), 200);
+        assert_eq!(status(authorize(&pa, Action::Administer, own)), 403);
+        assert_eq!(status(authorize(&pa, Action::Read, colleague)), 403);
+    }
+
+    #[test]
+    fn a_commissioner_sees_organisations_in_its_area_only() {
+        let commissioner = actor(Role::Commissioner, "icb");
+        let here = Resource::Organisation { id: "org-a", area_code: "QE1" };
+        let elsewhere = Resource::Organisation { id: "org-z", area_code: "QOP" };
+        assert_eq!(status(authorize(&commissioner, Action::Read, here)), 200);
+        assert_eq!(status(authorize(&commissioner, Action::Update, here)), 403);
+        assert_eq!(status(authorize(&commissioner, Action::Read, elsewhere)), 404);
+    }
+}

@@ -1,0 +1,171 @@
+//! Demo data: a reproducible East Lancashire team a person can explore at once, and the
+//! bootstrap of a real installation's first organisation. Each domain adds its part here.
+
+use chrono::{DateTime, Utc};
+
+use crate::accounts::model::{normalise_email, Organisation, OrganisationKind, User};
+use crate::accounts::repo;
+use crate::auth::{password, Role};
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::ids::seeded_id;
+
+pub const DEMO_PASSWORD: &str = "parota-demo";
+pub const DEMO_PAYROLL_CLIENT: &str = "demo-payroll";
+/// Lancashire and South Cumbria Integrated Care Board.
+pub const DEMO_AREA: &str = "QE1";
+/// 2026-04-01T00:00:00Z: every demo id is derived from it, so ids are the same on every load.
+const SEED_MILLIS: u64 = 1_775_001_600_000;
+
+const PA_NAMES: [&str; 10] = [
+    "Aisha Patel", "Ben Holden", "Chloe Duckworth", "Daniel Ashworth", "Emma Haworth",
+    "Farhan Hussain", "Grace Pilling", "Harry Whittaker", "Imran Khan", "Jess Nuttall",
+];
+const HOLDER_NAMES: [&str; 10] = [
+    "Ann Riley", "Bob Entwistle", "Catherine Greenwood", "David Ingham", "Eileen Marsden",
+    "Frank Lord", "Gillian Hargreaves", "Hassan Ali", "Irene Walsh", "John Birtwistle",
+];
+
+pub struct Account {
+    pub login: String,
+    pub role: Role,
+    pub name: String,
+}
+
+pub struct DemoSummary {
+    pub already_loaded: bool,
+    pub accounts: Vec<Account>,
+}
+
+impl std::fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.already_loaded {
+            writeln!(f, "Demo data was already loaded; nothing changed.")?;
+        } else {
+            writeln!(f, "Demo data loaded: East Lancashire Personal Support (area {DEMO_AREA}).")?;
+        }
+        writeln!(f, "Every account's password is {DEMO_PASSWORD}.")?;
+        writeln!(f)?;
+        writeln!(f, "{:<32} {:<17} {}", "login", "role", "name")?;
+        for account in &self.accounts {
+            writeln!(f, "{:<32} {:<17} {}", account.login, account.role.as_str(), account.name)?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads the demo data, once: a second load changes nothing.
+pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
+    let provider_id = seeded_id(SEED_MILLIS, 1);
+    let accounts = demo_accounts();
+    if repo::find_organisation(conn, &provider_id)?.is_some() {
+        return Ok(DemoSummary { already_loaded: true, accounts });
+    }
+    let now = DateTime::<Utc>::from_timestamp_millis(i64::try_from(SEED_MILLIS).unwrap_or(0))
+        .unwrap_or_else(Utc::now)
+        .naive_utc();
+    // One hash for every demo account: they share a published password anyway, and hashing
+    // two dozen times would make `demo` slow for no gain.
+    let shared_hash = password::hash(DEMO_PASSWORD)?;
+    write_transaction(conn, |conn| {
+        let provider = Organisation {
+            id: provider_id.clone(),
+            name: "East Lancashire Personal Support".into(),
+            kind: OrganisationKind::Provider.as_str().into(),
+            area_code: DEMO_AREA.into(),
+            created_at: now,
+            deactivated_at: None,
+        };
+        let commissioner = Organisation {
+            id: seeded_id(SEED_MILLIS, 2),
+            name: "Lancashire and South Cumbria ICB".into(),
+            kind: OrganisationKind::Commissioner.as_str().into(),
+            area_code: DEMO_AREA.into(),
+            created_at: now,
+            deactivated_at: None,
+        };
+        repo::insert_organisation(conn, &provider)?;
+        repo::insert_organisation(conn, &commissioner)?;
+        for (index, account) in accounts.iter().enumerate() {
+            let organisation_id = if account.role == Role::Commissioner {
+                &commissioner.id
+            } else {
+                &provider.id
+            };
+            let machine = account.role.is_machine();
+            repo::insert_user(
+                conn,
+                &User {
+                    id: seeded_id(SEED_MILLIS, 100 + index as u64),
+                    organisation_id: organisation_id.clone(),
+                    role: account.role.as_str().into(),
+                    email: (!machine).then(|| account.login.clone()),
+                    client_id: machine.then(|| account.login.clone()),
+                    display_name: account.name.clone(),
+                    secret_hash: shared_hash.clone(),
+                    active: true,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+        }
+        Ok::<_, AppError>(())
+    })?;
+    Ok(DemoSummary { already_loaded: false, accounts })
+}
+
+fn demo_accounts() -> Vec<Account> {
+    let account = |login: String, role: Role, name: &str| Account { login, role, name: name.into() };
+    let mut accounts = vec![
+        account("admin@demo.parota.test".into(), Role::Admin, "Nadia Rahman"),
+        account("manager@demo.parota.test".into(), Role::TeamManager, "Sam Whittaker"),
+        account("manager2@demo.parota.test".into(), Role::TeamManager, "Priya Shah"),
+        account("commissioner@demo.parota.test".into(), Role::Commissioner, "Tom Heys"),
+        account(DEMO_PAYROLL_CLIENT.into(), Role::PayrollProvider, "Pennine Payroll Services"),
+    ];
+    for (n, name) in PA_NAMES.iter().enumerate() {
+        accounts.push(account(format!("pa{}@demo.parota.test", n + 1), Role::Pa, name));
+    }
+    for (n, name) in HOLDER_NAMES.iter().enumerate() {
+        accounts.push(account(format!("holder{}@demo.parota.test", n + 1), Role::BudgetHolder, name));
+    }
+    accounts
+}
+
+/// Creates the first organisation and its admin on a fresh installation.
+pub fn bootstrap(
+    conn: &mut DbConnection,
+    organisation_name: &str,
+    area_code: &str,
+    admin_email: &str,
+    admin_password: &str,
+) -> AppResult<String> {
+    crate::accounts::model::check_password("PAROTA_BOOTSTRAP_PASSWORD", admin_password)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let now = Utc::now().naive_utc();
+    let organisation = Organisation {
+        id: crate::ids::new_id(),
+        name: organisation_name.trim().to_owned(),
+        kind: OrganisationKind::Provider.as_str().into(),
+        area_code: area_code.trim().to_uppercase(),
+        created_at: now,
+        deactivated_at: None,
+    };
+    let admin = User {
+        id: crate::ids::new_id(),
+        organisation_id: organisation.id.clone(),
+        role: Role::Admin.as_str().into(),
+        email: Some(normalise_email(admin_email)),
+        client_id: None,
+        display_name: "Administrator".into(),
+        secret_hash: password::hash(admin_password)?,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    write_transaction(conn, |conn| {
+        repo::insert_organisation(conn, &organisation)?;
+        repo::insert_user(conn, &admin)
+    })?;
+    Ok(organisation.id)
+}

@@ -1,0 +1,335 @@
+//! The one error type. Every failure a client sees is an RFC 9457 `application/problem+json`
+//! document with a stable snake_case `code`; a 5xx never says why (the cause is logged with the
+//! request id instead).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub type AppResult<T> = Result<T, AppError>;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// One invalid input field, named by its JSON path (`email`, `windows[2].start`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// RFC 9457 problem details, as rendered for every error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:parota:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable code; clients branch on this, never on `title` or `detail`.
+    pub code: String,
+    /// Present on 422: each invalid field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the request body could not be read: {0}")]
+    MalformedBody(String),
+    #[error("the query string is not valid: {0}")]
+    InvalidQuery(String),
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("unsupported content type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("authentication required: {0}")]
+    Unauthenticated(&'static str),
+    /// RFC 6749 §5.2 `invalid_grant`: wrong credentials, or a spent, expired or revoked refresh token.
+    #[error("invalid grant: {0}")]
+    InvalidGrant(&'static str),
+    /// RFC 6749 §5.2 `invalid_client`: client authentication failed.
+    #[error("invalid client")]
+    InvalidClient,
+    #[error("unsupported grant type")]
+    UnsupportedGrantType,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    pub fn field(field: &str, code: &str, message: &str) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedBody(_) => "malformed_body",
+            Self::InvalidQuery(_) => "invalid_query",
+            Self::Validation(_) => "validation_failed",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::InvalidClient => "invalid_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::RouteNotFound => "route_not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict { code, .. } => code,
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::MalformedBody(_) => "The request body is not valid JSON for this endpoint",
+            Self::InvalidQuery(_) => "The query string is not valid",
+            Self::Validation(_) => "Some fields are invalid",
+            Self::UnsupportedMediaType(_) => "Unsupported content type",
+            Self::PayloadTooLarge { .. } => "The request body is too large",
+            Self::Unauthenticated(_) => "Authentication required",
+            Self::InvalidGrant(_) => "The grant is invalid",
+            Self::InvalidClient => "Client authentication failed",
+            Self::UnsupportedGrantType => "Unsupported grant type",
+            Self::Forbidden => "You may not do this",
+            Self::NotFound => "Not found",
+            Self::RouteNotFound => "No such route",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::Conflict { .. } => "Conflict",
+            Self::TooManyRequests { .. } => "Too many requests",
+            Self::Unavailable(_) => "Service unavailable",
+            Self::Internal(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            Self::MalformedBody(d) | Self::InvalidQuery(d) | Self::UnsupportedMediaType(d) => {
+                Some(d.clone())
+            }
+            Self::PayloadTooLarge { limit } if *limit > 0 => {
+                Some(format!("the limit is {limit} bytes"))
+            }
+            Self::Unauthenticated(d) | Self::InvalidGrant(d) => Some((*d).to_owned()),
+            Self::Conflict { detail, .. } => Some(detail.clone()),
+            Self::TooManyRequests { retry_after_secs } => {
+                Some(format!("try again in {retry_after_secs} seconds"))
+            }
+            // Server-side failures say nothing of their cause.
+            Self::Unavailable(_) | Self::Internal(_) => None,
+            _ => None,
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        Problem {
+            problem_type: format!("urn:parota:problem:{code}"),
+            title: self.title().to_owned(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            code: code.to_owned(),
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedBody(_)
+            | Self::InvalidQuery(_)
+            | Self::InvalidGrant(_)
+            | Self::UnsupportedGrantType => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthenticated(_) | Self::InvalidClient => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(code = self.code(), %cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(code = self.code(), %cause, "request failed"),
+            _ => tracing::debug!(code = self.code(), "request refused"),
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
+        match self {
+            Self::Unauthenticated(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="parota""#));
+            }
+            Self::InvalidClient => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="parota""#));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        response.body(body)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match error {
+            Error::NotFound => Self::NotFound,
+            Error::DatabaseError(Kind::UniqueViolation, _) => Self::Conflict {
+                code: "already_exists",
+                detail: "a record with these details already exists".into(),
+            },
+            Error::DatabaseError(Kind::ForeignKeyViolation, _) => Self::Conflict {
+                code: "referenced_record",
+                detail: "the change refers to, or is referred to by, another record".into(),
+            },
+            Error::DatabaseError(Kind::SerializationFailure | Kind::ClosedConnection, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            // SQLite reports a lock wait that outlasted busy_timeout this way.
+            Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            other => Self::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("database pool: {error}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        Self::Internal("blocking task was cancelled".into())
+    }
+}
+
+impl From<validator::ValidationErrors> for AppError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut fields = Vec::new();
+        collect_validation_errors(&errors, "", &mut fields);
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        Self::Validation(fields)
+    }
+}
+
+fn collect_validation_errors(
+    errors: &validator::ValidationErrors,
+    prefix: &str,
+    out: &mut Vec<FieldError>,
+) {
+    use validator::ValidationErrorsKind as Kind;
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            Kind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| default_message(&e.code));
+                    out.push(FieldError::new(&path, e.code.to_string(), message));
+                }
+            }
+            Kind::Struct(inner) => collect_validation_errors(inner, &path, out),
+            Kind::List(items) => {
+                for (index, inner) in items {
+                    collect_validation_errors(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn default_message(code: &str) -> String {
+    match code {
+        "email" => "must be an e-mail address".into(),
+        "length" => "has the wrong length".into(),
+        "range" => "is out of range".into(),
+        other => format!("is invalid ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_never_reveal_their_cause() {
+        let problem = AppError::internal("password=hunter2 at db.rs:12").problem();
+        assert_eq!(problem.status, 500);
+        assert_eq!(problem.detail, None);
+        assert_eq!(problem.code, "internal_error");
+    }
+
+    #[test]
+    fn unique_violation_is_a_conflict_not_a_500() {
+        let error = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_owned()),
+        );
+        assert_eq!(AppError::from(error).status_code(), StatusCode::CONFLICT);
+    }
+}

@@ -1,0 +1,19 @@
+//! parota: the backend that runs the personal assistant (PA) workforce behind NHS personal
+//! health budgets. The binary (`src/main.rs`) only parses the command line; everything else is
+//! here so tests and benchmarks use the same code.
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod ids;
+pub mod jobs;
+pub mod openapi;
+pub mod telemetry;
