@@ -66,8 +66,12 @@ fn signing_secret(settings: &Settings, url: &DatabaseUrl) -> AppResult<Vec<u8>> 
         }
     }
     let secret = crate::auth::password::random_token(48);
-    write_private_file(&path, &secret)
-        .map_err(|e| AppError::internal(format!("cannot keep the development secret at {}: {e}", path.display())))?;
+    write_private_file(&path, &secret).map_err(|e| {
+        AppError::internal(format!(
+            "cannot keep the development secret at {}: {e}",
+            path.display()
+        ))
+    })?;
     tracing::info!(path = %path.display(), "generated a development signing secret");
     Ok(secret.into_bytes())
 }
@@ -127,18 +131,25 @@ pub fn application(
             utoipa_actix_web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(accounts::configure)
-                .configure(audit::configure),
+                .configure(audit::configure)
+                // Served from app data filled in below, once the document is complete.
+                .route("/openapi.json", web::get().to(serve_openapi)),
         )
-        .openapi_service(|document| {
-            let body = openapi::render(&document);
-            web::resource("/api/v1/openapi.json").route(web::get().to(move || {
-                let body = body.clone();
-                async move { HttpResponse::Ok().content_type("application/json").body(body) }
-            }))
-        })
         .default_service(web::to(http::route_not_found))
         .split_for_parts();
-    (app.wrap(from_fn(observe_requests)), document)
+    let rendered = web::Data::new(OpenApiJson(openapi::render(&document)));
+    (
+        app.app_data(rendered).wrap(from_fn(observe_requests)),
+        document,
+    )
+}
+
+struct OpenApiJson(String);
+
+async fn serve_openapi(document: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
 }
 
 /// The OpenAPI document alone, without a database (for `parota openapi` and the drift test).

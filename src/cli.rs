@@ -120,7 +120,9 @@ fn execute(cli: Cli) -> Result<(), String> {
             println!("{} migration(s) applied", applied.len());
             Ok(())
         }
-        Command::Demo { serve: and_serve, .. } => {
+        Command::Demo {
+            serve: and_serve, ..
+        } => {
             if settings.production {
                 return Err("demo data is refused in production mode".into());
             }
@@ -135,13 +137,24 @@ fn execute(cli: Cli) -> Result<(), String> {
                 Ok(())
             }
         }
-        Command::Bootstrap { organisation, area_code, admin_email } => {
-            let password = std::env::var("PAROTA_BOOTSTRAP_PASSWORD")
-                .map_err(|_| "set PAROTA_BOOTSTRAP_PASSWORD to the first admin's password".to_owned())?;
+        Command::Bootstrap {
+            organisation,
+            area_code,
+            admin_email,
+        } => {
+            let password = std::env::var("PAROTA_BOOTSTRAP_PASSWORD").map_err(|_| {
+                "set PAROTA_BOOTSTRAP_PASSWORD to the first admin's password".to_owned()
+            })?;
             let state = AppState::prepare(settings).map_err(|e| e.to_string())?;
             let mut conn = state.pool.get().map_err(|e| e.to_string())?;
-            let id = crate::demo::bootstrap(&mut conn, &organisation, &area_code, &admin_email, &password)
-                .map_err(|e| e.to_string())?;
+            let id = crate::demo::bootstrap(
+                &mut conn,
+                &organisation,
+                &area_code,
+                &admin_email,
+                &password,
+            )
+            .map_err(|e| e.to_string())?;
             println!("organisation {id} created; log in as {admin_email}");
             Ok(())
         }
@@ -165,4 +178,46 @@ fn serve(settings: Settings) -> Result<(), String> {
                 .await
         })
         .map_err(|e| format!("server: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn help_names_every_command_and_how_to_start() {
+        let help = Cli::command().render_long_help().to_string();
+        for word in [
+            "serve",
+            "migrate",
+            "demo",
+            "bootstrap",
+            "--database-url",
+            "parota demo --serve",
+        ] {
+            assert!(help.contains(word), "help lacks {word}:\n{help}");
+        }
+    }
+
+    #[test]
+    fn serve_takes_a_bind_address_and_any_command_a_database_url() {
+        let cli = Cli::try_parse_from([
+            "parota",
+            "serve",
+            "--bind",
+            "0.0.0.0:9000",
+            "--database-url",
+            "sqlite://x.db",
+        ])
+        .unwrap();
+        assert_eq!(cli.common.database_url.as_deref(), Some("sqlite://x.db"));
+        assert!(
+            matches!(cli.command, Command::Serve(ServeOptions { bind: Some(ref b) }) if b == "0.0.0.0:9000")
+        );
+        assert!(
+            Cli::try_parse_from(["parota", "migrate", "--database-url", "postgres://h/db"]).is_ok()
+        );
+    }
 }

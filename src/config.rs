@@ -83,7 +83,10 @@ impl fmt::Debug for Settings {
             .field("database_url", &crate::db::redact_url(&self.database_url))
             .field("bind", &self.bind)
             .field("production", &self.production)
-            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
             .field("pool_size", &self.pool_size)
@@ -138,10 +141,12 @@ impl Settings {
                 path: path.to_owned(),
                 source,
             })?;
-            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File {
-                path: path.to_owned(),
-                message: e.message().to_owned(),
-            })?;
+            let table: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::File {
+                        path: path.to_owned(),
+                        message: e.message().to_owned(),
+                    })?;
             for (key, value) in table {
                 if !is_setting(&key) {
                     return Err(ConfigError::File {
@@ -305,8 +310,12 @@ mod tests {
 
     #[test]
     fn an_unknown_environment_key_is_an_error() {
-        let error = Settings::load(none(), env(&[("PAROTA_POOLSIZE", "3")]), &Overrides::default())
-            .unwrap_err();
+        let error = Settings::load(
+            none(),
+            env(&[("PAROTA_POOLSIZE", "3")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("PAROTA_POOLSIZE"), "{error}");
     }
 

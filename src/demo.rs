@@ -18,12 +18,28 @@ pub const DEMO_AREA: &str = "QE1";
 const SEED_MILLIS: u64 = 1_775_001_600_000;
 
 const PA_NAMES: [&str; 10] = [
-    "Aisha Patel", "Ben Holden", "Chloe Duckworth", "Daniel Ashworth", "Emma Haworth",
-    "Farhan Hussain", "Grace Pilling", "Harry Whittaker", "Imran Khan", "Jess Nuttall",
+    "Aisha Patel",
+    "Ben Holden",
+    "Chloe Duckworth",
+    "Daniel Ashworth",
+    "Emma Haworth",
+    "Farhan Hussain",
+    "Grace Pilling",
+    "Harry Whittaker",
+    "Imran Khan",
+    "Jess Nuttall",
 ];
 const HOLDER_NAMES: [&str; 10] = [
-    "Ann Riley", "Bob Entwistle", "Catherine Greenwood", "David Ingham", "Eileen Marsden",
-    "Frank Lord", "Gillian Hargreaves", "Hassan Ali", "Irene Walsh", "John Birtwistle",
+    "Ann Riley",
+    "Bob Entwistle",
+    "Catherine Greenwood",
+    "David Ingham",
+    "Eileen Marsden",
+    "Frank Lord",
+    "Gillian Hargreaves",
+    "Hassan Ali",
+    "Irene Walsh",
+    "John Birtwistle",
 ];
 
 pub struct Account {
@@ -42,13 +58,22 @@ impl std::fmt::Display for DemoSummary {
         if self.already_loaded {
             writeln!(f, "Demo data was already loaded; nothing changed.")?;
         } else {
-            writeln!(f, "Demo data loaded: East Lancashire Personal Support (area {DEMO_AREA}).")?;
+            writeln!(
+                f,
+                "Demo data loaded: East Lancashire Personal Support (area {DEMO_AREA})."
+            )?;
         }
         writeln!(f, "Every account's password is {DEMO_PASSWORD}.")?;
         writeln!(f)?;
         writeln!(f, "{:<32} {:<17} {}", "login", "role", "name")?;
         for account in &self.accounts {
-            writeln!(f, "{:<32} {:<17} {}", account.login, account.role.as_str(), account.name)?;
+            writeln!(
+                f,
+                "{:<32} {:<17} {}",
+                account.login,
+                account.role.as_str(),
+                account.name
+            )?;
         }
         Ok(())
     }
@@ -59,7 +84,10 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
     let provider_id = seeded_id(SEED_MILLIS, 1);
     let accounts = demo_accounts();
     if repo::find_organisation(conn, &provider_id)?.is_some() {
-        return Ok(DemoSummary { already_loaded: true, accounts });
+        return Ok(DemoSummary {
+            already_loaded: true,
+            accounts,
+        });
     }
     let now = DateTime::<Utc>::from_timestamp_millis(i64::try_from(SEED_MILLIS).unwrap_or(0))
         .unwrap_or_else(Utc::now)
@@ -111,23 +139,54 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
         }
         Ok::<_, AppError>(())
     })?;
-    Ok(DemoSummary { already_loaded: false, accounts })
+    Ok(DemoSummary {
+        already_loaded: false,
+        accounts,
+    })
 }
 
 fn demo_accounts() -> Vec<Account> {
-    let account = |login: String, role: Role, name: &str| Account { login, role, name: name.into() };
+    let account = |login: String, role: Role, name: &str| Account {
+        login,
+        role,
+        name: name.into(),
+    };
     let mut accounts = vec![
         account("admin@demo.parota.test".into(), Role::Admin, "Nadia Rahman"),
-        account("manager@demo.parota.test".into(), Role::TeamManager, "Sam Whittaker"),
-        account("manager2@demo.parota.test".into(), Role::TeamManager, "Priya Shah"),
-        account("commissioner@demo.parota.test".into(), Role::Commissioner, "Tom Heys"),
-        account(DEMO_PAYROLL_CLIENT.into(), Role::PayrollProvider, "Pennine Payroll Services"),
+        account(
+            "manager@demo.parota.test".into(),
+            Role::TeamManager,
+            "Sam Whittaker",
+        ),
+        account(
+            "manager2@demo.parota.test".into(),
+            Role::TeamManager,
+            "Priya Shah",
+        ),
+        account(
+            "commissioner@demo.parota.test".into(),
+            Role::Commissioner,
+            "Tom Heys",
+        ),
+        account(
+            DEMO_PAYROLL_CLIENT.into(),
+            Role::PayrollProvider,
+            "Pennine Payroll Services",
+        ),
     ];
     for (n, name) in PA_NAMES.iter().enumerate() {
-        accounts.push(account(format!("pa{}@demo.parota.test", n + 1), Role::Pa, name));
+        accounts.push(account(
+            format!("pa{}@demo.parota.test", n + 1),
+            Role::Pa,
+            name,
+        ));
     }
     for (n, name) in HOLDER_NAMES.iter().enumerate() {
-        accounts.push(account(format!("holder{}@demo.parota.test", n + 1), Role::BudgetHolder, name));
+        accounts.push(account(
+            format!("holder{}@demo.parota.test", n + 1),
+            Role::BudgetHolder,
+            name,
+        ));
     }
     accounts
 }

@@ -21,7 +21,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             code: code.into(),
@@ -199,11 +203,16 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(cause) => tracing::error!(code = self.code(), %cause, "request failed"),
-            Self::Unavailable(cause) => tracing::warn!(code = self.code(), %cause, "request failed"),
+            Self::Unavailable(cause) => {
+                tracing::warn!(code = self.code(), %cause, "request failed")
+            }
             _ => tracing::debug!(code = self.code(), "request refused"),
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        ));
         match self {
             Self::Unauthenticated(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="parota""#));

@@ -28,7 +28,10 @@ pub struct Health {
     responses((status = 200, description = "Up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok", database: None })
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: None,
+    })
 }
 
 /// The database answers. Who may call: anyone.
@@ -41,10 +44,14 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     use diesel::r2d2::R2D2Connection;
     crate::db::run(&state.pool, |conn| {
-        conn.ping().map_err(|e| AppError::Unavailable(format!("database ping: {e}")))
+        conn.ping()
+            .map_err(|e| AppError::Unavailable(format!("database ping: {e}")))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ok", database: Some(state.backend) }))
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: Some(state.backend),
+    }))
 }
 
 /// Prometheus text exposition: requests and latency by route and status, pool use.

@@ -76,7 +76,13 @@ pub fn is_json_content(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"))
 }
 
@@ -88,7 +94,9 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> AppResult<T> 
         let inner = error.into_inner();
         let message = without_location(&inner.to_string());
         match inner.classify() {
-            serde_json::error::Category::Data => AppError::Validation(vec![field_error(&path, &message)]),
+            serde_json::error::Category::Data => {
+                AppError::Validation(vec![field_error(&path, &message)])
+            }
             _ => AppError::MalformedBody(message),
         }
     })?;
@@ -124,9 +132,17 @@ fn field_error(path: &str, message: &str) -> FieldError {
         return FieldError::new(join(&name), "required", "is required");
     }
     if let Some(name) = named("unknown field ") {
-        return FieldError::new(join(&name), "unknown_field", "is not a field of this request");
+        return FieldError::new(
+            join(&name),
+            "unknown_field",
+            "is not a field of this request",
+        );
     }
-    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    let field = if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     FieldError::new(field, "invalid", message)
 }
 
@@ -143,7 +159,11 @@ impl PageQuery {
         match self.limit {
             None => Ok(50),
             Some(n @ 1..=200) => Ok(i64::from(n)),
-            Some(_) => Err(AppError::field("limit", "range", "must be between 1 and 200")),
+            Some(_) => Err(AppError::field(
+                "limit",
+                "range",
+                "must be between 1 and 200",
+            )),
         }
     }
 }
@@ -196,8 +216,12 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         .error_handler(move |error, _req| {
             use actix_web::error::JsonPayloadError as E;
             match error {
-                E::ContentType => AppError::UnsupportedMediaType("send the body as application/json".into()),
-                E::Overflow { .. } | E::OverflowKnownLength { .. } => AppError::PayloadTooLarge { limit },
+                E::ContentType => {
+                    AppError::UnsupportedMediaType("send the body as application/json".into())
+                }
+                E::Overflow { .. } | E::OverflowKnownLength { .. } => {
+                    AppError::PayloadTooLarge { limit }
+                }
                 E::Deserialize(e) => AppError::MalformedBody(without_location(&e.to_string())),
                 other => AppError::MalformedBody(other.to_string()),
             }
@@ -237,16 +261,24 @@ mod tests {
 
     #[test]
     fn missing_unknown_and_mistyped_fields_are_named() {
-        assert_eq!(fields(parse_json::<Example>(br#"{}"#).unwrap_err()), ["email"]);
+        assert_eq!(
+            fields(parse_json::<Example>(br#"{}"#).unwrap_err()),
+            ["email"]
+        );
         assert_eq!(
             fields(parse_json::<Example>(br#"{"email":"a@b.co","extra":1}"#).unwrap_err()),
             ["extra"]
         );
         assert_eq!(
-            fields(parse_json::<Example>(br#"{"email":"a@b.co","inner":{"count":"x"}}"#).unwrap_err()),
+            fields(
+                parse_json::<Example>(br#"{"email":"a@b.co","inner":{"count":"x"}}"#).unwrap_err()
+            ),
             ["inner.count"]
         );
-        assert_eq!(fields(parse_json::<Example>(br#"{"email":"nope"}"#).unwrap_err()), ["email"]);
+        assert_eq!(
+            fields(parse_json::<Example>(br#"{"email":"nope"}"#).unwrap_err()),
+            ["email"]
+        );
     }
 
     #[test]

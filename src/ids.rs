@@ -28,7 +28,10 @@ mod tests {
     fn seeded_ids_are_reproducible_and_distinct() {
         assert_eq!(seeded_id(1, 5), seeded_id(1, 5));
         assert_ne!(seeded_id(1, 5), seeded_id(1, 6));
-        assert_eq!(Uuid::parse_str(&seeded_id(1, 5)).unwrap().get_version_num(), 7);
+        assert_eq!(
+            Uuid::parse_str(&seeded_id(1, 5)).unwrap().get_version_num(),
+            7
+        );
     }
 
     #[test]

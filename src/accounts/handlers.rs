@@ -43,7 +43,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/me")]
 pub async fn read_me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    let view = db::run(&state.pool, move |conn| service::read_user(conn, &user, &user.user_id.clone())).await?;
+    let view = db::run(&state.pool, move |conn| {
+        service::read_user(conn, &user, &user.user_id.clone())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -59,7 +62,10 @@ pub async fn read_me(state: web::Data<AppState>, user: AuthUser) -> AppResult<Ht
     security(("bearer" = []))
 )]
 #[get("/organisations")]
-pub async fn list_organisations(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+pub async fn list_organisations(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<HttpResponse> {
     let organisations = db::run(&state.pool, move |conn| {
         if user.role == Role::Commissioner {
             repo::list_organisations(conn, Some(&user.area_code), None)
@@ -93,7 +99,14 @@ pub async fn read_organisation(
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let organisation = db::run(&state.pool, move |conn| {
         let organisation = repo::find_organisation(conn, &id)?.ok_or(AppError::NotFound)?;
-        authorize(&user, Action::Read, Resource::Organisation { id: &organisation.id, area_code: &organisation.area_code })?;
+        authorize(
+            &user,
+            Action::Read,
+            Resource::Organisation {
+                id: &organisation.id,
+                area_code: &organisation.area_code,
+            },
+        )?;
         Ok(organisation)
     })
     .await?;
@@ -127,17 +140,33 @@ pub async fn list_users(
     page: web::Query<PageQuery>,
     filter: web::Query<UserFilter>,
 ) -> AppResult<HttpResponse> {
-    authorize(&user, Action::Read, Resource::UserDirectory { organisation_id: &user.organisation_id })?;
+    authorize(
+        &user,
+        Action::Read,
+        Resource::UserDirectory {
+            organisation_id: &user.organisation_id,
+        },
+    )?;
     let limit = page.limit()?;
     let cursor = page.cursor.clone();
     let role = filter.role;
     let rows = db::run(&state.pool, move |conn| {
-        repo::list_users(conn, &user.organisation_id, role.map(Role::as_str), cursor.as_deref(), limit)
+        repo::list_users(
+            conn,
+            &user.organisation_id,
+            role.map(Role::as_str),
+            cursor.as_deref(),
+            limit,
+        )
     })
     .await?;
     let page = Page::from_rows(rows, limit, |u| u.id.clone());
     let page = Page {
-        items: page.items.iter().filter_map(UserView::from_user).collect::<Vec<_>>(),
+        items: page
+            .items
+            .iter()
+            .filter_map(UserView::from_user)
+            .collect::<Vec<_>>(),
         next_cursor: page.next_cursor,
     };
     Ok(HttpResponse::Ok().json(page))
@@ -163,7 +192,10 @@ pub async fn create_user(
     user: AuthUser,
     Json(request): Json<CreateUser>,
 ) -> AppResult<HttpResponse> {
-    let view = db::run(&state.pool, move |conn| service::create_user(conn, &user, request, Utc::now())).await?;
+    let view = db::run(&state.pool, move |conn| {
+        service::create_user(conn, &user, request, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", view.id)))
         .json(view))
@@ -188,7 +220,10 @@ pub async fn change_own_password(
     user: AuthUser,
     Json(request): Json<ChangePassword>,
 ) -> AppResult<HttpResponse> {
-    db::run(&state.pool, move |conn| service::change_password(conn, &user, request, Utc::now())).await?;
+    db::run(&state.pool, move |conn| {
+        service::change_password(conn, &user, request, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -212,7 +247,10 @@ pub async fn read_user(
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let view = db::run(&state.pool, move |conn| service::read_user(conn, &user, &id)).await?;
+    let view = db::run(&state.pool, move |conn| {
+        service::read_user(conn, &user, &id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -240,7 +278,10 @@ pub async fn update_user(
     Json(request): Json<UpdateUser>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let view = db::run(&state.pool, move |conn| service::update_user(conn, &user, &id, request, Utc::now())).await?;
+    let view = db::run(&state.pool, move |conn| {
+        service::update_user(conn, &user, &id, request, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -263,7 +304,10 @@ pub async fn create_payroll_client(
     user: AuthUser,
     Json(request): Json<CreatePayrollClient>,
 ) -> AppResult<HttpResponse> {
-    let created = db::run(&state.pool, move |conn| service::create_payroll_client(conn, &user, request, Utc::now())).await?;
+    let created = db::run(&state.pool, move |conn| {
+        service::create_payroll_client(conn, &user, request, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(created))

@@ -133,10 +133,18 @@ pub fn check_self_administration(
     }
     let mut errors = Vec::new();
     if new_role.is_some_and(|r| r != Role::Admin) {
-        errors.push(FieldError::new("role", "self_demotion", "you cannot change your own role"));
+        errors.push(FieldError::new(
+            "role",
+            "self_demotion",
+            "you cannot change your own role",
+        ));
     }
     if new_active == Some(false) {
-        errors.push(FieldError::new("active", "self_deactivation", "you cannot deactivate yourself"));
+        errors.push(FieldError::new(
+            "active",
+            "self_deactivation",
+            "you cannot deactivate yourself",
+        ));
     }
     if errors.is_empty() {
         Ok(())

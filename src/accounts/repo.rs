@@ -67,7 +67,9 @@ pub fn find_user_by_client_id(conn: &mut DbConnection, client_id: &str) -> AppRe
 }
 
 pub fn insert_user(conn: &mut DbConnection, user: &User) -> AppResult<()> {
-    diesel::insert_into(users::table).values(user).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -111,7 +113,11 @@ pub fn update_user(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> 
 }
 
 /// Ends every session of a user (deactivation, password change, logout everywhere).
-pub fn revoke_all_sessions(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> AppResult<usize> {
+pub fn revoke_all_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
     Ok(diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))

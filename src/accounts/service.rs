@@ -39,7 +39,13 @@ pub fn create_user(
     request: CreateUser,
     now: DateTime<Utc>,
 ) -> AppResult<UserView> {
-    authorize(actor, Action::Create, Resource::UserDirectory { organisation_id: &actor.organisation_id })?;
+    authorize(
+        actor,
+        Action::Create,
+        Resource::UserDirectory {
+            organisation_id: &actor.organisation_id,
+        },
+    )?;
     let organisation = organisation_of(conn, actor)?;
     let kind = OrganisationKind::parse(&organisation.kind)
         .ok_or_else(|| AppError::internal("unknown organisation kind"))?;
@@ -76,14 +82,18 @@ pub fn create_user(
             }
         }
         repo::insert_user(conn, &user)?;
-        audit::record(conn, Some(actor), Change::<(), _> {
-            organisation_id: &user.organisation_id,
-            action: "user.created",
-            entity_type: "user",
-            entity_id: &user.id,
-            before: None,
-            after: Some(&snapshot(&user)),
-        })
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &user.organisation_id,
+                action: "user.created",
+                entity_type: "user",
+                entity_id: &user.id,
+                before: None,
+                after: Some(&snapshot(&user)),
+            },
+        )
     })?;
     UserView::from_user(&user).ok_or_else(|| AppError::internal("unreadable user"))
 }
@@ -94,7 +104,13 @@ pub fn create_payroll_client(
     request: CreatePayrollClient,
     now: DateTime<Utc>,
 ) -> AppResult<crate::accounts::dto::PayrollClientCreated> {
-    authorize(actor, Action::Create, Resource::PayrollClients { organisation_id: &actor.organisation_id })?;
+    authorize(
+        actor,
+        Action::Create,
+        Resource::PayrollClients {
+            organisation_id: &actor.organisation_id,
+        },
+    )?;
     let client_id = format!("pc_{}", password::random_token(12));
     let client_secret = password::random_token(32);
     let user = User {
@@ -111,14 +127,18 @@ pub fn create_payroll_client(
     };
     write_transaction(conn, |conn| {
         repo::insert_user(conn, &user)?;
-        audit::record(conn, Some(actor), Change::<(), _> {
-            organisation_id: &user.organisation_id,
-            action: "payroll_client.created",
-            entity_type: "user",
-            entity_id: &user.id,
-            before: None,
-            after: Some(&snapshot(&user)),
-        })
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &user.organisation_id,
+                action: "payroll_client.created",
+                entity_type: "user",
+                entity_id: &user.id,
+                before: None,
+                after: Some(&snapshot(&user)),
+            },
+        )
     })?;
     Ok(crate::accounts::dto::PayrollClientCreated {
         id: user.id,
@@ -130,7 +150,14 @@ pub fn create_payroll_client(
 
 pub fn read_user(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<UserView> {
     let user = repo::find_user(conn, id)?.ok_or(AppError::NotFound)?;
-    authorize(actor, Action::Read, Resource::UserAccount { id: &user.id, organisation_id: &user.organisation_id })?;
+    authorize(
+        actor,
+        Action::Read,
+        Resource::UserAccount {
+            id: &user.id,
+            organisation_id: &user.organisation_id,
+        },
+    )?;
     UserView::from_user(&user).ok_or_else(|| AppError::internal("unreadable user"))
 }
 
@@ -143,7 +170,10 @@ pub fn update_user(
 ) -> AppResult<UserView> {
     write_transaction(conn, |conn| {
         let before = repo::find_user(conn, id)?.ok_or(AppError::NotFound)?;
-        let target = Resource::UserAccount { id: &before.id, organisation_id: &before.organisation_id };
+        let target = Resource::UserAccount {
+            id: &before.id,
+            organisation_id: &before.organisation_id,
+        };
         authorize(actor, Action::Update, target)?;
         if request.role.is_some() || request.active.is_some() {
             authorize(actor, Action::Administer, target)?;
@@ -154,7 +184,11 @@ pub fn update_user(
             let kind = OrganisationKind::parse(&organisation.kind)
                 .ok_or_else(|| AppError::internal("unknown organisation kind"))?;
             if before.role()?.is_machine() != role.is_machine() {
-                return Err(AppError::field("role", "machine_role", "a person cannot become a machine client or the reverse"));
+                return Err(AppError::field(
+                    "role",
+                    "machine_role",
+                    "a person cannot become a machine client or the reverse",
+                ));
             }
             if !role.is_machine() {
                 model::check_role_for(kind, role).map_err(|e| AppError::Validation(vec![e]))?;
@@ -172,14 +206,18 @@ pub fn update_user(
             repo::revoke_all_sessions(conn, &before.id, now.naive_utc())?;
         }
         let after = repo::find_user(conn, &before.id)?.ok_or(AppError::NotFound)?;
-        audit::record(conn, Some(actor), Change {
-            organisation_id: &after.organisation_id,
-            action: "user.updated",
-            entity_type: "user",
-            entity_id: &after.id,
-            before: Some(&snapshot(&before)),
-            after: Some(&snapshot(&after)),
-        })?;
+        audit::record(
+            conn,
+            Some(actor),
+            Change {
+                organisation_id: &after.organisation_id,
+                action: "user.updated",
+                entity_type: "user",
+                entity_id: &after.id,
+                before: Some(&snapshot(&before)),
+                after: Some(&snapshot(&after)),
+            },
+        )?;
         UserView::from_user(&after).ok_or_else(|| AppError::internal("unreadable user"))
     })
 }
@@ -196,24 +234,37 @@ pub fn change_password(
         return Err(AppError::Forbidden);
     }
     if !password::verify(&request.current_password, &user.secret_hash) {
-        return Err(AppError::field("current_password", "wrong_password", "is not your current password"));
+        return Err(AppError::field(
+            "current_password",
+            "wrong_password",
+            "is not your current password",
+        ));
     }
-    model::check_password("new_password", &request.new_password).map_err(|e| AppError::Validation(vec![e]))?;
+    model::check_password("new_password", &request.new_password)
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let secret_hash = password::hash(&request.new_password)?;
     write_transaction(conn, |conn| {
-        repo::update_user(conn, &user.id, &UserChanges {
-            secret_hash: Some(secret_hash),
-            updated_at: Some(now.naive_utc()),
-            ..UserChanges::default()
-        })?;
+        repo::update_user(
+            conn,
+            &user.id,
+            &UserChanges {
+                secret_hash: Some(secret_hash),
+                updated_at: Some(now.naive_utc()),
+                ..UserChanges::default()
+            },
+        )?;
         repo::revoke_all_sessions(conn, &user.id, now.naive_utc())?;
-        audit::record(conn, Some(actor), Change::<(), ()> {
-            organisation_id: &user.organisation_id,
-            action: "user.password_changed",
-            entity_type: "user",
-            entity_id: &user.id,
-            before: None,
-            after: None,
-        })
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), ()> {
+                organisation_id: &user.organisation_id,
+                action: "user.password_changed",
+                entity_type: "user",
+                entity_id: &user.id,
+                before: None,
+                after: None,
+            },
+        )
     })
 }

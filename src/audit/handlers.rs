@@ -74,13 +74,25 @@ pub async fn list_audit_events(
     page: web::Query<PageQuery>,
     filter: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    authorize(&user, Action::Read, Resource::AuditTrail { organisation_id: &user.organisation_id })?;
+    authorize(
+        &user,
+        Action::Read,
+        Resource::AuditTrail {
+            organisation_id: &user.organisation_id,
+        },
+    )?;
     let limit = page.limit()?;
     let organisation_id = user.organisation_id.clone();
     let cursor = page.cursor.clone();
     let entity = filter.entity_id.clone();
     let rows = crate::db::run(&state.pool, move |conn| {
-        audit::list(conn, &organisation_id, entity.as_deref(), cursor.as_deref(), limit)
+        audit::list(
+            conn,
+            &organisation_id,
+            entity.as_deref(),
+            cursor.as_deref(),
+            limit,
+        )
     })
     .await?;
     let page = Page::from_rows(rows, limit, |e| e.id.clone()).map(AuditEventView::from);

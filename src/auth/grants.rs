@@ -28,8 +28,13 @@ pub struct TokenResponse {
 
 /// What a credential check came to, with the throttle's verdict on how to answer.
 pub enum Attempt {
-    Refused { retry_after_secs: u64 },
-    Answered { result: AppResult<TokenResponse>, delay: Option<std::time::Duration> },
+    Refused {
+        retry_after_secs: u64,
+    },
+    Answered {
+        result: AppResult<TokenResponse>,
+        delay: Option<std::time::Duration>,
+    },
 }
 
 pub struct GrantContext<'a> {
@@ -49,12 +54,24 @@ pub fn credentials_grant(
     client_address: &str,
     machine: bool,
 ) -> AppResult<Attempt> {
-    let login = if machine { login.trim().to_owned() } else { normalise_email(login) };
+    let login = if machine {
+        login.trim().to_owned()
+    } else {
+        normalise_email(login)
+    };
     let account_key = throttle::account_key(&login);
     let address_key = throttle::address_key(client_address);
     let decision = throttle::stricter(
-        throttle::decide(&context.throttle, repo::failure_count(conn, &account_key)?, context.now),
-        throttle::decide(&context.throttle, repo::failure_count(conn, &address_key)?, context.now),
+        throttle::decide(
+            &context.throttle,
+            repo::failure_count(conn, &account_key)?,
+            context.now,
+        ),
+        throttle::decide(
+            &context.throttle,
+            repo::failure_count(conn, &address_key)?,
+            context.now,
+        ),
     );
     let delay = match decision {
         Decision::Refuse { retry_after_secs } => return Ok(Attempt::Refused { retry_after_secs }),
@@ -74,7 +91,8 @@ pub fn credentials_grant(
             false
         }
     };
-    let user = user.filter(|u| verified && u.active && u.role().is_ok_and(|r| r.is_machine() == machine));
+    let user =
+        user.filter(|u| verified && u.active && u.role().is_ok_and(|r| r.is_machine() == machine));
     let Some(user) = user else {
         repo::record_failure(conn, &account_key, context.throttle.window, context.now)?;
         repo::record_failure(conn, &address_key, context.throttle.window, context.now)?;
@@ -83,7 +101,10 @@ pub fn credentials_grant(
         } else {
             AppError::InvalidGrant("the e-mail or password is wrong")
         };
-        return Ok(Attempt::Answered { result: Err(error), delay });
+        return Ok(Attempt::Answered {
+            result: Err(error),
+            delay,
+        });
     };
     repo::clear_failures(conn, &account_key)?;
     let result = write_transaction(conn, |conn| issue(conn, context, &user, None, !machine));
@@ -96,7 +117,11 @@ enum Refreshed {
     Reused,
 }
 
-pub fn refresh_grant(conn: &mut DbConnection, context: &GrantContext<'_>, presented: &str) -> AppResult<TokenResponse> {
+pub fn refresh_grant(
+    conn: &mut DbConnection,
+    context: &GrantContext<'_>,
+    presented: &str,
+) -> AppResult<TokenResponse> {
     let token_hash = hash_refresh_token(presented);
     let now = context.now.naive_utc();
     let outcome = write_transaction(conn, |conn| {
@@ -121,7 +146,9 @@ pub fn refresh_grant(conn: &mut DbConnection, context: &GrantContext<'_>, presen
         Refreshed::Issued(response) => Ok(response),
         Refreshed::Reused => {
             tracing::warn!("spent refresh token presented again; its family is revoked");
-            Err(AppError::InvalidGrant("the refresh token has already been used"))
+            Err(AppError::InvalidGrant(
+                "the refresh token has already been used",
+            ))
         }
     }
 }
@@ -172,7 +199,12 @@ fn issue(
 }
 
 /// Logout: ends the session the refresh token belongs to, or every session of the user.
-pub fn logout(conn: &mut DbConnection, user_id: &str, presented: Option<&str>, now: DateTime<Utc>) -> AppResult<()> {
+pub fn logout(
+    conn: &mut DbConnection,
+    user_id: &str,
+    presented: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let now = now.naive_utc();
     match presented {
         Some(token) => {

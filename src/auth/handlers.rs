@@ -113,7 +113,9 @@ pub async fn issue_token(
     })
     .await?;
     match attempt {
-        Attempt::Refused { retry_after_secs } => Err(AppError::TooManyRequests { retry_after_secs }),
+        Attempt::Refused { retry_after_secs } => {
+            Err(AppError::TooManyRequests { retry_after_secs })
+        }
         Attempt::Answered { result, delay } => {
             if let Some(delay) = delay {
                 actix_web::rt::time::sleep(delay).await;
@@ -146,10 +148,17 @@ pub async fn logout(
     } else if is_json_content(&req) {
         parse_json(&body.0)?
     } else {
-        return Err(AppError::UnsupportedMediaType("send the body as application/json".into()));
+        return Err(AppError::UnsupportedMediaType(
+            "send the body as application/json".into(),
+        ));
     };
     crate::db::run(&state.pool, move |conn| {
-        grants::logout(conn, &user.user_id, request.refresh_token.as_deref(), Utc::now())
+        grants::logout(
+            conn,
+            &user.user_id,
+            request.refresh_token.as_deref(),
+            Utc::now(),
+        )
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -163,7 +172,11 @@ fn read_token_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest>
         .unwrap_or("");
     if content_type.starts_with("application/x-www-form-urlencoded") {
         let request: TokenRequest = serde_urlencoded::from_bytes(body).map_err(|e| {
-            AppError::Validation(vec![crate::error::FieldError::new("body", "invalid", e.to_string())])
+            AppError::Validation(vec![crate::error::FieldError::new(
+                "body",
+                "invalid",
+                e.to_string(),
+            )])
         })?;
         Ok(request)
     } else if is_json_content(req) {
@@ -185,7 +198,9 @@ fn required(value: Option<String>, field: &str) -> AppResult<String> {
 fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     let unescape = |s: &str| {

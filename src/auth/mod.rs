@@ -108,7 +108,10 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .ok_or(AppError::Unauthenticated("use the Bearer scheme"))?;
     let claims = state
         .keys

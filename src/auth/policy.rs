@@ -20,13 +20,25 @@ pub enum Action {
 
 #[derive(Debug, Clone, Copy)]
 pub enum Resource<'a> {
-    Organisation { id: &'a str, area_code: &'a str },
+    Organisation {
+        id: &'a str,
+        area_code: &'a str,
+    },
     /// A user account (of any role) in an organisation.
-    UserAccount { id: &'a str, organisation_id: &'a str },
+    UserAccount {
+        id: &'a str,
+        organisation_id: &'a str,
+    },
     /// The list of an organisation's user accounts.
-    UserDirectory { organisation_id: &'a str },
-    AuditTrail { organisation_id: &'a str },
-    PayrollClients { organisation_id: &'a str },
+    UserDirectory {
+        organisation_id: &'a str,
+    },
+    AuditTrail {
+        organisation_id: &'a str,
+    },
+    PayrollClients {
+        organisation_id: &'a str,
+    },
 }
 
 pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> AppResult<()> {
@@ -35,8 +47,8 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
     let same_org = |organisation_id: &str| actor.organisation_id == organisation_id;
     let allowed = match resource {
         Organisation { id, area_code } => {
-            let visible = same_org(id)
-                || (actor.role == Role::Commissioner && actor.area_code == area_code);
+            let visible =
+                same_org(id) || (actor.role == Role::Commissioner && actor.area_code == area_code);
             if !visible {
                 return Err(AppError::NotFound);
             }
@@ -45,7 +57,10 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
                 Create | Update | Administer => same_org(id) && actor.role == Role::Admin,
             }
         }
-        UserAccount { id, organisation_id } => {
+        UserAccount {
+            id,
+            organisation_id,
+        } => {
             if !same_org(organisation_id) {
                 return Err(AppError::NotFound);
             }
@@ -103,7 +118,9 @@ mod tests {
 
     #[test]
     fn only_an_admin_of_the_organisation_creates_users() {
-        let directory = Resource::UserDirectory { organisation_id: "org-a" };
+        let directory = Resource::UserDirectory {
+            organisation_id: "org-a",
+        };
         for role in Role::ALL {
             let expected = if role == Role::Admin { 200 } else { 403 };
             assert_eq!(
@@ -111,15 +128,24 @@ mod tests {
                 expected,
                 "{role:?}"
             );
-            assert_eq!(status(authorize(&actor(role, "org-b"), Action::Create, directory)), 404);
+            assert_eq!(
+                status(authorize(&actor(role, "org-b"), Action::Create, directory)),
+                404
+            );
         }
     }
 
     #[test]
     fn a_pa_reads_their_own_account_and_no_one_elses() {
         let pa = actor(Role::Pa, "org-a");
-        let own = Resource::UserAccount { id: "pa-user", organisation_id: "org-a" };
-        let colleague = Resource::UserAccount { id: "someone", organisation_id: "org-a" };
+        let own = Resource::UserAccount {
+            id: "pa-user",
+            organisation_id: "org-a",
+        };
+        let colleague = Resource::UserAccount {
+            id: "someone",
+            organisation_id: "org-a",
+        };
         assert_eq!(status(authorize(&pa, Action::Read, own)), 200);
         assert_eq!(status(authorize(&pa, Action::Administer, own)), 403);
         assert_eq!(status(authorize(&pa, Action::Read, colleague)), 403);
@@ -128,10 +154,19 @@ mod tests {
     #[test]
     fn a_commissioner_sees_organisations_in_its_area_only() {
         let commissioner = actor(Role::Commissioner, "icb");
-        let here = Resource::Organisation { id: "org-a", area_code: "QE1" };
-        let elsewhere = Resource::Organisation { id: "org-z", area_code: "QOP" };
+        let here = Resource::Organisation {
+            id: "org-a",
+            area_code: "QE1",
+        };
+        let elsewhere = Resource::Organisation {
+            id: "org-z",
+            area_code: "QOP",
+        };
         assert_eq!(status(authorize(&commissioner, Action::Read, here)), 200);
         assert_eq!(status(authorize(&commissioner, Action::Update, here)), 403);
-        assert_eq!(status(authorize(&commissioner, Action::Read, elsewhere)), 404);
+        assert_eq!(
+            status(authorize(&commissioner, Action::Read, elsewhere)),
+            404
+        );
     }
 }

@@ -28,7 +28,10 @@ pub fn insert_refresh_token(conn: &mut DbConnection, token: &RefreshToken) -> Ap
     Ok(())
 }
 
-pub fn find_refresh_token(conn: &mut DbConnection, token_hash: &str) -> AppResult<Option<RefreshToken>> {
+pub fn find_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> AppResult<Option<RefreshToken>> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(RefreshToken::as_select())
@@ -37,7 +40,11 @@ pub fn find_refresh_token(conn: &mut DbConnection, token_hash: &str) -> AppResul
 }
 
 /// Marks a token spent, only if nobody else spent it first; true when this call did.
-pub fn spend_refresh_token(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> AppResult<bool> {
+pub fn spend_refresh_token(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
     let updated = diesel::update(
         refresh_tokens::table
             .find(id)
@@ -49,7 +56,11 @@ pub fn spend_refresh_token(conn: &mut DbConnection, id: &str, now: NaiveDateTime
     Ok(updated == 1)
 }
 
-pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: NaiveDateTime) -> AppResult<usize> {
+pub fn revoke_family(
+    conn: &mut DbConnection,
+    family_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
     Ok(diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -62,7 +73,10 @@ pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: NaiveDateTim
 pub fn failure_count(conn: &mut DbConnection, key_hash: &str) -> AppResult<Option<FailureCount>> {
     let row: Option<(i32, NaiveDateTime)> = login_throttles::table
         .find(key_hash)
-        .select((login_throttles::failures, login_throttles::window_started_at))
+        .select((
+            login_throttles::failures,
+            login_throttles::window_started_at,
+        ))
         .first(conn)
         .optional()?;
     Ok(row.map(|(failures, started)| FailureCount {
@@ -119,13 +133,19 @@ pub fn clear_failures(conn: &mut DbConnection, key_hash: &str) -> AppResult<()> 
 }
 
 /// Housekeeping: drops refresh tokens a day past expiry and throttle counts past their window.
-pub fn purge_expired(conn: &mut DbConnection, now: DateTime<Utc>, window: chrono::Duration) -> AppResult<usize> {
+pub fn purge_expired(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> AppResult<usize> {
     let tokens = diesel::delete(
-        refresh_tokens::table.filter(refresh_tokens::expires_at.lt((now - chrono::Duration::days(1)).naive_utc())),
+        refresh_tokens::table
+            .filter(refresh_tokens::expires_at.lt((now - chrono::Duration::days(1)).naive_utc())),
     )
     .execute(conn)?;
     let throttles = diesel::delete(
-        login_throttles::table.filter(login_throttles::window_started_at.lt((now - window).naive_utc())),
+        login_throttles::table
+            .filter(login_throttles::window_started_at.lt((now - window).naive_utc())),
     )
     .execute(conn)?;
     Ok(tokens + throttles)

@@ -40,12 +40,18 @@ pub enum Decision {
     /// Answer, but only after this long.
     Slow(std::time::Duration),
     /// Refuse outright with 429 until the window ends.
-    Refuse { retry_after_secs: u64 },
+    Refuse {
+        retry_after_secs: u64,
+    },
 }
 
 const MAX_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
 
-pub fn decide(policy: &ThrottlePolicy, count: Option<FailureCount>, now: DateTime<Utc>) -> Decision {
+pub fn decide(
+    policy: &ThrottlePolicy,
+    count: Option<FailureCount>,
+    now: DateTime<Utc>,
+) -> Decision {
     let Some(count) = count else {
         return Decision::Allow;
     };
@@ -69,9 +75,16 @@ pub fn decide(policy: &ThrottlePolicy, count: Option<FailureCount>, now: DateTim
 /// The stricter of two decisions (account and address are checked together).
 pub fn stricter(a: Decision, b: Decision) -> Decision {
     match (a, b) {
-        (Decision::Refuse { retry_after_secs: x }, Decision::Refuse { retry_after_secs: y }) => {
-            Decision::Refuse { retry_after_secs: x.max(y) }
-        }
+        (
+            Decision::Refuse {
+                retry_after_secs: x,
+            },
+            Decision::Refuse {
+                retry_after_secs: y,
+            },
+        ) => Decision::Refuse {
+            retry_after_secs: x.max(y),
+        },
         (refuse @ Decision::Refuse { .. }, _) | (_, refuse @ Decision::Refuse { .. }) => refuse,
         (Decision::Slow(x), Decision::Slow(y)) => Decision::Slow(x.max(y)),
         (slow @ Decision::Slow(_), _) | (_, slow @ Decision::Slow(_)) => slow,
@@ -131,7 +144,9 @@ mod tests {
         );
         assert_eq!(
             decide(&policy(), count(10, 5, now), now),
-            Decision::Refuse { retry_after_secs: 600 }
+            Decision::Refuse {
+                retry_after_secs: 600
+            }
         );
     }
 

@@ -106,11 +106,13 @@ impl ManageConnection for DbManager {
                 // WAL lets readers run beside the writer; FULL sync means an acknowledged
                 // write survives power loss, not just a process crash; busy_timeout queues
                 // writers instead of failing them.
+                // busy_timeout first: switching to WAL itself needs the lock, and a pool opens
+                // several connections at once.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL;
+                    "PRAGMA busy_timeout = 10000;
+                     PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA foreign_keys = ON;
-                     PRAGMA busy_timeout = 10000;",
+                     PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -191,13 +193,18 @@ where
         DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match f(conn) {
-        Ok(value) => match <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(commit_error) => {
-                let _ = <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn);
-                Err(commit_error.into())
+        Ok(value) => {
+            match <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn) {
+                Ok(()) => Ok(value),
+                Err(commit_error) => {
+                    let _ =
+                        <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(
+                            conn,
+                        );
+                    Err(commit_error.into())
+                }
             }
-        },
+        }
         Err(error) => {
             <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn)?;
             Err(error)

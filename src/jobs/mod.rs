@@ -45,7 +45,11 @@ pub struct NewJob {
 }
 
 /// Adds a job; `None` when a job with the same dedupe key already exists.
-pub fn enqueue(conn: &mut DbConnection, job: NewJob, now: DateTime<Utc>) -> AppResult<Option<String>> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    job: NewJob,
+    now: DateTime<Utc>,
+) -> AppResult<Option<String>> {
     let row = Job {
         id: crate::ids::new_id(),
         kind: job.kind,
@@ -62,24 +66,35 @@ pub fn enqueue(conn: &mut DbConnection, job: NewJob, now: DateTime<Utc>) -> AppR
     };
     // Its own (nested) transaction: on PostgreSQL a unique violation would otherwise abort the
     // caller's whole transaction.
-    let inserted = conn.transaction(|conn| {
-        diesel::insert_into(jobs::table).values(&row).execute(conn)
-    });
+    let inserted =
+        conn.transaction(|conn| diesel::insert_into(jobs::table).values(&row).execute(conn));
     match inserted {
         Ok(_) => Ok(Some(row.id)),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(None),
         Err(other) => Err(other.into()),
     }
 }
 
 /// Claims the next due job for `worker`, holding it until `now + lease`.
-pub fn claim(conn: &mut DbConnection, worker: &str, now: DateTime<Utc>, lease: Duration) -> AppResult<Option<Job>> {
+pub fn claim(
+    conn: &mut DbConnection,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> AppResult<Option<Job>> {
     let now_naive = now.naive_utc();
     let claimable = jobs::finished_at
         .is_null()
         .and(jobs::run_at.le(now_naive))
         .and(jobs::attempts.lt(jobs::max_attempts))
-        .and(jobs::lease_expires_at.is_null().or(jobs::lease_expires_at.lt(now_naive)));
+        .and(
+            jobs::lease_expires_at
+                .is_null()
+                .or(jobs::lease_expires_at.lt(now_naive)),
+        );
     let candidates: Vec<String> = jobs::table
         .filter(claimable)
         .order((jobs::run_at.asc(), jobs::id.asc()))
@@ -96,22 +111,38 @@ pub fn claim(conn: &mut DbConnection, worker: &str, now: DateTime<Utc>, lease: D
             ))
             .execute(conn)?;
         if won == 1 {
-            return Ok(Some(jobs::table.find(&id).select(Job::as_select()).first(conn)?));
+            return Ok(Some(
+                jobs::table.find(&id).select(Job::as_select()).first(conn)?,
+            ));
         }
     }
     Ok(None)
 }
 
 /// Marks a job done, if `worker` still holds its lease.
-pub fn complete(conn: &mut DbConnection, id: &str, worker: &str, now: DateTime<Utc>) -> AppResult<bool> {
+pub fn complete(
+    conn: &mut DbConnection,
+    id: &str,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     let updated = diesel::update(jobs::table.find(id).filter(jobs::leased_by.eq(worker)))
-        .set((jobs::finished_at.eq(now.naive_utc()), jobs::lease_expires_at.eq(None::<NaiveDateTime>)))
+        .set((
+            jobs::finished_at.eq(now.naive_utc()),
+            jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+        ))
         .execute(conn)?;
     Ok(updated == 1)
 }
 
 /// Records a failure; the job is tried again after `retry_at` until it runs out of attempts.
-pub fn fail(conn: &mut DbConnection, job: &Job, worker: &str, error: &str, retry_at: DateTime<Utc>) -> AppResult<()> {
+pub fn fail(
+    conn: &mut DbConnection,
+    job: &Job,
+    worker: &str,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> AppResult<()> {
     let exhausted = job.attempts >= job.max_attempts;
     diesel::update(jobs::table.find(&job.id).filter(jobs::leased_by.eq(worker)))
         .set((
@@ -125,15 +156,23 @@ pub fn fail(conn: &mut DbConnection, job: &Job, worker: &str, error: &str, retry
 }
 
 /// Runs one job to completion.
-fn execute(conn: &mut DbConnection, job: &Job, settings: &Settings, now: DateTime<Utc>) -> AppResult<()> {
+fn execute(
+    conn: &mut DbConnection,
+    job: &Job,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     match job.kind.as_str() {
         PURGE_EXPIRED_AUTH => {
-            let window = Duration::seconds(i64::try_from(settings.login_window_secs).unwrap_or(900));
+            let window =
+                Duration::seconds(i64::try_from(settings.login_window_secs).unwrap_or(900));
             let removed = crate::auth::repo::purge_expired(conn, now, window)?;
             tracing::info!(removed, "purged expired sessions and login counts");
             Ok(())
         }
-        other => Err(AppError::internal(format!("no handler for job kind {other}"))),
+        other => Err(AppError::internal(format!(
+            "no handler for job kind {other}"
+        ))),
     }
 }
 
@@ -145,7 +184,10 @@ pub fn schedule_maintenance(conn: &mut DbConnection, now: DateTime<Utc>) -> AppR
             kind: PURGE_EXPIRED_AUTH.into(),
             payload: serde_json::json!({}),
             run_at: now,
-            dedupe_key: Some(format!("{PURGE_EXPIRED_AUTH}:{}", now.format("%Y-%m-%dT%H"))),
+            dedupe_key: Some(format!(
+                "{PURGE_EXPIRED_AUTH}:{}",
+                now.format("%Y-%m-%dT%H")
+            )),
             max_attempts: 3,
         },
         now,
@@ -154,7 +196,11 @@ pub fn schedule_maintenance(conn: &mut DbConnection, now: DateTime<Utc>) -> AppR
 }
 
 /// Claims and runs due jobs until none is left; returns how many ran.
-pub fn run_due_jobs(conn: &mut DbConnection, worker: &str, settings: &Settings) -> AppResult<usize> {
+pub fn run_due_jobs(
+    conn: &mut DbConnection,
+    worker: &str,
+    settings: &Settings,
+) -> AppResult<usize> {
     let mut ran = 0;
     while let Some(job) = claim(conn, worker, Utc::now(), Duration::minutes(5))? {
         match execute(conn, &job, settings, Utc::now()) {

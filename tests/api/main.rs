@@ -1,1 +1,14 @@
+//! The integration suite: one test binary (linking many costs minutes on two cores), a module per
+//! area, each test on a fresh database. Runs on SQLite, and on PostgreSQL with
+//! `PAROTA_TEST_BACKEND=postgres` (see `scripts/test.sh`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod auth;
+mod errors;
+mod health;
+mod helpers;
+mod jobs;
+mod migrations;
+mod openapi;
