@@ -6,6 +6,8 @@
 
 mod accounts;
 mod auth;
+mod authorisation;
+mod cli;
 mod errors;
 mod health;
 mod helpers;

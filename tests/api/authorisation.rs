@@ -1,0 +1,126 @@
+//! Every endpoint, called by every role and by an admin of another organisation: each gets what
+//! the policy says and nothing more.
+
+use actix_web::test::TestRequest;
+use parota::auth::Role;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+struct Case {
+    method: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    /// The status each role gets, in `Role::ALL` order:
+    /// admin, team manager, PA, budget holder, payroll provider, commissioner.
+    by_role: [u16; 6],
+    /// An admin of another organisation.
+    other_organisation: u16,
+}
+
+#[actix_web::test]
+async fn every_endpoint_answers_each_role_as_the_policy_says() {
+    let app = TestApp::spawn().await;
+    let organisation = app.provider();
+    let users = app.one_of_each_role(&organisation);
+    let other = app.organisation("Another Provider", "QOP", "provider");
+    let outsider = app.user(&other, Role::Admin);
+    let target = app.user(&organisation, Role::Pa);
+
+    let cases = vec![
+        Case {
+            method: "GET",
+            path: "/api/v1/me".into(),
+            body: None,
+            by_role: [200; 6],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/users".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: format!("/api/v1/users/{}", target.id),
+            body: None,
+            // The commissioner belongs to another organisation: the account does not exist for it.
+            by_role: [200, 200, 403, 403, 403, 404],
+            other_organisation: 404,
+        },
+        Case {
+            method: "PATCH",
+            path: format!("/api/v1/users/{}", target.id),
+            body: Some(json!({"active": true})),
+            by_role: [200, 403, 403, 403, 403, 404],
+            other_organisation: 404,
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/payroll-clients".into(),
+            body: Some(json!({"display_name": "Payroll Co"})),
+            by_role: [201, 403, 403, 403, 403, 403],
+            other_organisation: 201,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/audit-events".into(),
+            body: None,
+            by_role: [200, 403, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: format!("/api/v1/organisations/{}", organisation.id),
+            body: None,
+            by_role: [200; 6],
+            other_organisation: 404,
+        },
+    ];
+
+    for case in &cases {
+        let callers = users
+            .iter()
+            .zip(case.by_role)
+            .chain(std::iter::once((&outsider, case.other_organisation)));
+        for (caller, expected) in callers {
+            let mut request = match case.method {
+                "GET" => TestRequest::get(),
+                "POST" => TestRequest::post(),
+                "PATCH" => TestRequest::patch(),
+                other => panic!("unexpected method {other}"),
+            }
+            .uri(&case.path)
+            .insert_header(("authorization", format!("Bearer {}", caller.token)));
+            if let Some(body) = &case.body {
+                request = request.set_json(body);
+            }
+            let response = app.send(request).await;
+            assert_eq!(
+                response.status.as_u16(),
+                expected,
+                "{} {} as {:?} of {}: {}",
+                case.method,
+                case.path,
+                caller.role,
+                if std::ptr::eq(caller, &outsider) {
+                    "another organisation"
+                } else {
+                    "this organisation"
+                },
+                response.text
+            );
+        }
+        let anonymous = match case.method {
+            "GET" => TestRequest::get(),
+            "POST" => TestRequest::post(),
+            _ => TestRequest::patch(),
+        }
+        .uri(&case.path);
+        app.send(anonymous)
+            .await
+            .assert_problem(401, "unauthenticated");
+    }
+}
