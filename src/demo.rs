@@ -65,7 +65,7 @@ impl std::fmt::Display for DemoSummary {
         }
         writeln!(f, "Every account's password is {DEMO_PASSWORD}.")?;
         writeln!(f)?;
-        writeln!(f, "{:<32} {:<17} {}", "login", "role", "name")?;
+        writeln!(f, "{:<32} {:<17} name", "login", "role")?;
         for account in &self.accounts {
             writeln!(
                 f,
