@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
+cargo clippy --locked --all-targets --quiet -- -D warnings
 
 echo "== tests on SQLite"
 PAROTA_TEST_BACKEND=sqlite cargo test --locked --all-targets
