@@ -112,8 +112,8 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
             created_at: now,
             deactivated_at: None,
         };
-        repo::insert_organisation(conn, &provider)?;
-        repo::insert_organisation(conn, &commissioner)?;
+        crate::accounts::service::create_organisation(conn, &provider)?;
+        crate::accounts::service::create_organisation(conn, &commissioner)?;
         for (index, account) in accounts.iter().enumerate() {
             let organisation_id = if account.role == Role::Commissioner {
                 &commissioner.id
@@ -223,7 +223,7 @@ pub fn bootstrap(
         updated_at: now,
     };
     write_transaction(conn, |conn| {
-        repo::insert_organisation(conn, &organisation)?;
+        crate::accounts::service::create_organisation(conn, &organisation)?;
         repo::insert_user(conn, &admin)
     })?;
     Ok(organisation.id)

@@ -16,5 +16,6 @@ pub mod health;
 pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod market;
 pub mod openapi;
 pub mod telemetry;

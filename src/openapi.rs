@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Tokens (OAuth 2.0 shapes)"),
         (name = "accounts", description = "Organisations, users and payroll clients"),
         (name = "audit", description = "Who changed what"),
+        (name = "market", description = "Competencies, PA and budget-holder profiles, matching and workforce capacity"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -39,12 +39,44 @@ pub enum Resource<'a> {
     PayrollClients {
         organisation_id: &'a str,
     },
+    /// The organisation's competency framework.
+    Competencies {
+        organisation_id: &'a str,
+    },
+    /// The organisation's PAs as a whole (listing, adding).
+    PaDirectory {
+        organisation_id: &'a str,
+    },
+    /// One PA's profile; `user_id` is the PA's own login.
+    PaProfile {
+        organisation_id: &'a str,
+        user_id: Option<&'a str>,
+    },
+    /// The organisation's budget holders as a whole (listing, adding).
+    BudgetHolderDirectory {
+        organisation_id: &'a str,
+    },
+    /// One person: their team manager runs it; they and their representative may read it and
+    /// change their preferences (`Update`); everything else is `Administer`.
+    BudgetHolder {
+        organisation_id: &'a str,
+        team_manager_id: &'a str,
+        user_id: Option<&'a str>,
+        representative_user_id: Option<&'a str>,
+    },
+    /// Supply of and demand for PAs by area, for commissioners and admins.
+    WorkforceCapacity {
+        organisation_id: &'a str,
+        area_code: &'a str,
+    },
 }
 
 pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> AppResult<()> {
     use Action::*;
     use Resource::*;
     let same_org = |organisation_id: &str| actor.organisation_id == organisation_id;
+    // Team managers and admins run the organisation's workforce.
+    let is_manager = || matches!(actor.role, Role::Admin | Role::TeamManager);
     let allowed = match resource {
         Organisation { id, area_code } => {
             let visible =
@@ -85,6 +117,64 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
                 return Err(AppError::NotFound);
             }
             actor.role == Role::Admin
+        }
+        Competencies { organisation_id } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            match action {
+                Read => actor.role != Role::PayrollProvider,
+                Create | Update | Administer => actor.role == Role::Admin,
+            }
+        }
+        PaDirectory { organisation_id } | BudgetHolderDirectory { organisation_id } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            is_manager()
+        }
+        PaProfile {
+            organisation_id,
+            user_id,
+        } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            let is_self = actor.role == Role::Pa && user_id == Some(actor.user_id.as_str());
+            match action {
+                Read | Update => is_self || is_manager(),
+                Create | Administer => is_manager(),
+            }
+        }
+        BudgetHolder {
+            organisation_id,
+            team_manager_id,
+            user_id,
+            representative_user_id,
+        } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            let runs_it = actor.role == Role::Admin
+                || (actor.role == Role::TeamManager && team_manager_id == actor.user_id);
+            let is_person = actor.role == Role::BudgetHolder
+                && (user_id == Some(actor.user_id.as_str())
+                    || representative_user_id == Some(actor.user_id.as_str()));
+            match action {
+                Read | Update => runs_it || is_person,
+                Create | Administer => runs_it,
+            }
+        }
+        WorkforceCapacity {
+            organisation_id,
+            area_code,
+        } => {
+            let commissioner_of_area =
+                actor.role == Role::Commissioner && actor.area_code == area_code;
+            if !same_org(organisation_id) && !commissioner_of_area {
+                return Err(AppError::NotFound);
+            }
+            commissioner_of_area || actor.role == Role::Admin
         }
     };
     if allowed {
@@ -149,6 +239,81 @@ mod tests {
         assert_eq!(status(authorize(&pa, Action::Read, own)), 200);
         assert_eq!(status(authorize(&pa, Action::Administer, own)), 403);
         assert_eq!(status(authorize(&pa, Action::Read, colleague)), 403);
+    }
+
+    #[test]
+    fn a_team_manager_runs_only_their_own_people() {
+        let mine = Resource::BudgetHolder {
+            organisation_id: "org-a",
+            team_manager_id: "team_manager-user",
+            user_id: Some("ann"),
+            representative_user_id: None,
+        };
+        let theirs = Resource::BudgetHolder {
+            organisation_id: "org-a",
+            team_manager_id: "someone-else",
+            user_id: Some("ann"),
+            representative_user_id: None,
+        };
+        let manager = actor(Role::TeamManager, "org-a");
+        assert_eq!(status(authorize(&manager, Action::Administer, mine)), 200);
+        assert_eq!(status(authorize(&manager, Action::Read, theirs)), 403);
+        assert_eq!(
+            status(authorize(
+                &actor(Role::Admin, "org-a"),
+                Action::Administer,
+                theirs
+            )),
+            200
+        );
+    }
+
+    #[test]
+    fn a_budget_holder_reads_their_own_record_and_edits_only_preferences() {
+        let mut person = actor(Role::BudgetHolder, "org-a");
+        person.user_id = "ann".into();
+        let own = Resource::BudgetHolder {
+            organisation_id: "org-a",
+            team_manager_id: "tm",
+            user_id: Some("ann"),
+            representative_user_id: None,
+        };
+        assert_eq!(status(authorize(&person, Action::Read, own)), 200);
+        assert_eq!(status(authorize(&person, Action::Update, own)), 200);
+        assert_eq!(status(authorize(&person, Action::Administer, own)), 403);
+        let other = Resource::BudgetHolder {
+            organisation_id: "org-a",
+            team_manager_id: "tm",
+            user_id: Some("bob"),
+            representative_user_id: None,
+        };
+        assert_eq!(status(authorize(&person, Action::Read, other)), 403);
+    }
+
+    #[test]
+    fn a_pa_sees_their_own_profile_only() {
+        let pa = actor(Role::Pa, "org-a");
+        let own = Resource::PaProfile {
+            organisation_id: "org-a",
+            user_id: Some("pa-user"),
+        };
+        let colleague = Resource::PaProfile {
+            organisation_id: "org-a",
+            user_id: Some("other"),
+        };
+        assert_eq!(status(authorize(&pa, Action::Update, own)), 200);
+        assert_eq!(status(authorize(&pa, Action::Administer, own)), 403);
+        assert_eq!(status(authorize(&pa, Action::Read, colleague)), 403);
+        assert_eq!(
+            status(authorize(
+                &pa,
+                Action::Read,
+                Resource::PaDirectory {
+                    organisation_id: "org-a"
+                }
+            )),
+            403
+        );
     }
 
     #[test]

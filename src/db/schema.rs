@@ -80,9 +80,165 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    competency_levels (organisation_id, level) {
+        organisation_id -> Text,
+        level -> Integer,
+        name -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    competencies (id) {
+        id -> Text,
+        organisation_id -> Text,
+        code -> Text,
+        name -> Text,
+        level -> Integer,
+        description -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pa_profiles (id) {
+        id -> Text,
+        organisation_id -> Text,
+        user_id -> Nullable<Text>,
+        display_name -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        postcode -> Text,
+        district -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        max_travel_km -> Double,
+        drives -> Bool,
+        has_car -> Bool,
+        smoker -> Bool,
+        comfortable_with_pets -> Bool,
+        languages -> Text,
+        gender -> Nullable<Text>,
+        availability -> Text,
+        wanted_minutes_per_week -> Integer,
+        min_hourly_pay_pence -> BigInt,
+        dbs_issued_on -> Nullable<Date>,
+        dbs_update_service -> Bool,
+        dbs_verified_by -> Nullable<Text>,
+        dbs_verified_at -> Nullable<Timestamp>,
+        right_to_work_checked_on -> Nullable<Date>,
+        right_to_work_expires_on -> Nullable<Date>,
+        right_to_work_verified_by -> Nullable<Text>,
+        right_to_work_verified_at -> Nullable<Timestamp>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pa_unavailability (id) {
+        id -> Text,
+        pa_id -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+    }
+}
+
+diesel::table! {
+    pa_competencies (id) {
+        id -> Text,
+        pa_id -> Text,
+        competency_id -> Text,
+        trained_on -> Date,
+        expires_on -> Nullable<Date>,
+        evidence_reference -> Nullable<Text>,
+        verified_by -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budget_holders (id) {
+        id -> Text,
+        organisation_id -> Text,
+        team_manager_id -> Text,
+        user_id -> Nullable<Text>,
+        representative_user_id -> Nullable<Text>,
+        display_name -> Text,
+        representative_name -> Nullable<Text>,
+        postcode -> Text,
+        district -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        funding -> Text,
+        minimum_level -> Integer,
+        support_needs -> Text,
+        preferences -> Text,
+        affordable_hourly_pay_pence -> Nullable<BigInt>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budget_holder_requirements (budget_holder_id, competency_id) {
+        budget_holder_id -> Text,
+        competency_id -> Text,
+    }
+}
+
+diesel::table! {
+    clinical_signoffs (id) {
+        id -> Text,
+        pa_id -> Text,
+        competency_id -> Text,
+        budget_holder_id -> Text,
+        clinician_name -> Text,
+        clinician_role -> Text,
+        signed_off_on -> Date,
+        expires_on -> Nullable<Date>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    team_members (id) {
+        id -> Text,
+        budget_holder_id -> Text,
+        pa_id -> Text,
+        added_by -> Text,
+        added_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    do_not_match (id) {
+        id -> Text,
+        budget_holder_id -> Text,
+        pa_id -> Text,
+        reason -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(audit_events -> organisations (organisation_id));
+diesel::joinable!(pa_competencies -> pa_profiles (pa_id));
+diesel::joinable!(pa_competencies -> competencies (competency_id));
+diesel::joinable!(budget_holder_requirements -> competencies (competency_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -91,4 +247,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttles,
     audit_events,
     jobs,
+    competency_levels,
+    competencies,
+    pa_profiles,
+    pa_unavailability,
+    pa_competencies,
+    budget_holders,
+    budget_holder_requirements,
+    clinical_signoffs,
+    team_members,
+    do_not_match,
 );

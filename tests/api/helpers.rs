@@ -257,7 +257,8 @@ impl TestApp {
             created_at: Utc::now().naive_utc(),
             deactivated_at: None,
         };
-        repo::insert_organisation(&mut self.conn(), &organisation).expect("insert organisation");
+        parota::accounts::service::create_organisation(&mut self.conn(), &organisation)
+            .expect("insert organisation");
         TestOrganisation {
             id: organisation.id,
             area_code: area_code.into(),

@@ -1,0 +1,10 @@
+DROP TABLE do_not_match;
+DROP TABLE team_members;
+DROP TABLE clinical_signoffs;
+DROP TABLE budget_holder_requirements;
+DROP TABLE budget_holders;
+DROP TABLE pa_competencies;
+DROP TABLE pa_unavailability;
+DROP TABLE pa_profiles;
+DROP TABLE competencies;
+DROP TABLE competency_levels;

@@ -1,0 +1,1245 @@
+//! The marketplace's rules, free of HTTP and database: the competency framework, weekly windows,
+//! checks and evidence, and matching a person with PAs.
+
+use std::collections::HashSet;
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::FieldError;
+use crate::geo::{distance_km, Location};
+
+pub const LEVELS: std::ops::RangeInclusive<i32> = 1..=4;
+/// Level 3 and up are delegated healthcare tasks: a PA needs a clinician's sign-off for each
+/// person they do them for.
+pub const FIRST_DELEGATED_LEVEL: i32 = 3;
+pub const MAX_TRAVEL_KM: f64 = 80.0;
+
+/// The default framework every organisation starts with: level, name, description.
+pub const DEFAULT_LEVELS: [(i32, &str, &str); 4] = [
+    (1, "Companionship and domestic support", "Company, shopping, cooking, cleaning, getting out and about"),
+    (2, "Personal care", "Washing, dressing, continence care, moving and handling"),
+    (3, "Delegated healthcare tasks", "Tasks a clinician delegates for one person: medication, catheter and bowel care, PEG feeding, epilepsy rescue medication"),
+    (4, "Complex clinical support", "Tracheostomy care, suctioning, invasive and non-invasive ventilation"),
+];
+
+/// code, name, level.
+pub const DEFAULT_COMPETENCIES: [(&str, &str, i32); 15] = [
+    ("companionship", "Companionship and social support", 1),
+    ("domestic_support", "Domestic support", 1),
+    ("meal_preparation", "Meal preparation", 1),
+    ("personal_care", "Personal care", 2),
+    ("moving_and_handling", "Moving and handling", 2),
+    ("continence_care", "Continence care", 2),
+    ("medication_administration", "Medication administration", 3),
+    ("catheter_care", "Catheter care", 3),
+    ("bowel_care", "Bowel care", 3),
+    ("peg_feeding", "PEG feeding", 3),
+    (
+        "epilepsy_rescue_medication",
+        "Epilepsy rescue medication",
+        3,
+    ),
+    ("tracheostomy_care", "Tracheostomy care", 4),
+    ("suctioning", "Oral and tracheal suctioning", 4),
+    ("invasive_ventilation", "Invasive ventilation", 4),
+    ("non_invasive_ventilation", "Non-invasive ventilation", 4),
+];
+
+pub fn check_level(field: &str, level: i32) -> Result<i32, FieldError> {
+    if LEVELS.contains(&level) {
+        Ok(level)
+    } else {
+        Err(FieldError::new(
+            field,
+            "range",
+            "must be a competency level from 1 to 4",
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weekly windows
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl Day {
+    fn index(self) -> u32 {
+        self as u32
+    }
+}
+
+const MINUTES_PER_DAY: u32 = 24 * 60;
+const MINUTES_PER_WEEK: u32 = 7 * MINUTES_PER_DAY;
+
+/// A weekly window in Europe/London local time. An `end` at or before `start` runs past
+/// midnight into the next day (22:00–08:00 is a night).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyWindow {
+    pub day: Day,
+    /// `HH:MM`
+    #[schema(example = "08:00")]
+    pub start: String,
+    /// `HH:MM`; `24:00` is midnight at the end of the day.
+    #[schema(example = "12:00")]
+    pub end: String,
+}
+
+/// A support need: a weekly window and how many PAs at once (2 for 2:1 support).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupportNeed {
+    pub day: Day,
+    #[schema(example = "22:00")]
+    pub start: String,
+    #[schema(example = "08:00")]
+    pub end: String,
+    /// PAs needed at once: 1, or 2 for 2:1 support.
+    #[serde(default = "one")]
+    pub headcount: u8,
+}
+
+fn one() -> u8 {
+    1
+}
+
+/// A half-open span of minutes from Monday 00:00 (never wrapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn minutes(self) -> u32 {
+        self.end - self.start
+    }
+}
+
+fn parse_clock(value: &str) -> Option<u32> {
+    let (h, m) = value.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    match (h, m) {
+        (24, 0) => Some(MINUTES_PER_DAY),
+        (0..=23, 0..=59) => Some(h * 60 + m),
+        _ => None,
+    }
+}
+
+/// Spans of one window; a window past Sunday midnight continues on Monday.
+fn window_spans(field: &str, day: Day, start: &str, end: &str) -> Result<Vec<Span>, FieldError> {
+    let bad = |which: &str| {
+        FieldError::new(
+            format!("{field}.{which}"),
+            "invalid_time",
+            "must be a time HH:MM",
+        )
+    };
+    let start_minute = parse_clock(start)
+        .filter(|m| *m < MINUTES_PER_DAY)
+        .ok_or_else(|| bad("start"))?;
+    let end_minute = parse_clock(end).ok_or_else(|| bad("end"))?;
+    let length = if end_minute > start_minute {
+        end_minute - start_minute
+    } else {
+        end_minute + MINUTES_PER_DAY - start_minute
+    };
+    if length == 0 || length > MINUTES_PER_DAY {
+        return Err(FieldError::new(
+            format!("{field}.end"),
+            "invalid_window",
+            "must differ from start",
+        ));
+    }
+    let from = day.index() * MINUTES_PER_DAY + start_minute;
+    let to = from + length;
+    Ok(if to <= MINUTES_PER_WEEK {
+        vec![Span {
+            start: from,
+            end: to,
+        }]
+    } else {
+        vec![
+            Span {
+                start: from,
+                end: MINUTES_PER_WEEK,
+            },
+            Span {
+                start: 0,
+                end: to - MINUTES_PER_WEEK,
+            },
+        ]
+    })
+}
+
+pub fn availability_spans(
+    field: &str,
+    windows: &[WeeklyWindow],
+) -> Result<Vec<Span>, Vec<FieldError>> {
+    let mut spans = Vec::new();
+    let mut errors = Vec::new();
+    for (i, w) in windows.iter().enumerate() {
+        match window_spans(&format!("{field}[{i}]"), w.day, &w.start, &w.end) {
+            Ok(s) => spans.extend(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(merge(spans))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Support needs as spans, each with its headcount.
+pub fn need_spans(field: &str, needs: &[SupportNeed]) -> Result<Vec<(Span, u8)>, Vec<FieldError>> {
+    let mut spans = Vec::new();
+    let mut errors = Vec::new();
+    for (i, n) in needs.iter().enumerate() {
+        let here = format!("{field}[{i}]");
+        if !(1..=2).contains(&n.headcount) {
+            errors.push(FieldError::new(
+                format!("{here}.headcount"),
+                "range",
+                "must be 1, or 2 for 2:1 support",
+            ));
+        }
+        match window_spans(&here, n.day, &n.start, &n.end) {
+            Ok(s) => spans.extend(s.into_iter().map(|s| (s, n.headcount))),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(spans)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Sorted, non-overlapping spans covering the same minutes.
+pub fn merge(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort();
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
+        }
+    }
+    merged
+}
+
+/// Minutes of `needed` that fall inside `available` (which must be merged).
+pub fn covered_minutes(needed: &[Span], available: &[Span]) -> u32 {
+    needed
+        .iter()
+        .map(|need| {
+            available
+                .iter()
+                .map(|a| need.end.min(a.end).saturating_sub(need.start.max(a.start)))
+                .sum::<u32>()
+        })
+        .sum()
+}
+
+pub fn total_minutes(spans: &[Span]) -> u32 {
+    spans.iter().map(|s| s.minutes()).sum()
+}
+
+// ---------------------------------------------------------------------------------------------
+// People
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Female,
+    Male,
+    NonBinary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Funding {
+    /// A personal health budget.
+    Phb,
+    /// NHS Continuing Healthcare.
+    Chc,
+    /// Integrated health and social care.
+    Integrated,
+    SocialCare,
+}
+
+/// What a person would like in a PA. Preferences are weighed, never hard rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Preferences {
+    pub pa_gender: Option<Gender>,
+    /// Languages the person would like spoken, e.g. `["Urdu"]`.
+    pub languages: Vec<String>,
+    /// A PA who drives.
+    pub driver: bool,
+    pub non_smoker: bool,
+    /// There are pets in the home.
+    pub pets_in_home: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    pub dbs_issued_on: Option<NaiveDate>,
+    pub dbs_update_service: bool,
+    pub dbs_verified: bool,
+    pub right_to_work_checked_on: Option<NaiveDate>,
+    pub right_to_work_expires_on: Option<NaiveDate>,
+    pub right_to_work_verified: bool,
+}
+
+/// How old an enhanced DBS certificate may be when the PA is not on the update service. This is
+/// the organisation's safeguarding policy, not law; three years is common practice.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchPolicy {
+    pub dbs_renewal_months: u32,
+}
+
+impl Default for MatchPolicy {
+    fn default() -> Self {
+        Self {
+            dbs_renewal_months: 36,
+        }
+    }
+}
+
+pub fn dbs_current(
+    checks: &Checks,
+    today: NaiveDate,
+    policy: &MatchPolicy,
+) -> Result<String, String> {
+    let Some(issued) = checks.dbs_issued_on else {
+        return Err("no enhanced DBS check is recorded".into());
+    };
+    if !checks.dbs_verified {
+        return Err("the DBS certificate has not been verified by a manager".into());
+    }
+    if checks.dbs_update_service {
+        return Ok(format!(
+            "enhanced DBS from {issued}, kept current on the update service"
+        ));
+    }
+    let renew_by = issued + Months::new(policy.dbs_renewal_months);
+    if today >= renew_by {
+        return Err(format!(
+            "the DBS certificate from {issued} is over {} months old and not on the update service",
+            policy.dbs_renewal_months
+        ));
+    }
+    Ok(format!(
+        "enhanced DBS from {issued}, current until {renew_by}"
+    ))
+}
+
+pub fn right_to_work_current(checks: &Checks, today: NaiveDate) -> Result<String, String> {
+    let Some(checked) = checks.right_to_work_checked_on else {
+        return Err("no right-to-work check is recorded".into());
+    };
+    if !checks.right_to_work_verified {
+        return Err("the right-to-work check has not been verified by a manager".into());
+    }
+    match checks.right_to_work_expires_on {
+        Some(expires) if today >= expires => Err(format!("the right to work expired on {expires}")),
+        Some(expires) => Ok(format!("right to work checked {checked}, until {expires}")),
+        None => Ok(format!("right to work checked {checked}")),
+    }
+}
+
+/// A PA's evidence for one competency.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub competency_id: String,
+    pub level: i32,
+    pub trained_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub verified: bool,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceStatus {
+    Valid,
+    Unverified,
+    Expired,
+    Revoked,
+    NotYetTrained,
+}
+
+impl EvidenceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Unverified => "unverified",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::NotYetTrained => "not_yet_trained",
+        }
+    }
+}
+
+pub fn evidence_status(
+    trained_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    verified: bool,
+    revoked: bool,
+    today: NaiveDate,
+) -> EvidenceStatus {
+    if revoked {
+        EvidenceStatus::Revoked
+    } else if expires_on.is_some_and(|e| today >= e) {
+        EvidenceStatus::Expired
+    } else if trained_on > today {
+        EvidenceStatus::NotYetTrained
+    } else if !verified {
+        EvidenceStatus::Unverified
+    } else {
+        EvidenceStatus::Valid
+    }
+}
+
+/// A clinician's sign-off for one PA, one competency and one person.
+#[derive(Debug, Clone)]
+pub struct SignOff {
+    pub competency_id: String,
+    pub budget_holder_id: String,
+    pub signed_off_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub revoked: bool,
+}
+
+impl SignOff {
+    fn valid_for(&self, competency_id: &str, budget_holder_id: &str, today: NaiveDate) -> bool {
+        self.competency_id == competency_id
+            && self.budget_holder_id == budget_holder_id
+            && !self.revoked
+            && self.signed_off_on <= today
+            && self.expires_on.is_none_or(|e| today < e)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequiredCompetency {
+    pub id: String,
+    pub name: String,
+    pub level: i32,
+}
+
+/// Everything about a person that matching weighs.
+#[derive(Debug, Clone)]
+pub struct PersonNeeds {
+    pub budget_holder_id: String,
+    pub location: Location,
+    pub minimum_level: i32,
+    pub required: Vec<RequiredCompetency>,
+    pub support: Vec<Span>,
+    pub support_minutes: u32,
+    pub preferences: Preferences,
+    pub team: HashSet<String>,
+    pub do_not_match: HashSet<String>,
+    pub affordable_hourly_pay_pence: Option<i64>,
+}
+
+/// Everything about a PA that matching weighs.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub pa_id: String,
+    pub display_name: String,
+    pub district: String,
+    pub location: Location,
+    pub max_travel_km: f64,
+    pub checks: Checks,
+    pub evidence: Vec<Evidence>,
+    pub signoffs: Vec<SignOff>,
+    pub availability: Vec<Span>,
+    pub wanted_minutes: u32,
+    /// Minutes a week already promised elsewhere (rostered work, once rostering records it).
+    pub committed_minutes: u32,
+    pub min_hourly_pay_pence: i64,
+    pub gender: Option<Gender>,
+    pub languages: Vec<String>,
+    pub drives: bool,
+    pub smoker: bool,
+    pub comfortable_with_pets: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleOutcome {
+    /// `dbs`, `right_to_work`, `competency:<code or id>`, `level`, `distance`, `do_not_match`, `availability`.
+    pub rule: String,
+    pub passed: bool,
+    /// In words a team manager can read.
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScorePart {
+    /// `distance`, `availability`, `preferences`, `continuity`, `capacity`, `pay`.
+    pub factor: &'static str,
+    pub points: f64,
+    pub max_points: f64,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub pa_id: String,
+    pub eligible: bool,
+    pub distance_km: f64,
+    pub rules: Vec<RuleOutcome>,
+    pub score: f64,
+    pub breakdown: Vec<ScorePart>,
+}
+
+/// Points each factor can earn; they add to 100.
+const DISTANCE_POINTS: f64 = 25.0;
+const AVAILABILITY_POINTS: f64 = 25.0;
+const PREFERENCE_POINTS: f64 = 15.0;
+const CONTINUITY_POINTS: f64 = 15.0;
+const CAPACITY_POINTS: f64 = 10.0;
+const PAY_POINTS: f64 = 10.0;
+
+fn hours(minutes: u32) -> String {
+    let h = f64::from(minutes) / 60.0;
+    if (h - h.round()).abs() < 0.05 {
+        format!("{}", h.round())
+    } else {
+        format!("{h:.1}")
+    }
+}
+
+fn pounds(pence: i64) -> String {
+    format!("£{}.{:02}", pence / 100, pence % 100)
+}
+
+/// The PA's competency level for this person: the highest level of competency they hold with
+/// valid evidence, where a delegated (level 3+) task counts only with a sign-off for this person.
+pub fn level_for(candidate: &Candidate, budget_holder_id: &str, today: NaiveDate) -> i32 {
+    candidate
+        .evidence
+        .iter()
+        .filter(|e| {
+            evidence_status(e.trained_on, e.expires_on, e.verified, e.revoked, today)
+                == EvidenceStatus::Valid
+        })
+        .filter(|e| {
+            e.level < FIRST_DELEGATED_LEVEL
+                || candidate
+                    .signoffs
+                    .iter()
+                    .any(|s| s.valid_for(&e.competency_id, budget_holder_id, today))
+        })
+        .map(|e| e.level)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Judges one PA for one person: every hard rule, then the score.
+pub fn assess(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    today: NaiveDate,
+    policy: &MatchPolicy,
+) -> Assessment {
+    let mut rules = Vec::new();
+    let mut rule = |rule: String, outcome: Result<String, String>| {
+        let passed = outcome.is_ok();
+        rules.push(RuleOutcome {
+            rule,
+            passed,
+            explanation: outcome.unwrap_or_else(|e| e),
+        });
+    };
+
+    rule("dbs".into(), dbs_current(&candidate.checks, today, policy));
+    rule(
+        "right_to_work".into(),
+        right_to_work_current(&candidate.checks, today),
+    );
+
+    for required in &person.required {
+        let evidence = candidate
+            .evidence
+            .iter()
+            .filter(|e| e.competency_id == required.id);
+        let best = evidence
+            .map(|e| evidence_status(e.trained_on, e.expires_on, e.verified, e.revoked, today))
+            .min_by_key(|s| *s != EvidenceStatus::Valid);
+        let outcome = match best {
+            None => Err(format!("does not hold {}", required.name)),
+            Some(EvidenceStatus::Valid) if required.level >= FIRST_DELEGATED_LEVEL => {
+                if candidate
+                    .signoffs
+                    .iter()
+                    .any(|s| s.valid_for(&required.id, &person.budget_holder_id, today))
+                {
+                    Ok(format!(
+                        "{} with valid evidence, signed off by a clinician for this person",
+                        required.name
+                    ))
+                } else {
+                    Err(format!(
+                        "{} is held, but no clinician has signed it off for this person",
+                        required.name
+                    ))
+                }
+            }
+            Some(EvidenceStatus::Valid) => Ok(format!("{} with valid evidence", required.name)),
+            Some(status) => Err(format!(
+                "{}: the evidence is {}",
+                required.name,
+                status.as_str().replace('_', " ")
+            )),
+        };
+        rule(format!("competency:{}", required.id), outcome);
+    }
+
+    let level = level_for(candidate, &person.budget_holder_id, today);
+    rule(
+        "level".into(),
+        if level >= person.minimum_level {
+            Ok(format!(
+                "works at level {level} for this person; level {} is needed",
+                person.minimum_level
+            ))
+        } else if level == 0 {
+            Err(format!(
+                "holds no valid competency; level {} is needed",
+                person.minimum_level
+            ))
+        } else {
+            Err(format!(
+                "works at level {level} for this person; level {} is needed",
+                person.minimum_level
+            ))
+        },
+    );
+
+    let distance = distance_km(person.location, candidate.location);
+    rule(
+        "distance".into(),
+        if distance <= candidate.max_travel_km {
+            Ok(format!(
+                "{distance:.1} km away, within the {:.0} km they travel",
+                candidate.max_travel_km
+            ))
+        } else {
+            Err(format!(
+                "{distance:.1} km away, {:.1} km beyond the {:.0} km they travel",
+                distance - candidate.max_travel_km,
+                candidate.max_travel_km
+            ))
+        },
+    );
+
+    rule(
+        "do_not_match".into(),
+        if person.do_not_match.contains(&candidate.pa_id) {
+            Err("is on this person's do-not-match list".into())
+        } else {
+            Ok("not on the do-not-match list".into())
+        },
+    );
+
+    let covered = covered_minutes(&person.support, &candidate.availability);
+    rule(
+        "availability".into(),
+        if covered > 0 || person.support_minutes == 0 {
+            Ok(format!(
+                "available for {} of the {} hours a week needed",
+                hours(covered),
+                hours(person.support_minutes)
+            ))
+        } else {
+            Err("not available at any time this person needs support".into())
+        },
+    );
+
+    let eligible = rules.iter().all(|r| r.passed);
+    let breakdown = score(person, candidate, distance, covered);
+    let score = (breakdown.iter().map(|p| p.points).sum::<f64>() * 10.0).round() / 10.0;
+    Assessment {
+        pa_id: candidate.pa_id.clone(),
+        eligible,
+        distance_km: distance,
+        rules,
+        score,
+        breakdown,
+    }
+}
+
+fn score(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    distance: f64,
+    covered: u32,
+) -> Vec<ScorePart> {
+    let mut parts = Vec::with_capacity(6);
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+
+    let reach = candidate.max_travel_km.max(0.1);
+    parts.push(ScorePart {
+        factor: "distance",
+        points: round(DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0))),
+        max_points: DISTANCE_POINTS,
+        explanation: format!("{distance:.1} km from the person's home"),
+    });
+
+    let share = if person.support_minutes == 0 {
+        1.0
+    } else {
+        f64::from(covered) / f64::from(person.support_minutes)
+    };
+    parts.push(ScorePart {
+        factor: "availability",
+        points: round(AVAILABILITY_POINTS * share),
+        max_points: AVAILABILITY_POINTS,
+        explanation: format!("covers {:.0}% of the support hours", share * 100.0),
+    });
+
+    let (met, unmet) = preferences_met(&person.preferences, candidate);
+    let asked = met.len() + unmet.len();
+    parts.push(ScorePart {
+        factor: "preferences",
+        points: round(if asked == 0 {
+            PREFERENCE_POINTS
+        } else {
+            PREFERENCE_POINTS * met.len() as f64 / asked as f64
+        }),
+        max_points: PREFERENCE_POINTS,
+        explanation: if asked == 0 {
+            "the person states no preferences".into()
+        } else if unmet.is_empty() {
+            format!("meets every preference: {}", met.join(", "))
+        } else {
+            format!(
+                "meets {} of {} preferences; not met: {}",
+                met.len(),
+                asked,
+                unmet.join(", ")
+            )
+        },
+    });
+
+    let in_team = person.team.contains(&candidate.pa_id);
+    parts.push(ScorePart {
+        factor: "continuity",
+        points: if in_team { CONTINUITY_POINTS } else { 0.0 },
+        max_points: CONTINUITY_POINTS,
+        explanation: if in_team {
+            "already in the person's team".into()
+        } else {
+            "new to the person's team".into()
+        },
+    });
+
+    let spare = candidate
+        .wanted_minutes
+        .saturating_sub(candidate.committed_minutes);
+    let wanted_share = if person.support_minutes == 0 {
+        1.0
+    } else {
+        (f64::from(spare) / f64::from(person.support_minutes)).min(1.0)
+    };
+    parts.push(ScorePart {
+        factor: "capacity",
+        points: round(CAPACITY_POINTS * wanted_share),
+        max_points: CAPACITY_POINTS,
+        explanation: format!(
+            "wants {} more hours a week (of {} wanted)",
+            hours(spare),
+            hours(candidate.wanted_minutes)
+        ),
+    });
+
+    let (pay_points, pay_words) = match person.affordable_hourly_pay_pence {
+        None => (
+            PAY_POINTS,
+            format!(
+                "asks at least {} an hour; no budget limit is set",
+                pounds(candidate.min_hourly_pay_pence)
+            ),
+        ),
+        Some(affordable) if candidate.min_hourly_pay_pence <= affordable => (
+            PAY_POINTS,
+            format!(
+                "asks at least {} an hour, within the {} the budget allows",
+                pounds(candidate.min_hourly_pay_pence),
+                pounds(affordable)
+            ),
+        ),
+        Some(affordable) => {
+            // Lose all the points by 20% over what the budget allows.
+            let over =
+                (candidate.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
+            (
+                round(PAY_POINTS * (1.0 - over / 0.2).max(0.0)),
+                format!(
+                    "asks at least {} an hour, above the {} the budget allows",
+                    pounds(candidate.min_hourly_pay_pence),
+                    pounds(affordable)
+                ),
+            )
+        }
+    };
+    parts.push(ScorePart {
+        factor: "pay",
+        points: pay_points,
+        max_points: PAY_POINTS,
+        explanation: pay_words,
+    });
+    parts
+}
+
+fn preferences_met(preferences: &Preferences, candidate: &Candidate) -> (Vec<String>, Vec<String>) {
+    let mut met = Vec::new();
+    let mut unmet = Vec::new();
+    let mut judge =
+        |ok: bool, yes: String, no: String| if ok { met.push(yes) } else { unmet.push(no) };
+    if let Some(gender) = preferences.pa_gender {
+        let name = serde_json::to_value(gender)
+            .ok()
+            .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
+            .unwrap_or_default();
+        judge(
+            candidate.gender == Some(gender),
+            format!("{name} PA"),
+            format!("a {name} PA"),
+        );
+    }
+    for language in &preferences.languages {
+        let speaks = candidate
+            .languages
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(language));
+        judge(
+            speaks,
+            format!("speaks {language}"),
+            format!("speaks {language}"),
+        );
+    }
+    if preferences.driver {
+        judge(candidate.drives, "drives".into(), "a driver".into());
+    }
+    if preferences.non_smoker {
+        judge(
+            !candidate.smoker,
+            "non-smoker".into(),
+            "a non-smoker".into(),
+        );
+    }
+    if preferences.pets_in_home {
+        judge(
+            candidate.comfortable_with_pets,
+            "comfortable with pets".into(),
+            "comfortable with pets".into(),
+        );
+    }
+    (met, unmet)
+}
+
+/// Best first; equal scores by distance, then id, so the order is stable.
+pub fn rank(assessments: &mut [Assessment]) {
+    assessments.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.distance_km.total_cmp(&b.distance_km))
+            .then_with(|| a.pa_id.cmp(&b.pa_id))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    const TODAY: &str = "2026-11-22";
+
+    fn place(latitude: f64, longitude: f64) -> Location {
+        Location {
+            latitude,
+            longitude,
+        }
+    }
+
+    fn person() -> PersonNeeds {
+        let needs = vec![
+            SupportNeed {
+                day: Day::Monday,
+                start: "08:00".into(),
+                end: "12:00".into(),
+                headcount: 1,
+            },
+            SupportNeed {
+                day: Day::Tuesday,
+                start: "08:00".into(),
+                end: "12:00".into(),
+                headcount: 1,
+            },
+        ];
+        let spans: Vec<Span> = need_spans("support", &needs)
+            .unwrap()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        PersonNeeds {
+            budget_holder_id: "ann".into(),
+            location: place(53.7826, -2.2540),
+            minimum_level: 3,
+            required: vec![
+                RequiredCompetency {
+                    id: "personal_care".into(),
+                    name: "Personal care".into(),
+                    level: 2,
+                },
+                RequiredCompetency {
+                    id: "tracheostomy_care".into(),
+                    name: "Tracheostomy care".into(),
+                    level: 4,
+                },
+            ],
+            support_minutes: total_minutes(&spans),
+            support: spans,
+            preferences: Preferences::default(),
+            team: HashSet::new(),
+            do_not_match: HashSet::new(),
+            affordable_hourly_pay_pence: None,
+        }
+    }
+
+    fn evidence(id: &str, level: i32) -> Evidence {
+        Evidence {
+            competency_id: id.into(),
+            level,
+            trained_on: date("2025-01-10"),
+            expires_on: Some(date("2027-01-10")),
+            verified: true,
+            revoked: false,
+        }
+    }
+
+    fn signoff(id: &str, person: &str) -> SignOff {
+        SignOff {
+            competency_id: id.into(),
+            budget_holder_id: person.into(),
+            signed_off_on: date("2025-02-01"),
+            expires_on: None,
+            revoked: false,
+        }
+    }
+
+    fn qualified() -> Candidate {
+        Candidate {
+            pa_id: "pa-1".into(),
+            display_name: "Aisha".into(),
+            district: "BB11".into(),
+            location: place(53.80, -2.25),
+            max_travel_km: 10.0,
+            checks: Checks {
+                dbs_issued_on: Some(date("2025-06-01")),
+                dbs_update_service: false,
+                dbs_verified: true,
+                right_to_work_checked_on: Some(date("2025-06-01")),
+                right_to_work_expires_on: None,
+                right_to_work_verified: true,
+            },
+            evidence: vec![
+                evidence("personal_care", 2),
+                evidence("tracheostomy_care", 4),
+            ],
+            signoffs: vec![signoff("tracheostomy_care", "ann")],
+            availability: availability_spans(
+                "availability",
+                &[WeeklyWindow {
+                    day: Day::Monday,
+                    start: "07:00".into(),
+                    end: "13:00".into(),
+                }],
+            )
+            .unwrap(),
+            wanted_minutes: 20 * 60,
+            committed_minutes: 0,
+            min_hourly_pay_pence: 1400,
+            gender: Some(Gender::Female),
+            languages: vec!["English".into(), "Urdu".into()],
+            drives: true,
+            smoker: false,
+            comfortable_with_pets: true,
+        }
+    }
+
+    fn failed_rules(a: &Assessment) -> Vec<&str> {
+        a.rules
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.rule.as_str())
+            .collect()
+    }
+
+    fn judge(candidate: &Candidate) -> Assessment {
+        assess(&person(), candidate, date(TODAY), &MatchPolicy::default())
+    }
+
+    #[test]
+    fn a_qualified_nearby_available_pa_is_a_match() {
+        let a = judge(&qualified());
+        assert!(a.eligible, "{:?}", a.rules);
+        assert!(a.score > 50.0);
+        let availability = a.rules.iter().find(|r| r.rule == "availability").unwrap();
+        assert_eq!(
+            availability.explanation,
+            "available for 4 of the 8 hours a week needed"
+        );
+    }
+
+    #[test]
+    fn an_expired_competency_is_not_held() {
+        let mut pa = qualified();
+        pa.evidence[0].expires_on = Some(date("2026-11-01"));
+        let a = judge(&pa);
+        assert!(!a.eligible);
+        assert_eq!(failed_rules(&a), ["competency:personal_care"]);
+        assert!(
+            a.rules[2].explanation.contains("expired"),
+            "{}",
+            a.rules[2].explanation
+        );
+    }
+
+    #[test]
+    fn unverified_or_missing_evidence_is_not_held() {
+        let mut pa = qualified();
+        pa.evidence[0].verified = false;
+        assert_eq!(failed_rules(&judge(&pa)), ["competency:personal_care"]);
+        pa.evidence.remove(0);
+        assert_eq!(failed_rules(&judge(&pa)), ["competency:personal_care"]);
+    }
+
+    #[test]
+    fn a_sign_off_for_another_person_does_not_count() {
+        let mut pa = qualified();
+        pa.signoffs = vec![signoff("tracheostomy_care", "bob")];
+        let a = judge(&pa);
+        assert_eq!(failed_rules(&a), ["competency:tracheostomy_care", "level"]);
+        let rule = a
+            .rules
+            .iter()
+            .find(|r| r.rule == "competency:tracheostomy_care")
+            .unwrap();
+        assert_eq!(
+            rule.explanation,
+            "Tracheostomy care is held, but no clinician has signed it off for this person"
+        );
+    }
+
+    #[test]
+    fn a_dbs_check_too_old_fails_unless_on_the_update_service() {
+        let mut pa = qualified();
+        pa.checks.dbs_issued_on = Some(date("2023-11-01"));
+        let a = judge(&pa);
+        assert_eq!(failed_rules(&a), ["dbs"]);
+        assert_eq!(
+            a.rules[0].explanation,
+            "the DBS certificate from 2023-11-01 is over 36 months old and not on the update service"
+        );
+        pa.checks.dbs_update_service = true;
+        assert!(judge(&pa).eligible);
+    }
+
+    #[test]
+    fn right_to_work_must_be_checked_and_unexpired() {
+        let mut pa = qualified();
+        pa.checks.right_to_work_expires_on = Some(date("2026-11-22"));
+        assert_eq!(failed_rules(&judge(&pa)), ["right_to_work"]);
+        pa.checks.right_to_work_expires_on = None;
+        pa.checks.right_to_work_verified = false;
+        assert_eq!(failed_rules(&judge(&pa)), ["right_to_work"]);
+    }
+
+    #[test]
+    fn a_pa_one_kilometre_beyond_their_radius_is_not_a_match() {
+        let mut pa = qualified();
+        let distance = distance_km(person().location, pa.location);
+        pa.max_travel_km = distance - 1.0;
+        let a = judge(&pa);
+        assert_eq!(failed_rules(&a), ["distance"]);
+        assert!(a
+            .rules
+            .iter()
+            .any(|r| r.explanation.contains("1.0 km beyond")));
+        pa.max_travel_km = distance + 0.01;
+        assert!(judge(&pa).eligible);
+    }
+
+    #[test]
+    fn a_do_not_match_pair_is_never_matched() {
+        let mut needs = person();
+        needs.do_not_match.insert("pa-1".into());
+        let a = assess(&needs, &qualified(), date(TODAY), &MatchPolicy::default());
+        assert_eq!(failed_rules(&a), ["do_not_match"]);
+    }
+
+    #[test]
+    fn no_overlap_with_the_support_needed_is_not_a_match() {
+        let mut pa = qualified();
+        pa.availability = availability_spans(
+            "availability",
+            &[WeeklyWindow {
+                day: Day::Saturday,
+                start: "09:00".into(),
+                end: "17:00".into(),
+            }],
+        )
+        .unwrap();
+        assert_eq!(failed_rules(&judge(&pa)), ["availability"]);
+    }
+
+    #[test]
+    fn the_level_needed_must_be_reached_for_this_person() {
+        let mut needs = person();
+        needs.required.truncate(1);
+        let mut pa = qualified();
+        pa.signoffs.clear();
+        let a = assess(&needs, &pa, date(TODAY), &MatchPolicy::default());
+        assert_eq!(failed_rules(&a), ["level"]);
+        assert_eq!(level_for(&pa, "ann", date(TODAY)), 2);
+    }
+
+    #[test]
+    fn scores_order_closer_continuous_preferred_pas_first() {
+        let mut needs = person();
+        needs.preferences = Preferences {
+            languages: vec!["Urdu".into()],
+            driver: true,
+            ..Preferences::default()
+        };
+        let near = qualified();
+        let mut far = qualified();
+        far.pa_id = "pa-2".into();
+        far.location = place(53.85, -2.25);
+        let mut in_team_far = far.clone();
+        in_team_far.pa_id = "pa-3".into();
+        needs.team.insert("pa-3".into());
+        let mut no_urdu = qualified();
+        no_urdu.pa_id = "pa-4".into();
+        no_urdu.languages = vec!["English".into()];
+        let mut ranked: Vec<Assessment> = [&near, &far, &in_team_far, &no_urdu]
+            .iter()
+            .map(|c| assess(&needs, c, date(TODAY), &MatchPolicy::default()))
+            .collect();
+        rank(&mut ranked);
+        let order: Vec<&str> = ranked.iter().map(|a| a.pa_id.as_str()).collect();
+        assert_eq!(order, ["pa-3", "pa-1", "pa-4", "pa-2"]);
+        let preferences = ranked[2]
+            .breakdown
+            .iter()
+            .find(|p| p.factor == "preferences")
+            .unwrap();
+        assert_eq!(
+            preferences.explanation,
+            "meets 1 of 2 preferences; not met: speaks Urdu"
+        );
+        let total: f64 = ranked[0].breakdown.iter().map(|p| p.max_points).sum();
+        assert_eq!(total, 100.0);
+    }
+
+    #[test]
+    fn asking_more_pay_than_the_budget_allows_costs_points_but_does_not_exclude() {
+        let mut needs = person();
+        needs.affordable_hourly_pay_pence = Some(1300);
+        let a = assess(&needs, &qualified(), date(TODAY), &MatchPolicy::default());
+        assert!(a.eligible);
+        let pay = a.breakdown.iter().find(|p| p.factor == "pay").unwrap();
+        assert!(pay.points < PAY_POINTS && pay.points > 0.0, "{pay:?}");
+    }
+
+    #[test]
+    fn windows_cross_midnight_and_the_end_of_the_week() {
+        let night = availability_spans(
+            "a",
+            &[WeeklyWindow {
+                day: Day::Sunday,
+                start: "22:00".into(),
+                end: "08:00".into(),
+            }],
+        )
+        .unwrap();
+        assert_eq!(
+            night,
+            vec![
+                Span { start: 0, end: 480 },
+                Span {
+                    start: 6 * 1440 + 1320,
+                    end: 7 * 1440
+                }
+            ]
+        );
+        assert_eq!(total_minutes(&night), 600);
+        let monday_morning = need_spans(
+            "s",
+            &[SupportNeed {
+                day: Day::Monday,
+                start: "06:00".into(),
+                end: "09:00".into(),
+                headcount: 1,
+            }],
+        )
+        .unwrap();
+        assert_eq!(covered_minutes(&[monday_morning[0].0], &night), 120);
+    }
+
+    #[test]
+    fn bad_windows_name_their_field() {
+        let errors = availability_spans(
+            "availability",
+            &[
+                WeeklyWindow {
+                    day: Day::Monday,
+                    start: "25:00".into(),
+                    end: "08:00".into(),
+                },
+                WeeklyWindow {
+                    day: Day::Monday,
+                    start: "08:00".into(),
+                    end: "8:00".into(),
+                },
+            ],
+        )
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["availability[0].start", "availability[1].end"]);
+        let headcount = need_spans(
+            "support_needs",
+            &[SupportNeed {
+                day: Day::Monday,
+                start: "08:00".into(),
+                end: "09:00".into(),
+                headcount: 3,
+            }],
+        )
+        .unwrap_err();
+        assert_eq!(headcount[0].field, "support_needs[0].headcount");
+    }
+}

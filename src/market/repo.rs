@@ -1,0 +1,729 @@
+//! Queries for the marketplace.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{
+    budget_holder_requirements, budget_holders, clinical_signoffs, competencies, competency_levels,
+    do_not_match, pa_competencies, pa_profiles, pa_unavailability, team_members,
+};
+use crate::db::DbConnection;
+use crate::error::AppResult;
+use crate::market::model::{DEFAULT_COMPETENCIES, DEFAULT_LEVELS};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = competency_levels)]
+pub struct CompetencyLevelRow {
+    pub organisation_id: String,
+    pub level: i32,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = competencies)]
+pub struct CompetencyRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub code: String,
+    pub name: String,
+    pub level: i32,
+    pub description: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
+#[diesel(table_name = pa_profiles, treat_none_as_null = true)]
+pub struct PaProfileRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub user_id: Option<String>,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub postcode: String,
+    pub district: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub max_travel_km: f64,
+    pub drives: bool,
+    pub has_car: bool,
+    pub smoker: bool,
+    pub comfortable_with_pets: bool,
+    pub languages: String,
+    pub gender: Option<String>,
+    pub availability: String,
+    pub wanted_minutes_per_week: i32,
+    pub min_hourly_pay_pence: i64,
+    pub dbs_issued_on: Option<NaiveDate>,
+    pub dbs_update_service: bool,
+    pub dbs_verified_by: Option<String>,
+    pub dbs_verified_at: Option<NaiveDateTime>,
+    pub right_to_work_checked_on: Option<NaiveDate>,
+    pub right_to_work_expires_on: Option<NaiveDate>,
+    pub right_to_work_verified_by: Option<String>,
+    pub right_to_work_verified_at: Option<NaiveDateTime>,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pa_unavailability)]
+pub struct UnavailabilityRow {
+    pub id: String,
+    pub pa_id: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pa_competencies)]
+pub struct EvidenceRow {
+    pub id: String,
+    pub pa_id: String,
+    pub competency_id: String,
+    pub trained_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub evidence_reference: Option<String>,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clinical_signoffs)]
+pub struct SignOffRow {
+    pub id: String,
+    pub pa_id: String,
+    pub competency_id: String,
+    pub budget_holder_id: String,
+    pub clinician_name: String,
+    pub clinician_role: String,
+    pub signed_off_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
+#[diesel(table_name = budget_holders, treat_none_as_null = true)]
+pub struct BudgetHolderRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub team_manager_id: String,
+    pub user_id: Option<String>,
+    pub representative_user_id: Option<String>,
+    pub display_name: String,
+    pub representative_name: Option<String>,
+    pub postcode: String,
+    pub district: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub funding: String,
+    pub minimum_level: i32,
+    pub support_needs: String,
+    pub preferences: String,
+    pub affordable_hourly_pay_pence: Option<i64>,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = team_members)]
+pub struct TeamMemberRow {
+    pub id: String,
+    pub budget_holder_id: String,
+    pub pa_id: String,
+    pub added_by: String,
+    pub added_at: NaiveDateTime,
+    pub removed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = do_not_match)]
+pub struct DoNotMatchRow {
+    pub id: String,
+    pub budget_holder_id: String,
+    pub pa_id: String,
+    pub reason: String,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+    pub removed_at: Option<NaiveDateTime>,
+}
+
+// --- competency framework --------------------------------------------------------------------
+
+/// Gives a new organisation the default four levels and their competencies.
+pub fn seed_default_framework(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    for (level, name, description) in DEFAULT_LEVELS {
+        diesel::insert_into(competency_levels::table)
+            .values(&CompetencyLevelRow {
+                organisation_id: organisation_id.to_owned(),
+                level,
+                name: name.to_owned(),
+                description: description.to_owned(),
+            })
+            .execute(conn)?;
+    }
+    for (code, name, level) in DEFAULT_COMPETENCIES {
+        insert_competency(
+            conn,
+            &CompetencyRow {
+                id: crate::ids::new_id(),
+                organisation_id: organisation_id.to_owned(),
+                code: code.to_owned(),
+                name: name.to_owned(),
+                level,
+                description: String::new(),
+                active: true,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+pub fn levels(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+) -> AppResult<Vec<CompetencyLevelRow>> {
+    Ok(competency_levels::table
+        .filter(competency_levels::organisation_id.eq(organisation_id))
+        .order(competency_levels::level.asc())
+        .select(CompetencyLevelRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_competency(conn: &mut DbConnection, row: &CompetencyRow) -> AppResult<()> {
+    diesel::insert_into(competencies::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_competency(conn: &mut DbConnection, id: &str) -> AppResult<Option<CompetencyRow>> {
+    Ok(competencies::table
+        .find(id)
+        .select(CompetencyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn competencies_by_ids(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> AppResult<Vec<CompetencyRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(competencies::table
+        .filter(competencies::id.eq_any(ids))
+        .select(CompetencyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn all_competencies(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+) -> AppResult<Vec<CompetencyRow>> {
+    Ok(competencies::table
+        .filter(competencies::organisation_id.eq(organisation_id))
+        .select(CompetencyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn list_competencies(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    level: Option<i32>,
+    active: Option<bool>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<CompetencyRow>> {
+    let mut query = competencies::table
+        .filter(competencies::organisation_id.eq(organisation_id.to_owned()))
+        .order(competencies::id.asc())
+        .limit(limit + 1)
+        .select(CompetencyRow::as_select())
+        .into_boxed();
+    if let Some(level) = level {
+        query = query.filter(competencies::level.eq(level));
+    }
+    if let Some(active) = active {
+        query = query.filter(competencies::active.eq(active));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(competencies::id.gt(after.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn update_competency(
+    conn: &mut DbConnection,
+    id: &str,
+    name: Option<&str>,
+    description: Option<&str>,
+    active: Option<bool>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    #[derive(AsChangeset)]
+    #[diesel(table_name = competencies)]
+    struct Changes<'a> {
+        name: Option<&'a str>,
+        description: Option<&'a str>,
+        active: Option<bool>,
+        updated_at: NaiveDateTime,
+    }
+    diesel::update(competencies::table.find(id))
+        .set(&Changes {
+            name,
+            description,
+            active,
+            updated_at: now,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+// --- PA profiles -----------------------------------------------------------------------------
+
+pub fn insert_pa(conn: &mut DbConnection, row: &PaProfileRow) -> AppResult<()> {
+    diesel::insert_into(pa_profiles::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn save_pa(conn: &mut DbConnection, row: &PaProfileRow) -> AppResult<()> {
+    diesel::update(pa_profiles::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_pa(conn: &mut DbConnection, id: &str) -> AppResult<Option<PaProfileRow>> {
+    Ok(pa_profiles::table
+        .find(id)
+        .select(PaProfileRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_pa_by_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Option<PaProfileRow>> {
+    Ok(pa_profiles::table
+        .filter(pa_profiles::user_id.eq(user_id))
+        .select(PaProfileRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn pas_by_ids(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<PaProfileRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(pa_profiles::table
+        .filter(pa_profiles::id.eq_any(ids))
+        .select(PaProfileRow::as_select())
+        .load(conn)?)
+}
+
+pub fn list_pas(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    district: Option<&str>,
+    active: Option<bool>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<PaProfileRow>> {
+    let mut query = pa_profiles::table
+        .filter(pa_profiles::organisation_id.eq(organisation_id.to_owned()))
+        .order(pa_profiles::id.asc())
+        .limit(limit + 1)
+        .select(PaProfileRow::as_select())
+        .into_boxed();
+    if let Some(district) = district {
+        query = query.filter(pa_profiles::district.eq(district.to_uppercase()));
+    }
+    if let Some(active) = active {
+        query = query.filter(pa_profiles::active.eq(active));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(pa_profiles::id.gt(after.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Active PAs of an organisation inside a latitude/longitude box (the indexed pre-filter for
+/// matching; exact distance is checked after).
+pub fn active_pas_in_box(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    low: crate::geo::Location,
+    high: crate::geo::Location,
+) -> AppResult<Vec<PaProfileRow>> {
+    Ok(pa_profiles::table
+        .filter(pa_profiles::organisation_id.eq(organisation_id))
+        .filter(pa_profiles::latitude.between(low.latitude, high.latitude))
+        .filter(pa_profiles::longitude.between(low.longitude, high.longitude))
+        .filter(pa_profiles::active.eq(true))
+        .select(PaProfileRow::as_select())
+        .load(conn)?)
+}
+
+pub fn active_pas(
+    conn: &mut DbConnection,
+    organisation_ids: &[String],
+) -> AppResult<Vec<PaProfileRow>> {
+    Ok(pa_profiles::table
+        .filter(pa_profiles::organisation_id.eq_any(organisation_ids))
+        .filter(pa_profiles::active.eq(true))
+        .select(PaProfileRow::as_select())
+        .load(conn)?)
+}
+
+pub fn unavailability(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<UnavailabilityRow>> {
+    Ok(pa_unavailability::table
+        .filter(pa_unavailability::pa_id.eq(pa_id))
+        .order(pa_unavailability::starts_on.asc())
+        .select(UnavailabilityRow::as_select())
+        .load(conn)?)
+}
+
+pub fn replace_unavailability(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    ranges: &[(NaiveDate, NaiveDate)],
+) -> AppResult<()> {
+    diesel::delete(pa_unavailability::table.filter(pa_unavailability::pa_id.eq(pa_id)))
+        .execute(conn)?;
+    for (starts_on, ends_on) in ranges {
+        diesel::insert_into(pa_unavailability::table)
+            .values(&UnavailabilityRow {
+                id: crate::ids::new_id(),
+                pa_id: pa_id.to_owned(),
+                starts_on: *starts_on,
+                ends_on: *ends_on,
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+// --- evidence and sign-offs ------------------------------------------------------------------
+
+pub fn insert_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> AppResult<()> {
+    diesel::insert_into(pa_competencies::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_evidence(conn: &mut DbConnection, id: &str) -> AppResult<Option<EvidenceRow>> {
+    Ok(pa_competencies::table
+        .find(id)
+        .select(EvidenceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn mark_evidence(
+    conn: &mut DbConnection,
+    id: &str,
+    verified_by: Option<(&str, NaiveDateTime)>,
+    revoked_at: Option<NaiveDateTime>,
+) -> AppResult<()> {
+    if let Some((by, at)) = verified_by {
+        diesel::update(
+            pa_competencies::table
+                .find(id)
+                .filter(pa_competencies::verified_at.is_null()),
+        )
+        .set((
+            pa_competencies::verified_by.eq(by),
+            pa_competencies::verified_at.eq(at),
+        ))
+        .execute(conn)?;
+    }
+    if let Some(at) = revoked_at {
+        diesel::update(
+            pa_competencies::table
+                .find(id)
+                .filter(pa_competencies::revoked_at.is_null()),
+        )
+        .set(pa_competencies::revoked_at.eq(at))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Evidence of many PAs with each competency's level.
+pub fn evidence_for(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+) -> AppResult<Vec<(EvidenceRow, CompetencyRow)>> {
+    if pa_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::new();
+    // Bounded IN lists: PostgreSQL and SQLite both cap bind parameters.
+    for chunk in pa_ids.chunks(5000) {
+        rows.extend(
+            pa_competencies::table
+                .inner_join(competencies::table)
+                .filter(pa_competencies::pa_id.eq_any(chunk))
+                .select((EvidenceRow::as_select(), CompetencyRow::as_select()))
+                .load::<(EvidenceRow, CompetencyRow)>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+pub fn insert_signoff(conn: &mut DbConnection, row: &SignOffRow) -> AppResult<()> {
+    diesel::insert_into(clinical_signoffs::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn signoffs_of_pa(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<SignOffRow>> {
+    Ok(clinical_signoffs::table
+        .filter(clinical_signoffs::pa_id.eq(pa_id))
+        .order(clinical_signoffs::recorded_at.asc())
+        .select(SignOffRow::as_select())
+        .load(conn)?)
+}
+
+pub fn signoffs_for_holder(
+    conn: &mut DbConnection,
+    budget_holder_id: &str,
+) -> AppResult<Vec<SignOffRow>> {
+    Ok(clinical_signoffs::table
+        .filter(clinical_signoffs::budget_holder_id.eq(budget_holder_id))
+        .select(SignOffRow::as_select())
+        .load(conn)?)
+}
+
+// --- budget holders --------------------------------------------------------------------------
+
+pub fn insert_budget_holder(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<()> {
+    diesel::insert_into(budget_holders::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn save_budget_holder(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<()> {
+    diesel::update(budget_holders::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_budget_holder(conn: &mut DbConnection, id: &str) -> AppResult<Option<BudgetHolderRow>> {
+    Ok(budget_holders::table
+        .find(id)
+        .select(BudgetHolderRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list_budget_holders(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    team_manager_id: Option<&str>,
+    active: Option<bool>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<BudgetHolderRow>> {
+    let mut query = budget_holders::table
+        .filter(budget_holders::organisation_id.eq(organisation_id.to_owned()))
+        .order(budget_holders::id.asc())
+        .limit(limit + 1)
+        .select(BudgetHolderRow::as_select())
+        .into_boxed();
+    if let Some(manager) = team_manager_id {
+        query = query.filter(budget_holders::team_manager_id.eq(manager.to_owned()));
+    }
+    if let Some(active) = active {
+        query = query.filter(budget_holders::active.eq(active));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(budget_holders::id.gt(after.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The people a PA could reach: active budget holders of the organisation inside a box.
+pub fn active_budget_holders_in_box(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    low: crate::geo::Location,
+    high: crate::geo::Location,
+) -> AppResult<Vec<BudgetHolderRow>> {
+    Ok(budget_holders::table
+        .filter(budget_holders::organisation_id.eq(organisation_id))
+        .filter(budget_holders::latitude.between(low.latitude, high.latitude))
+        .filter(budget_holders::longitude.between(low.longitude, high.longitude))
+        .filter(budget_holders::active.eq(true))
+        .select(BudgetHolderRow::as_select())
+        .load(conn)?)
+}
+
+pub fn active_budget_holders(
+    conn: &mut DbConnection,
+    organisation_ids: &[String],
+) -> AppResult<Vec<BudgetHolderRow>> {
+    Ok(budget_holders::table
+        .filter(budget_holders::organisation_id.eq_any(organisation_ids))
+        .filter(budget_holders::active.eq(true))
+        .select(BudgetHolderRow::as_select())
+        .load(conn)?)
+}
+
+pub fn requirements(
+    conn: &mut DbConnection,
+    budget_holder_id: &str,
+) -> AppResult<Vec<CompetencyRow>> {
+    Ok(budget_holder_requirements::table
+        .inner_join(competencies::table)
+        .filter(budget_holder_requirements::budget_holder_id.eq(budget_holder_id))
+        .order(competencies::level.asc())
+        .select(CompetencyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn requirements_of_many(
+    conn: &mut DbConnection,
+    budget_holder_ids: &[String],
+) -> AppResult<Vec<(String, CompetencyRow)>> {
+    if budget_holder_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(budget_holder_requirements::table
+        .inner_join(competencies::table)
+        .filter(budget_holder_requirements::budget_holder_id.eq_any(budget_holder_ids))
+        .select((
+            budget_holder_requirements::budget_holder_id,
+            CompetencyRow::as_select(),
+        ))
+        .load(conn)?)
+}
+
+pub fn replace_requirements(
+    conn: &mut DbConnection,
+    budget_holder_id: &str,
+    competency_ids: &[String],
+) -> AppResult<()> {
+    diesel::delete(
+        budget_holder_requirements::table
+            .filter(budget_holder_requirements::budget_holder_id.eq(budget_holder_id)),
+    )
+    .execute(conn)?;
+    for competency_id in competency_ids {
+        diesel::insert_into(budget_holder_requirements::table)
+            .values((
+                budget_holder_requirements::budget_holder_id.eq(budget_holder_id),
+                budget_holder_requirements::competency_id.eq(competency_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+// --- teams and do-not-match ------------------------------------------------------------------
+
+pub fn team(conn: &mut DbConnection, budget_holder_id: &str) -> AppResult<Vec<TeamMemberRow>> {
+    Ok(team_members::table
+        .filter(team_members::budget_holder_id.eq(budget_holder_id))
+        .filter(team_members::removed_at.is_null())
+        .order(team_members::added_at.asc())
+        .select(TeamMemberRow::as_select())
+        .load(conn)?)
+}
+
+pub fn add_team_member(conn: &mut DbConnection, row: &TeamMemberRow) -> AppResult<()> {
+    diesel::insert_into(team_members::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn end_team_membership(
+    conn: &mut DbConnection,
+    budget_holder_id: &str,
+    pa_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    Ok(diesel::update(
+        team_members::table
+            .filter(team_members::budget_holder_id.eq(budget_holder_id))
+            .filter(team_members::pa_id.eq(pa_id))
+            .filter(team_members::removed_at.is_null()),
+    )
+    .set(team_members::removed_at.eq(now))
+    .execute(conn)?)
+}
+
+/// Budget holders whose team a PA is in.
+pub fn teams_of_pa(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<String>> {
+    Ok(team_members::table
+        .filter(team_members::pa_id.eq(pa_id))
+        .filter(team_members::removed_at.is_null())
+        .select(team_members::budget_holder_id)
+        .load(conn)?)
+}
+
+pub fn do_not_match_list(
+    conn: &mut DbConnection,
+    budget_holder_id: &str,
+) -> AppResult<Vec<DoNotMatchRow>> {
+    Ok(do_not_match::table
+        .filter(do_not_match::budget_holder_id.eq(budget_holder_id))
+        .filter(do_not_match::removed_at.is_null())
+        .order(do_not_match::recorded_at.asc())
+        .select(DoNotMatchRow::as_select())
+        .load(conn)?)
+}
+
+/// Budget holders who must never be matched with a PA.
+pub fn do_not_match_of_pa(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<String>> {
+    Ok(do_not_match::table
+        .filter(do_not_match::pa_id.eq(pa_id))
+        .filter(do_not_match::removed_at.is_null())
+        .select(do_not_match::budget_holder_id)
+        .load(conn)?)
+}
+
+pub fn add_do_not_match(conn: &mut DbConnection, row: &DoNotMatchRow) -> AppResult<()> {
+    diesel::insert_into(do_not_match::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn end_do_not_match(
+    conn: &mut DbConnection,
+    budget_holder_id: &str,
+    pa_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    Ok(diesel::update(
+        do_not_match::table
+            .filter(do_not_match::budget_holder_id.eq(budget_holder_id))
+            .filter(do_not_match::pa_id.eq(pa_id))
+            .filter(do_not_match::removed_at.is_null()),
+    )
+    .set(do_not_match::removed_at.eq(now))
+    .execute(conn)?)
+}
