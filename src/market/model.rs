@@ -386,6 +386,18 @@ pub enum EvidenceStatus {
 }
 
 impl EvidenceStatus {
+    /// Closeness to holding the competency: with several pieces of evidence, the closest one
+    /// explains best what is missing.
+    fn closeness(self) -> u8 {
+        match self {
+            Self::Valid => 0,
+            Self::Unverified => 1,
+            Self::NotYetTrained => 2,
+            Self::Expired => 3,
+            Self::Revoked => 4,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Valid => "valid",
@@ -583,7 +595,7 @@ pub fn assess(
             .filter(|e| e.competency_id == required.id);
         let best = evidence
             .map(|e| evidence_status(e.trained_on, e.expires_on, e.verified, e.revoked, today))
-            .min_by_key(|s| *s != EvidenceStatus::Valid);
+            .min_by_key(|s| s.closeness());
         let outcome = match best {
             None => Err(format!("does not hold {}", required.name)),
             Some(EvidenceStatus::Valid) if required.level >= FIRST_DELEGATED_LEVEL => {

@@ -78,6 +78,42 @@ async fn every_endpoint_answers_each_role_as_the_policy_says() {
             by_role: [200; 6],
             other_organisation: 404,
         },
+        Case {
+            method: "GET",
+            path: "/api/v1/pas".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/competencies".into(),
+            body: None,
+            by_role: [200, 200, 200, 200, 403, 200],
+            other_organisation: 200,
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/competencies".into(),
+            body: Some(json!({"code": "cough_assist", "name": "Cough assist", "level": 4})),
+            // The commissioner's own body may hold a framework; only its admin could extend it.
+            by_role: [201, 403, 403, 403, 403, 403],
+            other_organisation: 201,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/budget-holders".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/market/capacity".into(),
+            body: None,
+            by_role: [200, 403, 403, 403, 403, 200],
+            other_organisation: 200,
+        },
     ];
 
     for case in &cases {

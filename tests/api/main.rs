@@ -12,5 +12,6 @@ mod errors;
 mod health;
 mod helpers;
 mod jobs;
+mod market;
 mod migrations;
 mod openapi;
