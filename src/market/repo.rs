@@ -381,6 +381,58 @@ pub fn active_pas_in_box(
         .load(conn)?)
 }
 
+/// The farthest any active PA of the organisation will travel.
+pub fn longest_reach_km(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Option<f64>> {
+    Ok(pa_profiles::table
+        .filter(pa_profiles::organisation_id.eq(organisation_id))
+        .select(diesel::dsl::max(pa_profiles::max_travel_km))
+        .first(conn)?)
+}
+
+/// The fast path of matching: active PAs whose own travel distance reaches `centre` and whose
+/// DBS and right-to-work checks are verified and in date. The SQL is deliberately a little
+/// looser than the rules (a flat-earth distance with 2% slack, a DBS cut-off a few days early);
+/// the exact rules are judged in memory afterwards.
+pub fn reachable_pas_with_checks(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    centre: crate::geo::Location,
+    radius_km: f64,
+    dbs_issued_after: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<Vec<PaProfileRow>> {
+    let (low, high) = crate::geo::bounding_box(centre, radius_km);
+    let km_per_degree_latitude = 110.57;
+    let km_per_degree_longitude = 111.32 * centre.latitude.to_radians().cos();
+    let dy = (pa_profiles::latitude - centre.latitude) * km_per_degree_latitude;
+    let dx = (pa_profiles::longitude - centre.longitude) * km_per_degree_longitude;
+    let dy2 = (pa_profiles::latitude - centre.latitude) * km_per_degree_latitude;
+    let dx2 = (pa_profiles::longitude - centre.longitude) * km_per_degree_longitude;
+    Ok(pa_profiles::table
+        .filter(pa_profiles::organisation_id.eq(organisation_id))
+        .filter(pa_profiles::latitude.between(low.latitude, high.latitude))
+        .filter(pa_profiles::longitude.between(low.longitude, high.longitude))
+        .filter(pa_profiles::active.eq(true))
+        .filter(
+            (dy * dy2 + dx * dx2)
+                .le(pa_profiles::max_travel_km * pa_profiles::max_travel_km * 1.0404 + 0.01),
+        )
+        .filter(pa_profiles::dbs_verified_at.is_not_null())
+        .filter(
+            pa_profiles::dbs_update_service
+                .eq(true)
+                .or(pa_profiles::dbs_issued_on.gt(dbs_issued_after)),
+        )
+        .filter(pa_profiles::right_to_work_verified_at.is_not_null())
+        .filter(
+            pa_profiles::right_to_work_expires_on
+                .is_null()
+                .or(pa_profiles::right_to_work_expires_on.gt(today)),
+        )
+        .select(PaProfileRow::as_select())
+        .load(conn)?)
+}
+
 pub fn active_pas(
     conn: &mut DbConnection,
     organisation_ids: &[String],

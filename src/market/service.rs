@@ -1665,9 +1665,28 @@ pub fn matches(
         }
     }
     let person = person_needs(conn, &holder)?;
-    let radius = query.max_distance_km.unwrap_or(MAX_TRAVEL_KM);
-    let (low, high) = geo::bounding_box(person.location, radius);
-    let rows = repo::active_pas_in_box(conn, &holder.organisation_id, low, high)?;
+    let reach = repo::longest_reach_km(conn, &holder.organisation_id)?.unwrap_or(0.0);
+    let radius = query
+        .max_distance_km
+        .unwrap_or(MAX_TRAVEL_KM)
+        .min(reach.min(MAX_TRAVEL_KM) * 1.02 + 0.1);
+    let policy = MatchPolicy::default();
+    let include_ineligible = query.include_ineligible.unwrap_or(false);
+    let rows = if include_ineligible {
+        let (low, high) = geo::bounding_box(person.location, radius);
+        repo::active_pas_in_box(conn, &holder.organisation_id, low, high)?
+    } else {
+        let dbs_issued_after =
+            today - chrono::Months::new(policy.dbs_renewal_months) - chrono::Days::new(3);
+        repo::reachable_pas_with_checks(
+            conn,
+            &holder.organisation_id,
+            person.location,
+            radius,
+            dbs_issued_after,
+            today,
+        )?
+    };
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut evidence = evidence_by_pa(conn, &ids)?;
     let mut signoffs: HashMap<String, Vec<SignOff>> = HashMap::new();
@@ -1677,8 +1696,6 @@ pub fn matches(
             .or_default()
             .push(signoff_of(s));
     }
-    let policy = MatchPolicy::default();
-    let include_ineligible = query.include_ineligible.unwrap_or(false);
     let mut assessed: Vec<(Assessment, Candidate)> = rows
         .iter()
         .map(|row| {
@@ -1690,7 +1707,7 @@ pub fn matches(
         })
         .map(|c| (assess(&person, &c, today, &policy), c))
         .filter(|(a, _)| include_ineligible || a.eligible)
-        .filter(|(a, _)| a.distance_km <= radius)
+        .filter(|(a, _)| query.max_distance_km.is_none_or(|d| a.distance_km <= d))
         .filter(|(a, _)| query.min_score.is_none_or(|m| a.score >= m))
         .collect();
     let mut order: Vec<Assessment> = assessed.iter().map(|(a, _)| a.clone()).collect();

@@ -59,6 +59,8 @@ CREATE TABLE pa_profiles (
 );
 CREATE INDEX pa_profiles_location ON pa_profiles (organisation_id, latitude, longitude);
 CREATE INDEX pa_profiles_district ON pa_profiles (organisation_id, district);
+-- the farthest any PA travels bounds the search box for matching
+CREATE INDEX pa_profiles_reach ON pa_profiles (organisation_id, max_travel_km);
 
 CREATE TABLE pa_unavailability (
     id TEXT PRIMARY KEY NOT NULL,
