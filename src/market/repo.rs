@@ -779,3 +779,30 @@ pub fn end_do_not_match(
     .set(do_not_match::removed_at.eq(now))
     .execute(conn)?)
 }
+
+// `MultiConnection` cannot express multi-row inserts, so bulk loads (demo data, benchmarks)
+// go to the concrete connection here.
+
+pub fn insert_pas_batch(conn: &mut DbConnection, rows: &[PaProfileRow]) -> AppResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(pa_profiles::table)
+            .values(rows)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(pa_profiles::table)
+            .values(rows)
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+pub fn insert_evidence_batch(conn: &mut DbConnection, rows: &[EvidenceRow]) -> AppResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(pa_competencies::table)
+            .values(rows)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(pa_competencies::table)
+            .values(rows)
+            .execute(c)?,
+    };
+    Ok(())
+}

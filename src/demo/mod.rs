@@ -1,6 +1,8 @@
 //! Demo data: a reproducible East Lancashire team a person can explore at once, and the
 //! bootstrap of a real installation's first organisation. Each domain adds its part here.
 
+pub mod market;
+
 use chrono::{DateTime, Utc};
 
 use crate::accounts::model::{normalise_email, Organisation, OrganisationKind, User};
@@ -14,6 +16,13 @@ pub const DEMO_PASSWORD: &str = "parota-demo";
 pub const DEMO_PAYROLL_CLIENT: &str = "demo-payroll";
 /// Lancashire and South Cumbria Integrated Care Board.
 pub const DEMO_AREA: &str = "QE1";
+/// The East Lancashire postcode districts the demo team lives in.
+pub const EAST_LANCASHIRE: [&str; 14] = [
+    "BB1", "BB2", "BB3", "BB4", "BB5", "BB6", "BB7", "BB8", "BB9", "BB10", "BB11", "BB12", "BB18",
+    "OL13",
+];
+pub const DEMO_PAS: usize = 100;
+pub const DEMO_BUDGET_HOLDERS: usize = 10;
 /// 2026-04-01T00:00:00Z: every demo id is derived from it, so ids are the same on every load.
 const SEED_MILLIS: u64 = 1_775_001_600_000;
 
@@ -137,7 +146,7 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
                 },
             )?;
         }
-        Ok::<_, AppError>(())
+        load_market(conn, &provider.id, &accounts)
     })?;
     Ok(DemoSummary {
         already_loaded: false,
@@ -189,6 +198,78 @@ fn demo_accounts() -> Vec<Account> {
         ));
     }
     accounts
+}
+
+/// 100 PAs and 10 budget holders across East Lancashire, each person with a team; the first
+/// PA and budget-holder logins are linked to profiles so the app side can be tried too.
+fn load_market(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    accounts: &[Account],
+) -> AppResult<()> {
+    use crate::db::schema::{budget_holders, pa_profiles};
+    use diesel::prelude::*;
+
+    let districts: Vec<(String, crate::geo::Location)> = EAST_LANCASHIRE
+        .iter()
+        .filter_map(|d| {
+            crate::geo::Postcode::parse(d)
+                .ok()?
+                .locate()
+                .ok()
+                .map(|l| ((*d).to_owned(), l))
+        })
+        .collect();
+    let user_id = |login: &str| -> Option<String> {
+        accounts
+            .iter()
+            .position(|a| a.login == login)
+            .map(|index| seeded_id(SEED_MILLIS, 100 + index as u64))
+    };
+    let managers: Vec<String> = ["manager@demo.parota.test", "manager2@demo.parota.test"]
+        .iter()
+        .filter_map(|l| user_id(l))
+        .collect();
+    let now = Utc::now();
+    let generated = market::generate(
+        conn,
+        &market::MarketShape {
+            organisation_id,
+            team_managers: &managers,
+            districts: &districts,
+            pas: DEMO_PAS,
+            budget_holders: DEMO_BUDGET_HOLDERS,
+            with_teams: true,
+            seed: 2026,
+            id_base_millis: SEED_MILLIS,
+            today: now.date_naive(),
+            now: now.naive_utc(),
+        },
+    )?;
+    for (n, pa_id) in generated.pa_ids.iter().take(PA_NAMES.len()).enumerate() {
+        let login = format!("pa{}@demo.parota.test", n + 1);
+        diesel::update(pa_profiles::table.find(pa_id))
+            .set((
+                pa_profiles::user_id.eq(user_id(&login)),
+                pa_profiles::display_name.eq(PA_NAMES[n]),
+            ))
+            .execute(conn)?;
+    }
+    for (n, holder_id) in generated
+        .budget_holder_ids
+        .iter()
+        .take(HOLDER_NAMES.len())
+        .enumerate()
+    {
+        let login = format!("holder{}@demo.parota.test", n + 1);
+        diesel::update(budget_holders::table.find(holder_id))
+            .set((
+                budget_holders::user_id.eq(user_id(&login)),
+                budget_holders::display_name.eq(HOLDER_NAMES[n]),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Creates the first organisation and its admin on a fresh installation.
