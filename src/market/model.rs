@@ -688,7 +688,7 @@ pub fn assess(
 
     let eligible = rules.iter().all(|r| r.passed);
     let breakdown = score(person, candidate, distance, covered);
-    let score = (breakdown.iter().map(|p| p.points).sum::<f64>() * 10.0).round() / 10.0;
+    let score = total(&breakdown.iter().map(|p| p.points).collect::<Vec<_>>());
     Assessment {
         pa_id: candidate.pa_id.clone(),
         eligible,
@@ -699,173 +699,155 @@ pub fn assess(
     }
 }
 
-fn score(
-    person: &PersonNeeds,
-    candidate: &Candidate,
-    distance: f64,
-    covered: u32,
-) -> Vec<ScorePart> {
-    let mut parts = Vec::with_capacity(6);
+/// Points per factor, in breakdown order; both the ranking and the breakdown come from here.
+fn factor_points(person: &PersonNeeds, candidate: &Candidate, distance: f64, covered: u32) -> [f64; 6] {
     let round = |x: f64| (x * 10.0).round() / 10.0;
-
     let reach = candidate.max_travel_km.max(0.1);
-    parts.push(ScorePart {
-        factor: "distance",
-        points: round(DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0))),
-        max_points: DISTANCE_POINTS,
-        explanation: format!("{distance:.1} km from the person's home"),
-    });
-
     let share = if person.support_minutes == 0 {
         1.0
     } else {
         f64::from(covered) / f64::from(person.support_minutes)
     };
-    parts.push(ScorePart {
-        factor: "availability",
-        points: round(AVAILABILITY_POINTS * share),
-        max_points: AVAILABILITY_POINTS,
-        explanation: format!("covers {:.0}% of the support hours", share * 100.0),
-    });
-
-    let (met, unmet) = preferences_met(&person.preferences, candidate);
-    let asked = met.len() + unmet.len();
-    parts.push(ScorePart {
-        factor: "preferences",
-        points: round(if asked == 0 {
-            PREFERENCE_POINTS
-        } else {
-            PREFERENCE_POINTS * met.len() as f64 / asked as f64
-        }),
-        max_points: PREFERENCE_POINTS,
-        explanation: if asked == 0 {
-            "the person states no preferences".into()
-        } else if unmet.is_empty() {
-            format!("meets every preference: {}", met.join(", "))
-        } else {
-            format!(
-                "meets {} of {} preferences; not met: {}",
-                met.len(),
-                asked,
-                unmet.join(", ")
-            )
-        },
-    });
-
-    let in_team = person.team.contains(&candidate.pa_id);
-    parts.push(ScorePart {
-        factor: "continuity",
-        points: if in_team { CONTINUITY_POINTS } else { 0.0 },
-        max_points: CONTINUITY_POINTS,
-        explanation: if in_team {
-            "already in the person's team".into()
-        } else {
-            "new to the person's team".into()
-        },
-    });
-
-    let spare = candidate
-        .wanted_minutes
-        .saturating_sub(candidate.committed_minutes);
+    let (met, asked) = preference_counts(&person.preferences, candidate);
+    let spare = candidate.wanted_minutes.saturating_sub(candidate.committed_minutes);
     let wanted_share = if person.support_minutes == 0 {
         1.0
     } else {
         (f64::from(spare) / f64::from(person.support_minutes)).min(1.0)
     };
-    parts.push(ScorePart {
-        factor: "capacity",
-        points: round(CAPACITY_POINTS * wanted_share),
-        max_points: CAPACITY_POINTS,
-        explanation: format!(
-            "wants {} more hours a week (of {} wanted)",
-            hours(spare),
-            hours(candidate.wanted_minutes)
-        ),
-    });
-
-    let (pay_points, pay_words) = match person.affordable_hourly_pay_pence {
-        None => (
-            PAY_POINTS,
-            format!(
-                "asks at least {} an hour; no budget limit is set",
-                pounds(candidate.min_hourly_pay_pence)
-            ),
-        ),
-        Some(affordable) if candidate.min_hourly_pay_pence <= affordable => (
-            PAY_POINTS,
-            format!(
-                "asks at least {} an hour, within the {} the budget allows",
-                pounds(candidate.min_hourly_pay_pence),
-                pounds(affordable)
-            ),
-        ),
-        Some(affordable) => {
+    let pay = match person.affordable_hourly_pay_pence {
+        Some(affordable) if candidate.min_hourly_pay_pence > affordable => {
             // Lose all the points by 20% over what the budget allows.
-            let over =
-                (candidate.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
-            (
-                round(PAY_POINTS * (1.0 - over / 0.2).max(0.0)),
-                format!(
-                    "asks at least {} an hour, above the {} the budget allows",
-                    pounds(candidate.min_hourly_pay_pence),
-                    pounds(affordable)
-                ),
-            )
+            let over = (candidate.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
+            round(PAY_POINTS * (1.0 - over / 0.2).max(0.0))
         }
+        _ => PAY_POINTS,
     };
-    parts.push(ScorePart {
-        factor: "pay",
-        points: pay_points,
-        max_points: PAY_POINTS,
-        explanation: pay_words,
+    [
+        round(DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0))),
+        round(AVAILABILITY_POINTS * share),
+        round(if asked == 0 { PREFERENCE_POINTS } else { PREFERENCE_POINTS * met as f64 / asked as f64 }),
+        if person.team.contains(&candidate.pa_id) { CONTINUITY_POINTS } else { 0.0 },
+        round(CAPACITY_POINTS * wanted_share),
+        pay,
+    ]
+}
+
+fn total(points: &[f64]) -> f64 {
+    (points.iter().sum::<f64>() * 10.0).round() / 10.0
+}
+
+/// The rules that need no competency evidence, and the score: enough to rank candidates whose
+/// evidence the database has already vouched for. `None` when one of these rules fails.
+pub fn screen(person: &PersonNeeds, candidate: &Candidate, today: NaiveDate, policy: &MatchPolicy) -> Option<(f64, f64)> {
+    let distance = distance_km(person.location, candidate.location);
+    let covered = covered_minutes(&person.support, &candidate.availability);
+    let passes = distance <= candidate.max_travel_km
+        && !person.do_not_match.contains(&candidate.pa_id)
+        && (covered > 0 || person.support_minutes == 0)
+        && dbs_current(&candidate.checks, today, policy).is_ok()
+        && right_to_work_current(&candidate.checks, today).is_ok();
+    passes.then(|| (distance, total(&factor_points(person, candidate, distance, covered))))
+}
+
+fn score(person: &PersonNeeds, candidate: &Candidate, distance: f64, covered: u32) -> Vec<ScorePart> {
+    let points = factor_points(person, candidate, distance, covered);
+    let share = if person.support_minutes == 0 {
+        1.0
+    } else {
+        f64::from(covered) / f64::from(person.support_minutes)
+    };
+    let (met, unmet) = preferences_met(&person.preferences, candidate);
+    let asked = met.len() + unmet.len();
+    let in_team = person.team.contains(&candidate.pa_id);
+    let spare = candidate.wanted_minutes.saturating_sub(candidate.committed_minutes);
+    let pay = pounds(candidate.min_hourly_pay_pence);
+    let explanations = [
+        format!("{distance:.1} km from the person's home"),
+        format!("covers {:.0}% of the support hours", share * 100.0),
+        if asked == 0 {
+            "the person states no preferences".into()
+        } else if unmet.is_empty() {
+            format!("meets every preference: {}", met.join(", "))
+        } else {
+            format!("meets {} of {} preferences; not met: {}", met.len(), asked, unmet.join(", "))
+        },
+        if in_team { "already in the person's team".into() } else { "new to the person's team".into() },
+        format!("wants {} more hours a week (of {} wanted)", hours(spare), hours(candidate.wanted_minutes)),
+        match person.affordable_hourly_pay_pence {
+            None => format!("asks at least {pay} an hour; no budget limit is set"),
+            Some(affordable) if candidate.min_hourly_pay_pence <= affordable => {
+                format!("asks at least {pay} an hour, within the {} the budget allows", pounds(affordable))
+            }
+            Some(affordable) => format!("asks at least {pay} an hour, above the {} the budget allows", pounds(affordable)),
+        },
+    ];
+    const FACTORS: [(&str, f64); 6] = [
+        ("distance", DISTANCE_POINTS),
+        ("availability", AVAILABILITY_POINTS),
+        ("preferences", PREFERENCE_POINTS),
+        ("continuity", CONTINUITY_POINTS),
+        ("capacity", CAPACITY_POINTS),
+        ("pay", PAY_POINTS),
+    ];
+    FACTORS
+        .iter()
+        .zip(points)
+        .zip(explanations)
+        .map(|(((factor, max_points), points), explanation)| ScorePart {
+            factor,
+            points,
+            max_points: *max_points,
+            explanation,
+        })
+        .collect()
+}
+
+/// Calls `judge(met, what it is when met, what was wanted)` for each stated preference.
+fn judge_preferences(preferences: &Preferences, candidate: &Candidate, mut judge: impl FnMut(bool, &dyn Fn() -> (String, String))) {
+    if let Some(gender) = preferences.pa_gender {
+        let name = || {
+            serde_json::to_value(gender)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
+                .unwrap_or_default()
+        };
+        judge(candidate.gender == Some(gender), &|| (format!("{} PA", name()), format!("a {} PA", name())));
+    }
+    for language in &preferences.languages {
+        let speaks = candidate.languages.iter().any(|l| l.eq_ignore_ascii_case(language));
+        judge(speaks, &|| (format!("speaks {language}"), format!("speaks {language}")));
+    }
+    if preferences.driver {
+        judge(candidate.drives, &|| ("drives".into(), "a driver".into()));
+    }
+    if preferences.non_smoker {
+        judge(!candidate.smoker, &|| ("non-smoker".into(), "a non-smoker".into()));
+    }
+    if preferences.pets_in_home {
+        judge(candidate.comfortable_with_pets, &|| ("comfortable with pets".into(), "comfortable with pets".into()));
+    }
+}
+
+fn preference_counts(preferences: &Preferences, candidate: &Candidate) -> (usize, usize) {
+    let (mut met, mut asked) = (0, 0);
+    judge_preferences(preferences, candidate, |ok, _| {
+        asked += 1;
+        met += usize::from(ok);
     });
-    parts
+    (met, asked)
 }
 
 fn preferences_met(preferences: &Preferences, candidate: &Candidate) -> (Vec<String>, Vec<String>) {
-    let mut met = Vec::new();
-    let mut unmet = Vec::new();
-    let mut judge =
-        |ok: bool, yes: String, no: String| if ok { met.push(yes) } else { unmet.push(no) };
-    if let Some(gender) = preferences.pa_gender {
-        let name = serde_json::to_value(gender)
-            .ok()
-            .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
-            .unwrap_or_default();
-        judge(
-            candidate.gender == Some(gender),
-            format!("{name} PA"),
-            format!("a {name} PA"),
-        );
-    }
-    for language in &preferences.languages {
-        let speaks = candidate
-            .languages
-            .iter()
-            .any(|l| l.eq_ignore_ascii_case(language));
-        judge(
-            speaks,
-            format!("speaks {language}"),
-            format!("speaks {language}"),
-        );
-    }
-    if preferences.driver {
-        judge(candidate.drives, "drives".into(), "a driver".into());
-    }
-    if preferences.non_smoker {
-        judge(
-            !candidate.smoker,
-            "non-smoker".into(),
-            "a non-smoker".into(),
-        );
-    }
-    if preferences.pets_in_home {
-        judge(
-            candidate.comfortable_with_pets,
-            "comfortable with pets".into(),
-            "comfortable with pets".into(),
-        );
-    }
+    let (mut met, mut unmet) = (Vec::new(), Vec::new());
+    judge_preferences(preferences, candidate, |ok, words| {
+        let (yes, no) = words();
+        if ok {
+            met.push(yes);
+        } else {
+            unmet.push(no);
+        }
+    });
     (met, unmet)
 }
 

@@ -1,7 +1,9 @@
 //! Queries for the marketplace.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Date, Integer, Text};
 
 use crate::db::schema::{
     budget_holder_requirements, budget_holders, clinical_signoffs, competencies, competency_levels,
@@ -393,14 +395,21 @@ pub fn longest_reach_km(conn: &mut DbConnection, organisation_id: &str) -> AppRe
 /// DBS and right-to-work checks are verified and in date. The SQL is deliberately a little
 /// looser than the rules (a flat-earth distance with 2% slack, a DBS cut-off a few days early);
 /// the exact rules are judged in memory afterwards.
-pub fn reachable_pas_with_checks(
-    conn: &mut DbConnection,
-    organisation_id: &str,
-    centre: crate::geo::Location,
-    radius_km: f64,
-    dbs_issued_after: NaiveDate,
-    today: NaiveDate,
-) -> AppResult<Vec<PaProfileRow>> {
+pub struct MatchFilter<'a> {
+    pub organisation_id: &'a str,
+    pub budget_holder_id: &'a str,
+    /// Required competency ids, each with whether it is a delegated task needing a sign-off.
+    pub required: &'a [(String, bool)],
+    pub minimum_level: i32,
+    pub centre: crate::geo::Location,
+    pub radius_km: f64,
+    pub dbs_issued_after: NaiveDate,
+    pub today: NaiveDate,
+}
+
+pub fn reachable_pas_with_checks(conn: &mut DbConnection, filter: &MatchFilter<'_>) -> AppResult<Vec<PaProfileRow>> {
+    let MatchFilter { organisation_id, budget_holder_id, required, minimum_level, centre, radius_km, dbs_issued_after, today } =
+        *filter;
     let (low, high) = crate::geo::bounding_box(centre, radius_km);
     let km_per_degree_latitude = 110.57;
     let km_per_degree_longitude = 111.32 * centre.latitude.to_radians().cos();
@@ -408,7 +417,7 @@ pub fn reachable_pas_with_checks(
     let dx = (pa_profiles::longitude - centre.longitude) * km_per_degree_longitude;
     let dy2 = (pa_profiles::latitude - centre.latitude) * km_per_degree_latitude;
     let dx2 = (pa_profiles::longitude - centre.longitude) * km_per_degree_longitude;
-    Ok(pa_profiles::table
+    let mut query = pa_profiles::table
         .filter(pa_profiles::organisation_id.eq(organisation_id))
         .filter(pa_profiles::latitude.between(low.latitude, high.latitude))
         .filter(pa_profiles::longitude.between(low.longitude, high.longitude))
@@ -430,7 +439,56 @@ pub fn reachable_pas_with_checks(
                 .or(pa_profiles::right_to_work_expires_on.gt(today)),
         )
         .select(PaProfileRow::as_select())
-        .load(conn)?)
+        .into_boxed();
+    // Correlated EXISTS per required competency (and, for delegated tasks, per sign-off for this
+    // person): index look-ups per candidate, so rare skills cut the candidates to a handful.
+    for (competency_id, needs_signoff) in required {
+        query = query.filter(
+            sql::<Bool>("EXISTS (SELECT 1 FROM pa_competencies e WHERE e.pa_id = pa_profiles.id AND e.competency_id = ")
+                .bind::<Text, _>(competency_id.clone())
+                .sql(" AND e.verified_at IS NOT NULL AND e.revoked_at IS NULL AND e.trained_on <= ")
+                .bind::<Date, _>(today)
+                .sql(" AND (e.expires_on IS NULL OR e.expires_on > ")
+                .bind::<Date, _>(today)
+                .sql("))"),
+        );
+        if *needs_signoff {
+            query = query.filter(
+                sql::<Bool>("EXISTS (SELECT 1 FROM clinical_signoffs s WHERE s.pa_id = pa_profiles.id AND s.competency_id = ")
+                    .bind::<Text, _>(competency_id.clone())
+                    .sql(" AND s.budget_holder_id = ")
+                    .bind::<Text, _>(budget_holder_id.to_owned())
+                    .sql(" AND s.revoked_at IS NULL AND s.signed_off_on <= ")
+                    .bind::<Date, _>(today)
+                    .sql(" AND (s.expires_on IS NULL OR s.expires_on > ")
+                    .bind::<Date, _>(today)
+                    .sql("))"),
+            );
+        }
+    }
+    // The level the person needs, reached for them: a valid competency at that level or above,
+    // signed off for this person when it is a delegated task.
+    query = query.filter(
+        sql::<Bool>(
+            "EXISTS (SELECT 1 FROM pa_competencies e JOIN competencies c ON c.id = e.competency_id \
+             WHERE e.pa_id = pa_profiles.id AND e.verified_at IS NOT NULL AND e.revoked_at IS NULL AND e.trained_on <= ",
+        )
+        .bind::<Date, _>(today)
+        .sql(" AND (e.expires_on IS NULL OR e.expires_on > ")
+        .bind::<Date, _>(today)
+        .sql(") AND c.level >= ")
+        .bind::<Integer, _>(minimum_level)
+        .sql(" AND (c.level < ")
+        .bind::<Integer, _>(crate::market::model::FIRST_DELEGATED_LEVEL)
+        .sql(" OR EXISTS (SELECT 1 FROM clinical_signoffs s WHERE s.pa_id = e.pa_id AND s.competency_id = e.competency_id AND s.budget_holder_id = ")
+        .bind::<Text, _>(budget_holder_id.to_owned())
+        .sql(" AND s.revoked_at IS NULL AND s.signed_off_on <= ")
+        .bind::<Date, _>(today)
+        .sql(" AND (s.expires_on IS NULL OR s.expires_on > ")
+        .bind::<Date, _>(today)
+        .sql("))))"),
+    );
+    Ok(query.load(conn)?)
 }
 
 pub fn active_pas(
