@@ -59,12 +59,14 @@ fn options() -> Options {
 
 /// Postcode areas outside England, left out of the England-wide run.
 const NOT_ENGLAND: [&str; 23] = [
-    "AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "TD", "ZE", "CF", "LD", "LL",
-    "NP", "SA", "SY", "BT",
+    "AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "TD", "ZE",
+    "CF", "LD", "LL", "NP", "SA", "SY", "BT",
 ];
 
 fn area(district: &str) -> &str {
-    let end = district.find(|c: char| c.is_ascii_digit()).unwrap_or(district.len());
+    let end = district
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(district.len());
     &district[..end]
 }
 
@@ -72,7 +74,12 @@ fn districts(region: &str) -> Vec<(String, parota::geo::Location)> {
     let mut list: Vec<(String, parota::geo::Location)> = match region {
         "east-lancashire" => parota::demo::EAST_LANCASHIRE
             .iter()
-            .map(|d| ((*d).to_owned(), parota::geo::Postcode::parse(d).unwrap().locate().unwrap()))
+            .map(|d| {
+                (
+                    (*d).to_owned(),
+                    parota::geo::Postcode::parse(d).unwrap().locate().unwrap(),
+                )
+            })
             .collect(),
         "england" => parota::geo::districts()
             .filter(|(d, _)| !NOT_ENGLAND.contains(&area(d)))
@@ -96,7 +103,10 @@ fn database_url(backend: &str) -> (String, Option<(String, String)>) {
             let admin = std::env::var("PAROTA_TEST_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let name = format!("parota_bench_{unique}");
-            PgConnection::establish(&admin).unwrap().batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            PgConnection::establish(&admin)
+                .unwrap()
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
             let base = admin.rsplit_once('/').unwrap().0.to_owned();
             (format!("{base}/{name}"), Some((admin, name)))
         }
@@ -129,11 +139,17 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// One HTTP/1.1 keep-alive GET; returns the status.
 fn get(stream: &mut BufReader<TcpStream>, path: &str, token: &str) -> u16 {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
     stream.get_mut().write_all(request.as_bytes()).unwrap();
     let mut status_line = String::new();
     stream.read_line(&mut status_line).unwrap();
-    let status: u16 = status_line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut length = 0usize;
     loop {
         let mut line = String::new();
@@ -224,7 +240,13 @@ fn main() {
         request_id: None,
     };
     let mut rng = Rng::new(11);
-    let query = MatchQuery { max_distance_km: None, min_score: None, include_ineligible: None, limit: Some(20), cursor: None };
+    let query = MatchQuery {
+        max_distance_km: None,
+        min_score: None,
+        include_ineligible: None,
+        limit: Some(20),
+        cursor: None,
+    };
     let today = now.date_naive();
     let mut latencies = Vec::with_capacity(o.requests);
     let mut matched = 0usize;
@@ -232,7 +254,15 @@ fn main() {
     for _ in 0..o.requests {
         let holder = rng.pick(&generated.budget_holder_ids);
         let t = Instant::now();
-        let page = parota::market::service::matches(&mut conn, &actor, holder, &query, today).unwrap();
+        let page = parota::market::service::matches(
+            &mut conn,
+            &state.match_index,
+            &actor,
+            holder,
+            &query,
+            today,
+        )
+        .unwrap();
         latencies.push(t.elapsed());
         matched += page.items.len();
     }
@@ -272,13 +302,15 @@ fn main() {
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let metrics = actix_web::web::Data::new(parota::telemetry::Metrics::new().unwrap());
-            actix_web::HttpServer::new(move || application(server_state.clone(), metrics.clone()).0)
-                .workers(2)
-                .listen(listener)
-                .unwrap()
-                .run()
-                .await
-                .unwrap();
+            actix_web::HttpServer::new(move || {
+                application(server_state.clone(), metrics.clone()).0
+            })
+            .workers(2)
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
         });
     });
     std::thread::sleep(Duration::from_millis(300));
@@ -296,7 +328,11 @@ fn main() {
                 for _ in 0..per_client {
                     let holder = rng.pick(&holders);
                     let t = Instant::now();
-                    let status = get(&mut stream, &format!("/api/v1/budget-holders/{holder}/matches?limit=20"), &token);
+                    let status = get(
+                        &mut stream,
+                        &format!("/api/v1/budget-holders/{holder}/matches?limit=20"),
+                        &token,
+                    );
                     latencies.push(t.elapsed());
                     assert_eq!(status, 200);
                 }
@@ -304,7 +340,10 @@ fn main() {
             })
         })
         .collect();
-    let mut http: Vec<Duration> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut http: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     let elapsed = started.elapsed().as_secs_f64();
     http.sort();
     println!(

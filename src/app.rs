@@ -25,6 +25,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// `sqlite` or `postgresql`.
     pub backend: &'static str,
+    /// This instance's in-memory read model of PAs for matching.
+    pub match_index: Arc<crate::market::index::MatchIndex>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
         Ok(Self {
             pool,
             keys,
+            match_index: Arc::default(),
             backend: url.backend_name(),
             settings: Arc::new(settings),
         })
@@ -164,6 +167,7 @@ pub fn openapi_document() -> AppResult<utoipa::openapi::OpenApi> {
         pool,
         keys: Arc::new(JwtKeys::new(&[0u8; 32], settings.access_token_ttl_secs)),
         backend: "sqlite",
+        match_index: Arc::default(),
         settings: Arc::new(settings),
     });
     let metrics = web::Data::new(Metrics::new().map_err(|e| AppError::internal(e.to_string()))?);

@@ -134,8 +134,16 @@ diesel::table! {
         right_to_work_verified_by -> Nullable<Text>,
         right_to_work_verified_at -> Nullable<Timestamp>,
         active -> Bool,
+        revision -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    market_revisions (organisation_id) {
+        organisation_id -> Text,
+        revision -> BigInt,
     }
 }
 
@@ -249,6 +257,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     competency_levels,
     competencies,
+    market_revisions,
     pa_profiles,
     pa_unavailability,
     pa_competencies,

@@ -220,6 +220,7 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
         )
     };
 
+    let revision = repo::bump_revision(conn, shape.organisation_id)?;
     let mut pas = Vec::with_capacity(shape.pas);
     let mut evidence = Vec::new();
     let mut held_by_pa: HashMap<String, Vec<&'static str>> = HashMap::new();
@@ -295,6 +296,7 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
             right_to_work_verified_by: shape.team_managers.first().cloned(),
             right_to_work_verified_at: Some(shape.now),
             active: true,
+            revision,
             created_at: shape.now,
             updated_at: shape.now,
         });

@@ -698,8 +698,9 @@ pub async fn list_matches(
     query: web::Query<MatchQuery>,
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
+    let index = state.match_index.clone();
     ok(db::run(&state.pool, move |conn| {
-        service::matches(conn, &user, &id, &query, Utc::now().date_naive())
+        service::matches(conn, &index, &user, &id, &query, Utc::now().date_naive())
     })
     .await?)
 }

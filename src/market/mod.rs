@@ -3,6 +3,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod index;
 pub mod model;
 pub mod repo;
 pub mod service;

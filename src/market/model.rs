@@ -565,130 +565,186 @@ pub fn level_for(candidate: &Candidate, budget_holder_id: &str, today: NaiveDate
         .unwrap_or(0)
 }
 
-/// Judges one PA for one person: every hard rule, then the score.
+/// Judges one PA for one person: every hard rule, then the score, each explained in words.
 pub fn assess(
     person: &PersonNeeds,
     candidate: &Candidate,
     today: NaiveDate,
     policy: &MatchPolicy,
 ) -> Assessment {
+    judge(person, candidate, today, policy, true)
+}
+
+/// The one place the hard rules live. Without `explain` it stops at the first broken rule and
+/// writes no words: the cheap form for screening thousands of candidates.
+pub fn judge(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    today: NaiveDate,
+    policy: &MatchPolicy,
+    explain: bool,
+) -> Assessment {
     let mut rules = Vec::new();
-    let mut rule = |rule: String, outcome: Result<String, String>| {
-        let passed = outcome.is_ok();
-        rules.push(RuleOutcome {
-            rule,
-            passed,
-            explanation: outcome.unwrap_or_else(|e| e),
-        });
+    let mut eligible = true;
+    // Records one rule; false means "stop here" (a broken rule when not explaining).
+    let mut record =
+        |passed: bool, rule: &dyn Fn() -> String, words: &dyn Fn() -> String| -> bool {
+            eligible &= passed;
+            if explain {
+                rules.push(RuleOutcome {
+                    rule: rule(),
+                    passed,
+                    explanation: words(),
+                });
+            }
+            passed || explain
+        };
+    let distance = distance_km(person.location, candidate.location);
+    let covered = covered_minutes(&person.support, &candidate.availability);
+    let stopped = |distance: f64| Assessment {
+        pa_id: candidate.pa_id.clone(),
+        eligible: false,
+        distance_km: distance,
+        rules: Vec::new(),
+        score: 0.0,
+        breakdown: Vec::new(),
     };
 
-    rule("dbs".into(), dbs_current(&candidate.checks, today, policy));
-    rule(
-        "right_to_work".into(),
-        right_to_work_current(&candidate.checks, today),
-    );
+    let dbs = dbs_current(&candidate.checks, today, policy);
+    if !record(dbs.is_ok(), &|| "dbs".into(), &|| {
+        dbs.clone().unwrap_or_else(|e| e)
+    }) {
+        return stopped(distance);
+    }
+    let rtw = right_to_work_current(&candidate.checks, today);
+    if !record(rtw.is_ok(), &|| "right_to_work".into(), &|| {
+        rtw.clone().unwrap_or_else(|e| e)
+    }) {
+        return stopped(distance);
+    }
 
     for required in &person.required {
-        let evidence = candidate
+        let best = candidate
             .evidence
             .iter()
-            .filter(|e| e.competency_id == required.id);
-        let best = evidence
+            .filter(|e| e.competency_id == required.id)
             .map(|e| evidence_status(e.trained_on, e.expires_on, e.verified, e.revoked, today))
             .min_by_key(|s| s.closeness());
-        let outcome = match best {
-            None => Err(format!("does not hold {}", required.name)),
-            Some(EvidenceStatus::Valid) if required.level >= FIRST_DELEGATED_LEVEL => {
-                if candidate
-                    .signoffs
-                    .iter()
-                    .any(|s| s.valid_for(&required.id, &person.budget_holder_id, today))
-                {
-                    Ok(format!(
-                        "{} with valid evidence, signed off by a clinician for this person",
-                        required.name
-                    ))
-                } else {
-                    Err(format!(
-                        "{} is held, but no clinician has signed it off for this person",
-                        required.name
-                    ))
-                }
+        let delegated = required.level >= FIRST_DELEGATED_LEVEL;
+        let signed_off = || {
+            candidate
+                .signoffs
+                .iter()
+                .any(|s| s.valid_for(&required.id, &person.budget_holder_id, today))
+        };
+        let passed = best == Some(EvidenceStatus::Valid) && (!delegated || signed_off());
+        let words = || match best {
+            None => format!("does not hold {}", required.name),
+            Some(EvidenceStatus::Valid) if delegated && passed => {
+                format!(
+                    "{} with valid evidence, signed off by a clinician for this person",
+                    required.name
+                )
             }
-            Some(EvidenceStatus::Valid) => Ok(format!("{} with valid evidence", required.name)),
-            Some(status) => Err(format!(
+            Some(EvidenceStatus::Valid) if delegated => {
+                format!(
+                    "{} is held, but no clinician has signed it off for this person",
+                    required.name
+                )
+            }
+            Some(EvidenceStatus::Valid) => format!("{} with valid evidence", required.name),
+            Some(status) => format!(
                 "{}: the evidence is {}",
                 required.name,
                 status.as_str().replace('_', " ")
-            )),
+            ),
         };
-        rule(format!("competency:{}", required.id), outcome);
+        if !record(passed, &|| format!("competency:{}", required.id), &words) {
+            return stopped(distance);
+        }
     }
 
     let level = level_for(candidate, &person.budget_holder_id, today);
-    rule(
-        "level".into(),
-        if level >= person.minimum_level {
-            Ok(format!(
-                "works at level {level} for this person; level {} is needed",
-                person.minimum_level
-            ))
-        } else if level == 0 {
-            Err(format!(
+    let level_words = || {
+        if level == 0 {
+            format!(
                 "holds no valid competency; level {} is needed",
                 person.minimum_level
-            ))
+            )
         } else {
-            Err(format!(
+            format!(
                 "works at level {level} for this person; level {} is needed",
                 person.minimum_level
-            ))
-        },
-    );
+            )
+        }
+    };
+    if !record(
+        level >= person.minimum_level,
+        &|| "level".into(),
+        &level_words,
+    ) {
+        return stopped(distance);
+    }
 
-    let distance = distance_km(person.location, candidate.location);
-    rule(
-        "distance".into(),
-        if distance <= candidate.max_travel_km {
-            Ok(format!(
+    let within = distance <= candidate.max_travel_km;
+    let distance_words = || {
+        if within {
+            format!(
                 "{distance:.1} km away, within the {:.0} km they travel",
                 candidate.max_travel_km
-            ))
+            )
         } else {
-            Err(format!(
+            format!(
                 "{distance:.1} km away, {:.1} km beyond the {:.0} km they travel",
                 distance - candidate.max_travel_km,
                 candidate.max_travel_km
-            ))
-        },
-    );
+            )
+        }
+    };
+    if !record(within, &|| "distance".into(), &distance_words) {
+        return stopped(distance);
+    }
 
-    rule(
-        "do_not_match".into(),
-        if person.do_not_match.contains(&candidate.pa_id) {
-            Err("is on this person's do-not-match list".into())
+    let barred = person.do_not_match.contains(&candidate.pa_id);
+    let barred_words = || {
+        if barred {
+            "is on this person's do-not-match list".to_owned()
         } else {
-            Ok("not on the do-not-match list".into())
-        },
-    );
+            "not on the do-not-match list".to_owned()
+        }
+    };
+    if !record(!barred, &|| "do_not_match".into(), &barred_words) {
+        return stopped(distance);
+    }
 
-    let covered = covered_minutes(&person.support, &candidate.availability);
-    rule(
-        "availability".into(),
-        if covered > 0 || person.support_minutes == 0 {
-            Ok(format!(
+    let available = covered > 0 || person.support_minutes == 0;
+    let availability_words = || {
+        if available {
+            format!(
                 "available for {} of the {} hours a week needed",
                 hours(covered),
                 hours(person.support_minutes)
-            ))
+            )
         } else {
-            Err("not available at any time this person needs support".into())
-        },
-    );
+            "not available at any time this person needs support".to_owned()
+        }
+    };
+    if !record(available, &|| "availability".into(), &availability_words) {
+        return stopped(distance);
+    }
 
-    let eligible = rules.iter().all(|r| r.passed);
-    let breakdown = score(person, candidate, distance, covered);
-    let score = total(&breakdown.iter().map(|p| p.points).collect::<Vec<_>>());
+    let (score, breakdown) = if explain {
+        let breakdown = score(person, candidate, distance, covered);
+        (
+            total(&breakdown.iter().map(|p| p.points).collect::<Vec<_>>()),
+            breakdown,
+        )
+    } else {
+        (
+            total(&factor_points(person, candidate, distance, covered)),
+            Vec::new(),
+        )
+    };
     Assessment {
         pa_id: candidate.pa_id.clone(),
         eligible,
@@ -700,7 +756,12 @@ pub fn assess(
 }
 
 /// Points per factor, in breakdown order; both the ranking and the breakdown come from here.
-fn factor_points(person: &PersonNeeds, candidate: &Candidate, distance: f64, covered: u32) -> [f64; 6] {
+fn factor_points(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    distance: f64,
+    covered: u32,
+) -> [f64; 6] {
     let round = |x: f64| (x * 10.0).round() / 10.0;
     let reach = candidate.max_travel_km.max(0.1);
     let share = if person.support_minutes == 0 {
@@ -709,7 +770,9 @@ fn factor_points(person: &PersonNeeds, candidate: &Candidate, distance: f64, cov
         f64::from(covered) / f64::from(person.support_minutes)
     };
     let (met, asked) = preference_counts(&person.preferences, candidate);
-    let spare = candidate.wanted_minutes.saturating_sub(candidate.committed_minutes);
+    let spare = candidate
+        .wanted_minutes
+        .saturating_sub(candidate.committed_minutes);
     let wanted_share = if person.support_minutes == 0 {
         1.0
     } else {
@@ -718,7 +781,8 @@ fn factor_points(person: &PersonNeeds, candidate: &Candidate, distance: f64, cov
     let pay = match person.affordable_hourly_pay_pence {
         Some(affordable) if candidate.min_hourly_pay_pence > affordable => {
             // Lose all the points by 20% over what the budget allows.
-            let over = (candidate.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
+            let over =
+                (candidate.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
             round(PAY_POINTS * (1.0 - over / 0.2).max(0.0))
         }
         _ => PAY_POINTS,
@@ -726,8 +790,16 @@ fn factor_points(person: &PersonNeeds, candidate: &Candidate, distance: f64, cov
     [
         round(DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0))),
         round(AVAILABILITY_POINTS * share),
-        round(if asked == 0 { PREFERENCE_POINTS } else { PREFERENCE_POINTS * met as f64 / asked as f64 }),
-        if person.team.contains(&candidate.pa_id) { CONTINUITY_POINTS } else { 0.0 },
+        round(if asked == 0 {
+            PREFERENCE_POINTS
+        } else {
+            PREFERENCE_POINTS * met as f64 / asked as f64
+        }),
+        if person.team.contains(&candidate.pa_id) {
+            CONTINUITY_POINTS
+        } else {
+            0.0
+        },
         round(CAPACITY_POINTS * wanted_share),
         pay,
     ]
@@ -737,20 +809,12 @@ fn total(points: &[f64]) -> f64 {
     (points.iter().sum::<f64>() * 10.0).round() / 10.0
 }
 
-/// The rules that need no competency evidence, and the score: enough to rank candidates whose
-/// evidence the database has already vouched for. `None` when one of these rules fails.
-pub fn screen(person: &PersonNeeds, candidate: &Candidate, today: NaiveDate, policy: &MatchPolicy) -> Option<(f64, f64)> {
-    let distance = distance_km(person.location, candidate.location);
-    let covered = covered_minutes(&person.support, &candidate.availability);
-    let passes = distance <= candidate.max_travel_km
-        && !person.do_not_match.contains(&candidate.pa_id)
-        && (covered > 0 || person.support_minutes == 0)
-        && dbs_current(&candidate.checks, today, policy).is_ok()
-        && right_to_work_current(&candidate.checks, today).is_ok();
-    passes.then(|| (distance, total(&factor_points(person, candidate, distance, covered))))
-}
-
-fn score(person: &PersonNeeds, candidate: &Candidate, distance: f64, covered: u32) -> Vec<ScorePart> {
+fn score(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    distance: f64,
+    covered: u32,
+) -> Vec<ScorePart> {
     let points = factor_points(person, candidate, distance, covered);
     let share = if person.support_minutes == 0 {
         1.0
@@ -760,7 +824,9 @@ fn score(person: &PersonNeeds, candidate: &Candidate, distance: f64, covered: u3
     let (met, unmet) = preferences_met(&person.preferences, candidate);
     let asked = met.len() + unmet.len();
     let in_team = person.team.contains(&candidate.pa_id);
-    let spare = candidate.wanted_minutes.saturating_sub(candidate.committed_minutes);
+    let spare = candidate
+        .wanted_minutes
+        .saturating_sub(candidate.committed_minutes);
     let pay = pounds(candidate.min_hourly_pay_pence);
     let explanations = [
         format!("{distance:.1} km from the person's home"),
@@ -770,16 +836,35 @@ fn score(person: &PersonNeeds, candidate: &Candidate, distance: f64, covered: u3
         } else if unmet.is_empty() {
             format!("meets every preference: {}", met.join(", "))
         } else {
-            format!("meets {} of {} preferences; not met: {}", met.len(), asked, unmet.join(", "))
+            format!(
+                "meets {} of {} preferences; not met: {}",
+                met.len(),
+                asked,
+                unmet.join(", ")
+            )
         },
-        if in_team { "already in the person's team".into() } else { "new to the person's team".into() },
-        format!("wants {} more hours a week (of {} wanted)", hours(spare), hours(candidate.wanted_minutes)),
+        if in_team {
+            "already in the person's team".into()
+        } else {
+            "new to the person's team".into()
+        },
+        format!(
+            "wants {} more hours a week (of {} wanted)",
+            hours(spare),
+            hours(candidate.wanted_minutes)
+        ),
         match person.affordable_hourly_pay_pence {
             None => format!("asks at least {pay} an hour; no budget limit is set"),
             Some(affordable) if candidate.min_hourly_pay_pence <= affordable => {
-                format!("asks at least {pay} an hour, within the {} the budget allows", pounds(affordable))
+                format!(
+                    "asks at least {pay} an hour, within the {} the budget allows",
+                    pounds(affordable)
+                )
             }
-            Some(affordable) => format!("asks at least {pay} an hour, above the {} the budget allows", pounds(affordable)),
+            Some(affordable) => format!(
+                "asks at least {pay} an hour, above the {} the budget allows",
+                pounds(affordable)
+            ),
         },
     ];
     const FACTORS: [(&str, f64); 6] = [
@@ -804,7 +889,11 @@ fn score(person: &PersonNeeds, candidate: &Candidate, distance: f64, covered: u3
 }
 
 /// Calls `judge(met, what it is when met, what was wanted)` for each stated preference.
-fn judge_preferences(preferences: &Preferences, candidate: &Candidate, mut judge: impl FnMut(bool, &dyn Fn() -> (String, String))) {
+fn judge_preferences(
+    preferences: &Preferences,
+    candidate: &Candidate,
+    mut judge: impl FnMut(bool, &dyn Fn() -> (String, String)),
+) {
     if let Some(gender) = preferences.pa_gender {
         let name = || {
             serde_json::to_value(gender)
@@ -812,20 +901,34 @@ fn judge_preferences(preferences: &Preferences, candidate: &Candidate, mut judge
                 .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
                 .unwrap_or_default()
         };
-        judge(candidate.gender == Some(gender), &|| (format!("{} PA", name()), format!("a {} PA", name())));
+        judge(candidate.gender == Some(gender), &|| {
+            (format!("{} PA", name()), format!("a {} PA", name()))
+        });
     }
     for language in &preferences.languages {
-        let speaks = candidate.languages.iter().any(|l| l.eq_ignore_ascii_case(language));
-        judge(speaks, &|| (format!("speaks {language}"), format!("speaks {language}")));
+        let speaks = candidate
+            .languages
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(language));
+        judge(speaks, &|| {
+            (format!("speaks {language}"), format!("speaks {language}"))
+        });
     }
     if preferences.driver {
         judge(candidate.drives, &|| ("drives".into(), "a driver".into()));
     }
     if preferences.non_smoker {
-        judge(!candidate.smoker, &|| ("non-smoker".into(), "a non-smoker".into()));
+        judge(!candidate.smoker, &|| {
+            ("non-smoker".into(), "a non-smoker".into())
+        });
     }
     if preferences.pets_in_home {
-        judge(candidate.comfortable_with_pets, &|| ("comfortable with pets".into(), "comfortable with pets".into()));
+        judge(candidate.comfortable_with_pets, &|| {
+            (
+                "comfortable with pets".into(),
+                "comfortable with pets".into(),
+            )
+        });
     }
 }
 
@@ -852,13 +955,11 @@ fn preferences_met(preferences: &Preferences, candidate: &Candidate) -> (Vec<Str
 }
 
 /// Best first; equal scores by distance, then id, so the order is stable.
-pub fn rank(assessments: &mut [Assessment]) {
-    assessments.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.distance_km.total_cmp(&b.distance_km))
-            .then_with(|| a.pa_id.cmp(&b.pa_id))
-    });
+pub fn ranking(a: &Assessment, b: &Assessment) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then(a.distance_km.total_cmp(&b.distance_km))
+        .then_with(|| a.pa_id.cmp(&b.pa_id))
 }
 
 #[cfg(test)]
@@ -1143,7 +1244,7 @@ mod tests {
             .iter()
             .map(|c| assess(&needs, c, date(TODAY), &MatchPolicy::default()))
             .collect();
-        rank(&mut ranked);
+        ranked.sort_by(ranking);
         let order: Vec<&str> = ranked.iter().map(|a| a.pa_id.as_str()).collect();
         assert_eq!(order, ["pa-3", "pa-1", "pa-4", "pa-2"]);
         let preferences = ranked[2]

@@ -1,13 +1,11 @@
 //! Queries for the marketplace.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Date, Integer, Text};
 
 use crate::db::schema::{
     budget_holder_requirements, budget_holders, clinical_signoffs, competencies, competency_levels,
-    do_not_match, pa_competencies, pa_profiles, pa_unavailability, team_members,
+    do_not_match, market_revisions, pa_competencies, pa_profiles, pa_unavailability, team_members,
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -68,6 +66,7 @@ pub struct PaProfileRow {
     pub right_to_work_verified_by: Option<String>,
     pub right_to_work_verified_at: Option<NaiveDateTime>,
     pub active: bool,
+    pub revision: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -167,6 +166,12 @@ pub fn seed_default_framework(
     organisation_id: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
+    diesel::insert_into(market_revisions::table)
+        .values((
+            market_revisions::organisation_id.eq(organisation_id),
+            market_revisions::revision.eq(0_i64),
+        ))
+        .execute(conn)?;
     for (level, name, description) in DEFAULT_LEVELS {
         diesel::insert_into(competency_levels::table)
             .values(&CompetencyLevelRow {
@@ -366,129 +371,65 @@ pub fn list_pas(
     Ok(query.load(conn)?)
 }
 
-/// Active PAs of an organisation inside a latitude/longitude box (the indexed pre-filter for
-/// matching; exact distance is checked after).
-pub fn active_pas_in_box(
+// --- market revisions ------------------------------------------------------------------------
+
+/// Takes the organisation's next market revision. Call inside the transaction that changes a PA,
+/// their evidence or sign-offs, and stamp the PA with it: the counter's row lock makes
+/// revisions commit in the order they are taken.
+pub fn bump_revision(conn: &mut DbConnection, organisation_id: &str) -> AppResult<i64> {
+    let updated = diesel::update(market_revisions::table.find(organisation_id))
+        .set(market_revisions::revision.eq(market_revisions::revision + 1))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(crate::error::AppError::internal(
+            "organisation has no market revision counter",
+        ));
+    }
+    market_revision(conn, organisation_id)
+}
+
+pub fn market_revision(conn: &mut DbConnection, organisation_id: &str) -> AppResult<i64> {
+    Ok(market_revisions::table
+        .find(organisation_id)
+        .select(market_revisions::revision)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Marks a PA changed (their evidence or sign-offs) at the organisation's next revision.
+pub fn touch_pa(conn: &mut DbConnection, pa_id: &str, organisation_id: &str) -> AppResult<()> {
+    let revision = bump_revision(conn, organisation_id)?;
+    diesel::update(pa_profiles::table.find(pa_id))
+        .set(pa_profiles::revision.eq(revision))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// PAs of the organisation changed after `revision` (all of them from revision -1).
+pub fn pas_changed_since(
     conn: &mut DbConnection,
     organisation_id: &str,
-    low: crate::geo::Location,
-    high: crate::geo::Location,
+    revision: i64,
 ) -> AppResult<Vec<PaProfileRow>> {
     Ok(pa_profiles::table
         .filter(pa_profiles::organisation_id.eq(organisation_id))
-        .filter(pa_profiles::latitude.between(low.latitude, high.latitude))
-        .filter(pa_profiles::longitude.between(low.longitude, high.longitude))
-        .filter(pa_profiles::active.eq(true))
+        .filter(pa_profiles::revision.gt(revision))
         .select(PaProfileRow::as_select())
         .load(conn)?)
 }
 
-/// The farthest any active PA of the organisation will travel.
-pub fn longest_reach_km(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Option<f64>> {
-    Ok(pa_profiles::table
-        .filter(pa_profiles::organisation_id.eq(organisation_id))
-        .select(diesel::dsl::max(pa_profiles::max_travel_km))
-        .first(conn)?)
-}
-
-/// The fast path of matching: active PAs whose own travel distance reaches `centre` and whose
-/// DBS and right-to-work checks are verified and in date. The SQL is deliberately a little
-/// looser than the rules (a flat-earth distance with 2% slack, a DBS cut-off a few days early);
-/// the exact rules are judged in memory afterwards.
-pub struct MatchFilter<'a> {
-    pub organisation_id: &'a str,
-    pub budget_holder_id: &'a str,
-    /// Required competency ids, each with whether it is a delegated task needing a sign-off.
-    pub required: &'a [(String, bool)],
-    pub minimum_level: i32,
-    pub centre: crate::geo::Location,
-    pub radius_km: f64,
-    pub dbs_issued_after: NaiveDate,
-    pub today: NaiveDate,
-}
-
-pub fn reachable_pas_with_checks(conn: &mut DbConnection, filter: &MatchFilter<'_>) -> AppResult<Vec<PaProfileRow>> {
-    let MatchFilter { organisation_id, budget_holder_id, required, minimum_level, centre, radius_km, dbs_issued_after, today } =
-        *filter;
-    let (low, high) = crate::geo::bounding_box(centre, radius_km);
-    let km_per_degree_latitude = 110.57;
-    let km_per_degree_longitude = 111.32 * centre.latitude.to_radians().cos();
-    let dy = (pa_profiles::latitude - centre.latitude) * km_per_degree_latitude;
-    let dx = (pa_profiles::longitude - centre.longitude) * km_per_degree_longitude;
-    let dy2 = (pa_profiles::latitude - centre.latitude) * km_per_degree_latitude;
-    let dx2 = (pa_profiles::longitude - centre.longitude) * km_per_degree_longitude;
-    let mut query = pa_profiles::table
-        .filter(pa_profiles::organisation_id.eq(organisation_id))
-        .filter(pa_profiles::latitude.between(low.latitude, high.latitude))
-        .filter(pa_profiles::longitude.between(low.longitude, high.longitude))
-        .filter(pa_profiles::active.eq(true))
-        .filter(
-            (dy * dy2 + dx * dx2)
-                .le(pa_profiles::max_travel_km * pa_profiles::max_travel_km * 1.0404 + 0.01),
-        )
-        .filter(pa_profiles::dbs_verified_at.is_not_null())
-        .filter(
-            pa_profiles::dbs_update_service
-                .eq(true)
-                .or(pa_profiles::dbs_issued_on.gt(dbs_issued_after)),
-        )
-        .filter(pa_profiles::right_to_work_verified_at.is_not_null())
-        .filter(
-            pa_profiles::right_to_work_expires_on
-                .is_null()
-                .or(pa_profiles::right_to_work_expires_on.gt(today)),
-        )
-        .select(PaProfileRow::as_select())
-        .into_boxed();
-    // Correlated EXISTS per required competency (and, for delegated tasks, per sign-off for this
-    // person): index look-ups per candidate, so rare skills cut the candidates to a handful.
-    for (competency_id, needs_signoff) in required {
-        query = query.filter(
-            sql::<Bool>("EXISTS (SELECT 1 FROM pa_competencies e WHERE e.pa_id = pa_profiles.id AND e.competency_id = ")
-                .bind::<Text, _>(competency_id.clone())
-                .sql(" AND e.verified_at IS NOT NULL AND e.revoked_at IS NULL AND e.trained_on <= ")
-                .bind::<Date, _>(today)
-                .sql(" AND (e.expires_on IS NULL OR e.expires_on > ")
-                .bind::<Date, _>(today)
-                .sql("))"),
+pub fn signoffs_of_pas(conn: &mut DbConnection, pa_ids: &[String]) -> AppResult<Vec<SignOffRow>> {
+    let mut rows = Vec::new();
+    for chunk in pa_ids.chunks(5000) {
+        rows.extend(
+            clinical_signoffs::table
+                .filter(clinical_signoffs::pa_id.eq_any(chunk))
+                .select(SignOffRow::as_select())
+                .load::<SignOffRow>(conn)?,
         );
-        if *needs_signoff {
-            query = query.filter(
-                sql::<Bool>("EXISTS (SELECT 1 FROM clinical_signoffs s WHERE s.pa_id = pa_profiles.id AND s.competency_id = ")
-                    .bind::<Text, _>(competency_id.clone())
-                    .sql(" AND s.budget_holder_id = ")
-                    .bind::<Text, _>(budget_holder_id.to_owned())
-                    .sql(" AND s.revoked_at IS NULL AND s.signed_off_on <= ")
-                    .bind::<Date, _>(today)
-                    .sql(" AND (s.expires_on IS NULL OR s.expires_on > ")
-                    .bind::<Date, _>(today)
-                    .sql("))"),
-            );
-        }
     }
-    // The level the person needs, reached for them: a valid competency at that level or above,
-    // signed off for this person when it is a delegated task.
-    query = query.filter(
-        sql::<Bool>(
-            "EXISTS (SELECT 1 FROM pa_competencies e JOIN competencies c ON c.id = e.competency_id \
-             WHERE e.pa_id = pa_profiles.id AND e.verified_at IS NOT NULL AND e.revoked_at IS NULL AND e.trained_on <= ",
-        )
-        .bind::<Date, _>(today)
-        .sql(" AND (e.expires_on IS NULL OR e.expires_on > ")
-        .bind::<Date, _>(today)
-        .sql(") AND c.level >= ")
-        .bind::<Integer, _>(minimum_level)
-        .sql(" AND (c.level < ")
-        .bind::<Integer, _>(crate::market::model::FIRST_DELEGATED_LEVEL)
-        .sql(" OR EXISTS (SELECT 1 FROM clinical_signoffs s WHERE s.pa_id = e.pa_id AND s.competency_id = e.competency_id AND s.budget_holder_id = ")
-        .bind::<Text, _>(budget_holder_id.to_owned())
-        .sql(" AND s.revoked_at IS NULL AND s.signed_off_on <= ")
-        .bind::<Date, _>(today)
-        .sql(" AND (s.expires_on IS NULL OR s.expires_on > ")
-        .bind::<Date, _>(today)
-        .sql("))))"),
-    );
-    Ok(query.load(conn)?)
+    Ok(rows)
 }
 
 pub fn active_pas(

@@ -14,8 +14,9 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::geo::{self, Location, Postcode};
 use crate::http::{Page, PageQuery};
 use crate::market::dto::*;
+use crate::market::index::{self, MatchIndex};
 use crate::market::model::{
-    self, assess, availability_spans, dbs_current, evidence_status, need_spans, rank,
+    self, assess, availability_spans, dbs_current, evidence_status, need_spans,
     right_to_work_current, total_minutes, Assessment, Candidate, Checks, Evidence, Funding,
     MatchPolicy, PersonNeeds, Preferences, RequiredCompetency, SignOff, Span, SupportNeed,
     WeeklyWindow, FIRST_DELEGATED_LEVEL, MAX_TRAVEL_KM,
@@ -503,6 +504,8 @@ pub fn create_pa(
             .map(|_| actor.user_id.clone()),
         right_to_work_verified_at: request.right_to_work.as_ref().map(|_| now_naive),
         active: true,
+        // Taken inside the transaction below.
+        revision: 0,
         created_at: now_naive,
         updated_at: now_naive,
     };
@@ -511,7 +514,11 @@ pub fn create_pa(
         .iter()
         .map(|r| (r.starts_on, r.ends_on))
         .collect();
-    write_transaction(conn, |conn| {
+    let row = write_transaction(conn, |conn| {
+        let row = PaProfileRow {
+            revision: repo::bump_revision(conn, &row.organisation_id)?,
+            ..row
+        };
         repo::insert_pa(conn, &row)?;
         repo::replace_unavailability(conn, &row.id, &ranges)?;
         audit::record(
@@ -525,7 +532,8 @@ pub fn create_pa(
                 before: None,
                 after: Some(&row.display_name),
             },
-        )
+        )?;
+        Ok::<_, AppError>(row)
     })?;
     pa_view(conn, row, now.date_naive())
 }
@@ -715,6 +723,7 @@ pub fn update_pa(
             row.active = active;
         }
         row.updated_at = now_naive;
+        row.revision = repo::bump_revision(conn, &row.organisation_id)?;
         repo::save_pa(conn, &row)?;
         if let Some(ranges) = &request.unavailability {
             let ranges: Vec<_> = ranges.iter().map(|r| (r.starts_on, r.ends_on)).collect();
@@ -798,6 +807,7 @@ pub fn add_evidence(
     };
     write_transaction(conn, |conn| {
         repo::insert_evidence(conn, &row)?;
+        repo::touch_pa(conn, &pa.id, &pa.organisation_id)?;
         audit::record(
             conn,
             Some(actor),
@@ -848,6 +858,7 @@ pub fn update_evidence(
             request.verified.map(|_| (actor.user_id.as_str(), at)),
             request.revoked.map(|_| at),
         )?;
+        repo::touch_pa(conn, &pa.id, &pa.organisation_id)?;
         audit::record(
             conn,
             Some(actor),
@@ -940,6 +951,7 @@ pub fn add_signoff(
     };
     write_transaction(conn, |conn| {
         repo::insert_signoff(conn, &row)?;
+        repo::touch_pa(conn, &pa.id, &pa.organisation_id)?;
         audit::record(
             conn,
             Some(actor),
@@ -1531,7 +1543,11 @@ fn person_needs(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<Per
     })
 }
 
-fn candidate(row: &PaProfileRow, evidence: Vec<Evidence>, signoffs: Vec<SignOff>) -> Candidate {
+pub(crate) fn candidate(
+    row: &PaProfileRow,
+    evidence: Vec<Evidence>,
+    signoffs: Vec<SignOff>,
+) -> Candidate {
     let windows: Vec<WeeklyWindow> = from_json(&row.availability);
     Candidate {
         pa_id: row.id.clone(),
@@ -1633,16 +1649,13 @@ fn match_view(a: Assessment, pa: &Candidate) -> MatchView {
     }
 }
 
-/// PAs ranked for a person.
-///
-/// The database does the heavy filtering: PAs whose own travel distance reaches the person,
-/// whose checks are in date, and who hold every required competency (with the person's
-/// sign-off for delegated tasks) and the level needed, all with valid evidence. In memory the
-/// remaining rules are judged and every candidate scored; only the page returned is then judged
-/// again in full, with its evidence, to explain it. `include_ineligible` judges everyone in
-/// full instead (slower: it is for understanding a shortage, not for everyday use).
+/// PAs ranked for a person, from the in-memory index of the organisation's PAs (caught up with
+/// the database first). Every nearby PA is judged by the hard rules in their cheap form and
+/// scored; only the page returned is judged again with its words. `include_ineligible` explains
+/// everyone instead, for understanding a shortage.
 pub fn matches(
     conn: &mut DbConnection,
+    index: &MatchIndex,
     actor: &AuthUser,
     holder_id: &str,
     query: &MatchQuery,
@@ -1650,103 +1663,69 @@ pub fn matches(
 ) -> AppResult<Page<MatchView>> {
     let holder = repo::find_budget_holder(conn, holder_id)?.ok_or(AppError::NotFound)?;
     authorize(actor, Action::Administer, holder_resource(&holder))?;
-    let limit = usize::try_from(PageQuery { limit: query.limit, cursor: None }.limit()?).unwrap_or(50);
+    let limit = usize::try_from(
+        PageQuery {
+            limit: query.limit,
+            cursor: None,
+        }
+        .limit()?,
+    )
+    .unwrap_or(50);
     let offset: usize = match &query.cursor {
         None => 0,
-        Some(c) => c.parse().map_err(|_| AppError::field("cursor", "invalid", "is not a cursor from this list"))?,
+        Some(c) => c
+            .parse()
+            .map_err(|_| AppError::field("cursor", "invalid", "is not a cursor from this list"))?,
     };
     if let Some(d) = query.max_distance_km {
         if !(0.0..=MAX_TRAVEL_KM).contains(&d) {
-            return Err(AppError::field("max_distance_km", "range", "must be between 0 and 80"));
+            return Err(AppError::field(
+                "max_distance_km",
+                "range",
+                "must be between 0 and 80",
+            ));
         }
     }
     let person = person_needs(conn, &holder)?;
-    let reach = repo::longest_reach_km(conn, &holder.organisation_id)?.unwrap_or(0.0);
-    let radius = query.max_distance_km.unwrap_or(MAX_TRAVEL_KM).min(reach.min(MAX_TRAVEL_KM) * 1.02 + 0.1);
+    let organisation = index.current(conn, &holder.organisation_id)?;
+    let pas = index::read(&organisation);
     let policy = MatchPolicy::default();
-    let wanted = |distance: f64, score: f64| {
-        query.max_distance_km.is_none_or(|d| distance <= d) && query.min_score.is_none_or(|m| score >= m)
-    };
-    let page = |total: usize, items: Vec<MatchView>| {
-        let end = offset + limit;
-        Page { items, next_cursor: (end < total).then(|| end.to_string()) }
-    };
-
-    if query.include_ineligible.unwrap_or(false) {
-        let (low, high) = geo::bounding_box(person.location, radius);
-        let rows = repo::active_pas_in_box(conn, &holder.organisation_id, low, high)?;
-        let judged = judge_in_full(conn, &person, &holder.id, rows.iter().collect(), today, &policy)?;
-        let mut judged: Vec<(Assessment, Candidate)> =
-            judged.into_iter().filter(|(a, _)| wanted(a.distance_km, a.score)).collect();
-        judged.sort_by(|(a, _), (b, _)| by_rank(a.score, a.distance_km, &a.pa_id, b.score, b.distance_km, &b.pa_id));
-        let total = judged.len();
-        let items = judged.into_iter().skip(offset).take(limit).map(|(a, c)| match_view(a, &c)).collect();
-        return Ok(page(total, items));
-    }
-
-    let dbs_issued_after = today - chrono::Months::new(policy.dbs_renewal_months) - chrono::Days::new(3);
-    let required: Vec<(String, bool)> =
-        person.required.iter().map(|c| (c.id.clone(), c.level >= FIRST_DELEGATED_LEVEL)).collect();
-    let rows = repo::reachable_pas_with_checks(
-        conn,
-        &repo::MatchFilter {
-            organisation_id: &holder.organisation_id,
-            budget_holder_id: &holder.id,
-            required: &required,
-            minimum_level: holder.minimum_level,
-            centre: person.location,
-            radius_km: radius,
-            dbs_issued_after,
-            today,
-        },
-    )?;
-    let mut ranked: Vec<(&PaProfileRow, f64, f64)> = rows
-        .iter()
-        .filter_map(|row| {
-            let (distance, score) = model::screen(&person, &candidate(row, Vec::new(), Vec::new()), today, &policy)?;
-            wanted(distance, score).then_some((row, distance, score))
+    let explain_everyone = query.include_ineligible.unwrap_or(false);
+    let mut judged: Vec<(Assessment, &Candidate)> = pas
+        .near(
+            person.location,
+            query.max_distance_km.unwrap_or(MAX_TRAVEL_KM),
+        )
+        .map(|pa| {
+            (
+                model::judge(&person, &pa.candidate, today, &policy, explain_everyone),
+                &pa.candidate,
+            )
+        })
+        .filter(|(a, _)| explain_everyone || a.eligible)
+        .filter(|(a, _)| query.max_distance_km.is_none_or(|d| a.distance_km <= d))
+        .filter(|(a, _)| query.min_score.is_none_or(|m| a.score >= m))
+        .collect();
+    judged.sort_by(|a, b| model::ranking(&a.0, &b.0));
+    let total = judged.len();
+    let items = judged
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(a, c)| {
+            let explained = if explain_everyone {
+                a
+            } else {
+                assess(&person, c, today, &policy)
+            };
+            match_view(explained, c)
         })
         .collect();
-    ranked.sort_by(|a, b| by_rank(a.2, a.1, &a.0.id, b.2, b.1, &b.0.id));
-    let total = ranked.len();
-    let shown: Vec<&PaProfileRow> = ranked.into_iter().skip(offset).take(limit).map(|(row, _, _)| row).collect();
-    let items = judge_in_full(conn, &person, &holder.id, shown, today, &policy)?
-        .into_iter()
-        // The database vouched for these rules; a change between the two reads drops the PA.
-        .filter(|(a, _)| a.eligible)
-        .map(|(a, c)| match_view(a, &c))
-        .collect();
-    Ok(page(total, items))
-}
-
-/// Best first; equal scores by distance, then id, so the order is stable.
-fn by_rank(score_a: f64, distance_a: f64, id_a: &str, score_b: f64, distance_b: f64, id_b: &str) -> std::cmp::Ordering {
-    score_b.total_cmp(&score_a).then(distance_a.total_cmp(&distance_b)).then_with(|| id_a.cmp(id_b))
-}
-
-/// Every rule and the score for each PA, with their evidence and this person's sign-offs, in
-/// the order given.
-fn judge_in_full(
-    conn: &mut DbConnection,
-    person: &PersonNeeds,
-    holder_id: &str,
-    rows: Vec<&PaProfileRow>,
-    today: NaiveDate,
-    policy: &MatchPolicy,
-) -> AppResult<Vec<(Assessment, Candidate)>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut evidence = evidence_by_pa(conn, &ids)?;
-    let mut signoffs: HashMap<String, Vec<SignOff>> = HashMap::new();
-    for s in repo::signoffs_for_holder(conn, holder_id)? {
-        signoffs.entry(s.pa_id.clone()).or_default().push(signoff_of(s));
-    }
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let c = candidate(row, evidence.remove(&row.id).unwrap_or_default(), signoffs.remove(&row.id).unwrap_or_default());
-            (assess(person, &c, today, policy), c)
-        })
-        .collect())
+    let end = offset + limit;
+    Ok(Page {
+        items,
+        next_cursor: (end < total).then(|| end.to_string()),
+    })
 }
 
 /// Why one PA is or is not a match for one person, rule by rule.

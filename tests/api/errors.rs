@@ -213,6 +213,7 @@ async fn an_unreachable_database_is_a_503_that_reveals_nothing() {
         pool,
         keys: Arc::new(parota::auth::token::JwtKeys::new(&[1u8; 32], 900)),
         backend: "sqlite",
+        match_index: Arc::default(),
         settings: Arc::new(settings),
     };
     let app = TestApp::start(state, database).await;

@@ -194,6 +194,12 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the service on the same database (as behind a load balancer).
+    pub async fn second_instance(&self) -> TestApp {
+        let state = AppState::prepare((*self.state.settings).clone()).expect("second instance");
+        TestApp::start(state, self._database.clone()).await
+    }
+
     pub fn pool(&self) -> &DbPool {
         &self.state.pool
     }

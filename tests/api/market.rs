@@ -558,7 +558,10 @@ async fn new_check_details_from_a_pa_wait_for_a_manager() {
         )
         .await;
     assert_eq!(verified.body["dbs"]["current"], true, "{}", verified.text);
-    assert_eq!(market.match_ids(&market.ann).await, [pa.clone()]);
+    assert_eq!(
+        market.match_ids(&market.ann).await,
+        std::slice::from_ref(&pa)
+    );
     // The PA's own evidence is unverified until a manager checks it.
     let own = app
         .post_json(
@@ -794,4 +797,35 @@ async fn the_competency_framework_is_seeded_and_only_admins_extend_it() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["code", "level"]);
+}
+
+#[actix_web::test]
+async fn an_instance_sees_changes_made_through_another() {
+    let market = Market::new().await;
+    let other = market.app.second_instance().await;
+    let pa = market.qualified_pa("Aisha Patel", "BB11 3AA", 15.0).await;
+    let ids = |response: crate::helpers::TestResponse| -> Vec<String> {
+        response.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["pa_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = format!("/api/v1/budget-holders/{}/matches", market.ann);
+    assert_eq!(
+        ids(other.get(&path, Some(&market.manager.token)).await),
+        std::slice::from_ref(&pa)
+    );
+    // Deactivated through the first instance: the second stops offering the PA at once.
+    let response = market
+        .app
+        .patch_json(
+            &format!("/api/v1/pas/{pa}"),
+            Some(&market.manager.token),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert!(ids(other.get(&path, Some(&market.manager.token)).await).is_empty());
 }

@@ -8,3 +8,4 @@ DROP TABLE pa_unavailability;
 DROP TABLE pa_profiles;
 DROP TABLE competencies;
 DROP TABLE competency_levels;
+DROP TABLE market_revisions;

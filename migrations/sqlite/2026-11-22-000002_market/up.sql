@@ -1,6 +1,14 @@
 -- The marketplace: competency framework, PA and budget-holder profiles, teams.
 -- Weekly windows and preferences are JSON text: read whole in Rust, never queried by part.
 
+-- A counter per organisation, bumped in every transaction that changes a PA's profile, evidence
+-- or sign-offs. Its row lock makes revisions commit in order, so an instance's in-memory
+-- matching index catches up by reading the PAs changed since the revision it last saw.
+CREATE TABLE market_revisions (
+    organisation_id TEXT PRIMARY KEY NOT NULL REFERENCES organisations (id),
+    revision BIGINT NOT NULL
+);
+
 CREATE TABLE competency_levels (
     organisation_id TEXT NOT NULL REFERENCES organisations (id),
     level INTEGER NOT NULL,
@@ -54,9 +62,12 @@ CREATE TABLE pa_profiles (
     right_to_work_verified_by TEXT REFERENCES users (id),
     right_to_work_verified_at TIMESTAMP,
     active BOOLEAN NOT NULL,
+    -- the organisation's market revision of the last change to the PA, their evidence or sign-offs
+    revision BIGINT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
+CREATE INDEX pa_profiles_revision ON pa_profiles (organisation_id, revision);
 CREATE INDEX pa_profiles_location ON pa_profiles (organisation_id, latitude, longitude);
 CREATE INDEX pa_profiles_district ON pa_profiles (organisation_id, district);
 -- the farthest any PA travels bounds the search box for matching
