@@ -270,13 +270,14 @@ fn main() {
     latencies.sort();
     let in_process_total: f64 = latencies.iter().map(Duration::as_secs_f64).sum();
     println!(
-        "in process  backend={} pas={} holders={} region={} requests={} p50={:.2}ms p99={:.2}ms mean_matches={:.1} rps_one_thread={:.0}",
+        "in process  backend={} pas={} holders={} region={} requests={} p50={:.2}ms p95={:.2}ms p99={:.2}ms mean_matches={:.1} rps_one_thread={:.0}",
         o.backend,
         o.pas,
         o.holders,
         o.region,
         o.requests,
         percentile(&latencies, 0.50),
+        percentile(&latencies, 0.95),
         percentile(&latencies, 0.99),
         matched as f64 / o.requests as f64,
         o.requests as f64 / in_process_total,
@@ -347,12 +348,13 @@ fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     http.sort();
     println!(
-        "over HTTP   backend={} pas={} concurrency={} requests={} p50={:.2}ms p99={:.2}ms rps={:.0}",
+        "over HTTP   backend={} pas={} concurrency={} requests={} p50={:.2}ms p95={:.2}ms p99={:.2}ms rps={:.0}",
         o.backend,
         o.pas,
         o.concurrency,
         http.len(),
         percentile(&http, 0.50),
+        percentile(&http, 0.95),
         percentile(&http, 0.99),
         http.len() as f64 / elapsed,
     );

@@ -12,6 +12,6 @@ echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 backends=(sqlite)
 if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then backends+=(postgres); fi
 for backend in "${backends[@]}"; do
-  "$bin" --backend "$backend" --pas 4000 --holders 890 --region east-lancashire --requests "${REQUESTS:-2000}"
-  "$bin" --backend "$backend" --pas 150000 --holders 890 --region england --requests "${REQUESTS:-2000}"
+  "$bin" --backend "$backend" --pas 4000 --holders 890 --region east-lancashire --requests "${REQUESTS:-2000}" --concurrency 2
+  "$bin" --backend "$backend" --pas 150000 --holders 890 --region england --requests "${REQUESTS:-2000}" --concurrency 2
 done

@@ -403,26 +403,21 @@ fn build_team(
         latitude: holder.latitude,
         longitude: holder.longitude,
     };
+    // Distance first: it is cheap and rules out nearly everyone on a national data set.
     let mut near: Vec<(f64, &PaProfileRow)> = pas
         .iter()
-        .filter(|p| {
-            required
-                .iter()
-                .all(|c| held_by_pa.get(&p.id).is_some_and(|held| held.contains(c)))
-        })
         .map(|p| {
-            (
-                crate::geo::distance_km(
-                    home,
-                    Location {
-                        latitude: p.latitude,
-                        longitude: p.longitude,
-                    },
-                ),
-                p,
-            )
+            let location = Location {
+                latitude: p.latitude,
+                longitude: p.longitude,
+            };
+            (crate::geo::distance_km(home, location), p)
         })
         .filter(|(d, p)| *d <= p.max_travel_km)
+        .filter(|(_, p)| {
+            let held = held_by_pa.get(&p.id);
+            required.iter().all(|c| held.is_some_and(|h| h.contains(c)))
+        })
         .collect();
     near.sort_by(|a, b| a.0.total_cmp(&b.0));
     for (_, pa) in near.into_iter().take(5) {

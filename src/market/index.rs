@@ -30,51 +30,118 @@ fn cell_of(location: Location) -> Cell {
 pub struct IndexedPa {
     pub candidate: Candidate,
     pub active: bool,
-    cell: Cell,
 }
+
+/// What the grid keeps of an active PA: enough to rule out the far-away without touching the
+/// PA itself (most PAs in a city's box live too far from any one person).
+struct GridEntry {
+    latitude: f64,
+    longitude: f64,
+    reach_km: f64,
+    slot: usize,
+}
+
+/// Kilometres per degree of latitude on the sphere `geo::distance_km` uses.
+const KM_PER_DEGREE: f64 = 111.195;
 
 /// One organisation's PAs as of `revision`.
 #[derive(Default)]
 pub struct OrganisationPas {
     revision: i64,
-    pas: HashMap<String, IndexedPa>,
-    grid: HashMap<Cell, Vec<String>>,
+    slots: Vec<IndexedPa>,
+    slot_of: HashMap<String, usize>,
+    grid: HashMap<Cell, Vec<GridEntry>>,
+    /// Slots of the PAs with a clinician's sign-off for each person: for someone who needs
+    /// delegated tasks (level 3 and up) no one else can be a match.
+    signed_off_for: HashMap<String, Vec<usize>>,
     /// The farthest any active PA travels: no one beyond it can reach a person.
     longest_reach_km: f64,
 }
 
 impl OrganisationPas {
-    /// Active PAs within `radius_km` of `centre` by grid cell (a superset: distance is judged
-    /// exactly afterwards).
+    /// Active PAs within `radius_km` of `centre` whose own travel distance may reach it: a
+    /// flat-earth test with 2% slack, so a superset; the rules then judge distance exactly.
     pub fn near(&self, centre: Location, radius_km: f64) -> impl Iterator<Item = &IndexedPa> {
-        let (low, high) = crate::geo::bounding_box(centre, radius_km.min(self.longest_reach_km));
+        let radius_km = radius_km.min(self.longest_reach_km);
+        let (low, high) = crate::geo::bounding_box(centre, radius_km);
         let (lat0, lon0) = cell_of(low);
         let (lat1, lon1) = cell_of(high);
+        let km_per_degree_longitude = KM_PER_DEGREE * centre.latitude.to_radians().cos();
+        let radius_squared = (radius_km * 1.02 + 0.1).powi(2);
         (lat0..=lat1)
             .flat_map(move |lat| (lon0..=lon1).map(move |lon| (lat, lon)))
             .filter_map(|cell| self.grid.get(&cell))
             .flatten()
-            .filter_map(|id| self.pas.get(id))
+            .filter(move |e| {
+                let dy = (e.latitude - centre.latitude) * KM_PER_DEGREE;
+                let dx = (e.longitude - centre.longitude) * km_per_degree_longitude;
+                let d2 = dx * dx + dy * dy;
+                d2 <= radius_squared && d2 <= (e.reach_km * 1.02 + 0.1).powi(2)
+            })
+            .map(|e| &self.slots[e.slot])
+    }
+
+    /// Active PAs with any sign-off (valid or not: the rules judge that) for this person.
+    pub fn signed_off_for(&self, budget_holder_id: &str) -> impl Iterator<Item = &IndexedPa> {
+        self.signed_off_for
+            .get(budget_holder_id)
+            .into_iter()
+            .flatten()
+            .map(|slot| &self.slots[*slot])
             .filter(|pa| pa.active)
     }
 
     pub fn len(&self) -> usize {
-        self.pas.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pas.is_empty()
+        self.slots.is_empty()
     }
 
     fn insert(&mut self, pa: IndexedPa) {
         let id = pa.candidate.pa_id.clone();
-        if let Some(old) = self.pas.remove(&id) {
-            if let Some(ids) = self.grid.get_mut(&old.cell) {
-                ids.retain(|i| *i != id);
+        let slot = match self.slot_of.get(&id) {
+            Some(&slot) => {
+                let old = &self.slots[slot].candidate;
+                if let Some(entries) = self.grid.get_mut(&cell_of(old.location)) {
+                    entries.retain(|e| e.slot != slot);
+                }
+                for signoff in &old.signoffs {
+                    if let Some(slots) = self.signed_off_for.get_mut(&signoff.budget_holder_id) {
+                        slots.retain(|s| *s != slot);
+                    }
+                }
+                self.slots[slot] = pa;
+                slot
+            }
+            None => {
+                self.slots.push(pa);
+                self.slot_of.insert(id, self.slots.len() - 1);
+                self.slots.len() - 1
+            }
+        };
+        let pa = &self.slots[slot];
+        for signoff in &pa.candidate.signoffs {
+            let slots = self
+                .signed_off_for
+                .entry(signoff.budget_holder_id.clone())
+                .or_default();
+            if !slots.contains(&slot) {
+                slots.push(slot);
             }
         }
-        self.grid.entry(pa.cell).or_default().push(id.clone());
-        self.pas.insert(id, pa);
+        if pa.active {
+            self.grid
+                .entry(cell_of(pa.candidate.location))
+                .or_default()
+                .push(GridEntry {
+                    latitude: pa.candidate.location.latitude,
+                    longitude: pa.candidate.location.longitude,
+                    reach_km: pa.candidate.max_travel_km,
+                    slot,
+                });
+        }
     }
 }
 
@@ -164,15 +231,14 @@ fn catch_up(
             signoffs.remove(&row.id).unwrap_or_default(),
         );
         index.insert(IndexedPa {
-            cell: cell_of(candidate.location),
             active: row.active,
             candidate,
         });
     }
     index.revision = newest;
     index.longest_reach_km = index
-        .pas
-        .values()
+        .slots
+        .iter()
         .filter(|p| p.active)
         .map(|p| p.candidate.max_travel_km)
         .fold(0.0, f64::max);

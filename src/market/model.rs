@@ -1,8 +1,6 @@
 //! The marketplace's rules, free of HTTP and database: the competency framework, weekly windows,
 //! checks and evidence, and matching a person with PAs.
 
-use std::collections::HashSet;
-
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -323,46 +321,124 @@ impl Default for MatchPolicy {
     }
 }
 
+/// Where a PA's enhanced DBS check stands today.
+#[derive(Debug, Clone, Copy)]
+pub enum DbsStanding {
+    Missing,
+    Unverified,
+    OnUpdateService {
+        issued: NaiveDate,
+    },
+    Current {
+        issued: NaiveDate,
+        renew_by: NaiveDate,
+    },
+    TooOld {
+        issued: NaiveDate,
+        months: u32,
+    },
+}
+
+impl DbsStanding {
+    pub fn of(checks: &Checks, today: NaiveDate, policy: &MatchPolicy) -> Self {
+        let Some(issued) = checks.dbs_issued_on else {
+            return Self::Missing;
+        };
+        if !checks.dbs_verified {
+            return Self::Unverified;
+        }
+        if checks.dbs_update_service {
+            return Self::OnUpdateService { issued };
+        }
+        let renew_by = issued + Months::new(policy.dbs_renewal_months);
+        if today >= renew_by {
+            Self::TooOld {
+                issued,
+                months: policy.dbs_renewal_months,
+            }
+        } else {
+            Self::Current { issued, renew_by }
+        }
+    }
+
+    pub fn is_current(self) -> bool {
+        matches!(self, Self::OnUpdateService { .. } | Self::Current { .. })
+    }
+
+    pub fn explain(self) -> Result<String, String> {
+        match self {
+            Self::Missing => Err("no enhanced DBS check is recorded".into()),
+            Self::Unverified => Err("the DBS certificate has not been verified by a manager".into()),
+            Self::OnUpdateService { issued } => Ok(format!("enhanced DBS from {issued}, kept current on the update service")),
+            Self::Current { issued, renew_by } => Ok(format!("enhanced DBS from {issued}, current until {renew_by}")),
+            Self::TooOld { issued, months } => Err(format!(
+                "the DBS certificate from {issued} is over {months} months old and not on the update service"
+            )),
+        }
+    }
+}
+
 pub fn dbs_current(
     checks: &Checks,
     today: NaiveDate,
     policy: &MatchPolicy,
 ) -> Result<String, String> {
-    let Some(issued) = checks.dbs_issued_on else {
-        return Err("no enhanced DBS check is recorded".into());
-    };
-    if !checks.dbs_verified {
-        return Err("the DBS certificate has not been verified by a manager".into());
+    DbsStanding::of(checks, today, policy).explain()
+}
+
+/// Where a PA's right to work stands today.
+#[derive(Debug, Clone, Copy)]
+pub enum RightToWorkStanding {
+    Missing,
+    Unverified,
+    Expired {
+        expired: NaiveDate,
+    },
+    Current {
+        checked: NaiveDate,
+        until: Option<NaiveDate>,
+    },
+}
+
+impl RightToWorkStanding {
+    pub fn of(checks: &Checks, today: NaiveDate) -> Self {
+        let Some(checked) = checks.right_to_work_checked_on else {
+            return Self::Missing;
+        };
+        if !checks.right_to_work_verified {
+            return Self::Unverified;
+        }
+        match checks.right_to_work_expires_on {
+            Some(expired) if today >= expired => Self::Expired { expired },
+            until => Self::Current { checked, until },
+        }
     }
-    if checks.dbs_update_service {
-        return Ok(format!(
-            "enhanced DBS from {issued}, kept current on the update service"
-        ));
+
+    pub fn is_current(self) -> bool {
+        matches!(self, Self::Current { .. })
     }
-    let renew_by = issued + Months::new(policy.dbs_renewal_months);
-    if today >= renew_by {
-        return Err(format!(
-            "the DBS certificate from {issued} is over {} months old and not on the update service",
-            policy.dbs_renewal_months
-        ));
+
+    pub fn explain(self) -> Result<String, String> {
+        match self {
+            Self::Missing => Err("no right-to-work check is recorded".into()),
+            Self::Unverified => {
+                Err("the right-to-work check has not been verified by a manager".into())
+            }
+            Self::Expired { expired } => Err(format!("the right to work expired on {expired}")),
+            Self::Current {
+                checked,
+                until: Some(until),
+            } => Ok(format!("right to work checked {checked}, until {until}")),
+            Self::Current {
+                checked,
+                until: None,
+            } => Ok(format!("right to work checked {checked}")),
+        }
     }
-    Ok(format!(
-        "enhanced DBS from {issued}, current until {renew_by}"
-    ))
 }
 
 pub fn right_to_work_current(checks: &Checks, today: NaiveDate) -> Result<String, String> {
-    let Some(checked) = checks.right_to_work_checked_on else {
-        return Err("no right-to-work check is recorded".into());
-    };
-    if !checks.right_to_work_verified {
-        return Err("the right-to-work check has not been verified by a manager".into());
-    }
-    match checks.right_to_work_expires_on {
-        Some(expires) if today >= expires => Err(format!("the right to work expired on {expires}")),
-        Some(expires) => Ok(format!("right to work checked {checked}, until {expires}")),
-        None => Ok(format!("right to work checked {checked}")),
-    }
+    RightToWorkStanding::of(checks, today).explain()
 }
 
 /// A PA's evidence for one competency.
@@ -466,8 +542,9 @@ pub struct PersonNeeds {
     pub support: Vec<Span>,
     pub support_minutes: u32,
     pub preferences: Preferences,
-    pub team: HashSet<String>,
-    pub do_not_match: HashSet<String>,
+    /// Few (a team is a handful), so a list: cheaper to scan than to hash.
+    pub team: Vec<String>,
+    pub do_not_match: Vec<String>,
     pub affordable_hourly_pay_pence: Option<i64>,
 }
 
@@ -572,7 +649,25 @@ pub fn assess(
     today: NaiveDate,
     policy: &MatchPolicy,
 ) -> Assessment {
-    judge(person, candidate, today, policy, true)
+    let j = judge(person, candidate, today, policy, true);
+    Assessment {
+        pa_id: candidate.pa_id.clone(),
+        eligible: j.eligible,
+        distance_km: j.distance_km,
+        rules: j.rules,
+        score: j.score,
+        breakdown: j.breakdown,
+    }
+}
+
+/// The outcome of `judge`; without words it allocates nothing.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub eligible: bool,
+    pub distance_km: f64,
+    pub score: f64,
+    pub rules: Vec<RuleOutcome>,
+    pub breakdown: Vec<ScorePart>,
 }
 
 /// The one place the hard rules live. Without `explain` it stops at the first broken rule and
@@ -583,7 +678,7 @@ pub fn judge(
     today: NaiveDate,
     policy: &MatchPolicy,
     explain: bool,
-) -> Assessment {
+) -> Judgement {
     let mut rules = Vec::new();
     let mut eligible = true;
     // Records one rule; false means "stop here" (a broken rule when not explaining).
@@ -600,9 +695,7 @@ pub fn judge(
             passed || explain
         };
     let distance = distance_km(person.location, candidate.location);
-    let covered = covered_minutes(&person.support, &candidate.availability);
-    let stopped = |distance: f64| Assessment {
-        pa_id: candidate.pa_id.clone(),
+    let stopped = |distance: f64| Judgement {
         eligible: false,
         distance_km: distance,
         rules: Vec::new(),
@@ -610,15 +703,23 @@ pub fn judge(
         breakdown: Vec::new(),
     };
 
-    let dbs = dbs_current(&candidate.checks, today, policy);
-    if !record(dbs.is_ok(), &|| "dbs".into(), &|| {
-        dbs.clone().unwrap_or_else(|e| e)
+    // Screening thousands of PAs: the two most selective rules first, before any other work.
+    if !explain && distance > candidate.max_travel_km {
+        return stopped(distance);
+    }
+    let covered = covered_minutes(&person.support, &candidate.availability);
+    if !explain && covered == 0 && person.support_minutes > 0 {
+        return stopped(distance);
+    }
+    let dbs = DbsStanding::of(&candidate.checks, today, policy);
+    if !record(dbs.is_current(), &|| "dbs".into(), &|| {
+        dbs.explain().unwrap_or_else(|e| e)
     }) {
         return stopped(distance);
     }
-    let rtw = right_to_work_current(&candidate.checks, today);
-    if !record(rtw.is_ok(), &|| "right_to_work".into(), &|| {
-        rtw.clone().unwrap_or_else(|e| e)
+    let rtw = RightToWorkStanding::of(&candidate.checks, today);
+    if !record(rtw.is_current(), &|| "right_to_work".into(), &|| {
+        rtw.explain().unwrap_or_else(|e| e)
     }) {
         return stopped(distance);
     }
@@ -745,14 +846,29 @@ pub fn judge(
             Vec::new(),
         )
     };
-    Assessment {
-        pa_id: candidate.pa_id.clone(),
+    Judgement {
         eligible,
         distance_km: distance,
         rules,
         score,
         breakdown,
     }
+}
+
+fn distance_points(distance: f64, max_travel_km: f64) -> f64 {
+    let reach = max_travel_km.max(0.1);
+    (DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0)) * 10.0).round() / 10.0
+}
+
+/// The most a PA this far away could score: distance points plus every other factor in full.
+/// Ranking visits PAs by this bound and stops once no one left could enter the page.
+pub fn best_possible_score(distance: f64, max_travel_km: f64) -> f64 {
+    distance_points(distance, max_travel_km)
+        + AVAILABILITY_POINTS
+        + PREFERENCE_POINTS
+        + CONTINUITY_POINTS
+        + CAPACITY_POINTS
+        + PAY_POINTS
 }
 
 /// Points per factor, in breakdown order; both the ranking and the breakdown come from here.
@@ -763,7 +879,6 @@ fn factor_points(
     covered: u32,
 ) -> [f64; 6] {
     let round = |x: f64| (x * 10.0).round() / 10.0;
-    let reach = candidate.max_travel_km.max(0.1);
     let share = if person.support_minutes == 0 {
         1.0
     } else {
@@ -788,7 +903,7 @@ fn factor_points(
         _ => PAY_POINTS,
     };
     [
-        round(DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0))),
+        distance_points(distance, candidate.max_travel_km),
         round(AVAILABILITY_POINTS * share),
         round(if asked == 0 {
             PREFERENCE_POINTS
@@ -955,11 +1070,18 @@ fn preferences_met(preferences: &Preferences, candidate: &Candidate) -> (Vec<Str
 }
 
 /// Best first; equal scores by distance, then id, so the order is stable.
-pub fn ranking(a: &Assessment, b: &Assessment) -> std::cmp::Ordering {
-    b.score
-        .total_cmp(&a.score)
-        .then(a.distance_km.total_cmp(&b.distance_km))
-        .then_with(|| a.pa_id.cmp(&b.pa_id))
+pub fn ranking(
+    score_a: f64,
+    distance_a: f64,
+    id_a: &str,
+    score_b: f64,
+    distance_b: f64,
+    id_b: &str,
+) -> std::cmp::Ordering {
+    score_b
+        .total_cmp(&score_a)
+        .then(distance_a.total_cmp(&distance_b))
+        .then_with(|| id_a.cmp(id_b))
 }
 
 #[cfg(test)]
@@ -1018,8 +1140,8 @@ mod tests {
             support_minutes: total_minutes(&spans),
             support: spans,
             preferences: Preferences::default(),
-            team: HashSet::new(),
-            do_not_match: HashSet::new(),
+            team: Vec::new(),
+            do_not_match: Vec::new(),
             affordable_hourly_pay_pence: None,
         }
     }
@@ -1191,7 +1313,7 @@ mod tests {
     #[test]
     fn a_do_not_match_pair_is_never_matched() {
         let mut needs = person();
-        needs.do_not_match.insert("pa-1".into());
+        needs.do_not_match.push("pa-1".into());
         let a = assess(&needs, &qualified(), date(TODAY), &MatchPolicy::default());
         assert_eq!(failed_rules(&a), ["do_not_match"]);
     }
@@ -1236,7 +1358,7 @@ mod tests {
         far.location = place(53.85, -2.25);
         let mut in_team_far = far.clone();
         in_team_far.pa_id = "pa-3".into();
-        needs.team.insert("pa-3".into());
+        needs.team.push("pa-3".into());
         let mut no_urdu = qualified();
         no_urdu.pa_id = "pa-4".into();
         no_urdu.languages = vec!["English".into()];
@@ -1244,7 +1366,16 @@ mod tests {
             .iter()
             .map(|c| assess(&needs, c, date(TODAY), &MatchPolicy::default()))
             .collect();
-        ranked.sort_by(ranking);
+        ranked.sort_by(|a, b| {
+            ranking(
+                a.score,
+                a.distance_km,
+                &a.pa_id,
+                b.score,
+                b.distance_km,
+                &b.pa_id,
+            )
+        });
         let order: Vec<&str> = ranked.iter().map(|a| a.pa_id.as_str()).collect();
         assert_eq!(order, ["pa-3", "pa-1", "pa-4", "pa-2"]);
         let preferences = ranked[2]

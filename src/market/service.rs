@@ -1690,42 +1690,143 @@ pub fn matches(
     let organisation = index.current(conn, &holder.organisation_id)?;
     let pas = index::read(&organisation);
     let policy = MatchPolicy::default();
-    let explain_everyone = query.include_ineligible.unwrap_or(false);
-    let mut judged: Vec<(Assessment, &Candidate)> = pas
-        .near(
-            person.location,
-            query.max_distance_km.unwrap_or(MAX_TRAVEL_KM),
-        )
-        .map(|pa| {
-            (
-                model::judge(&person, &pa.candidate, today, &policy, explain_everyone),
-                &pa.candidate,
+    let wanted = offset + limit;
+    let within = |distance: f64| query.max_distance_km.is_none_or(|d| distance <= d);
+    let min_score = query.min_score.unwrap_or(f64::NEG_INFINITY);
+    let radius = query.max_distance_km.unwrap_or(MAX_TRAVEL_KM);
+    // Delegated tasks count only with a sign-off for this person, so for someone who needs
+    // them the few PAs signed off for them are the only possible matches.
+    let needs_signoff = person.minimum_level >= FIRST_DELEGATED_LEVEL
+        || person
+            .required
+            .iter()
+            .any(|c| c.level >= FIRST_DELEGATED_LEVEL);
+    let near: Box<dyn Iterator<Item = &index::IndexedPa>> = if needs_signoff {
+        Box::new(pas.signed_off_for(&holder.id))
+    } else {
+        Box::new(pas.near(person.location, radius))
+    };
+
+    let (best, more) = if query.include_ineligible.unwrap_or(false) {
+        // Everyone, eligible or not, explained: for understanding a shortage.
+        let mut judged: Vec<(Assessment, &Candidate)> = pas
+            .near(person.location, radius)
+            .map(|pa| {
+                (
+                    assess(&person, &pa.candidate, today, &policy),
+                    &pa.candidate,
+                )
+            })
+            .filter(|(a, _)| within(a.distance_km) && a.score >= min_score)
+            .collect();
+        judged.sort_by(|(a, _), (b, _)| {
+            model::ranking(
+                a.score,
+                a.distance_km,
+                &a.pa_id,
+                b.score,
+                b.distance_km,
+                &b.pa_id,
             )
-        })
-        .filter(|(a, _)| explain_everyone || a.eligible)
-        .filter(|(a, _)| query.max_distance_km.is_none_or(|d| a.distance_km <= d))
-        .filter(|(a, _)| query.min_score.is_none_or(|m| a.score >= m))
-        .collect();
-    judged.sort_by(|a, b| model::ranking(&a.0, &b.0));
-    let total = judged.len();
-    let items = judged
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|(a, c)| {
-            let explained = if explain_everyone {
-                a
-            } else {
-                assess(&person, c, today, &policy)
-            };
-            match_view(explained, c)
-        })
-        .collect();
-    let end = offset + limit;
+        });
+        let more = judged.len() > wanted;
+        judged.truncate(wanted);
+        let items = judged
+            .into_iter()
+            .skip(offset)
+            .map(|(a, c)| match_view(a, c))
+            .collect();
+        (items, more)
+    } else {
+        let (top, more) = top_matches(&person, near, wanted, &within, min_score, today, &policy);
+        // Only the page shown is explained in words.
+        let items = top
+            .into_iter()
+            .skip(offset)
+            .map(|c| match_view(assess(&person, c, today, &policy), c))
+            .collect();
+        (items, more)
+    };
     Ok(Page {
-        items,
-        next_cursor: (end < total).then(|| end.to_string()),
+        items: best,
+        next_cursor: more.then(|| wanted.to_string()),
     })
+}
+
+/// The best `wanted` eligible PAs, best first, and whether there are more. PAs are visited by
+/// the best score their distance still allows; once no one left could beat the last place,
+/// the rest are only checked for whether any is eligible at all (for the next page's cursor).
+fn top_matches<'a>(
+    person: &PersonNeeds,
+    near: impl Iterator<Item = &'a index::IndexedPa>,
+    wanted: usize,
+    within: &dyn Fn(f64) -> bool,
+    min_score: f64,
+    today: NaiveDate,
+    policy: &MatchPolicy,
+) -> (Vec<&'a Candidate>, bool) {
+    struct Bounded<'a> {
+        bound: f64,
+        candidate: &'a Candidate,
+    }
+    impl PartialEq for Bounded<'_> {
+        fn eq(&self, other: &Self) -> bool {
+            self.bound.total_cmp(&other.bound).is_eq()
+        }
+    }
+    impl Eq for Bounded<'_> {}
+    impl PartialOrd for Bounded<'_> {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Bounded<'_> {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.bound.total_cmp(&other.bound)
+        }
+    }
+
+    let mut queue: std::collections::BinaryHeap<Bounded<'a>> = near
+        .filter_map(|pa| {
+            let distance = geo::distance_km(person.location, pa.candidate.location);
+            (within(distance) && distance <= pa.candidate.max_travel_km).then(|| Bounded {
+                bound: model::best_possible_score(distance, pa.candidate.max_travel_km),
+                candidate: &pa.candidate,
+            })
+        })
+        .collect();
+    let eligible = |c: &Candidate| {
+        let j = model::judge(person, c, today, policy, false);
+        (j.eligible && j.score >= min_score).then_some(j)
+    };
+    // (score, distance, candidate), kept in ranking order, at most `wanted` long.
+    let mut best: Vec<(f64, f64, &'a Candidate)> = Vec::with_capacity(wanted + 1);
+    let mut more = false;
+    while let Some(next) = queue.pop() {
+        if next.bound < min_score {
+            break;
+        }
+        if best.len() == wanted && best.last().is_some_and(|last| next.bound < last.0) {
+            more = more
+                || std::iter::once(next)
+                    .chain(std::iter::from_fn(|| queue.pop()))
+                    .any(|b| eligible(b.candidate).is_some());
+            break;
+        }
+        let Some(j) = eligible(next.candidate) else {
+            continue;
+        };
+        let entry = (j.score, j.distance_km, next.candidate);
+        let at = best.partition_point(|e| {
+            model::ranking(e.0, e.1, &e.2.pa_id, entry.0, entry.1, &entry.2.pa_id).is_lt()
+        });
+        best.insert(at, entry);
+        if best.len() > wanted {
+            best.truncate(wanted);
+            more = true;
+        }
+    }
+    (best.into_iter().map(|(_, _, c)| c).collect(), more)
 }
 
 /// Why one PA is or is not a match for one person, rule by rule.
@@ -1939,4 +2040,150 @@ pub fn capacity(
         organisations,
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::market::Rng;
+    use crate::market::model::{Day, Gender};
+
+    fn candidate_at(n: u64, rng: &mut Rng) -> index::IndexedPa {
+        let windows = vec![WeeklyWindow {
+            day: Day::Monday,
+            start: format!("{:02}:00", rng.between(5, 10)),
+            end: format!("{:02}:00", rng.between(11, 20)),
+        }];
+        index::IndexedPa {
+            active: true,
+            candidate: Candidate {
+                pa_id: format!("pa-{n:04}"),
+                display_name: format!("PA {n}"),
+                district: "BB11".into(),
+                location: Location {
+                    latitude: 53.78 + (rng.between(0, 400) as f64 - 200.0) / 1000.0,
+                    longitude: -2.25 + (rng.between(0, 400) as f64 - 200.0) / 1000.0,
+                },
+                max_travel_km: rng.between(3, 25) as f64,
+                checks: Checks {
+                    dbs_issued_on: Some(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()),
+                    dbs_update_service: true,
+                    dbs_verified: rng.chance(95),
+                    right_to_work_checked_on: Some(
+                        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+                    ),
+                    right_to_work_expires_on: None,
+                    right_to_work_verified: true,
+                },
+                evidence: vec![Evidence {
+                    competency_id: "care".into(),
+                    level: 2,
+                    trained_on: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+                    expires_on: None,
+                    verified: rng.chance(90),
+                    revoked: false,
+                }],
+                signoffs: Vec::new(),
+                availability: availability_spans("a", &windows).unwrap_or_default(),
+                wanted_minutes: u32::try_from(rng.between(0, 40) * 60).unwrap_or(0),
+                committed_minutes: 0,
+                min_hourly_pay_pence: i64::try_from(rng.between(1200, 1600)).unwrap_or(1300),
+                gender: Some(if rng.chance(50) {
+                    Gender::Female
+                } else {
+                    Gender::Male
+                }),
+                languages: vec!["English".into()],
+                drives: rng.chance(50),
+                smoker: false,
+                comfortable_with_pets: true,
+            },
+        }
+    }
+
+    #[test]
+    fn the_bounded_search_returns_exactly_the_best_page_of_a_full_sort() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+        let policy = MatchPolicy::default();
+        for seed in 0..20 {
+            let mut rng = Rng::new(seed);
+            let pas: Vec<index::IndexedPa> = (0..300).map(|n| candidate_at(n, &mut rng)).collect();
+            let needs = vec![SupportNeed {
+                day: Day::Monday,
+                start: "08:00".into(),
+                end: "12:00".into(),
+                headcount: 1,
+            }];
+            let support: Vec<Span> = need_spans("s", &needs)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            let person = PersonNeeds {
+                budget_holder_id: "ann".into(),
+                location: Location {
+                    latitude: 53.78,
+                    longitude: -2.25,
+                },
+                minimum_level: 2,
+                required: vec![RequiredCompetency {
+                    id: "care".into(),
+                    name: "Care".into(),
+                    level: 2,
+                }],
+                support_minutes: total_minutes(&support),
+                support,
+                preferences: Preferences {
+                    pa_gender: Some(Gender::Female),
+                    driver: true,
+                    ..Preferences::default()
+                },
+                team: vec!["pa-0007".into(), "pa-0100".into()],
+                do_not_match: vec!["pa-0003".into()],
+                affordable_hourly_pay_pence: Some(1400),
+            };
+            let mut everyone: Vec<Assessment> = pas
+                .iter()
+                .map(|pa| assess(&person, &pa.candidate, today, &policy))
+                .filter(|a| a.eligible)
+                .collect();
+            everyone.sort_by(|a, b| {
+                model::ranking(
+                    a.score,
+                    a.distance_km,
+                    &a.pa_id,
+                    b.score,
+                    b.distance_km,
+                    &b.pa_id,
+                )
+            });
+            assert!(
+                everyone.len() > 40,
+                "seed {seed}: too few eligible to test paging"
+            );
+            for wanted in [1, 7, 40, 1000] {
+                let (top, more) = top_matches(
+                    &person,
+                    pas.iter(),
+                    wanted,
+                    &|_| true,
+                    f64::NEG_INFINITY,
+                    today,
+                    &policy,
+                );
+                let expected: Vec<&str> = everyone
+                    .iter()
+                    .take(wanted)
+                    .map(|a| a.pa_id.as_str())
+                    .collect();
+                let got: Vec<&str> = top.iter().map(|c| c.pa_id.as_str()).collect();
+                assert_eq!(got, expected, "seed {seed}, wanted {wanted}");
+                assert_eq!(
+                    more,
+                    everyone.len() > wanted,
+                    "seed {seed}, wanted {wanted}"
+                );
+            }
+        }
+    }
 }
