@@ -243,6 +243,7 @@ fn main() {
     let query = MatchQuery {
         max_distance_km: None,
         min_score: None,
+        min_level: None,
         include_ineligible: None,
         limit: Some(20),
         cursor: None,

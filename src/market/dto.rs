@@ -472,6 +472,8 @@ pub struct MatchQuery {
     pub max_distance_km: Option<f64>,
     /// Only PAs scoring at least this (0–100).
     pub min_score: Option<f64>,
+    /// Only PAs working at least at this competency level for the person (1–4).
+    pub min_level: Option<i32>,
     /// Also list PAs who fail a hard rule, with the reason (default false).
     pub include_ineligible: Option<bool>,
     pub limit: Option<u32>,

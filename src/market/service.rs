@@ -1693,6 +1693,14 @@ pub fn matches(
     let wanted = offset + limit;
     let within = |distance: f64| query.max_distance_km.is_none_or(|d| distance <= d);
     let min_score = query.min_score.unwrap_or(f64::NEG_INFINITY);
+    if let Some(level) = query.min_level {
+        model::check_level("min_level", level).map_err(|e| AppError::Validation(vec![e]))?;
+    }
+    // Asking for a higher level than the person needs is asking for a stricter person.
+    let person = PersonNeeds {
+        minimum_level: person.minimum_level.max(query.min_level.unwrap_or(0)),
+        ..person
+    };
     let radius = query.max_distance_km.unwrap_or(MAX_TRAVEL_KM);
     // Delegated tasks count only with a sign-off for this person, so for someone who needs
     // them the few PAs signed off for them are the only possible matches.

@@ -234,6 +234,26 @@ async fn a_qualified_pa_nearby_is_matched_with_a_readable_breakdown() {
         availability["explanation"],
         "available for 4 of the 4 hours a week needed"
     );
+    let level4 = market
+        .app
+        .get(
+            &format!("/api/v1/budget-holders/{}/matches?min_level=4", market.ann),
+            Some(&market.manager.token),
+        )
+        .await;
+    assert_eq!(
+        level4.body["items"][0]["pa_id"], pa,
+        "signed off for Ann's tracheostomy: level 4 for her"
+    );
+    let bad = market
+        .app
+        .get(
+            &format!("/api/v1/budget-holders/{}/matches?min_level=5", market.ann),
+            Some(&market.manager.token),
+        )
+        .await;
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(bad.body["errors"][0]["field"], "min_level");
     let preferences = first["breakdown"]
         .as_array()
         .unwrap()
