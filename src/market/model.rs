@@ -860,15 +860,22 @@ fn distance_points(distance: f64, max_travel_km: f64) -> f64 {
     (DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0)) * 10.0).round() / 10.0
 }
 
-/// The most a PA this far away could score: distance points plus every other factor in full.
-/// Ranking visits PAs by this bound and stops once no one left could enter the page.
-pub fn best_possible_score(distance: f64, max_travel_km: f64) -> f64 {
-    distance_points(distance, max_travel_km)
-        + AVAILABILITY_POINTS
-        + PREFERENCE_POINTS
-        + CONTINUITY_POINTS
-        + CAPACITY_POINTS
-        + PAY_POINTS
+/// The most this PA could score for this person: every factor as it is, except preferences
+/// (the one factor with words to weigh) counted in full. Ranking visits PAs by this bound and
+/// stops once no one left could enter the page.
+pub fn best_possible_score(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    distance: f64,
+    covered: u32,
+) -> f64 {
+    total(&points_given(
+        person,
+        candidate,
+        distance,
+        covered,
+        Some(PREFERENCE_POINTS),
+    ))
 }
 
 /// Points per factor, in breakdown order; both the ranking and the breakdown come from here.
@@ -878,13 +885,32 @@ fn factor_points(
     distance: f64,
     covered: u32,
 ) -> [f64; 6] {
+    points_given(person, candidate, distance, covered, None)
+}
+
+/// The factor points, with the preference points given rather than judged when `preferences`
+/// is set.
+fn points_given(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    distance: f64,
+    covered: u32,
+    preferences: Option<f64>,
+) -> [f64; 6] {
     let round = |x: f64| (x * 10.0).round() / 10.0;
     let share = if person.support_minutes == 0 {
         1.0
     } else {
         f64::from(covered) / f64::from(person.support_minutes)
     };
-    let (met, asked) = preference_counts(&person.preferences, candidate);
+    let preference_points = preferences.unwrap_or_else(|| {
+        let (met, asked) = preference_counts(&person.preferences, candidate);
+        round(if asked == 0 {
+            PREFERENCE_POINTS
+        } else {
+            PREFERENCE_POINTS * met as f64 / asked as f64
+        })
+    });
     let spare = candidate
         .wanted_minutes
         .saturating_sub(candidate.committed_minutes);
@@ -905,11 +931,7 @@ fn factor_points(
     [
         distance_points(distance, candidate.max_travel_km),
         round(AVAILABILITY_POINTS * share),
-        round(if asked == 0 {
-            PREFERENCE_POINTS
-        } else {
-            PREFERENCE_POINTS * met as f64 / asked as f64
-        }),
+        preference_points,
         if person.team.contains(&candidate.pa_id) {
             CONTINUITY_POINTS
         } else {

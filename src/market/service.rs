@@ -1796,10 +1796,18 @@ fn top_matches<'a>(
 
     let mut queue: std::collections::BinaryHeap<Bounded<'a>> = near
         .filter_map(|pa| {
-            let distance = geo::distance_km(person.location, pa.candidate.location);
-            (within(distance) && distance <= pa.candidate.max_travel_km).then(|| Bounded {
-                bound: model::best_possible_score(distance, pa.candidate.max_travel_km),
-                candidate: &pa.candidate,
+            let c = &pa.candidate;
+            let distance = geo::distance_km(person.location, c.location);
+            if !within(distance) || distance > c.max_travel_km {
+                return None;
+            }
+            let covered = model::covered_minutes(&person.support, &c.availability);
+            if covered == 0 && person.support_minutes > 0 {
+                return None;
+            }
+            Some(Bounded {
+                bound: model::best_possible_score(person, c, distance, covered),
+                candidate: c,
             })
         })
         .collect();
