@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::geo::PostcodePrecision;
 use crate::market::model::{
     Funding, Gender, Preferences, RuleOutcome, ScorePart, SupportNeed, WeeklyWindow,
 };
@@ -544,11 +543,4 @@ pub struct CapacityView {
     pub rows: Vec<CapacityRow>,
     pub total_available_hours_per_week: f64,
     pub total_needed_hours_per_week: f64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LocatedPostcode {
-    pub postcode: String,
-    pub district: String,
-    pub precision: PostcodePrecision,
 }

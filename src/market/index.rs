@@ -91,14 +91,6 @@ impl OrganisationPas {
             .filter(|pa| pa.active)
     }
 
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     fn insert(&mut self, pa: IndexedPa) {
         let id = pa.candidate.pa_id.clone();
         let slot = match self.slot_of.get(&id) {

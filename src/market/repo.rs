@@ -654,23 +654,6 @@ pub fn requirements(
         .load(conn)?)
 }
 
-pub fn requirements_of_many(
-    conn: &mut DbConnection,
-    budget_holder_ids: &[String],
-) -> AppResult<Vec<(String, CompetencyRow)>> {
-    if budget_holder_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(budget_holder_requirements::table
-        .inner_join(competencies::table)
-        .filter(budget_holder_requirements::budget_holder_id.eq_any(budget_holder_ids))
-        .select((
-            budget_holder_requirements::budget_holder_id,
-            CompetencyRow::as_select(),
-        ))
-        .load(conn)?)
-}
-
 pub fn replace_requirements(
     conn: &mut DbConnection,
     budget_holder_id: &str,
@@ -724,15 +707,6 @@ pub fn end_team_membership(
     )
     .set(team_members::removed_at.eq(now))
     .execute(conn)?)
-}
-
-/// Budget holders whose team a PA is in.
-pub fn teams_of_pa(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<String>> {
-    Ok(team_members::table
-        .filter(team_members::pa_id.eq(pa_id))
-        .filter(team_members::removed_at.is_null())
-        .select(team_members::budget_holder_id)
-        .load(conn)?)
 }
 
 pub fn do_not_match_list(
