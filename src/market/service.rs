@@ -1347,6 +1347,30 @@ fn holder_and_pa(
     Ok((holder, pa))
 }
 
+/// Audits a PA joining or leaving one of a person's lists (team, do-not-match).
+fn audit_pa_link(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    holder: &BudgetHolderRow,
+    pa_id: &str,
+    action: &str,
+    added: bool,
+) -> AppResult<()> {
+    let link = serde_json::json!({ "pa_id": pa_id });
+    audit::record(
+        conn,
+        Some(actor),
+        Change {
+            organisation_id: &holder.organisation_id,
+            action,
+            entity_type: "budget_holder",
+            entity_id: &holder.id,
+            before: (!added).then_some(&link),
+            after: added.then_some(&link),
+        },
+    )
+}
+
 pub fn add_team_member(
     conn: &mut DbConnection,
     actor: &AuthUser,
@@ -1381,18 +1405,7 @@ pub fn add_team_member(
                     removed_at: None,
                 },
             )?;
-            audit::record(
-                conn,
-                Some(actor),
-                Change::<(), _> {
-                    organisation_id: &holder.organisation_id,
-                    action: "team.member_added",
-                    entity_type: "budget_holder",
-                    entity_id: &holder.id,
-                    before: None,
-                    after: Some(&serde_json::json!({"pa_id": pa.id})),
-                },
-            )?;
+            audit_pa_link(conn, actor, &holder, &pa.id, "team.member_added", true)?;
         }
         Ok::<_, AppError>(holder)
     })?;
@@ -1409,18 +1422,7 @@ pub fn remove_team_member(
     let holder = write_transaction(conn, |conn| {
         let (holder, pa) = holder_and_pa(conn, actor, holder_id, pa_id)?;
         if repo::end_team_membership(conn, &holder.id, &pa.id, now.naive_utc())? > 0 {
-            audit::record(
-                conn,
-                Some(actor),
-                Change::<_, ()> {
-                    organisation_id: &holder.organisation_id,
-                    action: "team.member_removed",
-                    entity_type: "budget_holder",
-                    entity_id: &holder.id,
-                    before: Some(&serde_json::json!({"pa_id": pa.id})),
-                    after: None,
-                },
-            )?;
+            audit_pa_link(conn, actor, &holder, &pa.id, "team.member_removed", false)?;
         }
         Ok::<_, AppError>(holder)
     })?;
@@ -1454,18 +1456,7 @@ pub fn add_do_not_match(
             )?;
             // Someone who must not be matched cannot stay in the team.
             repo::end_team_membership(conn, &holder.id, &pa.id, now.naive_utc())?;
-            audit::record(
-                conn,
-                Some(actor),
-                Change::<(), _> {
-                    organisation_id: &holder.organisation_id,
-                    action: "do_not_match.added",
-                    entity_type: "budget_holder",
-                    entity_id: &holder.id,
-                    before: None,
-                    after: Some(&serde_json::json!({"pa_id": pa.id})),
-                },
-            )?;
+            audit_pa_link(conn, actor, &holder, &pa.id, "do_not_match.added", true)?;
         }
         Ok::<_, AppError>(holder)
     })?;
@@ -1482,18 +1473,7 @@ pub fn remove_do_not_match(
     let holder = write_transaction(conn, |conn| {
         let (holder, pa) = holder_and_pa(conn, actor, holder_id, pa_id)?;
         if repo::end_do_not_match(conn, &holder.id, &pa.id, now.naive_utc())? > 0 {
-            audit::record(
-                conn,
-                Some(actor),
-                Change::<_, ()> {
-                    organisation_id: &holder.organisation_id,
-                    action: "do_not_match.removed",
-                    entity_type: "budget_holder",
-                    entity_id: &holder.id,
-                    before: Some(&serde_json::json!({"pa_id": pa.id})),
-                    after: None,
-                },
-            )?;
+            audit_pa_link(conn, actor, &holder, &pa.id, "do_not_match.removed", false)?;
         }
         Ok::<_, AppError>(holder)
     })?;

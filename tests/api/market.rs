@@ -170,6 +170,16 @@ impl Market {
     }
 }
 
+/// Links a PA login to a profile a manager created (the API links them only at creation).
+fn link_login(app: &TestApp, pa: &str, user_id: &str) {
+    use diesel::prelude::*;
+    use parota::db::schema::pa_profiles;
+    diesel::update(pa_profiles::table.find(pa))
+        .set(pa_profiles::user_id.eq(user_id))
+        .execute(&mut app.conn())
+        .unwrap();
+}
+
 fn failed_rules(assessment: &Value) -> Vec<String> {
     assessment["rules"]
         .as_array()
@@ -553,14 +563,7 @@ async fn new_check_details_from_a_pa_wait_for_a_manager() {
     let pa_user = app.user(&market.organisation, Role::Pa);
     let pa = market.qualified_pa("Aisha", "BB11 3AA", 15.0).await;
     // Link the login to the profile through the database (the manager created it unlinked).
-    {
-        use diesel::prelude::*;
-        use parota::db::schema::pa_profiles;
-        diesel::update(pa_profiles::table.find(&pa))
-            .set(pa_profiles::user_id.eq(&pa_user.id))
-            .execute(&mut app.conn())
-            .unwrap();
-    }
+    link_login(app, &pa, &pa_user.id);
     let uploaded = app
         .patch_json(
             "/api/v1/pas/me",
@@ -682,14 +685,7 @@ async fn a_pa_sees_opportunities_without_names_or_addresses() {
     let app = &market.app;
     let pa_user = app.user(&market.organisation, Role::Pa);
     let pa = market.qualified_pa("Aisha", "BB11 3AA", 15.0).await;
-    {
-        use diesel::prelude::*;
-        use parota::db::schema::pa_profiles;
-        diesel::update(pa_profiles::table.find(&pa))
-            .set(pa_profiles::user_id.eq(&pa_user.id))
-            .execute(&mut app.conn())
-            .unwrap();
-    }
+    link_login(app, &pa, &pa_user.id);
     let response = app
         .get("/api/v1/pas/me/opportunities", Some(&pa_user.token))
         .await;
