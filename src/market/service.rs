@@ -1777,7 +1777,12 @@ fn top_matches<'a>(
     let mut queue: std::collections::BinaryHeap<Bounded<'a>> = near
         .filter_map(|pa| {
             let c = &pa.candidate;
-            let distance = geo::distance_km(person.location, c.location);
+            // A flat-earth distance, shaded down 3% so the bound below never undershoots: the
+            // exact distance is judged for those that get that far.
+            let km_per_degree_longitude = 111.195 * person.location.latitude.to_radians().cos();
+            let dy = (c.location.latitude - person.location.latitude) * 111.195;
+            let dx = (c.location.longitude - person.location.longitude) * km_per_degree_longitude;
+            let distance = (dx * dx + dy * dy).sqrt() * 0.97;
             if !within(distance) || distance > c.max_travel_km {
                 return None;
             }
