@@ -120,7 +120,6 @@ pub fn application(
     >,
     utoipa::openapi::OpenApi,
 ) {
-    let body_limit = state.settings.max_body_bytes;
     let (app, document) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
@@ -128,7 +127,6 @@ pub fn application(
         .app_data(metrics)
         .app_data(http::query_config())
         .app_data(http::path_config())
-        .app_data(http::json_config(body_limit))
         .configure(health::configure)
         .service(
             utoipa_actix_web::scope("/api/v1")

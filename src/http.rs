@@ -210,25 +210,6 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_error, _req| AppError::NotFound.into())
 }
 
-pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(move |error, _req| {
-            use actix_web::error::JsonPayloadError as E;
-            match error {
-                E::ContentType => {
-                    AppError::UnsupportedMediaType("send the body as application/json".into())
-                }
-                E::Overflow { .. } | E::OverflowKnownLength { .. } => {
-                    AppError::PayloadTooLarge { limit }
-                }
-                E::Deserialize(e) => AppError::MalformedBody(without_location(&e.to_string())),
-                other => AppError::MalformedBody(other.to_string()),
-            }
-            .into()
-        })
-}
-
 pub async fn route_not_found() -> AppResult<actix_web::HttpResponse> {
     Err(AppError::RouteNotFound)
 }

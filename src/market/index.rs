@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::geo::Location;
-use crate::market::model::{Candidate, Evidence, SignOff};
+use crate::market::model::{Candidate, SignOff};
 use crate::market::repo;
 
 /// Grid cells of a tenth of a degree (about 11 km north–south, 7 km east–west in England).
@@ -193,26 +193,13 @@ fn catch_up(
 ) -> AppResult<()> {
     let rows = repo::pas_changed_since(conn, organisation_id, index.revision)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut evidence: HashMap<String, Vec<Evidence>> = HashMap::new();
-    for (e, c) in repo::evidence_for(conn, &ids)? {
-        evidence.entry(e.pa_id.clone()).or_default().push(Evidence {
-            competency_id: c.id,
-            level: c.level,
-            trained_on: e.trained_on,
-            expires_on: e.expires_on,
-            verified: e.verified_at.is_some(),
-            revoked: e.revoked_at.is_some(),
-        });
-    }
+    let mut evidence = crate::market::service::evidence_by_pa(conn, &ids)?;
     let mut signoffs: HashMap<String, Vec<SignOff>> = HashMap::new();
     for s in repo::signoffs_of_pas(conn, &ids)? {
-        signoffs.entry(s.pa_id.clone()).or_default().push(SignOff {
-            competency_id: s.competency_id,
-            budget_holder_id: s.budget_holder_id,
-            signed_off_on: s.signed_off_on,
-            expires_on: s.expires_on,
-            revoked: s.revoked_at.is_some(),
-        });
+        signoffs
+            .entry(s.pa_id.clone())
+            .or_default()
+            .push(crate::market::service::signoff_of(s));
     }
     let mut newest = latest;
     for row in &rows {

@@ -1556,7 +1556,7 @@ pub(crate) fn candidate(
     }
 }
 
-fn evidence_by_pa(
+pub(crate) fn evidence_by_pa(
     conn: &mut DbConnection,
     pa_ids: &[String],
 ) -> AppResult<HashMap<String, Vec<Evidence>>> {
@@ -1574,7 +1574,7 @@ fn evidence_by_pa(
     Ok(by_pa)
 }
 
-fn signoff_of(s: SignOffRow) -> SignOff {
+pub(crate) fn signoff_of(s: SignOffRow) -> SignOff {
     SignOff {
         competency_id: s.competency_id,
         budget_holder_id: s.budget_holder_id,
@@ -1689,11 +1689,6 @@ pub fn matches(
             .required
             .iter()
             .any(|c| c.level >= FIRST_DELEGATED_LEVEL);
-    let near: Box<dyn Iterator<Item = &index::IndexedPa>> = if needs_signoff {
-        Box::new(pas.signed_off_for(&holder.id))
-    } else {
-        Box::new(pas.near(person.location, radius))
-    };
 
     let (best, more) = if query.include_ineligible.unwrap_or(false) {
         // Everyone, eligible or not, explained: for understanding a shortage.
@@ -1726,6 +1721,11 @@ pub fn matches(
             .collect();
         (items, more)
     } else {
+        let near: Box<dyn Iterator<Item = &index::IndexedPa>> = if needs_signoff {
+            Box::new(pas.signed_off_for(&holder.id))
+        } else {
+            Box::new(pas.near(person.location, radius))
+        };
         let (top, more) = top_matches(&person, near, wanted, &within, min_score, today, &policy);
         // Only the page shown is explained in words.
         let items = top
