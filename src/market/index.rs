@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::geo::Location;
-use crate::market::model::{Candidate, SignOff};
+use crate::market::model::{Candidate, ScoreSketch, SignOff};
 use crate::market::repo;
 
 /// Grid cells of a tenth of a degree (about 11 km north–south, 7 km east–west in England).
@@ -32,13 +32,26 @@ pub struct IndexedPa {
     pub active: bool,
 }
 
-/// What the grid keeps of an active PA: enough to rule out the far-away without touching the
-/// PA itself (most PAs in a city's box live too far from any one person).
-struct GridEntry {
-    latitude: f64,
-    longitude: f64,
-    reach_km: f64,
-    slot: usize,
+/// What the grid keeps of the active PAs in one cell, column by column: the positions are
+/// scanned for every request in a city's box, so they sit apart from the score sketches, which
+/// are read only for the PAs within reach (thousands of PAs live near a city dweller; the page
+/// shows twenty), and the PAs themselves are read only for the few ranked.
+#[derive(Default)]
+struct GridCell {
+    /// Latitude, longitude and the PA's travel distance in km.
+    reach: Vec<[f64; 3]>,
+    sketches: Vec<ScoreSketch>,
+    slots: Vec<usize>,
+}
+
+impl GridCell {
+    fn remove(&mut self, slot: usize) {
+        if let Some(at) = self.slots.iter().position(|s| *s == slot) {
+            self.reach.swap_remove(at);
+            self.sketches.swap_remove(at);
+            self.slots.swap_remove(at);
+        }
+    }
 }
 
 /// Kilometres per degree of latitude on the sphere `geo::distance_km` uses.
@@ -50,7 +63,7 @@ pub struct OrganisationPas {
     revision: i64,
     slots: Vec<IndexedPa>,
     slot_of: HashMap<String, usize>,
-    grid: HashMap<Cell, Vec<GridEntry>>,
+    grid: HashMap<Cell, GridCell>,
     /// Slots of the PAs with a clinician's sign-off for each person: for someone who needs
     /// delegated tasks (level 3 and up) no one else can be a match.
     signed_off_for: HashMap<String, Vec<usize>>,
@@ -62,6 +75,16 @@ impl OrganisationPas {
     /// Active PAs within `radius_km` of `centre` whose own travel distance may reach it: a
     /// flat-earth test with 2% slack, so a superset; the rules then judge distance exactly.
     pub fn near(&self, centre: Location, radius_km: f64) -> impl Iterator<Item = &IndexedPa> {
+        self.near_sketches(centre, radius_km)
+            .map(|(slot, _)| &self.slots[slot])
+    }
+
+    /// As `near`, as slots and score sketches, read straight from the grid.
+    pub fn near_sketches(
+        &self,
+        centre: Location,
+        radius_km: f64,
+    ) -> impl Iterator<Item = (usize, &ScoreSketch)> {
         let radius_km = radius_km.min(self.longest_reach_km);
         let (low, high) = crate::geo::bounding_box(centre, radius_km);
         let (lat0, lon0) = cell_of(low);
@@ -71,24 +94,41 @@ impl OrganisationPas {
         (lat0..=lat1)
             .flat_map(move |lat| (lon0..=lon1).map(move |lon| (lat, lon)))
             .filter_map(|cell| self.grid.get(&cell))
-            .flatten()
-            .filter(move |e| {
-                let dy = (e.latitude - centre.latitude) * KM_PER_DEGREE;
-                let dx = (e.longitude - centre.longitude) * km_per_degree_longitude;
-                let d2 = dx * dx + dy * dy;
-                d2 <= radius_squared && d2 <= (e.reach_km * 1.02 + 0.1).powi(2)
+            .flat_map(move |cell| {
+                cell.reach
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, [latitude, longitude, reach_km])| {
+                        let dy = (latitude - centre.latitude) * KM_PER_DEGREE;
+                        let dx = (longitude - centre.longitude) * km_per_degree_longitude;
+                        let d2 = dx * dx + dy * dy;
+                        d2 <= radius_squared && d2 <= (reach_km * 1.02 + 0.1).powi(2)
+                    })
+                    .map(|(at, _)| (cell.slots[at], &cell.sketches[at]))
             })
-            .map(|e| &self.slots[e.slot])
     }
 
-    /// Active PAs with any sign-off (valid or not: the rules judge that) for this person.
-    pub fn signed_off_for(&self, budget_holder_id: &str) -> impl Iterator<Item = &IndexedPa> {
+    pub fn candidate(&self, slot: usize) -> &Candidate {
+        &self.slots[slot].candidate
+    }
+
+    /// The slot of an active PA.
+    pub fn active_slot(&self, pa_id: &str) -> Option<usize> {
+        self.slot_of
+            .get(pa_id)
+            .copied()
+            .filter(|slot| self.slots[*slot].active)
+    }
+
+    /// Slots of the active PAs with any sign-off (valid or not: the rules judge that) for
+    /// this person.
+    pub fn signed_off_slots(&self, budget_holder_id: &str) -> impl Iterator<Item = usize> + '_ {
         self.signed_off_for
             .get(budget_holder_id)
             .into_iter()
             .flatten()
-            .map(|slot| &self.slots[*slot])
-            .filter(|pa| pa.active)
+            .copied()
+            .filter(|slot| self.slots[*slot].active)
     }
 
     fn insert(&mut self, pa: IndexedPa) {
@@ -96,8 +136,8 @@ impl OrganisationPas {
         let slot = match self.slot_of.get(&id) {
             Some(&slot) => {
                 let old = &self.slots[slot].candidate;
-                if let Some(entries) = self.grid.get_mut(&cell_of(old.location)) {
-                    entries.retain(|e| e.slot != slot);
+                if let Some(cell) = self.grid.get_mut(&cell_of(old.location)) {
+                    cell.remove(slot);
                 }
                 for signoff in &old.signoffs {
                     if let Some(slots) = self.signed_off_for.get_mut(&signoff.budget_holder_id) {
@@ -124,15 +164,12 @@ impl OrganisationPas {
             }
         }
         if pa.active {
-            self.grid
-                .entry(cell_of(pa.candidate.location))
-                .or_default()
-                .push(GridEntry {
-                    latitude: pa.candidate.location.latitude,
-                    longitude: pa.candidate.location.longitude,
-                    reach_km: pa.candidate.max_travel_km,
-                    slot,
-                });
+            let at = pa.candidate.location;
+            let cell = self.grid.entry(cell_of(at)).or_default();
+            cell.reach
+                .push([at.latitude, at.longitude, pa.candidate.max_travel_km]);
+            cell.sketches.push(pa.candidate.sketch());
+            cell.slots.push(slot);
         }
     }
 }

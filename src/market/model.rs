@@ -76,6 +76,18 @@ impl Day {
     fn index(self) -> u32 {
         self as u32
     }
+
+    pub fn weekday(self) -> chrono::Weekday {
+        match self {
+            Self::Monday => chrono::Weekday::Mon,
+            Self::Tuesday => chrono::Weekday::Tue,
+            Self::Wednesday => chrono::Weekday::Wed,
+            Self::Thursday => chrono::Weekday::Thu,
+            Self::Friday => chrono::Weekday::Fri,
+            Self::Saturday => chrono::Weekday::Sat,
+            Self::Sunday => chrono::Weekday::Sun,
+        }
+    }
 }
 
 const MINUTES_PER_DAY: u32 = 24 * 60;
@@ -860,21 +872,94 @@ fn distance_points(distance: f64, max_travel_km: f64) -> f64 {
     (DISTANCE_POINTS * (1.0 - (distance / reach).min(1.0)) * 10.0).round() / 10.0
 }
 
-/// The most this PA could score for this person: every factor as it is, except preferences
-/// (the one factor with words to weigh) counted in full. Ranking visits PAs by this bound and
-/// stops once no one left could enter the page.
+/// The week in quarter hours, one bit each (672 bits): the cheap upper bound on how much of a
+/// person's support a PA's availability covers, so ranking never reads availability spans for
+/// PAs who cannot reach the page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuarterHours([u64; 11]);
+
+impl QuarterHours {
+    /// Every quarter hour any of `spans` touches, even by a minute.
+    pub fn touched_by(spans: &[Span]) -> Self {
+        let mut bits = [0u64; 11];
+        for span in spans.iter().filter(|s| s.end > s.start) {
+            for quarter in span.start / 15..=(span.end - 1) / 15 {
+                let quarter = quarter as usize;
+                if let Some(word) = bits.get_mut(quarter / 64) {
+                    *word |= 1 << (quarter % 64);
+                }
+            }
+        }
+        QuarterHours(bits)
+    }
+
+    /// Never less than the minutes the two sets of spans share: a shared minute lies in a
+    /// quarter hour both touch, and each such quarter holds at most 15.
+    pub fn shared_minutes_at_most(&self, other: &Self) -> u32 {
+        15 * self
+            .0
+            .iter()
+            .zip(other.0.iter())
+            .map(|(a, b)| (a & b).count_ones())
+            .sum::<u32>()
+    }
+}
+
+/// The figures of a PA that the score weighs, apart from preferences.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreTerms {
+    pub max_travel_km: f64,
+    pub wanted_minutes: u32,
+    pub committed_minutes: u32,
+    pub min_hourly_pay_pence: i64,
+}
+
+/// What ranking needs to bound a PA's score without reading the rest of the PA: small and
+/// flat, so thousands of them are read in one pass through memory.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreSketch {
+    pub location: Location,
+    pub terms: ScoreTerms,
+    pub availability: QuarterHours,
+}
+
+impl Candidate {
+    pub fn terms(&self) -> ScoreTerms {
+        ScoreTerms {
+            max_travel_km: self.max_travel_km,
+            wanted_minutes: self.wanted_minutes,
+            committed_minutes: self.committed_minutes,
+            min_hourly_pay_pence: self.min_hourly_pay_pence,
+        }
+    }
+
+    pub fn sketch(&self) -> ScoreSketch {
+        ScoreSketch {
+            location: self.location,
+            terms: self.terms(),
+            availability: QuarterHours::touched_by(&self.availability),
+        }
+    }
+}
+
+/// The most a PA could score for this person: every factor as it is, except preferences (the
+/// one factor with words to weigh) counted in full and covered minutes at most
+/// `covered_at_most`. Ranking visits PAs by this bound and stops once no one left could enter
+/// the page, so it must never be below the real score.
 pub fn best_possible_score(
     person: &PersonNeeds,
-    candidate: &Candidate,
+    terms: &ScoreTerms,
+    in_team: bool,
     distance: f64,
-    covered: u32,
+    covered_at_most: u32,
 ) -> f64 {
     total(&points_given(
         person,
-        candidate,
+        terms,
+        in_team,
         distance,
-        covered,
-        Some(PREFERENCE_POINTS),
+        covered_at_most.min(person.support_minutes),
+        PREFERENCE_POINTS,
     ))
 }
 
@@ -885,58 +970,60 @@ fn factor_points(
     distance: f64,
     covered: u32,
 ) -> [f64; 6] {
-    points_given(person, candidate, distance, covered, None)
+    let (met, asked) = preference_counts(&person.preferences, candidate);
+    let preference_points = if asked == 0 {
+        PREFERENCE_POINTS
+    } else {
+        round_tenth(PREFERENCE_POINTS * met as f64 / asked as f64)
+    };
+    points_given(
+        person,
+        &candidate.terms(),
+        person.team.contains(&candidate.pa_id),
+        distance,
+        covered,
+        preference_points,
+    )
 }
 
-/// The factor points, with the preference points given rather than judged when `preferences`
-/// is set.
+fn round_tenth(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// The factor points, with the preference points already weighed.
 fn points_given(
     person: &PersonNeeds,
-    candidate: &Candidate,
+    terms: &ScoreTerms,
+    in_team: bool,
     distance: f64,
     covered: u32,
-    preferences: Option<f64>,
+    preference_points: f64,
 ) -> [f64; 6] {
-    let round = |x: f64| (x * 10.0).round() / 10.0;
+    let round = round_tenth;
     let share = if person.support_minutes == 0 {
         1.0
     } else {
         f64::from(covered) / f64::from(person.support_minutes)
     };
-    let preference_points = preferences.unwrap_or_else(|| {
-        let (met, asked) = preference_counts(&person.preferences, candidate);
-        round(if asked == 0 {
-            PREFERENCE_POINTS
-        } else {
-            PREFERENCE_POINTS * met as f64 / asked as f64
-        })
-    });
-    let spare = candidate
-        .wanted_minutes
-        .saturating_sub(candidate.committed_minutes);
+    let spare = terms.wanted_minutes.saturating_sub(terms.committed_minutes);
     let wanted_share = if person.support_minutes == 0 {
         1.0
     } else {
         (f64::from(spare) / f64::from(person.support_minutes)).min(1.0)
     };
     let pay = match person.affordable_hourly_pay_pence {
-        Some(affordable) if candidate.min_hourly_pay_pence > affordable => {
+        Some(affordable) if terms.min_hourly_pay_pence > affordable => {
             // Lose all the points by 20% over what the budget allows.
-            let over =
-                (candidate.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
+            let over = (terms.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
             round(PAY_POINTS * (1.0 - over / 0.2).max(0.0))
         }
         _ => PAY_POINTS,
     };
     [
-        distance_points(distance, candidate.max_travel_km),
+        distance_points(distance, terms.max_travel_km),
         round(AVAILABILITY_POINTS * share),
         preference_points,
-        if person.team.contains(&candidate.pa_id) {
-            CONTINUITY_POINTS
-        } else {
-            0.0
-        },
+        if in_team { CONTINUITY_POINTS } else { 0.0 },
         round(CAPACITY_POINTS * wanted_share),
         pay,
     ]
@@ -1456,6 +1543,47 @@ mod tests {
         )
         .unwrap();
         assert_eq!(covered_minutes(&[monday_morning[0].0], &night), 120);
+    }
+
+    #[test]
+    fn quarter_hours_never_undercount_shared_minutes_and_are_exact_on_the_quarter() {
+        let span = |start: u32, end: u32| Span { start, end };
+        // On quarter hours the bound is exact.
+        let a = vec![span(480, 720), span(6 * 1440 + 1320, 7 * 1440)];
+        let b = vec![span(600, 900), span(0, 60)];
+        assert_eq!(
+            QuarterHours::touched_by(&a).shared_minutes_at_most(&QuarterHours::touched_by(&b)),
+            covered_minutes(&a, &merge(b.clone()))
+        );
+        // Off the quarter it may overcount, never undercount; the last minute of the week counts.
+        let mut seed = 17u64;
+        let mut next = |below: u32| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) % u64::from(below)) as u32
+        };
+        for _ in 0..500 {
+            let spans = |next: &mut dyn FnMut(u32) -> u32| {
+                (0..3)
+                    .map(|_| {
+                        let start = next(MINUTES_PER_WEEK - 1);
+                        span(start, (start + 1 + next(600)).min(MINUTES_PER_WEEK))
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let need = merge(spans(&mut next));
+            let available = merge(spans(&mut next));
+            let bound = QuarterHours::touched_by(&need)
+                .shared_minutes_at_most(&QuarterHours::touched_by(&available));
+            assert!(bound >= covered_minutes(&need, &available));
+        }
+        assert_eq!(
+            QuarterHours::touched_by(&[span(MINUTES_PER_WEEK - 1, MINUTES_PER_WEEK)])
+                .shared_minutes_at_most(&QuarterHours::touched_by(&[span(
+                    MINUTES_PER_WEEK - 15,
+                    MINUTES_PER_WEEK
+                )])),
+            15
+        );
     }
 
     #[test]

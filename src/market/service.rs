@@ -18,7 +18,8 @@ use crate::market::index::{self, MatchIndex};
 use crate::market::model::{
     self, assess, availability_spans, dbs_current, evidence_status, need_spans,
     right_to_work_current, total_minutes, Assessment, Candidate, Checks, Evidence, Funding,
-    MatchPolicy, PersonNeeds, Preferences, RequiredCompetency, SignOff, Span, SupportNeed,
+    MatchPolicy, PersonNeeds, Preferences, RequiredCompetency, ScoreSketch, SignOff, Span,
+    SupportNeed,
     WeeklyWindow, FIRST_DELEGATED_LEVEL, MAX_TRAVEL_KM,
 };
 use crate::market::repo::{self, *};
@@ -1721,12 +1722,35 @@ pub fn matches(
             .collect();
         (items, more)
     } else {
-        let near: Box<dyn Iterator<Item = &index::IndexedPa>> = if needs_signoff {
-            Box::new(pas.signed_off_for(&holder.id))
+        // The few signed off for this person are sketched on the spot; everyone else's
+        // sketch waits in the grid.
+        let near: Box<dyn Iterator<Item = (usize, ScoreSketch)>> = if needs_signoff {
+            Box::new(
+                pas.signed_off_slots(&holder.id)
+                    .map(|slot| (slot, pas.candidate(slot).sketch())),
+            )
         } else {
-            Box::new(pas.near(person.location, radius))
+            Box::new(
+                pas.near_sketches(person.location, radius)
+                    .map(|(slot, sketch)| (slot, *sketch)),
+            )
         };
-        let (top, more) = top_matches(&person, near, wanted, &within, min_score, today, &policy);
+        let team: Vec<usize> = person
+            .team
+            .iter()
+            .filter_map(|id| pas.active_slot(id))
+            .collect();
+        let (top, more) = top_matches(
+            &person,
+            near,
+            &|slot| pas.candidate(slot),
+            &team,
+            wanted,
+            &within,
+            min_score,
+            today,
+            &policy,
+        );
         // Only the page shown is explained in words.
         let items = top
             .into_iter()
@@ -1742,57 +1766,68 @@ pub fn matches(
 }
 
 /// The best `wanted` eligible PAs, best first, and whether there are more. PAs are visited by
-/// the best score their distance still allows; once no one left could beat the last place,
-/// the rest are only checked for whether any is eligible at all (for the next page's cursor).
+/// the best score their sketch still allows; once no one left could beat the last place, the
+/// rest are only checked for whether any is eligible at all (for the next page's cursor).
+/// `team` holds the slots of the person's team.
+#[expect(clippy::too_many_arguments, reason = "one search, its inputs named at the call")]
 fn top_matches<'a>(
     person: &PersonNeeds,
-    near: impl Iterator<Item = &'a index::IndexedPa>,
+    near: impl Iterator<Item = (usize, ScoreSketch)>,
+    candidate: &dyn Fn(usize) -> &'a Candidate,
+    team: &[usize],
     wanted: usize,
     within: &dyn Fn(f64) -> bool,
     min_score: f64,
     today: NaiveDate,
     policy: &MatchPolicy,
 ) -> (Vec<&'a Candidate>, bool) {
-    struct Bounded<'a> {
+    struct Bounded {
         bound: f64,
-        candidate: &'a Candidate,
+        slot: usize,
     }
-    impl PartialEq for Bounded<'_> {
+    impl PartialEq for Bounded {
         fn eq(&self, other: &Self) -> bool {
             self.bound.total_cmp(&other.bound).is_eq()
         }
     }
-    impl Eq for Bounded<'_> {}
-    impl PartialOrd for Bounded<'_> {
+    impl Eq for Bounded {}
+    impl PartialOrd for Bounded {
         fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
             Some(self.cmp(other))
         }
     }
-    impl Ord for Bounded<'_> {
+    impl Ord for Bounded {
         fn cmp(&self, other: &Self) -> std::cmp::Ordering {
             self.bound.total_cmp(&other.bound)
         }
     }
 
-    let mut queue: std::collections::BinaryHeap<Bounded<'a>> = near
-        .filter_map(|pa| {
-            let c = &pa.candidate;
+    let needed = model::QuarterHours::touched_by(&person.support);
+    let km_per_degree_longitude = 111.195 * person.location.latitude.to_radians().cos();
+    let mut queue: std::collections::BinaryHeap<Bounded> = near
+        .filter_map(|(slot, sketch)| {
             // A flat-earth distance, shaded down 3% so the bound below never undershoots: the
             // exact distance is judged for those that get that far.
-            let km_per_degree_longitude = 111.195 * person.location.latitude.to_radians().cos();
-            let dy = (c.location.latitude - person.location.latitude) * 111.195;
-            let dx = (c.location.longitude - person.location.longitude) * km_per_degree_longitude;
+            let dy = (sketch.location.latitude - person.location.latitude) * 111.195;
+            let dx = (sketch.location.longitude - person.location.longitude)
+                * km_per_degree_longitude;
             let distance = (dx * dx + dy * dy).sqrt() * 0.97;
-            if !within(distance) || distance > c.max_travel_km {
+            if !within(distance) || distance > sketch.terms.max_travel_km {
                 return None;
             }
-            let covered = model::covered_minutes(&person.support, &c.availability);
-            if covered == 0 && person.support_minutes > 0 {
+            let covered_at_most = needed.shared_minutes_at_most(&sketch.availability);
+            if covered_at_most == 0 && person.support_minutes > 0 {
                 return None;
             }
             Some(Bounded {
-                bound: model::best_possible_score(person, c, distance, covered),
-                candidate: c,
+                bound: model::best_possible_score(
+                    person,
+                    &sketch.terms,
+                    team.contains(&slot),
+                    distance,
+                    covered_at_most,
+                ),
+                slot,
             })
         })
         .collect();
@@ -1811,13 +1846,14 @@ fn top_matches<'a>(
             more = more
                 || std::iter::once(next)
                     .chain(std::iter::from_fn(|| queue.pop()))
-                    .any(|b| eligible(b.candidate).is_some());
+                    .any(|b| eligible(candidate(b.slot)).is_some());
             break;
         }
-        let Some(j) = eligible(next.candidate) else {
+        let c = candidate(next.slot);
+        let Some(j) = eligible(c) else {
             continue;
         };
-        let entry = (j.score, j.distance_km, next.candidate);
+        let entry = (j.score, j.distance_km, c);
         let at = best.partition_point(|e| {
             model::ranking(e.0, e.1, &e.2.pa_id, entry.0, entry.1, &entry.2.pa_id).is_lt()
         });
@@ -2052,8 +2088,9 @@ mod tests {
     fn candidate_at(n: u64, rng: &mut Rng) -> index::IndexedPa {
         let windows = vec![WeeklyWindow {
             day: Day::Monday,
-            start: format!("{:02}:00", rng.between(5, 10)),
-            end: format!("{:02}:00", rng.between(11, 20)),
+            // Odd minutes, so the quarter-hour bound on covered time is loose, not exact.
+            start: format!("{:02}:{:02}", rng.between(5, 10), rng.between(0, 59)),
+            end: format!("{:02}:{:02}", rng.between(11, 20), rng.between(0, 59)),
         }];
         index::IndexedPa {
             active: true,
@@ -2163,9 +2200,19 @@ mod tests {
                 "seed {seed}: too few eligible to test paging"
             );
             for wanted in [1, 7, 40, 1000] {
+                let team: Vec<usize> = pas
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, pa)| person.team.contains(&pa.candidate.pa_id))
+                    .map(|(slot, _)| slot)
+                    .collect();
                 let (top, more) = top_matches(
                     &person,
-                    pas.iter(),
+                    pas.iter()
+                        .enumerate()
+                        .map(|(slot, pa)| (slot, pa.candidate.sketch())),
+                    &|slot| &pas[slot].candidate,
+                    &team,
                     wanted,
                     &|_| true,
                     f64::NEG_INFINITY,
