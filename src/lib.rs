@@ -18,4 +18,6 @@ pub mod ids;
 pub mod jobs;
 pub mod market;
 pub mod openapi;
+pub mod pricing;
+pub mod rules;
 pub mod telemetry;

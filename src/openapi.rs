@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "Organisations, users and payroll clients"),
         (name = "audit", description = "Who changed what"),
         (name = "market", description = "Competencies, PA and budget-holder profiles, matching and workforce capacity"),
+        (name = "pricing", description = "Rate cards by competency and indicative budgets"),
+        (name = "budgets", description = "Budgets, the append-only ledger and statements"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

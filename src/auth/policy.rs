@@ -69,6 +69,21 @@ pub enum Resource<'a> {
         organisation_id: &'a str,
         area_code: &'a str,
     },
+    /// The organisation's rate cards and quotes priced with them: admins keep the cards, team
+    /// managers price with them (`Read`).
+    RateCards {
+        organisation_id: &'a str,
+    },
+    /// A person's budgets and their ledger: their team manager and admins run them (`Create`
+    /// for new budgets and entries, `Administer` to record approval); the person and their
+    /// representative read their own; commissioners read those of organisations in their area.
+    Budget {
+        organisation_id: &'a str,
+        organisation_area_code: &'a str,
+        team_manager_id: &'a str,
+        user_id: Option<&'a str>,
+        representative_user_id: Option<&'a str>,
+    },
 }
 
 pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> AppResult<()> {
@@ -175,6 +190,39 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
                 return Err(AppError::NotFound);
             }
             commissioner_of_area || actor.role == Role::Admin
+        }
+        RateCards { organisation_id } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            match action {
+                Read => is_manager(),
+                Create | Update | Administer => actor.role == Role::Admin,
+            }
+        }
+        Budget {
+            organisation_id,
+            organisation_area_code,
+            team_manager_id,
+            user_id,
+            representative_user_id,
+        } => {
+            let commissioner_of_area =
+                actor.role == Role::Commissioner && actor.area_code == organisation_area_code;
+            if !same_org(organisation_id) && !commissioner_of_area {
+                return Err(AppError::NotFound);
+            }
+            let runs_it = same_org(organisation_id)
+                && (actor.role == Role::Admin
+                    || (actor.role == Role::TeamManager && team_manager_id == actor.user_id));
+            let is_person = same_org(organisation_id)
+                && actor.role == Role::BudgetHolder
+                && (user_id == Some(actor.user_id.as_str())
+                    || representative_user_id == Some(actor.user_id.as_str()));
+            match action {
+                Read => runs_it || is_person || commissioner_of_area,
+                Create | Update | Administer => runs_it,
+            }
         }
     };
     if allowed {

@@ -267,3 +267,104 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     do_not_match,
 );
+
+diesel::table! {
+    rate_cards (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        kind -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rate_card_versions (id) {
+        id -> Text,
+        rate_card_id -> Text,
+        effective_from -> Date,
+        terms -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budgets (id) {
+        id -> Text,
+        organisation_id -> Text,
+        budget_holder_id -> Text,
+        name -> Text,
+        amount_pence -> BigInt,
+        period_start -> Date,
+        period_end -> Date,
+        health_share_bp -> Integer,
+        profile -> Text,
+        alert_thresholds -> Text,
+        status -> Text,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        ledger_sequence -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> Text,
+        budget_id -> Text,
+        sequence -> BigInt,
+        kind -> Text,
+        stream -> Text,
+        amount_pence -> BigInt,
+        entry_date -> Date,
+        description -> Text,
+        reason -> Nullable<Text>,
+        source_type -> Text,
+        source_id -> Nullable<Text>,
+        reverses_entry_id -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budget_alerts (id) {
+        id -> Text,
+        budget_id -> Text,
+        scope -> Text,
+        threshold_percent -> Integer,
+        used_pence -> BigInt,
+        profile_pence -> BigInt,
+        raised_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_emails (id) {
+        id -> Text,
+        organisation_id -> Nullable<Text>,
+        dedupe_key -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        leased_by -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(rate_card_versions -> rate_cards (rate_card_id));
+diesel::joinable!(ledger_entries -> budgets (budget_id));
+diesel::allow_tables_to_appear_in_same_query!(rate_cards, rate_card_versions);
+diesel::allow_tables_to_appear_in_same_query!(budgets, ledger_entries);

@@ -1558,7 +1558,9 @@ mod tests {
         // Off the quarter it may overcount, never undercount; the last minute of the week counts.
         let mut seed = 17u64;
         let mut next = |below: u32| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((seed >> 33) % u64::from(below)) as u32
         };
         for _ in 0..500 {

@@ -19,8 +19,7 @@ use crate::market::model::{
     self, assess, availability_spans, dbs_current, evidence_status, need_spans,
     right_to_work_current, total_minutes, Assessment, Candidate, Checks, Evidence, Funding,
     MatchPolicy, PersonNeeds, Preferences, RequiredCompetency, ScoreSketch, SignOff, Span,
-    SupportNeed,
-    WeeklyWindow, FIRST_DELEGATED_LEVEL, MAX_TRAVEL_KM,
+    SupportNeed, WeeklyWindow, FIRST_DELEGATED_LEVEL, MAX_TRAVEL_KM,
 };
 use crate::market::repo::{self, *};
 
@@ -1769,7 +1768,10 @@ pub fn matches(
 /// the best score their sketch still allows; once no one left could beat the last place, the
 /// rest are only checked for whether any is eligible at all (for the next page's cursor).
 /// `team` holds the slots of the person's team.
-#[expect(clippy::too_many_arguments, reason = "one search, its inputs named at the call")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one search, its inputs named at the call"
+)]
 fn top_matches<'a>(
     person: &PersonNeeds,
     near: impl Iterator<Item = (usize, ScoreSketch)>,
@@ -1809,8 +1811,8 @@ fn top_matches<'a>(
             // A flat-earth distance, shaded down 3% so the bound below never undershoots: the
             // exact distance is judged for those that get that far.
             let dy = (sketch.location.latitude - person.location.latitude) * 111.195;
-            let dx = (sketch.location.longitude - person.location.longitude)
-                * km_per_degree_longitude;
+            let dx =
+                (sketch.location.longitude - person.location.longitude) * km_per_degree_longitude;
             let distance = (dx * dx + dy * dy).sqrt() * 0.97;
             if !within(distance) || distance > sketch.terms.max_travel_km {
                 return None;

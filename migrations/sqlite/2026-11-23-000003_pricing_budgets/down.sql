@@ -1,0 +1,6 @@
+DROP TABLE outbox_emails;
+DROP TABLE budget_alerts;
+DROP TABLE ledger_entries;
+DROP TABLE budgets;
+DROP TABLE rate_card_versions;
+DROP TABLE rate_cards;
