@@ -17,7 +17,7 @@ use crate::db::{self, DatabaseUrl, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::openapi::ApiDoc;
 use crate::telemetry::{observe_requests, Metrics};
-use crate::{accounts, audit, auth, health, http, market, openapi, pricing};
+use crate::{accounts, audit, auth, budgets, health, http, market, openapi, pricing};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -135,6 +135,7 @@ pub fn application(
                 .configure(audit::configure)
                 .configure(market::configure)
                 .configure(pricing::configure)
+                .configure(budgets::configure)
                 // Served from app data filled in below, once the document is complete.
                 .route("/openapi.json", web::get().to(serve_openapi)),
         )

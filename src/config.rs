@@ -45,6 +45,14 @@ pub struct Settings {
     pub login_delay_ms: u64,
     /// Run background jobs (e-mail, long roster runs, reminders) in this instance.
     pub run_jobs: bool,
+    /// How e-mail leaves: `file` (the default: `.eml` files in `mail_dir`), `log`, or `smtp`.
+    pub mail_transport: crate::mail::MailTransport,
+    /// Where the file transport writes.
+    pub mail_dir: String,
+    /// `smtp://host:25`, `smtps://user:password@host` or `smtp://…?tls=required` (secret).
+    pub smtp_url: Option<String>,
+    /// The From address of every e-mail.
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +81,10 @@ impl Default for Settings {
             login_window_secs: 15 * 60,
             login_delay_ms: 500,
             run_jobs: true,
+            mail_transport: crate::mail::MailTransport::File,
+            mail_dir: "parota-mail".into(),
+            smtp_url: None,
+            mail_from: "parota <no-reply@parota.invalid>".into(),
         }
     }
 }
@@ -91,6 +103,8 @@ impl fmt::Debug for Settings {
             .field("log_level", &self.log_level)
             .field("pool_size", &self.pool_size)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("mail_transport", &self.mail_transport)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
 }
@@ -214,6 +228,16 @@ impl Settings {
                 "production mode needs jwt_secret (set PAROTA_JWT_SECRET)".into(),
             ));
         }
+        if self.mail_transport == crate::mail::MailTransport::Smtp && self.smtp_url.is_none() {
+            return Err(ConfigError::Invalid(
+                "mail_transport = \"smtp\" needs smtp_url".into(),
+            ));
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Invalid(
+                "mail_from must be an address, e.g. parota <no-reply@example.org>".into(),
+            ));
+        }
         if self.pool_size == 0 {
             return Err(ConfigError::Invalid("pool_size must be at least 1".into()));
         }
@@ -249,6 +273,10 @@ fn is_setting(key: &str) -> bool {
         "login_window_secs",
         "login_delay_ms",
         "run_jobs",
+        "mail_transport",
+        "mail_dir",
+        "smtp_url",
+        "mail_from",
     ];
     KEYS.contains(&key)
 }

@@ -1,6 +1,7 @@
 //! Demo data: a reproducible East Lancashire team a person can explore at once, and the
 //! bootstrap of a real installation's first organisation. Each domain adds its part here.
 
+pub mod budgets;
 pub mod market;
 
 use chrono::{DateTime, Utc};
@@ -146,7 +147,13 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
                 },
             )?;
         }
-        load_market(conn, &provider.id, &accounts)
+        let holders = load_market(conn, &provider.id, &accounts)?;
+        let admin = accounts
+            .iter()
+            .position(|a| a.role == Role::Admin)
+            .map(|index| seeded_id(SEED_MILLIS, 100 + index as u64))
+            .unwrap_or_default();
+        budgets::load(conn, SEED_MILLIS, &provider.id, &admin, &holders)
     })?;
     Ok(DemoSummary {
         already_loaded: false,
@@ -206,7 +213,7 @@ fn load_market(
     conn: &mut DbConnection,
     organisation_id: &str,
     accounts: &[Account],
-) -> AppResult<()> {
+) -> AppResult<Vec<String>> {
     use crate::db::schema::{budget_holders, pa_profiles};
     use diesel::prelude::*;
 
@@ -269,7 +276,7 @@ fn load_market(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(generated.budget_holder_ids)
 }
 
 /// Creates the first organisation and its admin on a fresh installation.

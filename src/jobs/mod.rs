@@ -218,15 +218,26 @@ pub fn run_due_jobs(
     Ok(ran)
 }
 
-/// Starts this instance's job worker on its own thread.
+/// Starts this instance's job worker on its own thread: due jobs, then due e-mail.
 pub fn start_worker(pool: DbPool, settings: Arc<Settings>) {
     let worker = format!("worker-{}", crate::ids::new_id());
+    let mailer = match crate::mail::mailer(&settings) {
+        Ok(mailer) => Some(mailer),
+        Err(error) => {
+            tracing::error!(%error, "e-mail transport not available: e-mail stays in the outbox");
+            None
+        }
+    };
     let spawned = std::thread::Builder::new()
         .name("parota-jobs".into())
         .spawn(move || loop {
             let outcome = pool.get().map_err(AppError::from).and_then(|mut conn| {
                 schedule_maintenance(&mut conn, Utc::now())?;
-                run_due_jobs(&mut conn, &worker, &settings)
+                run_due_jobs(&mut conn, &worker, &settings)?;
+                if let Some(mailer) = &mailer {
+                    crate::mail::deliver_due(&mut conn, mailer.as_ref(), &worker, Utc::now())?;
+                }
+                Ok(())
             });
             if let Err(error) = outcome {
                 tracing::warn!(%error, "job worker pass failed");

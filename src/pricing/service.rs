@@ -449,7 +449,7 @@ pub fn quote(
             per_week_pence: personalised.priced.per_week_pence - f.priced.per_week_pence,
             percent,
             summary: format!(
-                "Priced by competency, this support costs £{:.2} {} ({:+.1}%) than at the {} framework rate, £{:.2} a week {}",
+                "Priced by competency, this support costs £{:.2} {} ({:+.1}%) than under {}: £{:.2} a week {}",
                 (total.abs() as f64) / 100.0,
                 if total >= 0 { "more" } else { "less" },
                 percent,

@@ -109,6 +109,24 @@ async fn every_endpoint_answers_each_role_as_the_policy_says() {
         },
         Case {
             method: "GET",
+            path: "/api/v1/rate-cards".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/rate-cards".into(),
+            body: Some(
+                json!({"name": "PHB", "kind": "personalised", "effective_from": "2027-01-01",
+                "terms": {"levels": [{"level": 1, "pay_pence": 1300, "charge_pence": 2000}],
+                          "night_start": "22:00", "night_end": "07:00"}}),
+            ),
+            by_role: [201, 403, 403, 403, 403, 403],
+            other_organisation: 201,
+        },
+        Case {
+            method: "GET",
             path: "/api/v1/market/capacity".into(),
             body: None,
             by_role: [200, 403, 403, 403, 403, 200],

@@ -7,6 +7,7 @@
 mod accounts;
 mod auth;
 mod authorisation;
+mod budgets;
 mod cli;
 mod errors;
 mod health;
@@ -15,3 +16,4 @@ mod jobs;
 mod market;
 mod migrations;
 mod openapi;
+mod pricing;
