@@ -181,11 +181,13 @@ pub struct MatchIndex {
 }
 
 impl MatchIndex {
-    /// The organisation's PAs, caught up with the database.
-    pub fn current(
+    /// The organisation's PAs, caught up to at least `latest`, a revision the caller has just
+    /// read from the database.
+    pub fn current_at(
         &self,
         conn: &mut DbConnection,
         organisation_id: &str,
+        latest: i64,
     ) -> AppResult<Arc<RwLock<OrganisationPas>>> {
         let entry = {
             let mut organisations = self
@@ -202,7 +204,6 @@ impl MatchIndex {
                 })
                 .clone()
         };
-        let latest = repo::market_revision(conn, organisation_id)?;
         if read(&entry).revision >= latest {
             return Ok(entry);
         }

@@ -677,6 +677,89 @@ pub fn replace_requirements(
 
 // --- teams and do-not-match ------------------------------------------------------------------
 
+/// A person with their organisation's market revision, in one round trip (matching asks for
+/// both on every request).
+pub fn budget_holder_and_revision(
+    conn: &mut DbConnection,
+    id: &str,
+) -> AppResult<Option<(BudgetHolderRow, i64)>> {
+    Ok(budget_holders::table
+        .left_join(
+            market_revisions::table
+                .on(market_revisions::organisation_id.eq(budget_holders::organisation_id)),
+        )
+        .filter(budget_holders::id.eq(id))
+        .select((
+            BudgetHolderRow::as_select(),
+            market_revisions::revision.nullable(),
+        ))
+        .first::<(BudgetHolderRow, Option<i64>)>(conn)
+        .optional()?
+        .map(|(holder, revision)| (holder, revision.unwrap_or(0))))
+}
+
+/// What a person links to, for matching: required competencies (id, name, level), the team and
+/// the do-not-match list, in one round trip.
+pub struct PersonLinks {
+    pub requirements: Vec<(String, String, i32)>,
+    pub team: Vec<String>,
+    pub do_not_match: Vec<String>,
+}
+
+pub fn person_links(conn: &mut DbConnection, budget_holder_id: &str) -> AppResult<PersonLinks> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Integer, Text};
+    let requirements = budget_holder_requirements::table
+        .inner_join(competencies::table)
+        .filter(budget_holder_requirements::budget_holder_id.eq(budget_holder_id))
+        .select((
+            sql::<Text>("'requirement'"),
+            competencies::id,
+            competencies::name,
+            competencies::level,
+        ));
+    let team = team_members::table
+        .filter(team_members::budget_holder_id.eq(budget_holder_id))
+        .filter(team_members::removed_at.is_null())
+        .select((
+            sql::<Text>("'team'"),
+            team_members::pa_id,
+            sql::<Text>("''"),
+            sql::<Integer>("0"),
+        ));
+    let barred = do_not_match::table
+        .filter(do_not_match::budget_holder_id.eq(budget_holder_id))
+        .filter(do_not_match::removed_at.is_null())
+        .select((
+            sql::<Text>("'do_not_match'"),
+            do_not_match::pa_id,
+            sql::<Text>("''"),
+            sql::<Integer>("0"),
+        ));
+    // `MultiConnection` has no UNION: the one query runs on each backend's own connection.
+    let query = requirements.union_all(team).union_all(barred);
+    let rows: Vec<(String, String, String, i32)> = match conn {
+        DbConnection::Postgresql(c) => query.load(c)?,
+        DbConnection::Sqlite(c) => query.load(c)?,
+    };
+    let mut links = PersonLinks {
+        requirements: Vec::new(),
+        team: Vec::new(),
+        do_not_match: Vec::new(),
+    };
+    for (kind, id, name, level) in rows {
+        match kind.as_str() {
+            "requirement" => links.requirements.push((id, name, level)),
+            "team" => links.team.push(id),
+            _ => links.do_not_match.push(id),
+        }
+    }
+    links
+        .requirements
+        .sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+    Ok(links)
+}
+
 pub fn team(conn: &mut DbConnection, budget_holder_id: &str) -> AppResult<Vec<TeamMemberRow>> {
     Ok(team_members::table
         .filter(team_members::budget_holder_id.eq(budget_holder_id))

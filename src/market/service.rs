@@ -1490,14 +1490,7 @@ fn support_spans(row: &BudgetHolderRow) -> Vec<Span> {
 }
 
 fn person_needs(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<PersonNeeds> {
-    let required = repo::requirements(conn, &row.id)?
-        .into_iter()
-        .map(|c| RequiredCompetency {
-            id: c.id,
-            name: c.name,
-            level: c.level,
-        })
-        .collect();
+    let links = repo::person_links(conn, &row.id)?;
     let support = support_spans(row);
     let merged = model::merge(support.clone());
     Ok(PersonNeeds {
@@ -1507,18 +1500,16 @@ fn person_needs(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<Per
             longitude: row.longitude,
         },
         minimum_level: row.minimum_level,
-        required,
+        required: links
+            .requirements
+            .into_iter()
+            .map(|(id, name, level)| RequiredCompetency { id, name, level })
+            .collect(),
         support_minutes: total_minutes(&merged),
         support: merged,
         preferences: from_json::<Preferences>(&row.preferences),
-        team: repo::team(conn, &row.id)?
-            .into_iter()
-            .map(|t| t.pa_id)
-            .collect(),
-        do_not_match: repo::do_not_match_list(conn, &row.id)?
-            .into_iter()
-            .map(|d| d.pa_id)
-            .collect(),
+        team: links.team,
+        do_not_match: links.do_not_match,
         affordable_hourly_pay_pence: row.affordable_hourly_pay_pence,
     })
 }
@@ -1641,7 +1632,8 @@ pub fn matches(
     query: &MatchQuery,
     today: NaiveDate,
 ) -> AppResult<Page<MatchView>> {
-    let holder = repo::find_budget_holder(conn, holder_id)?.ok_or(AppError::NotFound)?;
+    let (holder, revision) =
+        repo::budget_holder_and_revision(conn, holder_id)?.ok_or(AppError::NotFound)?;
     authorize(actor, Action::Administer, holder_resource(&holder))?;
     let limit = usize::try_from(
         PageQuery {
@@ -1667,7 +1659,7 @@ pub fn matches(
         }
     }
     let person = person_needs(conn, &holder)?;
-    let organisation = index.current(conn, &holder.organisation_id)?;
+    let organisation = index.current_at(conn, &holder.organisation_id, revision)?;
     let pas = index::read(&organisation);
     let policy = MatchPolicy::default();
     let wanted = offset + limit;

@@ -503,3 +503,29 @@ async fn each_budget_is_seen_only_by_its_people_and_its_area() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn the_database_refuses_to_change_or_delete_a_ledger_entry() {
+    use diesel::connection::SimpleConnection;
+    let b = Budgets::new().await;
+    let budget = b.approved_budget().await;
+    let mut conn = b.app.conn();
+    assert!(conn
+        .batch_execute("UPDATE ledger_entries SET amount_pence = 1")
+        .is_err());
+    assert!(conn.batch_execute("DELETE FROM ledger_entries").is_err());
+    let entries = b
+        .app
+        .get(
+            &format!("/api/v1/budgets/{budget}/entries"),
+            Some(&b.manager.token),
+        )
+        .await;
+    let amounts: Vec<i64> = entries.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["amount_pence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [60_000, 40_000]);
+}

@@ -13,6 +13,7 @@ mod errors;
 mod health;
 mod helpers;
 mod jobs;
+mod mail;
 mod market;
 mod migrations;
 mod openapi;

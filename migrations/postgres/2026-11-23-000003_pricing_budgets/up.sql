@@ -109,3 +109,12 @@ CREATE TABLE outbox_emails (
     last_error TEXT
 );
 CREATE INDEX outbox_emails_due ON outbox_emails (sent_at, next_attempt_at);
+
+-- The ledger is append-only in the database itself, not only in the code that writes it.
+CREATE FUNCTION ledger_entries_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger entries are append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER ledger_entries_no_change BEFORE UPDATE OR DELETE ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();

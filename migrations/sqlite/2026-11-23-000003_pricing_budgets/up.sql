@@ -109,3 +109,13 @@ CREATE TABLE outbox_emails (
     last_error TEXT
 );
 CREATE INDEX outbox_emails_due ON outbox_emails (sent_at, next_attempt_at);
+
+-- The ledger is append-only in the database itself, not only in the code that writes it.
+CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are append-only');
+END;
+CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are append-only');
+END;
