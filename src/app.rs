@@ -17,7 +17,7 @@ use crate::db::{self, DatabaseUrl, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::openapi::ApiDoc;
 use crate::telemetry::{observe_requests, Metrics};
-use crate::{accounts, audit, auth, budgets, health, http, market, openapi, pricing};
+use crate::{accounts, audit, auth, budgets, health, http, market, openapi, pricing, rostering};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -136,6 +136,7 @@ pub fn application(
                 .configure(market::configure)
                 .configure(pricing::configure)
                 .configure(budgets::configure)
+                .configure(rostering::configure)
                 // Served from app data filled in below, once the document is complete.
                 .route("/openapi.json", web::get().to(serve_openapi)),
         )

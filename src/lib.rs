@@ -21,5 +21,7 @@ pub mod mail;
 pub mod market;
 pub mod openapi;
 pub mod pricing;
+pub mod rostering;
 pub mod rules;
 pub mod telemetry;
+pub mod time;

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "market", description = "Competencies, PA and budget-holder profiles, matching and workforce capacity"),
         (name = "pricing", description = "Rate cards by competency and indicative budgets"),
         (name = "budgets", description = "Budgets, the append-only ledger and statements"),
+        (name = "rostering", description = "Support patterns and the shifts they ask for"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -368,3 +368,23 @@ diesel::joinable!(rate_card_versions -> rate_cards (rate_card_id));
 diesel::joinable!(ledger_entries -> budgets (budget_id));
 diesel::allow_tables_to_appear_in_same_query!(rate_cards, rate_card_versions);
 diesel::allow_tables_to_appear_in_same_query!(budgets, ledger_entries);
+
+diesel::table! {
+    support_changes (id) {
+        id -> Text,
+        organisation_id -> Text,
+        budget_holder_id -> Text,
+        kind -> Text,
+        from_date -> Date,
+        to_date -> Date,
+        start_time -> Nullable<Text>,
+        end_time -> Nullable<Text>,
+        shift_kind -> Nullable<Text>,
+        headcount -> Nullable<Integer>,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        cancelled_by -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}

@@ -134,6 +134,9 @@ fn need(day: Day, start: &str, end: &str, headcount: u8) -> SupportNeed {
         start: start.into(),
         end: end.into(),
         headcount,
+        kind: crate::market::model::ShiftKind::Day,
+        from: None,
+        until: None,
     }
 }
 

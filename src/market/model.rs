@@ -107,7 +107,18 @@ pub struct WeeklyWindow {
     pub end: String,
 }
 
-/// A support need: a weekly window and how many PAs at once (2 for 2:1 support).
+/// What a shift asks of a PA: awake and working, awake through the night, or asleep on call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShiftKind {
+    #[default]
+    Day,
+    WakingNight,
+    SleepIn,
+}
+
+/// A support need: a weekly window and how many PAs at once (2 for 2:1 support); the weekly
+/// part of a person's support pattern, between optional dates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupportNeed {
@@ -119,6 +130,15 @@ pub struct SupportNeed {
     /// PAs needed at once: 1, or 2 for 2:1 support.
     #[serde(default = "one")]
     pub headcount: u8,
+    /// `day` when absent.
+    #[serde(default)]
+    pub kind: ShiftKind,
+    /// The first date this need applies; always when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<chrono::NaiveDate>,
+    /// The last date this need applies; always when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<chrono::NaiveDate>,
 }
 
 fn one() -> u8 {
@@ -228,6 +248,15 @@ pub fn need_spans(field: &str, needs: &[SupportNeed]) -> Result<Vec<(Span, u8)>,
                 "range",
                 "must be 1, or 2 for 2:1 support",
             ));
+        }
+        if let (Some(from), Some(until)) = (n.from, n.until) {
+            if until < from {
+                errors.push(FieldError::new(
+                    format!("{here}.until"),
+                    "before_from",
+                    "must not be before from",
+                ));
+            }
         }
         match window_spans(&here, n.day, &n.start, &n.end) {
             Ok(s) => spans.extend(s.into_iter().map(|s| (s, n.headcount))),
@@ -1217,12 +1246,18 @@ mod tests {
                 start: "08:00".into(),
                 end: "12:00".into(),
                 headcount: 1,
+                kind: crate::market::model::ShiftKind::Day,
+                from: None,
+                until: None,
             },
             SupportNeed {
                 day: Day::Tuesday,
                 start: "08:00".into(),
                 end: "12:00".into(),
                 headcount: 1,
+                kind: crate::market::model::ShiftKind::Day,
+                from: None,
+                until: None,
             },
         ];
         let spans: Vec<Span> = need_spans("support", &needs)
@@ -1539,6 +1574,9 @@ mod tests {
                 start: "06:00".into(),
                 end: "09:00".into(),
                 headcount: 1,
+                kind: crate::market::model::ShiftKind::Day,
+                from: None,
+                until: None,
             }],
         )
         .unwrap();
@@ -1615,6 +1653,9 @@ mod tests {
                 start: "08:00".into(),
                 end: "09:00".into(),
                 headcount: 3,
+                kind: crate::market::model::ShiftKind::Day,
+                from: None,
+                until: None,
             }],
         )
         .unwrap_err();

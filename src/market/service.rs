@@ -972,7 +972,7 @@ pub fn add_signoff(
 
 // --- budget holders --------------------------------------------------------------------------
 
-fn holder_resource(row: &BudgetHolderRow) -> Resource<'_> {
+pub(crate) fn holder_resource(row: &BudgetHolderRow) -> Resource<'_> {
     Resource::BudgetHolder {
         organisation_id: &row.organisation_id,
         team_manager_id: &row.team_manager_id,
@@ -2145,6 +2145,9 @@ mod tests {
                 start: "08:00".into(),
                 end: "12:00".into(),
                 headcount: 1,
+                kind: crate::market::model::ShiftKind::Day,
+                from: None,
+                until: None,
             }];
             let support: Vec<Span> = need_spans("s", &needs)
                 .unwrap_or_default()

@@ -13,16 +13,15 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
-};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use chrono_tz::Europe::London;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::FieldError;
-use crate::market::model::Day;
+pub use crate::market::model::{Day, ShiftKind};
 use crate::rules::{AgeBand, UkRules};
+pub use crate::time::{london_instant, shift_instants};
 
 pub const BP: i64 = 10_000;
 
@@ -255,14 +254,6 @@ impl RateTerms {
 // ---------------------------------------------------------------------------------------------
 // Support patterns
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ShiftKind {
-    Day,
-    WakingNight,
-    SleepIn,
-}
-
 /// One recurring weekly shift of a support pattern, already checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatternShift {
@@ -275,44 +266,6 @@ pub struct PatternShift {
     pub short_notice: bool,
     /// Sleep-ins only: minutes a night the PA is expected to be woken for work.
     pub woken_minutes: i64,
-}
-
-/// The instant a local wall-clock time names. The stated rule for the two awkward nights: a
-/// time that does not exist (01:30 as clocks go forward) moves forward by the gap, to the first
-/// valid instant after it (02:30 BST, which is 01:30 UTC); a time that happens twice (01:30 as
-/// clocks go back) is the first of them (BST).
-pub fn london_instant(local: NaiveDateTime) -> DateTime<Utc> {
-    match London.from_local_datetime(&local) {
-        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
-        chrono::LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
-        chrono::LocalResult::None => {
-            // Only ever the one-hour spring gap in Europe/London.
-            let later = local + Duration::hours(1);
-            London
-                .from_local_datetime(&later)
-                .earliest()
-                .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
-        }
-    }
-}
-
-/// The real start and end of a shift that starts on local `date`; an end at or before the
-/// start is on the next day. A 22:00–08:00 night lasts 11 hours as the clocks go back and 9 as
-/// they go forward.
-pub fn shift_instants(
-    date: NaiveDate,
-    start: NaiveTime,
-    end: NaiveTime,
-) -> (DateTime<Utc>, DateTime<Utc>) {
-    let end_date = if end <= start {
-        date + Duration::days(1)
-    } else {
-        date
-    };
-    (
-        london_instant(date.and_time(start)),
-        london_instant(end_date.and_time(end)),
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

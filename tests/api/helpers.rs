@@ -208,6 +208,14 @@ impl TestApp {
         self.state.pool.get().expect("connection")
     }
 
+    /// The organisation of a user.
+    pub fn organisation_of(&self, user_id: &str) -> String {
+        repo::find_user(&mut self.conn(), user_id)
+            .expect("query")
+            .expect("user")
+            .organisation_id
+    }
+
     pub async fn send(&self, request: TestRequest) -> TestResponse {
         let response = actix_web::test::call_service(&self.service, request.to_request()).await;
         let status = response.status();

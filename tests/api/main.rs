@@ -18,3 +18,4 @@ mod market;
 mod migrations;
 mod openapi;
 mod pricing;
+mod rostering;

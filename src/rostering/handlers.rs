@@ -1,0 +1,142 @@
+//! Support patterns over HTTP. Each handler states who may call it; the rules themselves live
+//! in `auth::policy`.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::Utc;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::Json;
+use crate::ids::parse_id;
+use crate::rostering::dto::*;
+use crate::rostering::model::PlannedShift;
+use crate::rostering::service;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_support_changes)
+        .service(create_support_change)
+        .service(cancel_support_change)
+        .service(list_planned_shifts);
+}
+
+fn id(raw: &str) -> AppResult<String> {
+    parse_id(raw).ok_or(AppError::NotFound)
+}
+
+/// One-off changes to the person's weekly support pattern, cancelled ones included. Who may call: their team manager and admins; the person and their representative.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "list_support_changes",
+    params(("id" = String, Path, description = "Budget holder id")),
+    responses(
+        (status = 200, description = "Changes by date", body = Vec<SupportChangeView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/budget-holders/{id}/support-changes")]
+pub async fn list_support_changes(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let changes = db::run(&state.pool, move |conn| {
+        service::list_changes(conn, &user, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(changes))
+}
+
+/// Pause the pattern (a hospital stay, a holiday away) or add one extra shift. Who may call: the person's team manager and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "create_support_change",
+    params(("id" = String, Path, description = "Budget holder id")),
+    request_body = CreateSupportChange,
+    responses(
+        (status = 201, description = "Recorded", body = SupportChangeView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/budget-holders/{id}/support-changes")]
+pub async fn create_support_change(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    Json(request): Json<CreateSupportChange>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let change = db::run(&state.pool, move |conn| {
+        service::create_change(conn, &user, &id, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(change))
+}
+
+/// Cancel a change made in error (it stays in the history). Who may call: the person's team manager and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "cancel_support_change",
+    params(("id" = String, Path, description = "Budget holder id"), ("change_id" = String, Path, description = "Change id")),
+    responses(
+        (status = 200, description = "Cancelled", body = SupportChangeView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/budget-holders/{id}/support-changes/{change_id}/cancellation")]
+pub async fn cancel_support_change(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (holder_id, change_id) = (id(&path.0)?, id(&path.1)?);
+    let change = db::run(&state.pool, move |conn| {
+        service::cancel_change(conn, &user, &holder_id, &change_id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(change))
+}
+
+/// The shifts the person's support pattern asks for between two local dates (at most 92 days): weekly needs within their dates, less paused days, plus extra cover, each with its real start, end and hours in Europe/London. Who may call: their team manager and admins; the person and their representative.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "list_planned_shifts",
+    params(("id" = String, Path, description = "Budget holder id"), PlannedShiftsQuery),
+    responses(
+        (status = 200, description = "Shifts in time order", body = Vec<PlannedShift>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/budget-holders/{id}/planned-shifts")]
+pub async fn list_planned_shifts(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    query: web::Query<PlannedShiftsQuery>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let shifts = db::run(&state.pool, move |conn| {
+        service::planned_shifts(conn, &user, &id, query.from, query.to)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(shifts))
+}

@@ -1,0 +1,11 @@
+//! Rostering: a person's support pattern (weekly needs and one-off changes) turned into the
+//! shifts to be staffed, in Europe/London. The roster generator, editing, publishing and the
+//! PA's calendar build on these shifts.
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
+
+pub use handlers::configure;

@@ -1,0 +1,231 @@
+//! Support patterns end to end: weekly needs with dates and kinds, pauses and extra cover, and
+//! the shifts they ask for placed in real time across the clock changes.
+
+use parota::auth::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, TestUser};
+
+struct Pattern {
+    app: TestApp,
+    manager: TestUser,
+    person: TestUser,
+    holder: String,
+}
+
+impl Pattern {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let organisation = app.provider();
+        let manager = app.user(&organisation, Role::TeamManager);
+        let person = app.user(&organisation, Role::BudgetHolder);
+        let created = app
+            .post_json(
+                "/api/v1/budget-holders",
+                Some(&manager.token),
+                &json!({
+                    "display_name": "Ann Riley",
+                    "user_id": person.id,
+                    "postcode": "BB11 2AB",
+                    "funding": "chc",
+                    "minimum_level": 2,
+                    "support_needs": [
+                        {"day": "saturday", "start": "22:00", "end": "08:00", "kind": "waking_night"},
+                        {"day": "monday", "start": "09:00", "end": "12:00", "headcount": 2, "until": "2027-01-18"}
+                    ]
+                }),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let holder = created.body["id"].as_str().unwrap().to_owned();
+        Self {
+            app,
+            manager,
+            person,
+            holder,
+        }
+    }
+
+    async fn shifts(&self, from: &str, to: &str, token: &str) -> Value {
+        let response = self
+            .app
+            .get(
+                &format!(
+                    "/api/v1/budget-holders/{}/planned-shifts?from={from}&to={to}",
+                    self.holder
+                ),
+                Some(token),
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        response.body
+    }
+
+    async fn change(&self, body: Value) -> crate::helpers::TestResponse {
+        self.app
+            .post_json(
+                &format!("/api/v1/budget-holders/{}/support-changes", self.holder),
+                Some(&self.manager.token),
+                &body,
+            )
+            .await
+    }
+}
+
+#[actix_web::test]
+async fn nights_across_the_clock_changes_are_planned_at_their_real_length() {
+    let p = Pattern::new().await;
+    let autumn = p.shifts("2026-10-24", "2026-10-24", &p.manager.token).await;
+    assert_eq!(autumn[0]["hours"], 11.0);
+    assert_eq!(autumn[0]["kind"], "waking_night");
+    assert_eq!(autumn[0]["starts_at"], "2026-10-24T21:00:00Z");
+    assert_eq!(autumn[0]["ends_at"], "2026-10-25T08:00:00Z");
+    let spring = p.shifts("2026-03-28", "2026-03-28", &p.manager.token).await;
+    assert_eq!(spring[0]["hours"], 9.0);
+}
+
+#[actix_web::test]
+async fn pauses_and_extra_cover_change_the_shifts_and_cancelling_restores_them() {
+    let p = Pattern::new().await;
+    // Mondays to 18 January 2027 and Saturday nights, 4–17 January.
+    let before = p.shifts("2027-01-04", "2027-01-17", &p.manager.token).await;
+    assert_eq!(before.as_array().unwrap().len(), 4);
+    let pause = p.change(json!({"kind": "pause", "from": "2027-01-04", "to": "2027-01-10", "reason": "hospital stay"})).await;
+    assert_eq!(pause.status, 201, "{}", pause.text);
+    let extra = p
+        .change(json!({"kind": "extra", "from": "2027-01-06", "start": "14:00", "end": "16:00", "headcount": 2, "reason": "discharge home"}))
+        .await;
+    assert_eq!(extra.status, 201, "{}", extra.text);
+    let after = p.shifts("2027-01-04", "2027-01-25", &p.manager.token).await;
+    let summary: Vec<(String, String)> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["date"].as_str().unwrap().to_owned(),
+                s["source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("2027-01-06", "extra"),
+            ("2027-01-11", "weekly"),
+            ("2027-01-16", "weekly"),
+            ("2027-01-18", "weekly"),
+            ("2027-01-23", "weekly"),
+        ]
+        .map(|(d, s)| (d.to_owned(), s.to_owned()))
+    );
+    assert_eq!(after[0]["headcount"], 2);
+
+    let id = pause.body["id"].as_str().unwrap();
+    let cancel = format!(
+        "/api/v1/budget-holders/{}/support-changes/{id}/cancellation",
+        p.holder
+    );
+    assert_eq!(
+        p.app
+            .post_json(&cancel, Some(&p.manager.token), &json!({}))
+            .await
+            .status,
+        200
+    );
+    p.app
+        .post_json(&cancel, Some(&p.manager.token), &json!({}))
+        .await
+        .assert_problem(409, "already_cancelled");
+    let restored = p.shifts("2027-01-04", "2027-01-10", &p.manager.token).await;
+    assert_eq!(restored.as_array().unwrap().len(), 3);
+    let history = p
+        .app
+        .get(
+            &format!("/api/v1/budget-holders/{}/support-changes", p.holder),
+            Some(&p.person.token),
+        )
+        .await;
+    assert_eq!(history.body.as_array().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn bad_changes_and_needs_name_their_field() {
+    let p = Pattern::new().await;
+    let problem = p
+        .change(json!({"kind": "extra", "from": "2027-01-06", "end": "16:00", "reason": "extra"}))
+        .await;
+    assert_eq!(
+        problem.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "start"
+    );
+    let problem = p
+        .change(
+            json!({"kind": "pause", "from": "2027-01-06", "to": "2027-01-01", "reason": "away"}),
+        )
+        .await;
+    assert_eq!(
+        problem.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "to"
+    );
+    let problem = p
+        .app
+        .patch_json(
+            &format!("/api/v1/budget-holders/{}", p.holder),
+            Some(&p.manager.token),
+            &json!({"support_needs": [{"day": "monday", "start": "09:00", "end": "12:00", "from": "2027-02-01", "until": "2027-01-01"}]}),
+        )
+        .await;
+    assert_eq!(
+        problem.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "support_needs[0].until"
+    );
+    let range = p
+        .app
+        .get(
+            &format!(
+                "/api/v1/budget-holders/{}/planned-shifts?from=2027-01-01&to=2027-06-01",
+                p.holder
+            ),
+            Some(&p.manager.token),
+        )
+        .await;
+    assert_eq!(
+        range.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "to"
+    );
+}
+
+#[actix_web::test]
+async fn only_the_persons_manager_changes_the_pattern_and_only_their_people_see_it() {
+    let p = Pattern::new().await;
+    let organisation = crate::helpers::TestOrganisation {
+        id: p.app.organisation_of(&p.manager.id),
+        area_code: "QE1".into(),
+    };
+    let other_manager = p.app.user(&organisation, Role::TeamManager);
+    let pa = p.app.user(&organisation, Role::Pa);
+    let path = format!(
+        "/api/v1/budget-holders/{}/planned-shifts?from=2027-01-04&to=2027-01-10",
+        p.holder
+    );
+    assert_eq!(p.app.get(&path, Some(&p.person.token)).await.status, 200);
+    p.app
+        .get(&path, Some(&other_manager.token))
+        .await
+        .assert_problem(403, "forbidden");
+    p.app
+        .get(&path, Some(&pa.token))
+        .await
+        .assert_problem(403, "forbidden");
+    let body = json!({"kind": "pause", "from": "2027-01-04", "reason": "away"});
+    let changes = format!("/api/v1/budget-holders/{}/support-changes", p.holder);
+    p.app
+        .post_json(&changes, Some(&p.person.token), &body)
+        .await
+        .assert_problem(403, "forbidden");
+    p.app
+        .post_json(&changes, Some(&other_manager.token), &body)
+        .await
+        .assert_problem(403, "forbidden");
+}
