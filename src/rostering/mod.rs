@@ -7,5 +7,6 @@ pub mod handlers;
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod solver;
 
 pub use handlers::configure;

@@ -1,0 +1,185 @@
+//! Roster benchmark: a team manager's month. 10 people and 100 PAs in East Lancashire, 4 weeks,
+//! with waking nights, sleep-ins and 2:1 support; reports the time to the first roster (which
+//! never breaks a hard rule) and the score at 1 s, 10 s and 60 s. The solver core alone: who is
+//! eligible for which shift is drawn here as the marketplace would decide it. Run through
+//! `scripts/bench-roster.sh`; the figures belong in the README.
+
+// A benchmark harness: a failed step should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use parota::rostering::solver::{solve, violations, Limits, Problem, Rules, Task, Weights, Worker};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const H: i64 = 60;
+const D: i64 = 24 * 60;
+
+/// (start hour, end hour, headcount, night, kind) for each day of a person's week.
+fn pattern(kind: usize) -> Vec<(i64, i64, u8, bool)> {
+    match kind % 5 {
+        // Ventilated, 24/7: two 12-hour shifts, 2:1 by day.
+        0 => vec![(8, 20, 2, false), (20, 32, 1, true)],
+        // Epilepsy: days, and a waking night.
+        1 => vec![(8, 15, 1, false), (15, 22, 1, false), (22, 32, 1, true)],
+        // Learning disability: day support and a sleep-in.
+        2 => vec![(9, 17, 1, false), (22, 31, 1, true)],
+        // Personal care calls, morning and evening, 2:1 hoisting in the morning.
+        3 => vec![(7, 10, 2, false), (17, 21, 1, false)],
+        // End of life: long days and waking nights.
+        _ => vec![(8, 20, 1, false), (20, 32, 1, true)],
+    }
+}
+
+fn main() {
+    let seconds: u64 = std::env::args().nth(1).map_or(60, |s| s.parse().unwrap());
+    let seed: u64 = std::env::args().nth(2).map_or(1, |s| s.parse().unwrap());
+    let mut rng = Rng(0x5EED_0000 + seed);
+    let people = 10;
+    let pas = 100;
+    let weeks = 4;
+    // Homes across a 25 km square.
+    let place = |rng: &mut Rng| (rng.below(250) as f64 / 10.0, rng.below(250) as f64 / 10.0);
+    let homes: Vec<(f64, f64)> = (0..people).map(|_| place(&mut rng)).collect();
+    let pa_homes: Vec<(f64, f64)> = (0..pas).map(|_| place(&mut rng)).collect();
+    let km = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    // Qualified for a person: about a fifth of PAs, more for simpler needs.
+    let qualified: Vec<Vec<bool>> = (0..people)
+        .map(|p| {
+            (0..pas)
+                .map(|_| rng.chance(if p % 5 == 3 { 30 } else { 18 }))
+                .collect()
+        })
+        .collect();
+    // Each PA is free on 5 or 6 days of the week, and some never do nights.
+    let free_days: Vec<Vec<bool>> = (0..pas)
+        .map(|_| (0..7).map(|_| rng.chance(80)).collect())
+        .collect();
+    let nights_ok: Vec<bool> = (0..pas).map(|_| rng.chance(60)).collect();
+    let mut tasks = Vec::new();
+    for person in 0..people {
+        for day in 0..weeks as i64 * 7 {
+            for (start, end, headcount, night) in pattern(person) {
+                let eligible: Vec<usize> = (0..pas)
+                    .filter(|&w| {
+                        qualified[person][w]
+                            && free_days[w][(day % 7) as usize]
+                            && (!night || nights_ok[w])
+                            && km(homes[person], pa_homes[w]) < 20.0
+                    })
+                    .collect();
+                tasks.push(Task {
+                    person,
+                    start: day * D + start * H,
+                    end: day * D + end * H,
+                    headcount,
+                    night,
+                    weekend: day % 7 >= 5,
+                    eligible,
+                });
+            }
+        }
+    }
+    let workers: Vec<Worker> = (0..pas)
+        .map(|w| Worker {
+            max_minutes_per_week: 48 * H,
+            wanted_minutes_per_week: (16 + rng.below(25) as i64) * H,
+            hourly_pay_pence: 1290 + rng.below(300) as i64,
+            km_to_person: homes.iter().map(|h| km(*h, pa_homes[w])).collect(),
+            core_team_of: (0..people)
+                .filter(|&p| qualified[p][w] && rng.chance(40))
+                .collect(),
+        })
+        .collect();
+    let travel_minutes = homes
+        .iter()
+        .map(|a| {
+            homes
+                .iter()
+                .map(|b| (km(*a, *b) / 30.0 * 60.0).round() as i64 + 10)
+                .collect()
+        })
+        .collect();
+    let problem = Problem {
+        tasks,
+        workers,
+        people,
+        travel_minutes,
+        weeks,
+        rules: Rules::default(),
+        weights: Weights::default(),
+    };
+    let slots: usize = problem.tasks.iter().map(|t| usize::from(t.headcount)).sum();
+    let hours: i64 = problem
+        .tasks
+        .iter()
+        .map(|t| (t.end - t.start) * i64::from(t.headcount))
+        .sum::<i64>()
+        / 60;
+    println!(
+        "problem     people={people} pas={pas} weeks={weeks} shifts={} pa_slots={slots} pa_hours={hours}",
+        problem.tasks.len()
+    );
+    let solution = solve(
+        &problem,
+        Limits {
+            time: Duration::from_secs(seconds),
+            moves: u64::MAX,
+            seed,
+        },
+    );
+    assert!(
+        violations(&problem, &solution.assignments).is_empty(),
+        "a hard rule was broken"
+    );
+    let at = |ms: u64| {
+        solution
+            .progress
+            .iter()
+            .rfind(|(t, _)| *t <= ms)
+            .map_or(i64::MAX, |(_, s)| *s)
+    };
+    println!(
+        "first roster {} ms (no hard violation); score at 1 s {}, 10 s {}, {} s {}; moves {}",
+        solution.construction_ms,
+        at(1_000),
+        at(10_000),
+        seconds,
+        solution.score.total,
+        solution.moves
+    );
+    let s = solution.score;
+    let open_slots: usize = solution
+        .open
+        .iter()
+        .map(|(t, _)| usize::from(problem.tasks[*t].headcount))
+        .sum();
+    println!(
+        "final       open_shifts={} open_pa_slots={open_slots} open_hours={} distinct_pa_person_pairs={} outside_team_hours={} over_wanted_hours={} under_wanted_hours={} fairness={} travel_km={} pay=£{:.0}",
+        solution.open.len(),
+        s.open_minutes / 60,
+        s.distinct_pairs,
+        s.outside_team_minutes / 60,
+        s.over_wanted_minutes / 60,
+        s.under_wanted_minutes / 60,
+        s.fairness,
+        s.travel_km,
+        s.pay_pence as f64 / 100.0
+    );
+}
