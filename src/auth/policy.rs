@@ -74,6 +74,11 @@ pub enum Resource<'a> {
     RateCards {
         organisation_id: &'a str,
     },
+    /// A roster: the team manager who made it runs it, and admins.
+    Roster {
+        organisation_id: &'a str,
+        team_manager_id: &'a str,
+    },
     /// A person's budgets and their ledger: their team manager and admins run them (`Create`
     /// for new budgets and entries, `Administer` to record approval); the person and their
     /// representative read their own; commissioners read those of organisations in their area.
@@ -190,6 +195,16 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
                 return Err(AppError::NotFound);
             }
             commissioner_of_area || actor.role == Role::Admin
+        }
+        Roster {
+            organisation_id,
+            team_manager_id,
+        } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            actor.role == Role::Admin
+                || (actor.role == Role::TeamManager && actor.user_id == team_manager_id)
         }
         RateCards { organisation_id } => {
             if !same_org(organisation_id) {

@@ -388,3 +388,49 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    rosters (id) {
+        id -> Text,
+        organisation_id -> Text,
+        team_manager_id -> Text,
+        from_date -> Date,
+        to_date -> Date,
+        status -> Text,
+        version -> BigInt,
+        seed -> BigInt,
+        time_limit_ms -> BigInt,
+        score -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roster_shifts (id) {
+        id -> Text,
+        roster_id -> Text,
+        budget_holder_id -> Text,
+        shift_date -> Date,
+        start_local -> Text,
+        end_local -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        kind -> Text,
+        headcount -> Integer,
+        source -> Text,
+        support_change_id -> Nullable<Text>,
+        open_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    roster_assignments (id) {
+        id -> Text,
+        roster_id -> Text,
+        roster_shift_id -> Text,
+        pa_id -> Text,
+        created_at -> Timestamp,
+    }
+}

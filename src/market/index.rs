@@ -108,6 +108,11 @@ impl OrganisationPas {
             })
     }
 
+    /// Every active PA.
+    pub fn active(&self) -> impl Iterator<Item = &Candidate> {
+        self.slots.iter().filter(|p| p.active).map(|p| &p.candidate)
+    }
+
     pub fn candidate(&self, slot: usize) -> &Candidate {
         &self.slots[slot].candidate
     }

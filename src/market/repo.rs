@@ -443,6 +443,21 @@ pub fn active_pas(
         .load(conn)?)
 }
 
+/// Leave and other dated unavailability of the PAs overlapping the dates `from` to `to`.
+pub fn unavailability_between(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<UnavailabilityRow>> {
+    Ok(pa_unavailability::table
+        .filter(pa_unavailability::pa_id.eq_any(pa_ids))
+        .filter(pa_unavailability::starts_on.le(to))
+        .filter(pa_unavailability::ends_on.ge(from))
+        .select(UnavailabilityRow::as_select())
+        .load(conn)?)
+}
+
 pub fn unavailability(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<UnavailabilityRow>> {
     Ok(pa_unavailability::table
         .filter(pa_unavailability::pa_id.eq(pa_id))

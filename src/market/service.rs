@@ -1489,7 +1489,10 @@ fn support_spans(row: &BudgetHolderRow) -> Vec<Span> {
         .unwrap_or_default()
 }
 
-fn person_needs(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<PersonNeeds> {
+pub(crate) fn person_needs(
+    conn: &mut DbConnection,
+    row: &BudgetHolderRow,
+) -> AppResult<PersonNeeds> {
     let links = repo::person_links(conn, &row.id)?;
     let support = support_spans(row);
     let merged = model::merge(support.clone());

@@ -68,3 +68,73 @@ pub struct PlannedShiftsQuery {
     /// Last local date (inclusive); at most 92 days after `from`.
     pub to: NaiveDate,
 }
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRoster {
+    /// The people to roster; all of the caller's people when absent (a team manager).
+    pub budget_holder_ids: Option<Vec<String>>,
+    /// First local date (inclusive).
+    pub from: NaiveDate,
+    /// Last local date (inclusive); at most 42 days after `from` (typically 4 weeks).
+    pub to: NaiveDate,
+    /// The same seed on the same data gives the same roster; 1 when absent.
+    pub seed: Option<u64>,
+    /// How long the optimiser may search, 50 ms to 10 s; 2 s when absent. It returns the best
+    /// roster found by then.
+    #[validate(range(min = 50, max = 10_000))]
+    pub time_limit_ms: Option<u64>,
+}
+
+/// The roster's score, by goal (lower is better; `total` is what the optimiser minimises).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ScoreView {
+    pub total: i64,
+    pub open_hours: f64,
+    /// PA–person pairs working together: fewer is more continuity.
+    pub pa_person_pairs: i64,
+    pub outside_core_team_hours: f64,
+    pub hours_over_wanted: f64,
+    pub hours_under_wanted: f64,
+    /// Sum over PAs of nights² and weekend shifts²: lower is fairer.
+    pub nights_and_weekends_spread: i64,
+    pub travel_km: i64,
+    pub pay_pence: i64,
+    pub moves_tried: u64,
+    pub first_roster_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RosterShiftView {
+    pub id: String,
+    pub budget_holder_id: String,
+    pub date: NaiveDate,
+    pub start: String,
+    pub end: String,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub kind: ShiftKind,
+    pub headcount: i32,
+    pub pa_ids: Vec<String>,
+    /// Why the shift is open, when it is: `no_qualified_pa`, `not_enough_for_two_to_one`,
+    /// `daily_rest`, `weekly_rest`, `weekly_hours`, `double_booking_or_travel`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RosterView {
+    pub id: String,
+    pub team_manager_id: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// `draft` or `published`.
+    pub status: String,
+    /// Also the ETag.
+    pub version: i64,
+    pub seed: i64,
+    pub score: ScoreView,
+    pub filled_shifts: usize,
+    pub open_shifts: usize,
+    pub shifts: Vec<RosterShiftView>,
+}

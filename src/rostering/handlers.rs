@@ -19,7 +19,73 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_support_changes)
         .service(create_support_change)
         .service(cancel_support_change)
-        .service(list_planned_shifts);
+        .service(list_planned_shifts)
+        .service(create_roster)
+        .service(read_roster);
+}
+
+fn with_etag(response: &mut actix_web::HttpResponseBuilder, version: i64) {
+    response.insert_header(("ETag", format!("\"{version}\"")));
+}
+
+/// Generate a draft roster for a team manager's people over up to 42 days: each shift staffed by PAs who pass every hard rule (competency with valid evidence and the person's own clinical sign-off, checks, availability and leave, no double booking including travel, 11 h daily rest, weekly rest, the 48-hour week, the do-not-match list; 2:1 with two different PAs or left open), optimised for continuity, wanted hours, fairness, travel and pay within the time limit. Open shifts carry the reason. Who may call: team managers (for their own people) and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "create_roster",
+    request_body = GenerateRoster,
+    responses(
+        (status = 201, description = "The draft roster; ETag is its version", body = RosterView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rosters")]
+pub async fn create_roster(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(request): Json<GenerateRoster>,
+) -> AppResult<HttpResponse> {
+    let index = state.match_index.clone();
+    let roster = db::run(&state.pool, move |conn| {
+        crate::rostering::generate::generate(conn, &index, &user, request, Utc::now())
+    })
+    .await?;
+    let mut response = HttpResponse::Created();
+    with_etag(&mut response, roster.version);
+    Ok(response
+        .insert_header(("Location", format!("/api/v1/rosters/{}", roster.id)))
+        .json(roster))
+}
+
+/// One roster with its shifts, who is on each, open shifts with their reasons, and the score by goal. Who may call: the team manager who made it, and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "read_roster",
+    params(("id" = String, Path, description = "Roster id")),
+    responses(
+        (status = 200, description = "The roster; ETag is its version", body = RosterView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/rosters/{id}")]
+pub async fn read_roster(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let roster = db::run(&state.pool, move |conn| {
+        crate::rostering::generate::read(conn, &user, &id)
+    })
+    .await?;
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, roster.version);
+    Ok(response.json(roster))
 }
 
 fn id(raw: &str) -> AppResult<String> {

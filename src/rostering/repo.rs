@@ -89,3 +89,105 @@ pub fn cancel_change(
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+use crate::db::schema::{roster_assignments, roster_shifts, rosters};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = rosters)]
+pub struct RosterRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub team_manager_id: String,
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
+    pub status: String,
+    pub version: i64,
+    pub seed: i64,
+    pub time_limit_ms: i64,
+    pub score: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = roster_shifts)]
+pub struct RosterShiftRow {
+    pub id: String,
+    pub roster_id: String,
+    pub budget_holder_id: String,
+    pub shift_date: NaiveDate,
+    pub start_local: String,
+    pub end_local: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub kind: String,
+    pub headcount: i32,
+    pub source: String,
+    pub support_change_id: Option<String>,
+    pub open_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = roster_assignments)]
+pub struct RosterAssignmentRow {
+    pub id: String,
+    pub roster_id: String,
+    pub roster_shift_id: String,
+    pub pa_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A roster with its shifts and assignments, in one transaction of the caller's.
+pub fn insert_roster(
+    conn: &mut DbConnection,
+    roster: &RosterRow,
+    shifts: &[RosterShiftRow],
+    assignments: &[RosterAssignmentRow],
+) -> AppResult<()> {
+    diesel::insert_into(rosters::table)
+        .values(roster)
+        .execute(conn)?;
+    // One INSERT a row: batch inserts are not portable across `MultiConnection` backends.
+    for shift in shifts {
+        diesel::insert_into(roster_shifts::table)
+            .values(shift)
+            .execute(conn)?;
+    }
+    for assignment in assignments {
+        diesel::insert_into(roster_assignments::table)
+            .values(assignment)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find_roster(conn: &mut DbConnection, id: &str) -> AppResult<Option<RosterRow>> {
+    Ok(rosters::table
+        .find(id)
+        .select(RosterRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn roster_shifts_of(
+    conn: &mut DbConnection,
+    roster_id: &str,
+) -> AppResult<Vec<RosterShiftRow>> {
+    Ok(roster_shifts::table
+        .filter(roster_shifts::roster_id.eq(roster_id))
+        .order((roster_shifts::starts_at.asc(), roster_shifts::id.asc()))
+        .select(RosterShiftRow::as_select())
+        .load(conn)?)
+}
+
+pub fn assignments_of(
+    conn: &mut DbConnection,
+    roster_id: &str,
+) -> AppResult<Vec<RosterAssignmentRow>> {
+    Ok(roster_assignments::table
+        .filter(roster_assignments::roster_id.eq(roster_id))
+        .order(roster_assignments::id.asc())
+        .select(RosterAssignmentRow::as_select())
+        .load(conn)?)
+}

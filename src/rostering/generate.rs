@@ -1,0 +1,412 @@
+//! Generating a draft roster: the people's planned shifts, the PAs the marketplace's hard rules
+//! allow for each, and the optimiser's best assignment within the time limit, stored whole.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+
+use crate::audit::{self, Change};
+use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::{AuthUser, Role};
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::geo::distance_km;
+use crate::market::index::{self, MatchIndex};
+use crate::market::model::{
+    availability_spans, covered_minutes, judge, Candidate, Day, MatchPolicy, ShiftKind,
+    WeeklyWindow,
+};
+use crate::market::repo::{self as market_repo, BudgetHolderRow};
+use crate::market::service::{holder_resource, person_needs};
+use crate::rostering::dto::*;
+use crate::rostering::model::PlannedShift;
+use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
+use crate::rostering::solver::{
+    self, HardRule, Limits, OpenReason, Problem, Rules, Task, Weights, Worker,
+};
+use crate::time::london_instant;
+
+/// The longest roster in one run.
+const MAX_DAYS: i64 = 42;
+/// Average speed between homes, and a fixed allowance to park and hand over.
+const TRAVEL_KMH: f64 = 30.0;
+const TRAVEL_ALLOWANCE_MINUTES: i64 = 10;
+/// The Working Time Regulations' 48-hour average week (reg. 4); opting out arrives with the
+/// PA's employment record.
+const MAX_MINUTES_PER_WEEK: i64 = 48 * 60;
+
+fn day_of(date: NaiveDate) -> Day {
+    match date.weekday() {
+        Weekday::Mon => Day::Monday,
+        Weekday::Tue => Day::Tuesday,
+        Weekday::Wed => Day::Wednesday,
+        Weekday::Thu => Day::Thursday,
+        Weekday::Fri => Day::Friday,
+        Weekday::Sat => Day::Saturday,
+        Weekday::Sun => Day::Sunday,
+    }
+}
+
+fn reason_code(reason: OpenReason) -> &'static str {
+    match reason {
+        OpenReason::NoQualifiedPa => "no_qualified_pa",
+        OpenReason::NotEnoughForTwoToOne => "not_enough_for_two_to_one",
+        OpenReason::Blocked(HardRule::DailyRest) => "daily_rest",
+        OpenReason::Blocked(HardRule::WeeklyRest) => "weekly_rest",
+        OpenReason::Blocked(HardRule::WeeklyHours) => "weekly_hours",
+        OpenReason::Blocked(_) => "double_booking_or_travel",
+    }
+}
+
+fn kind_text(kind: ShiftKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Whether the PA's weekly availability holds the whole shift, in wall-clock time.
+fn available_for(candidate: &Candidate, shift: &PlannedShift) -> bool {
+    let window = WeeklyWindow {
+        day: day_of(shift.date),
+        start: shift.start.clone(),
+        end: shift.end.clone(),
+    };
+    let Ok(spans) = availability_spans("shift", std::slice::from_ref(&window)) else {
+        return false;
+    };
+    let needed: u32 = spans.iter().map(|s| s.minutes()).sum();
+    covered_minutes(&spans, &candidate.availability) >= needed
+}
+
+pub fn generate(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    request: GenerateRoster,
+    now: DateTime<Utc>,
+) -> AppResult<RosterView> {
+    if !matches!(actor.role, Role::Admin | Role::TeamManager) {
+        return Err(AppError::Forbidden);
+    }
+    if request.to < request.from {
+        return Err(AppError::field(
+            "to",
+            "before_from",
+            "must not be before from",
+        ));
+    }
+    if (request.to - request.from).num_days() >= MAX_DAYS {
+        return Err(AppError::field(
+            "to",
+            "range",
+            "a roster covers at most 42 days",
+        ));
+    }
+    let holders: Vec<BudgetHolderRow> = match &request.budget_holder_ids {
+        Some(ids) => {
+            let mut rows = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                let row = crate::ids::parse_id(id)
+                    .map(|id| market_repo::find_budget_holder(conn, &id))
+                    .transpose()?
+                    .flatten()
+                    .filter(|h| h.organisation_id == actor.organisation_id && h.active)
+                    .ok_or_else(|| {
+                        AppError::Validation(vec![FieldError::new(
+                            format!("budget_holder_ids[{i}]"),
+                            "not_found",
+                            "is not a person of this organisation",
+                        )])
+                    })?;
+                authorize(actor, Action::Administer, holder_resource(&row))?;
+                rows.push(row);
+            }
+            rows
+        }
+        None => {
+            market_repo::active_budget_holders(conn, std::slice::from_ref(&actor.organisation_id))?
+                .into_iter()
+                .filter(|h| h.team_manager_id == actor.user_id)
+                .collect()
+        }
+    };
+    if holders.is_empty() {
+        return Err(AppError::field(
+            "budget_holder_ids",
+            "required",
+            "names nobody this caller rosters",
+        ));
+    }
+    let team_manager_id = if actor.role == Role::TeamManager {
+        actor.user_id.clone()
+    } else {
+        holders[0].team_manager_id.clone()
+    };
+
+    // The people, their shifts, and the PAs the hard rules allow for each person.
+    let revision = market_repo::market_revision(conn, &actor.organisation_id)?;
+    let organisation = match_index.current_at(conn, &actor.organisation_id, revision)?;
+    let pas = index::read(&organisation);
+    let candidates: Vec<&Candidate> = pas.active().collect();
+    let pa_ids: Vec<String> = candidates.iter().map(|c| c.pa_id.clone()).collect();
+    let mut leave: HashMap<String, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+    for row in market_repo::unavailability_between(
+        conn,
+        &pa_ids,
+        request.from,
+        request.to + chrono::Duration::days(1),
+    )? {
+        leave
+            .entry(row.pa_id)
+            .or_default()
+            .push((row.starts_on, row.ends_on));
+    }
+    let policy = MatchPolicy::default();
+    let epoch = london_instant(request.from.and_time(chrono::NaiveTime::MIN));
+    let minute = |t: DateTime<Utc>| (t - epoch).num_minutes();
+    let mut people = Vec::new();
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut planned: Vec<(usize, PlannedShift)> = Vec::new();
+    for (person, holder) in holders.iter().enumerate() {
+        let needs = person_needs(conn, holder)?;
+        let allowed: Vec<usize> = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| judge(&needs, c, request.from, &policy, false).eligible)
+            .map(|(w, _)| w)
+            .collect();
+        let shifts = crate::rostering::service::planned_shifts(
+            conn,
+            actor,
+            &holder.id,
+            request.from,
+            request.to,
+        )?;
+        for shift in shifts {
+            let eligible: Vec<usize> = allowed
+                .iter()
+                .copied()
+                .filter(|&w| {
+                    let c = candidates[w];
+                    let on_leave = leave.get(&c.pa_id).is_some_and(|ranges| {
+                        let last = crate::time::london_local(shift.ends_at).date();
+                        ranges.iter().any(|(a, b)| *a <= last && shift.date <= *b)
+                    });
+                    !on_leave && available_for(c, &shift)
+                })
+                .collect();
+            let local_start = shift.date.weekday();
+            tasks.push(Task {
+                person,
+                start: minute(shift.starts_at),
+                end: minute(shift.ends_at),
+                headcount: shift.headcount,
+                night: shift.kind != ShiftKind::Day || shift.end <= shift.start,
+                weekend: matches!(local_start, Weekday::Sat | Weekday::Sun),
+                eligible,
+            });
+            planned.push((person, shift));
+        }
+        people.push(needs);
+    }
+    let workers: Vec<Worker> = candidates
+        .iter()
+        .map(|c| Worker {
+            max_minutes_per_week: MAX_MINUTES_PER_WEEK,
+            wanted_minutes_per_week: i64::from(c.wanted_minutes),
+            hourly_pay_pence: c.min_hourly_pay_pence,
+            km_to_person: people
+                .iter()
+                .map(|p| distance_km(c.location, p.location))
+                .collect(),
+            core_team_of: people
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.team.contains(&c.pa_id))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect();
+    let travel_minutes = people
+        .iter()
+        .map(|a| {
+            people
+                .iter()
+                .map(|b| {
+                    (distance_km(a.location, b.location) / TRAVEL_KMH * 60.0).round() as i64
+                        + TRAVEL_ALLOWANCE_MINUTES
+                })
+                .collect()
+        })
+        .collect();
+    let days = (request.to - request.from).num_days() + 1;
+    let problem = Problem {
+        tasks,
+        workers,
+        people: people.len(),
+        travel_minutes,
+        weeks: usize::try_from((days + 6) / 7).unwrap_or(1),
+        rules: Rules::default(),
+        weights: Weights::default(),
+    };
+    let seed = request.seed.unwrap_or(1);
+    let time_limit_ms = request.time_limit_ms.unwrap_or(2_000);
+    let solution = solver::solve(
+        &problem,
+        Limits {
+            time: Duration::from_millis(time_limit_ms),
+            moves: u64::MAX,
+            seed,
+        },
+    );
+    drop(pas);
+
+    let s = solution.score;
+    let hours = |minutes: i64| (minutes as f64 / 60.0 * 100.0).round() / 100.0;
+    let score = ScoreView {
+        total: s.total,
+        open_hours: hours(s.open_minutes),
+        pa_person_pairs: s.distinct_pairs,
+        outside_core_team_hours: hours(s.outside_team_minutes),
+        hours_over_wanted: hours(s.over_wanted_minutes),
+        hours_under_wanted: hours(s.under_wanted_minutes),
+        nights_and_weekends_spread: s.fairness,
+        travel_km: s.travel_km,
+        pay_pence: s.pay_pence,
+        moves_tried: solution.moves,
+        first_roster_ms: solution.construction_ms,
+    };
+    let roster = RosterRow {
+        id: crate::ids::new_id(),
+        organisation_id: actor.organisation_id.clone(),
+        team_manager_id,
+        from_date: request.from,
+        to_date: request.to,
+        status: "draft".into(),
+        version: 1,
+        seed: i64::try_from(seed).unwrap_or(i64::MAX),
+        time_limit_ms: i64::try_from(time_limit_ms).unwrap_or(i64::MAX),
+        score: serde_json::to_string(&score).unwrap_or_default(),
+        created_by: actor.user_id.clone(),
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+    };
+    let open: HashMap<usize, OpenReason> = solution.open.iter().copied().collect();
+    let mut shift_rows = Vec::new();
+    let mut assignment_rows = Vec::new();
+    for (t, (person, shift)) in planned.iter().enumerate() {
+        let id = crate::ids::new_id();
+        for &w in &solution.assignments[t] {
+            assignment_rows.push(RosterAssignmentRow {
+                id: crate::ids::new_id(),
+                roster_id: roster.id.clone(),
+                roster_shift_id: id.clone(),
+                pa_id: candidates_id(&pa_ids, w),
+                created_at: now.naive_utc(),
+            });
+        }
+        shift_rows.push(RosterShiftRow {
+            id,
+            roster_id: roster.id.clone(),
+            budget_holder_id: holders[*person].id.clone(),
+            shift_date: shift.date,
+            start_local: shift.start.clone(),
+            end_local: shift.end.clone(),
+            starts_at: shift.starts_at.naive_utc(),
+            ends_at: shift.ends_at.naive_utc(),
+            kind: kind_text(shift.kind),
+            headcount: i32::from(shift.headcount),
+            source: shift.source.clone(),
+            support_change_id: shift.change_id.clone(),
+            open_reason: open.get(&t).map(|r| reason_code(*r).to_owned()),
+        });
+    }
+    write_transaction(conn, |conn| {
+        repo::insert_roster(conn, &roster, &shift_rows, &assignment_rows)?;
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &roster.organisation_id,
+                action: "roster.generated",
+                entity_type: "roster",
+                entity_id: &roster.id,
+                before: None,
+                after: Some(&serde_json::json!({
+                    "from": roster.from_date,
+                    "to": roster.to_date,
+                    "seed": roster.seed,
+                    "shifts": shift_rows.len(),
+                    "open": solution.open.len(),
+                })),
+            },
+        )
+    })?;
+    Ok(view(&roster, &shift_rows, &assignment_rows))
+}
+
+fn candidates_id(pa_ids: &[String], w: usize) -> String {
+    pa_ids.get(w).cloned().unwrap_or_default()
+}
+
+pub fn view(
+    roster: &RosterRow,
+    shifts: &[RosterShiftRow],
+    assignments: &[RosterAssignmentRow],
+) -> RosterView {
+    let mut by_shift: HashMap<&str, Vec<String>> = HashMap::new();
+    for a in assignments {
+        by_shift
+            .entry(a.roster_shift_id.as_str())
+            .or_default()
+            .push(a.pa_id.clone());
+    }
+    let shifts: Vec<RosterShiftView> = shifts
+        .iter()
+        .map(|s| RosterShiftView {
+            id: s.id.clone(),
+            budget_holder_id: s.budget_holder_id.clone(),
+            date: s.shift_date,
+            start: s.start_local.clone(),
+            end: s.end_local.clone(),
+            starts_at: s.starts_at.and_utc(),
+            ends_at: s.ends_at.and_utc(),
+            kind: serde_json::from_value(serde_json::Value::String(s.kind.clone()))
+                .unwrap_or_default(),
+            headcount: s.headcount,
+            pa_ids: by_shift.remove(s.id.as_str()).unwrap_or_default(),
+            open_reason: s.open_reason.clone(),
+        })
+        .collect();
+    let open_shifts = shifts.iter().filter(|s| s.pa_ids.is_empty()).count();
+    RosterView {
+        id: roster.id.clone(),
+        team_manager_id: roster.team_manager_id.clone(),
+        from: roster.from_date,
+        to: roster.to_date,
+        status: roster.status.clone(),
+        version: roster.version,
+        seed: roster.seed,
+        score: serde_json::from_str(&roster.score).unwrap_or_default(),
+        filled_shifts: shifts.len() - open_shifts,
+        open_shifts,
+        shifts,
+    }
+}
+
+pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<RosterView> {
+    let roster = repo::find_roster(conn, id)?.ok_or(AppError::NotFound)?;
+    authorize(
+        actor,
+        Action::Read,
+        Resource::Roster {
+            organisation_id: &roster.organisation_id,
+            team_manager_id: &roster.team_manager_id,
+        },
+    )?;
+    let shifts = repo::roster_shifts_of(conn, &roster.id)?;
+    let assignments = repo::assignments_of(conn, &roster.id)?;
+    Ok(view(&roster, &shifts, &assignments))
+}
