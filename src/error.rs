@@ -83,6 +83,12 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
+    /// The client's `If-Match` names a version that is no longer current.
+    #[error("stale version")]
+    PreconditionFailed { current_version: i64 },
+    /// A change to a versioned resource must say which version it changes.
+    #[error("If-Match required")]
+    PreconditionRequired,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -116,6 +122,8 @@ impl AppError {
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict { code, .. } => code,
+            Self::PreconditionFailed { .. } => "stale_version",
+            Self::PreconditionRequired => "if_match_required",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
@@ -138,6 +146,8 @@ impl AppError {
             Self::RouteNotFound => "No such route",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
+            Self::PreconditionFailed { .. } => "Someone changed this first",
+            Self::PreconditionRequired => "If-Match is required",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal error",
@@ -154,6 +164,12 @@ impl AppError {
             }
             Self::Unauthenticated(d) | Self::InvalidGrant(d) => Some((*d).to_owned()),
             Self::Conflict { detail, .. } => Some(detail.clone()),
+            Self::PreconditionFailed { current_version } => Some(format!(
+                "the current version is {current_version}: read it again and reapply the change"
+            )),
+            Self::PreconditionRequired => {
+                Some("send If-Match with the ETag of the version you are changing".into())
+            }
             Self::TooManyRequests { retry_after_secs } => {
                 Some(format!("try again in {retry_after_secs} seconds"))
             }
@@ -194,6 +210,8 @@ impl ResponseError for AppError {
             Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -222,6 +240,9 @@ impl ResponseError for AppError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::PreconditionFailed { current_version } => {
+                response.insert_header((header::ETAG, format!("\"{current_version}\"")));
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));

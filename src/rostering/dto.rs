@@ -138,3 +138,40 @@ pub struct RosterView {
     pub open_shifts: usize,
     pub shifts: Vec<RosterShiftView>,
 }
+
+/// One change to a draft roster, sent with `If-Match: "<version>"`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RosterEdit {
+    /// Put exactly these PAs on the shift (one, or two for 2:1), replacing whoever was there.
+    Assign {
+        shift_id: String,
+        pa_ids: Vec<String>,
+    },
+    /// Take everyone off the shift: it is open.
+    Unassign { shift_id: String },
+    /// Swap two PAs between two shifts.
+    Swap {
+        shift_id: String,
+        pa_id: String,
+        other_shift_id: String,
+        other_pa_id: String,
+    },
+}
+
+/// Ids are checked against the roster when the edit is applied.
+impl Validate for RosterEdit {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EditOutcome {
+    /// The roster's new version (also the ETag).
+    pub version: i64,
+    /// The shifts as they are now.
+    pub shifts: Vec<RosterShiftView>,
+    /// What the change costs in PA pay (negative saves).
+    pub pay_change_pence: i64,
+}

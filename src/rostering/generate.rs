@@ -145,112 +145,27 @@ pub fn generate(
         holders[0].team_manager_id.clone()
     };
 
-    // The people, their shifts, and the PAs the hard rules allow for each person.
-    let revision = market_repo::market_revision(conn, &actor.organisation_id)?;
-    let organisation = match_index.current_at(conn, &actor.organisation_id, revision)?;
-    let pas = index::read(&organisation);
-    let candidates: Vec<&Candidate> = pas.active().collect();
-    let pa_ids: Vec<String> = candidates.iter().map(|c| c.pa_id.clone()).collect();
-    let mut leave: HashMap<String, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
-    for row in market_repo::unavailability_between(
-        conn,
-        &pa_ids,
-        request.from,
-        request.to + chrono::Duration::days(1),
-    )? {
-        leave
-            .entry(row.pa_id)
-            .or_default()
-            .push((row.starts_on, row.ends_on));
-    }
-    let policy = MatchPolicy::default();
-    let epoch = london_instant(request.from.and_time(chrono::NaiveTime::MIN));
-    let minute = |t: DateTime<Utc>| (t - epoch).num_minutes();
-    let mut people = Vec::new();
-    let mut tasks: Vec<Task> = Vec::new();
     let mut planned: Vec<(usize, PlannedShift)> = Vec::new();
     for (person, holder) in holders.iter().enumerate() {
-        let needs = person_needs(conn, holder)?;
-        let allowed: Vec<usize> = candidates
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| judge(&needs, c, request.from, &policy, false).eligible)
-            .map(|(w, _)| w)
-            .collect();
-        let shifts = crate::rostering::service::planned_shifts(
+        for shift in crate::rostering::service::planned_shifts(
             conn,
             actor,
             &holder.id,
             request.from,
             request.to,
-        )?;
-        for shift in shifts {
-            let eligible: Vec<usize> = allowed
-                .iter()
-                .copied()
-                .filter(|&w| {
-                    let c = candidates[w];
-                    let on_leave = leave.get(&c.pa_id).is_some_and(|ranges| {
-                        let last = crate::time::london_local(shift.ends_at).date();
-                        ranges.iter().any(|(a, b)| *a <= last && shift.date <= *b)
-                    });
-                    !on_leave && available_for(c, &shift)
-                })
-                .collect();
-            let local_start = shift.date.weekday();
-            tasks.push(Task {
-                person,
-                start: minute(shift.starts_at),
-                end: minute(shift.ends_at),
-                headcount: shift.headcount,
-                night: shift.kind != ShiftKind::Day || shift.end <= shift.start,
-                weekend: matches!(local_start, Weekday::Sat | Weekday::Sun),
-                eligible,
-            });
+        )? {
             planned.push((person, shift));
         }
-        people.push(needs);
     }
-    let workers: Vec<Worker> = candidates
-        .iter()
-        .map(|c| Worker {
-            max_minutes_per_week: MAX_MINUTES_PER_WEEK,
-            wanted_minutes_per_week: i64::from(c.wanted_minutes),
-            hourly_pay_pence: c.min_hourly_pay_pence,
-            km_to_person: people
-                .iter()
-                .map(|p| distance_km(c.location, p.location))
-                .collect(),
-            core_team_of: people
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.team.contains(&c.pa_id))
-                .map(|(i, _)| i)
-                .collect(),
-        })
-        .collect();
-    let travel_minutes = people
-        .iter()
-        .map(|a| {
-            people
-                .iter()
-                .map(|b| {
-                    (distance_km(a.location, b.location) / TRAVEL_KMH * 60.0).round() as i64
-                        + TRAVEL_ALLOWANCE_MINUTES
-                })
-                .collect()
-        })
-        .collect();
-    let days = (request.to - request.from).num_days() + 1;
-    let problem = Problem {
-        tasks,
-        workers,
-        people: people.len(),
-        travel_minutes,
-        weeks: usize::try_from((days + 6) / 7).unwrap_or(1),
-        rules: Rules::default(),
-        weights: Weights::default(),
-    };
+    let Built { problem, pa_ids } = build(
+        conn,
+        match_index,
+        actor,
+        &holders,
+        &planned,
+        request.from,
+        request.to,
+    )?;
     let seed = request.seed.unwrap_or(1);
     let time_limit_ms = request.time_limit_ms.unwrap_or(2_000);
     let solution = solver::solve(
@@ -261,7 +176,6 @@ pub fn generate(
             seed,
         },
     );
-    drop(pas);
 
     let s = solution.score;
     let hours = |minutes: i64| (minutes as f64 / 60.0 * 100.0).round() / 100.0;
@@ -345,6 +259,124 @@ pub fn generate(
         )
     })?;
     Ok(view(&roster, &shift_rows, &assignment_rows))
+}
+
+/// The optimiser's problem for these people and shifts: the PAs the hard rules allow on each
+/// shift, and what the soft goals weigh. `pa_ids` names the workers by index.
+pub(crate) struct Built {
+    pub problem: Problem,
+    pub pa_ids: Vec<String>,
+}
+
+pub(crate) fn build(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    holders: &[BudgetHolderRow],
+    planned: &[(usize, PlannedShift)],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Built> {
+    let revision = market_repo::market_revision(conn, &actor.organisation_id)?;
+    let organisation = match_index.current_at(conn, &actor.organisation_id, revision)?;
+    let pas = index::read(&organisation);
+    let candidates: Vec<&Candidate> = pas.active().collect();
+    let pa_ids: Vec<String> = candidates.iter().map(|c| c.pa_id.clone()).collect();
+    let mut leave: HashMap<String, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+    for row in
+        market_repo::unavailability_between(conn, &pa_ids, from, to + chrono::Duration::days(1))?
+    {
+        leave
+            .entry(row.pa_id)
+            .or_default()
+            .push((row.starts_on, row.ends_on));
+    }
+    let policy = MatchPolicy::default();
+    let epoch = london_instant(from.and_time(chrono::NaiveTime::MIN));
+    let minute = |t: DateTime<Utc>| (t - epoch).num_minutes();
+    let mut people = Vec::new();
+    let mut allowed: Vec<Vec<usize>> = Vec::new();
+    for holder in holders {
+        let needs = person_needs(conn, holder)?;
+        allowed.push(
+            candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| judge(&needs, c, from, &policy, false).eligible)
+                .map(|(w, _)| w)
+                .collect(),
+        );
+        people.push(needs);
+    }
+    let tasks: Vec<Task> = planned
+        .iter()
+        .map(|(person, shift)| {
+            let eligible: Vec<usize> = allowed[*person]
+                .iter()
+                .copied()
+                .filter(|&w| {
+                    let c = candidates[w];
+                    let on_leave = leave.get(&c.pa_id).is_some_and(|ranges| {
+                        let last = crate::time::london_local(shift.ends_at).date();
+                        ranges.iter().any(|(a, b)| *a <= last && shift.date <= *b)
+                    });
+                    !on_leave && available_for(c, shift)
+                })
+                .collect();
+            Task {
+                person: *person,
+                start: minute(shift.starts_at),
+                end: minute(shift.ends_at),
+                headcount: shift.headcount,
+                night: shift.kind != ShiftKind::Day || shift.end <= shift.start,
+                weekend: matches!(shift.date.weekday(), Weekday::Sat | Weekday::Sun),
+                eligible,
+            }
+        })
+        .collect();
+    let workers: Vec<Worker> = candidates
+        .iter()
+        .map(|c| Worker {
+            max_minutes_per_week: MAX_MINUTES_PER_WEEK,
+            wanted_minutes_per_week: i64::from(c.wanted_minutes),
+            hourly_pay_pence: c.min_hourly_pay_pence,
+            km_to_person: people
+                .iter()
+                .map(|p| distance_km(c.location, p.location))
+                .collect(),
+            core_team_of: people
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.team.contains(&c.pa_id))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect();
+    let travel_minutes = people
+        .iter()
+        .map(|a| {
+            people
+                .iter()
+                .map(|b| {
+                    (distance_km(a.location, b.location) / TRAVEL_KMH * 60.0).round() as i64
+                        + TRAVEL_ALLOWANCE_MINUTES
+                })
+                .collect()
+        })
+        .collect();
+    let days = (to - from).num_days() + 1;
+    Ok(Built {
+        problem: Problem {
+            tasks,
+            workers,
+            people: people.len(),
+            travel_minutes,
+            weeks: usize::try_from((days + 6) / 7).unwrap_or(1),
+            rules: Rules::default(),
+            weights: Weights::default(),
+        },
+        pa_ids,
+    })
 }
 
 fn candidates_id(pa_ids: &[String], w: usize) -> String {

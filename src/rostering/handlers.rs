@@ -21,7 +21,28 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(cancel_support_change)
         .service(list_planned_shifts)
         .service(create_roster)
-        .service(read_roster);
+        .service(read_roster)
+        .service(edit_roster);
+}
+
+/// The version an `If-Match` header names (`"3"`), if one was sent.
+fn if_match(req: &actix_web::HttpRequest) -> AppResult<Option<i64>> {
+    let Some(value) = req.headers().get("If-Match") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::field(
+                "If-Match",
+                "invalid",
+                "must be the roster's ETag, e.g. \"3\"",
+            )
+        })
 }
 
 fn with_etag(response: &mut actix_web::HttpResponseBuilder, version: i64) {
@@ -205,4 +226,42 @@ pub async fn list_planned_shifts(
     })
     .await?;
     Ok(HttpResponse::Ok().json(shifts))
+}
+
+/// Change a draft roster: put PAs on a shift, open it, or swap two PAs. Send `If-Match` with the ETag you read: a stale one is 412 and nothing changes (428 without it). Every hard rule is checked first: a broken one is a 422 naming the rule and the PA, and nothing changes. The answer holds the touched shifts, the new version (ETag) and what the change costs in pay. Who may call: the team manager who made it, and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "edit_roster",
+    params(("id" = String, Path, description = "Roster id"), ("If-Match" = String, Header, description = "The ETag of the version being changed")),
+    request_body = RosterEdit,
+    responses(
+        (status = 200, description = "Changed; ETag is the new version", body = EditOutcome),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Someone changed the roster first", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or a hard rule the change would break, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rosters/{id}/edits")]
+pub async fn edit_roster(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: actix_web::HttpRequest,
+    path: web::Path<String>,
+    Json(request): Json<RosterEdit>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let expected = if_match(&req)?;
+    let index = state.match_index.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        crate::rostering::edit::edit(conn, &index, &user, &id, expected, request, Utc::now())
+    })
+    .await?;
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, outcome.version);
+    Ok(response.json(outcome))
 }

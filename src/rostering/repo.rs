@@ -191,3 +191,47 @@ pub fn assignments_of(
         .select(RosterAssignmentRow::as_select())
         .load(conn)?)
 }
+
+/// Takes the roster's next version if it is still `expected`; false when someone else changed
+/// it first.
+pub fn bump_version(
+    conn: &mut DbConnection,
+    roster_id: &str,
+    expected: i64,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    let updated = diesel::update(
+        rosters::table
+            .find(roster_id)
+            .filter(rosters::version.eq(expected)),
+    )
+    .set((
+        rosters::version.eq(expected + 1),
+        rosters::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Replaces who is on a draft roster's shift (the audit trail keeps who was before), and its
+/// open reason.
+pub fn replace_assignments(
+    conn: &mut DbConnection,
+    shift_id: &str,
+    rows: &[RosterAssignmentRow],
+    open_reason: Option<&str>,
+) -> AppResult<()> {
+    diesel::delete(
+        roster_assignments::table.filter(roster_assignments::roster_shift_id.eq(shift_id)),
+    )
+    .execute(conn)?;
+    for row in rows {
+        diesel::insert_into(roster_assignments::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    diesel::update(roster_shifts::table.find(shift_id))
+        .set(roster_shifts::open_reason.eq(open_reason))
+        .execute(conn)?;
+    Ok(())
+}

@@ -623,6 +623,27 @@ fn open_reason(state: &State<'_>, t: usize) -> OpenReason {
         .map_or(OpenReason::NoQualifiedPa, |(r, _)| OpenReason::Blocked(r))
 }
 
+/// The hard rules worker `w` breaks by working task `t`, given every other assignment (for
+/// checking a manager's edit).
+pub fn rules_broken(p: &Problem, assignments: &[Vec<usize>], t: usize, w: usize) -> Vec<HardRule> {
+    let mut state = State::new(p);
+    for (u, workers) in assignments.iter().enumerate() {
+        for &x in workers {
+            if (u, x) != (t, w) {
+                state.apply(u, x, 1);
+            }
+        }
+    }
+    let mut broken = Vec::new();
+    if p.tasks[t].eligible.binary_search(&w).is_err() {
+        broken.push(HardRule::NotEligible);
+    }
+    if let Some(rule) = state.breaks(t, w, None) {
+        broken.push(rule);
+    }
+    broken
+}
+
 /// Every hard rule checked from scratch for a whole roster (for tests and for checking edits).
 pub fn violations(p: &Problem, assignments: &[Vec<usize>]) -> Vec<(usize, usize, HardRule)> {
     let mut state = State::new(p);

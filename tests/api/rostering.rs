@@ -435,3 +435,128 @@ async fn only_the_persons_manager_rosters_them_and_reads_the_roster() {
         "to"
     );
 }
+
+async fn edit(
+    t: &Team,
+    roster: &str,
+    version: Option<&str>,
+    body: Value,
+) -> crate::helpers::TestResponse {
+    let mut request = actix_web::test::TestRequest::post()
+        .uri(&format!("/api/v1/rosters/{roster}/edits"))
+        .insert_header(("authorization", format!("Bearer {}", t.manager.token)))
+        .set_json(body);
+    if let Some(version) = version {
+        request = request.insert_header(("If-Match", version));
+    }
+    t.app.send(request).await
+}
+
+#[actix_web::test]
+async fn edits_are_checked_against_every_rule_and_the_version_the_manager_saw() {
+    let t = Team::new().await;
+    let amy = t.pa("Amy", &["monday", "wednesday"], true).await;
+    let ben = t.pa("Ben", &["monday"], true).await;
+    let cal = t.pa("Cal", &["monday", "wednesday"], false).await;
+    let made = t.roster(&t.manager.token).await;
+    let roster = made.body["id"].as_str().unwrap().to_owned();
+    let shifts = made.body["shifts"].as_array().unwrap();
+    let monday = shifts.iter().find(|s| s["headcount"] == 1).unwrap();
+    let monday_id = monday["id"].as_str().unwrap();
+    let on_it = monday["pa_ids"][0].as_str().unwrap().to_owned();
+    let other = if on_it == amy {
+        ben.clone()
+    } else {
+        amy.clone()
+    };
+    let wednesday_id = shifts.iter().find(|s| s["headcount"] == 2).unwrap()["id"]
+        .as_str()
+        .unwrap();
+
+    // Without If-Match: refused; with a version never issued: stale.
+    let body = json!({"action": "assign", "shift_id": monday_id, "pa_ids": [other]});
+    edit(&t, &roster, None, body.clone())
+        .await
+        .assert_problem(428, "if_match_required");
+    edit(&t, &roster, Some("\"9\""), body.clone())
+        .await
+        .assert_problem(412, "stale_version");
+
+    let done = edit(&t, &roster, Some("\"1\""), body.clone()).await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.header("etag"), Some("\"2\""));
+    assert_eq!(done.body["shifts"][0]["pa_ids"], json!([other]));
+    // A second editor who also read version 1 is caught.
+    let late = edit(
+        &t,
+        &roster,
+        Some("\"1\""),
+        json!({"action": "unassign", "shift_id": monday_id}),
+    )
+    .await;
+    late.assert_problem(412, "stale_version");
+    assert_eq!(late.header("etag"), Some("\"2\""));
+
+    // Rules: a PA without valid evidence, and half of a 2:1, are refused and nothing changes.
+    let refused = edit(
+        &t,
+        &roster,
+        Some("\"2\""),
+        json!({"action": "assign", "shift_id": monday_id, "pa_ids": [cal]}),
+    )
+    .await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed")["errors"][0]["code"],
+        "not_eligible"
+    );
+    let half = edit(
+        &t,
+        &roster,
+        Some("\"2\""),
+        json!({"action": "assign", "shift_id": wednesday_id, "pa_ids": [amy]}),
+    )
+    .await;
+    assert_eq!(
+        half.assert_problem(422, "validation_failed")["errors"][0]["code"],
+        "half_staffed"
+    );
+    let read = t
+        .app
+        .get(&format!("/api/v1/rosters/{roster}"), Some(&t.manager.token))
+        .await;
+    assert_eq!(read.body["version"], 2);
+
+    // Opening a shift saves its pay: 3 hours at £13.00.
+    let opened = edit(
+        &t,
+        &roster,
+        Some("\"2\""),
+        json!({"action": "unassign", "shift_id": monday_id}),
+    )
+    .await;
+    assert_eq!(opened.status, 200, "{}", opened.text);
+    assert_eq!(opened.body["pay_change_pence"], -3900);
+    assert_eq!(opened.body["shifts"][0]["open_reason"], "opened_by_manager");
+    // Who changed what, before and after, for the admin.
+    let organisation = crate::helpers::TestOrganisation {
+        id: t.app.organisation_of(&t.manager.id),
+        area_code: "QE1".into(),
+    };
+    let admin = t.app.user(&organisation, Role::Admin);
+    let audit = t
+        .app
+        .get(
+            &format!("/api/v1/audit-events?entity_id={roster}"),
+            Some(&admin.token),
+        )
+        .await;
+    let edits: Vec<&Value> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "roster.shift_edited")
+        .collect();
+    assert_eq!(edits.len(), 2, "{}", audit.text);
+    assert_eq!(edits[0]["before"]["pa_ids"], json!([on_it]));
+    assert_eq!(edits[0]["after"]["pa_ids"], json!([other]));
+}

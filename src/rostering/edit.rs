@@ -1,0 +1,321 @@
+//! A team manager's edits to a draft roster: each checked against every hard rule before it is
+//! written (a broken rule is a 422 naming it, and nothing changes), each against the version the
+//! manager saw (`If-Match`; a stale one is 412), each audited with before and after.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::audit::{self, Change};
+use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::AuthUser;
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::market::index::MatchIndex;
+use crate::market::repo as market_repo;
+use crate::rostering::dto::*;
+use crate::rostering::generate::{build, view};
+use crate::rostering::model::PlannedShift;
+use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
+use crate::rostering::solver::{rules_broken, HardRule};
+
+fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
+    match rule {
+        HardRule::NotEligible => (
+            "not_eligible",
+            "is not allowed on this shift: a competency, check, clinical sign-off, availability, leave or the do-not-match list stops it",
+        ),
+        HardRule::HalfStaffed => ("half_staffed", "2:1 support needs two different PAs"),
+        HardRule::DoubleBookingOrTravel => (
+            "double_booking",
+            "is already working then, or could not travel between the two homes in time",
+        ),
+        HardRule::DailyRest => ("daily_rest", "would not get 11 hours' rest between working periods"),
+        HardRule::WeeklyRest => ("weekly_rest", "would not get 24 hours' unbroken rest in that week"),
+        HardRule::WeeklyHours => ("weekly_hours", "would work more than 48 hours a week on average"),
+    }
+}
+
+fn planned_of(row: &RosterShiftRow) -> PlannedShift {
+    let starts_at = row.starts_at.and_utc();
+    let ends_at = row.ends_at.and_utc();
+    PlannedShift {
+        date: row.shift_date,
+        start: row.start_local.clone(),
+        end: row.end_local.clone(),
+        starts_at,
+        ends_at,
+        hours: (ends_at - starts_at).num_minutes() as f64 / 60.0,
+        kind: serde_json::from_value(serde_json::Value::String(row.kind.clone()))
+            .unwrap_or_default(),
+        headcount: u8::try_from(row.headcount).unwrap_or(1),
+        source: row.source.clone(),
+        change_id: row.support_change_id.clone(),
+    }
+}
+
+pub fn edit(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    roster_id: &str,
+    expected_version: Option<i64>,
+    request: RosterEdit,
+    now: DateTime<Utc>,
+) -> AppResult<EditOutcome> {
+    let roster = repo::find_roster(conn, roster_id)?.ok_or(AppError::NotFound)?;
+    authorize(
+        actor,
+        Action::Update,
+        Resource::Roster {
+            organisation_id: &roster.organisation_id,
+            team_manager_id: &roster.team_manager_id,
+        },
+    )?;
+    let expected = expected_version.ok_or(AppError::PreconditionRequired)?;
+    if expected != roster.version {
+        return Err(AppError::PreconditionFailed {
+            current_version: roster.version,
+        });
+    }
+    if roster.status != "draft" {
+        return Err(AppError::Conflict {
+            code: "not_a_draft",
+            detail: "only a draft roster is edited here".into(),
+        });
+    }
+    let shifts = repo::roster_shifts_of(conn, &roster.id)?;
+    let assignments = repo::assignments_of(conn, &roster.id)?;
+    let shift_index: HashMap<&str, usize> = shifts
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let find_shift = |field: &str, id: &str| {
+        shift_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| AppError::field(field, "not_found", "is not a shift of this roster"))
+    };
+
+    // The people in shift order, and the problem as the generator saw it, rebuilt today.
+    let mut holder_ids: Vec<String> = Vec::new();
+    for s in &shifts {
+        if !holder_ids.contains(&s.budget_holder_id) {
+            holder_ids.push(s.budget_holder_id.clone());
+        }
+    }
+    let mut holders = Vec::new();
+    for id in &holder_ids {
+        holders.push(market_repo::find_budget_holder(conn, id)?.ok_or(AppError::NotFound)?);
+    }
+    let planned: Vec<(usize, PlannedShift)> = shifts
+        .iter()
+        .map(|s| {
+            let person = holder_ids
+                .iter()
+                .position(|h| h == &s.budget_holder_id)
+                .unwrap_or(0);
+            (person, planned_of(s))
+        })
+        .collect();
+    let built = build(
+        conn,
+        match_index,
+        actor,
+        &holders,
+        &planned,
+        roster.from_date,
+        roster.to_date,
+    )?;
+    let worker_of: HashMap<&str, usize> = built
+        .pa_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let worker = |field: &str, id: &str| {
+        worker_of.get(id).copied().ok_or_else(|| {
+            AppError::field(
+                field,
+                "not_found",
+                "is not an active PA of this organisation",
+            )
+        })
+    };
+    let mut current: Vec<Vec<usize>> = vec![Vec::new(); shifts.len()];
+    for a in &assignments {
+        if let (Some(&t), Some(&w)) = (
+            shift_index.get(a.roster_shift_id.as_str()),
+            worker_of.get(a.pa_id.as_str()),
+        ) {
+            current[t].push(w);
+        }
+    }
+
+    // The edit, as the shifts it touches and their new PAs.
+    let mut changed: Vec<(usize, Vec<usize>)> = Vec::new();
+    match &request {
+        RosterEdit::Assign { shift_id, pa_ids } => {
+            let t = find_shift("shift_id", shift_id)?;
+            let mut ws = Vec::new();
+            for (i, id) in pa_ids.iter().enumerate() {
+                let w = worker(&format!("pa_ids[{i}]"), id)?;
+                if ws.contains(&w) {
+                    return Err(AppError::field(
+                        &format!("pa_ids[{i}]"),
+                        "duplicate",
+                        "is named twice",
+                    ));
+                }
+                ws.push(w);
+            }
+            if ws.len() != usize::from(built.problem.tasks[t].headcount) {
+                let (code, words) = rule_words(HardRule::HalfStaffed);
+                return Err(AppError::Validation(vec![FieldError::new(
+                    "pa_ids",
+                    code,
+                    if built.problem.tasks[t].headcount == 2 {
+                        words.to_owned()
+                    } else {
+                        "this shift needs exactly one PA".to_owned()
+                    },
+                )]));
+            }
+            changed.push((t, ws));
+        }
+        RosterEdit::Unassign { shift_id } => {
+            changed.push((find_shift("shift_id", shift_id)?, Vec::new()));
+        }
+        RosterEdit::Swap {
+            shift_id,
+            pa_id,
+            other_shift_id,
+            other_pa_id,
+        } => {
+            let (t, u) = (
+                find_shift("shift_id", shift_id)?,
+                find_shift("other_shift_id", other_shift_id)?,
+            );
+            let (a, b) = (worker("pa_id", pa_id)?, worker("other_pa_id", other_pa_id)?);
+            if !current[t].contains(&a) {
+                return Err(AppError::field(
+                    "pa_id",
+                    "not_on_shift",
+                    "is not on shift_id",
+                ));
+            }
+            if !current[u].contains(&b) {
+                return Err(AppError::field(
+                    "other_pa_id",
+                    "not_on_shift",
+                    "is not on other_shift_id",
+                ));
+            }
+            if t == u {
+                return Err(AppError::field(
+                    "other_shift_id",
+                    "same_shift",
+                    "must be another shift",
+                ));
+            }
+            let swap = |ws: &[usize], from: usize, to: usize| -> Vec<usize> {
+                ws.iter().map(|&w| if w == from { to } else { w }).collect()
+            };
+            changed.push((t, swap(&current[t], a, b)));
+            changed.push((u, swap(&current[u], b, a)));
+        }
+    }
+    let mut next = current.clone();
+    for (t, ws) in &changed {
+        next[*t] = ws.clone();
+    }
+    let mut errors = Vec::new();
+    for (t, ws) in &changed {
+        for &w in ws {
+            for rule in rules_broken(&built.problem, &next, *t, w) {
+                let (code, words) = rule_words(rule);
+                errors.push(FieldError::new(
+                    "pa_ids",
+                    code,
+                    format!("PA {} {words}", built.pa_ids[w]),
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let pay = |ws: &[usize], t: usize| -> i64 {
+        let task = &built.problem.tasks[t];
+        ws.iter()
+            .map(|&w| built.problem.workers[w].hourly_pay_pence * (task.end - task.start) / 60)
+            .sum()
+    };
+    let pay_change: i64 = changed
+        .iter()
+        .map(|(t, ws)| pay(ws, *t) - pay(&current[*t], *t))
+        .sum();
+
+    let version = write_transaction(conn, |conn| {
+        // Under the roster's row lock: a concurrent editor who read the same version loses.
+        if !repo::bump_version(conn, &roster.id, expected, now.naive_utc())? {
+            let current_version =
+                repo::find_roster(conn, &roster.id)?.map_or(expected, |r| r.version);
+            return Err(AppError::PreconditionFailed { current_version });
+        }
+        for (t, ws) in &changed {
+            let shift = &shifts[*t];
+            let pa_ids: Vec<String> = ws.iter().map(|&w| built.pa_ids[w].clone()).collect();
+            let before: Vec<String> = current[*t]
+                .iter()
+                .map(|&w| built.pa_ids[w].clone())
+                .collect();
+            repo::replace_assignments(
+                conn,
+                &shift.id,
+                &pa_ids
+                    .iter()
+                    .map(|pa| RosterAssignmentRow {
+                        id: crate::ids::new_id(),
+                        roster_id: roster.id.clone(),
+                        roster_shift_id: shift.id.clone(),
+                        pa_id: pa.clone(),
+                        created_at: now.naive_utc(),
+                    })
+                    .collect::<Vec<_>>(),
+                (pa_ids.is_empty()).then_some("opened_by_manager"),
+            )?;
+            audit::record(
+                conn,
+                Some(actor),
+                Change {
+                    organisation_id: &roster.organisation_id,
+                    action: "roster.shift_edited",
+                    entity_type: "roster",
+                    entity_id: &roster.id,
+                    before: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": before})),
+                    after: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": pa_ids})),
+                },
+            )?;
+        }
+        Ok(expected + 1)
+    })?;
+    let roster = repo::find_roster(conn, &roster.id)?.ok_or(AppError::NotFound)?;
+    let shifts_now = repo::roster_shifts_of(conn, &roster.id)?;
+    let assignments_now = repo::assignments_of(conn, &roster.id)?;
+    let touched: Vec<&str> = changed
+        .iter()
+        .map(|(t, _)| shifts[*t].id.as_str())
+        .collect();
+    let all = view(&roster, &shifts_now, &assignments_now);
+    Ok(EditOutcome {
+        version,
+        shifts: all
+            .shifts
+            .into_iter()
+            .filter(|s| touched.contains(&s.id.as_str()))
+            .collect(),
+        pay_change_pence: pay_change,
+    })
+}
