@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_planned_shifts)
         .service(create_roster)
         .service(read_roster)
-        .service(edit_roster);
+        .service(edit_roster)
+        .service(publish_roster);
 }
 
 /// The version an `If-Match` header names (`"3"`), if one was sent.
@@ -264,4 +265,38 @@ pub async fn edit_roster(
     let mut response = HttpResponse::Ok();
     with_etag(&mut response, outcome.version);
     Ok(response.json(outcome))
+}
+
+/// Publish a draft roster (send `If-Match` with its ETag): it goes live, every staffed shift's pay (with holiday pay accrual) is committed to the person's approved budget, and each PA is e-mailed their shifts, in one transaction. Who may call: the team manager who made it, and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "publish_roster",
+    params(("id" = String, Path, description = "Roster id"), ("If-Match" = String, Header, description = "The ETag of the version being published")),
+    responses(
+        (status = 200, description = "Published; ETag is the new version", body = RosterView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already published, or a person has no approved budget for a shift's date", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Someone changed the roster first", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rosters/{id}/publication")]
+pub async fn publish_roster(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: actix_web::HttpRequest,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let expected = if_match(&req)?;
+    let roster = db::run(&state.pool, move |conn| {
+        crate::rostering::publish::publish(conn, &user, &id, expected, Utc::now())
+    })
+    .await?;
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, roster.version);
+    Ok(response.json(roster))
 }

@@ -7,6 +7,7 @@ pub mod edit;
 pub mod generate;
 pub mod handlers;
 pub mod model;
+pub mod publish;
 pub mod repo;
 pub mod service;
 pub mod solver;

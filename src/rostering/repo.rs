@@ -235,3 +235,25 @@ pub fn replace_assignments(
         .execute(conn)?;
     Ok(())
 }
+
+/// Publishes a draft still at `expected`, taking the next version; false otherwise.
+pub fn publish(
+    conn: &mut DbConnection,
+    roster_id: &str,
+    expected: i64,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    let updated = diesel::update(
+        rosters::table
+            .find(roster_id)
+            .filter(rosters::version.eq(expected))
+            .filter(rosters::status.eq("draft")),
+    )
+    .set((
+        rosters::status.eq("published"),
+        rosters::version.eq(expected + 1),
+        rosters::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

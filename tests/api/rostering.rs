@@ -296,6 +296,7 @@ impl Team {
                 Some(&self.manager.token),
                 &json!({
                     "display_name": name,
+                    "email": format!("{}@pa.example.test", name.to_lowercase()),
                     "postcode": "BB11 3AA",
                     "max_travel_km": 15,
                     "availability": availability,
@@ -559,4 +560,126 @@ async fn edits_are_checked_against_every_rule_and_the_version_the_manager_saw() 
     assert_eq!(edits.len(), 2, "{}", audit.text);
     assert_eq!(edits[0]["before"]["pa_ids"], json!([on_it]));
     assert_eq!(edits[0]["after"]["pa_ids"], json!([other]));
+}
+
+#[actix_web::test]
+async fn publishing_commits_the_pay_to_the_budget_and_mails_each_pa_once() {
+    let t = Team::new().await;
+    let pas = [
+        (
+            t.pa("Amy", &["monday", "wednesday"], true).await,
+            "amy@pa.example.test",
+        ),
+        (t.pa("Ben", &["monday"], true).await, "ben@pa.example.test"),
+        (
+            t.pa("Dee", &["wednesday"], true).await,
+            "dee@pa.example.test",
+        ),
+    ];
+    let budget = t
+        .app
+        .post_json(
+            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
+            Some(&t.manager.token),
+            &json!({"name": "Q4", "amount_pence": 500_000, "period_start": "2027-01-01", "period_end": "2027-03-31", "health_share_bp": 10000}),
+        )
+        .await;
+    let budget_id = budget.body["id"].as_str().unwrap();
+    t.app
+        .post_json(
+            &format!("/api/v1/budgets/{budget_id}/approval"),
+            Some(&t.manager.token),
+            &json!({}),
+        )
+        .await;
+    let made = t.roster(&t.manager.token).await;
+    assert_eq!(made.body["open_shifts"], 0, "{}", made.text);
+    let roster = made.body["id"].as_str().unwrap().to_owned();
+    let publish = |version: Option<&'static str>| {
+        let mut request = actix_web::test::TestRequest::post()
+            .uri(&format!("/api/v1/rosters/{roster}/publication"))
+            .insert_header(("authorization", format!("Bearer {}", t.manager.token)));
+        if let Some(v) = version {
+            request = request.insert_header(("If-Match", v));
+        }
+        request
+    };
+    t.app
+        .send(publish(None))
+        .await
+        .assert_problem(428, "if_match_required");
+    let published = t.app.send(publish(Some("\"1\""))).await;
+    assert_eq!(published.status, 200, "{}", published.text);
+    assert_eq!(published.body["status"], "published");
+    assert_eq!(published.header("etag"), Some("\"2\""));
+    t.app
+        .send(publish(Some("\"2\"")))
+        .await
+        .assert_problem(409, "not_a_draft");
+
+    // Two Mondays with one PA and two 2:1 Wednesdays: six PA-shifts of 3 hours at £13.00, each
+    // with 12.07% holiday pay accrued: 3,900 × 1.1207 = 4,370.73, so £43.71 a PA-shift.
+    let statement = t
+        .app
+        .get(
+            &format!("/api/v1/budget-holders/{}/budget/statement", t.holder),
+            Some(&t.manager.token),
+        )
+        .await;
+    let total = statement.body["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["stream"] == "total")
+        .unwrap()
+        .clone();
+    assert_eq!(total["committed_pence"], 6 * 4_371);
+    assert_eq!(total["remaining_pence"], 500_000 - 6 * 4_371);
+
+    let mut conn = t.app.conn();
+    let organisation = t.app.organisation_of(&t.manager.id);
+    let mails = parota::mail::list(&mut conn, &organisation).unwrap();
+    let mut to: Vec<&str> = mails
+        .iter()
+        .filter(|m| m.subject.starts_with("Your shifts"))
+        .map(|m| m.recipient.as_str())
+        .collect();
+    to.sort_unstable();
+    // One e-mail to each PA with a shift, and none to a PA without.
+    let rostered: Vec<&str> = made.body["shifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["pa_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap())
+        })
+        .collect();
+    let mut expected: Vec<&str> = pas
+        .iter()
+        .filter(|(id, _)| rostered.contains(&id.as_str()))
+        .map(|(_, email)| *email)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(to, expected);
+    assert!(to.contains(&"dee@pa.example.test"));
+    let amy = mails
+        .iter()
+        .find(|m| m.recipient == "amy@pa.example.test")
+        .unwrap();
+    assert!(amy.body.contains("2027-01-06 09:00–12:00"), "{}", amy.body);
+
+    // A published roster is not edited as a draft.
+    let shift = made.body["shifts"][0]["id"].as_str().unwrap();
+    edit(
+        &t,
+        &roster,
+        Some("\"2\""),
+        json!({"action": "unassign", "shift_id": shift}),
+    )
+    .await
+    .assert_problem(409, "not_a_draft");
 }

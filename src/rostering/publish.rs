@@ -1,0 +1,219 @@
+//! Publishing a draft roster: it goes live, each shift's cost is committed to the person's
+//! budget ledger, and each PA is e-mailed their shifts through the outbox, all in one
+//! transaction, against the version the manager saw.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::audit::{self, Change};
+use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::AuthUser;
+use crate::budgets::model::{split, EntryKind};
+use crate::budgets::repo as budget_repo;
+use crate::budgets::service::{post_entries, NewLedgerEntry};
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::market::repo as market_repo;
+use crate::pricing::model::round_div;
+use crate::rostering::dto::RosterView;
+use crate::rostering::generate::view;
+use crate::rostering::repo;
+
+pub fn publish(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    roster_id: &str,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<RosterView> {
+    let roster = repo::find_roster(conn, roster_id)?.ok_or(AppError::NotFound)?;
+    authorize(
+        actor,
+        Action::Update,
+        Resource::Roster {
+            organisation_id: &roster.organisation_id,
+            team_manager_id: &roster.team_manager_id,
+        },
+    )?;
+    let expected = expected_version.ok_or(AppError::PreconditionRequired)?;
+    if expected != roster.version {
+        return Err(AppError::PreconditionFailed {
+            current_version: roster.version,
+        });
+    }
+    if roster.status != "draft" {
+        return Err(AppError::Conflict {
+            code: "not_a_draft",
+            detail: "this roster is already published".into(),
+        });
+    }
+    let shifts = repo::roster_shifts_of(conn, &roster.id)?;
+    let assignments = repo::assignments_of(conn, &roster.id)?;
+    let rules = crate::rules::uk();
+
+    // What each staffed shift commits: each PA's hourly pay for the real hours, with the
+    // holiday pay that accrues on it (the statutory rate in force that day).
+    let mut pay_of: BTreeMap<String, i64> = BTreeMap::new();
+    let mut pas: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for a in &assignments {
+        if let std::collections::btree_map::Entry::Vacant(entry) = pay_of.entry(a.pa_id.clone()) {
+            let pa = market_repo::find_pa(conn, &a.pa_id)?.ok_or(AppError::NotFound)?;
+            entry.insert(pa.min_hourly_pay_pence);
+        }
+        if let Some(t) = shifts.iter().position(|s| s.id == a.roster_shift_id) {
+            pas.entry(a.pa_id.clone()).or_default().push(t);
+        }
+    }
+    let mut holders = BTreeMap::new();
+    let mut entries_by_budget: BTreeMap<String, Vec<NewLedgerEntry>> = BTreeMap::new();
+    let mut budgets = BTreeMap::new();
+    for shift in &shifts {
+        let on_shift: Vec<&str> = assignments
+            .iter()
+            .filter(|a| a.roster_shift_id == shift.id)
+            .map(|a| a.pa_id.as_str())
+            .collect();
+        if on_shift.is_empty() {
+            continue;
+        }
+        if !holders.contains_key(&shift.budget_holder_id) {
+            let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+                .ok_or(AppError::NotFound)?;
+            holders.insert(shift.budget_holder_id.clone(), holder);
+        }
+        let budget = budget_repo::budgets_of(conn, &shift.budget_holder_id)?
+            .into_iter()
+            .find(|b| {
+                b.status == "approved"
+                    && b.period_start <= shift.shift_date
+                    && shift.shift_date <= b.period_end
+            })
+            .ok_or_else(|| AppError::Conflict {
+                code: "no_approved_budget",
+                detail: format!(
+                    "a shift on {} is for someone with no approved budget covering that date",
+                    shift.shift_date
+                ),
+            })?;
+        let minutes = (shift.ends_at - shift.starts_at).num_minutes();
+        let holiday_bp = rules
+            .holiday_pay(shift.shift_date)
+            .map_or(0, |h| h.irregular_hours_accrual_bp);
+        let pay: i64 = on_shift
+            .iter()
+            .map(|pa| {
+                let hourly = pay_of.get(*pa).copied().unwrap_or(0);
+                round_div(
+                    i128::from(hourly) * i128::from(minutes) * i128::from(10_000 + holiday_bp),
+                    60 * 10_000,
+                )
+            })
+            .sum();
+        for (stream, amount) in split(pay, i64::from(budget.health_share_bp)) {
+            entries_by_budget
+                .entry(budget.id.clone())
+                .or_default()
+                .push(NewLedgerEntry {
+                    kind: EntryKind::Commitment,
+                    stream,
+                    amount_pence: amount,
+                    entry_date: shift.shift_date,
+                    description: format!(
+                        "Roster shift {} {}–{}, {} PA(s), pay and holiday pay",
+                        shift.shift_date,
+                        shift.start_local,
+                        shift.end_local,
+                        on_shift.len()
+                    ),
+                    reason: None,
+                    source_type: "roster",
+                    source_id: Some(shift.id.clone()),
+                    reverses_entry_id: None,
+                    idempotency: None,
+                });
+        }
+        budgets.insert(budget.id.clone(), budget);
+    }
+
+    write_transaction(conn, |conn| {
+        if !repo::publish(conn, &roster.id, expected, now.naive_utc())? {
+            let current_version =
+                repo::find_roster(conn, &roster.id)?.map_or(expected, |r| r.version);
+            return Err(AppError::PreconditionFailed { current_version });
+        }
+        for (budget_id, entries) in std::mem::take(&mut entries_by_budget) {
+            let Some(budget) = budgets.get(&budget_id) else {
+                continue;
+            };
+            let Some(holder) = holders.get(&budget.budget_holder_id) else {
+                continue;
+            };
+            post_entries(conn, budget, holder, entries, Some(actor), now)?;
+        }
+        for (pa_id, tasks) in &pas {
+            let Some(pa) = market_repo::find_pa(conn, pa_id)? else {
+                continue;
+            };
+            let email = match (&pa.email, &pa.user_id) {
+                (Some(email), _) => Some(email.clone()),
+                (None, Some(user)) => {
+                    crate::accounts::repo::find_user(conn, user)?.and_then(|u| u.email)
+                }
+                (None, None) => None,
+            };
+            let Some(email) = email else {
+                continue;
+            };
+            let lines: Vec<String> = tasks
+                .iter()
+                .map(|&t| {
+                    let s = &shifts[t];
+                    let person = holders
+                        .get(&s.budget_holder_id)
+                        .map_or("", |h| h.display_name.as_str());
+                    format!(
+                        "{} {}–{}  {} ({})",
+                        s.shift_date,
+                        s.start_local,
+                        s.end_local,
+                        person,
+                        s.kind.replace('_', " ")
+                    )
+                })
+                .collect();
+            crate::mail::enqueue(
+                conn,
+                crate::mail::NewEmail {
+                    organisation_id: Some(roster.organisation_id.clone()),
+                    dedupe_key: format!("roster_published:{}:{}", roster.id, pa_id),
+                    recipient: email,
+                    subject: format!("Your shifts from {} to {}", roster.from_date, roster.to_date),
+                    body: format!(
+                        "Hello {},\n\nYour shifts ({} in all):\n\n{}\n\nThe app shows them, with any changes.\n",
+                        pa.display_name,
+                        lines.len(),
+                        lines.join("\n")
+                    ),
+                },
+                now,
+            )?;
+        }
+        audit::record(
+            conn,
+            Some(actor),
+            Change {
+                organisation_id: &roster.organisation_id,
+                action: "roster.published",
+                entity_type: "roster",
+                entity_id: &roster.id,
+                before: Some(&serde_json::json!({"status": "draft", "version": expected})),
+                after: Some(&serde_json::json!({"status": "published", "version": expected + 1})),
+            },
+        )
+    })?;
+    let roster = repo::find_roster(conn, &roster.id)?.ok_or(AppError::NotFound)?;
+    let shifts = repo::roster_shifts_of(conn, &roster.id)?;
+    let assignments = repo::assignments_of(conn, &roster.id)?;
+    Ok(view(&roster, &shifts, &assignments))
+}
