@@ -434,3 +434,13 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::joinable!(roster_assignments -> roster_shifts (roster_shift_id));
+diesel::joinable!(roster_shifts -> rosters (roster_id));
+diesel::joinable!(roster_shifts -> budget_holders (budget_holder_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    roster_assignments,
+    roster_shifts,
+    rosters,
+    budget_holders
+);

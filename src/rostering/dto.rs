@@ -175,3 +175,35 @@ pub struct EditOutcome {
     /// What the change costs in PA pay (negative saves).
     pub pay_change_pence: i64,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyShiftsQuery {
+    /// First local date; today when absent.
+    pub from: Option<NaiveDate>,
+    /// Last local date (inclusive); 8 weeks after `from` when absent.
+    pub to: Option<NaiveDate>,
+    /// Only shifts on rosters changed after this instant (RFC 3339): the app's sync.
+    pub changed_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyShiftView {
+    pub shift_id: String,
+    pub roster_id: String,
+    pub date: NaiveDate,
+    pub start: String,
+    pub end: String,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub kind: ShiftKind,
+    /// 2 for 2:1 support.
+    pub headcount: i32,
+    /// Who the PA supports: their name and postcode district.
+    pub person_name: String,
+    pub person_district: String,
+    /// When this shift's roster last changed (for the app's sync).
+    pub changed_at: chrono::DateTime<chrono::Utc>,
+}

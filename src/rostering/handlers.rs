@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
-use crate::http::Json;
+use crate::http::{Json, Page};
 use crate::ids::parse_id;
 use crate::rostering::dto::*;
 use crate::rostering::model::PlannedShift;
@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_roster)
         .service(read_roster)
         .service(edit_roster)
-        .service(publish_roster);
+        .service(publish_roster)
+        .service(list_my_shifts);
 }
 
 /// The version an `If-Match` header names (`"3"`), if one was sent.
@@ -299,4 +300,32 @@ pub async fn publish_roster(
     let mut response = HttpResponse::Ok();
     with_etag(&mut response, roster.version);
     Ok(response.json(roster))
+}
+
+/// The calling PA's shifts on published rosters, in time order, paged (`cursor`), between two local dates (today and 8 weeks on when absent); `changed_since` returns only shifts on rosters changed after that instant, for the app's offline sync. Who may call: PAs, for themselves.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "list_my_shifts",
+    params(MyShiftsQuery),
+    responses(
+        (status = 200, description = "A page of shifts", body = Page<MyShiftView>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/pas/me/shifts")]
+pub async fn list_my_shifts(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<MyShiftsQuery>,
+) -> AppResult<HttpResponse> {
+    let page = db::run(&state.pool, move |conn| {
+        crate::rostering::mine::my_shifts(conn, &user, &query, Utc::now().date_naive())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
 }

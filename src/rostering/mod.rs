@@ -6,6 +6,7 @@ pub mod dto;
 pub mod edit;
 pub mod generate;
 pub mod handlers;
+pub mod mine;
 pub mod model;
 pub mod publish;
 pub mod repo;

@@ -257,3 +257,54 @@ pub fn publish(
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// A PA's shifts on published rosters: the shift, the roster's last change, and the person's
+/// name and district (what a PA needs to turn up).
+pub type MyShiftRow = (RosterShiftRow, NaiveDateTime, String, String);
+
+/// A PA's published shifts starting in `[from, to)`, after the keyset `(starts_at, id)`, and
+/// (when given) on rosters changed after `changed_since`.
+pub fn shifts_of_pa(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    after: Option<(NaiveDateTime, String)>,
+    changed_since: Option<NaiveDateTime>,
+    limit: i64,
+) -> AppResult<Vec<MyShiftRow>> {
+    use crate::db::schema::budget_holders;
+    let mut query = roster_assignments::table
+        .inner_join(
+            roster_shifts::table
+                .inner_join(rosters::table)
+                .inner_join(budget_holders::table),
+        )
+        .filter(roster_assignments::pa_id.eq(pa_id))
+        .filter(rosters::status.eq("published"))
+        .filter(roster_shifts::starts_at.ge(from))
+        .filter(roster_shifts::starts_at.lt(to))
+        .into_boxed();
+    if let Some((starts_at, id)) = after {
+        query = query.filter(
+            roster_shifts::starts_at
+                .gt(starts_at)
+                .or(roster_shifts::starts_at
+                    .eq(starts_at)
+                    .and(roster_shifts::id.gt(id))),
+        );
+    }
+    if let Some(since) = changed_since {
+        query = query.filter(rosters::updated_at.gt(since));
+    }
+    Ok(query
+        .order((roster_shifts::starts_at.asc(), roster_shifts::id.asc()))
+        .limit(limit + 1)
+        .select((
+            RosterShiftRow::as_select(),
+            rosters::updated_at,
+            budget_holders::display_name,
+            budget_holders::district,
+        ))
+        .load(conn)?)
+}

@@ -683,3 +683,124 @@ async fn publishing_commits_the_pay_to_the_budget_and_mails_each_pa_once() {
     .await
     .assert_problem(409, "not_a_draft");
 }
+
+/// A PA login linked to a profile the manager created.
+fn login_for(t: &Team, pa: &str) -> TestUser {
+    use diesel::prelude::*;
+    use parota::db::schema::pa_profiles;
+    let organisation = crate::helpers::TestOrganisation {
+        id: t.app.organisation_of(&t.manager.id),
+        area_code: "QE1".into(),
+    };
+    let user = t.app.user(&organisation, Role::Pa);
+    diesel::update(pa_profiles::table.find(pa))
+        .set(pa_profiles::user_id.eq(&user.id))
+        .execute(&mut t.app.conn())
+        .unwrap();
+    user
+}
+
+#[actix_web::test]
+async fn a_pa_sees_only_their_own_published_shifts_and_syncs_changes() {
+    let t = Team::new().await;
+    let amy = t.pa("Amy", &["monday", "wednesday"], true).await;
+    let dee = t.pa("Dee", &["wednesday"], true).await;
+    let budget = t
+        .app
+        .post_json(
+            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
+            Some(&t.manager.token),
+            &json!({"name": "Q4", "amount_pence": 500_000, "period_start": "2027-01-01", "period_end": "2027-03-31", "health_share_bp": 10000}),
+        )
+        .await;
+    t.app
+        .post_json(
+            &format!(
+                "/api/v1/budgets/{}/approval",
+                budget.body["id"].as_str().unwrap()
+            ),
+            Some(&t.manager.token),
+            &json!({}),
+        )
+        .await;
+    let amy_login = login_for(&t, &amy);
+    let dee_login = login_for(&t, &dee);
+    let made = t.roster(&t.manager.token).await;
+    let roster = made.body["id"].as_str().unwrap();
+    let mine = "/api/v1/pas/me/shifts?from=2027-01-01&to=2027-01-31";
+    // A draft is not the PA's to see.
+    let before = t.app.get(mine, Some(&amy_login.token)).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert!(before.body["items"].as_array().unwrap().is_empty());
+
+    let published = t
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/rosters/{roster}/publication"))
+                .insert_header(("authorization", format!("Bearer {}", t.manager.token)))
+                .insert_header(("If-Match", "\"1\"")),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+    let count = |pa: &str| {
+        made.body["shifts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["pa_ids"].as_array().unwrap().iter().any(|p| p == pa))
+            .count()
+    };
+    // Amy: all four shifts (both Mondays, both 2:1 Wednesdays with Dee), paged two at a time.
+    let first = t
+        .app
+        .get(&format!("{mine}&limit=2"), Some(&amy_login.token))
+        .await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(first.body["items"][0]["person_name"], "Ann Riley");
+    assert_eq!(first.body["items"][0]["person_district"], "BB11");
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = t
+        .app
+        .get(
+            &format!(
+                "{mine}&limit=2&cursor={}",
+                cursor
+                    .replace('+', "%2B")
+                    .replace(':', "%3A")
+                    .replace('|', "%7C")
+            ),
+            Some(&amy_login.token),
+        )
+        .await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    let seen = first.body["items"].as_array().unwrap().len()
+        + second.body["items"].as_array().unwrap().len();
+    assert_eq!(seen, count(&amy));
+    let dees = t.app.get(mine, Some(&dee_login.token)).await;
+    assert_eq!(dees.body["items"].as_array().unwrap().len(), count(&dee));
+    assert!(dees.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["headcount"] == 2));
+    // Sync: nothing changed after now.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339()
+        .replace('+', "%2B")
+        .replace(':', "%3A");
+    let synced = t
+        .app
+        .get(
+            &format!("{mine}&changed_since={later}"),
+            Some(&amy_login.token),
+        )
+        .await;
+    assert_eq!(synced.status, 200, "{}", synced.text);
+    assert!(synced.body["items"].as_array().unwrap().is_empty());
+    // Only PAs have their own shifts.
+    t.app
+        .get(mine, Some(&t.manager.token))
+        .await
+        .assert_problem(403, "forbidden");
+}
