@@ -444,3 +444,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     rosters,
     budget_holders
 );
+
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Text,
+        pa_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

@@ -1,7 +1,7 @@
 //! Support patterns over HTTP. Each handler states who may call it; the rules themselves live
 //! in `auth::policy`.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -24,7 +24,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(read_roster)
         .service(edit_roster)
         .service(publish_roster)
-        .service(list_my_shifts);
+        .service(list_my_shifts)
+        .service(create_calendar_feed)
+        .service(revoke_calendar_feed)
+        .service(read_calendar_feed);
 }
 
 /// The version an `If-Match` header names (`"3"`), if one was sent.
@@ -328,4 +331,89 @@ pub async fn list_my_shifts(
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CalendarFeedCreated {
+    /// The feed's address, relative to this server: shown this once, keep it secret.
+    pub path: String,
+}
+
+/// A new calendar feed of the calling PA's shifts (any earlier feed stops working). The answer holds the secret address, shown once. Who may call: PAs, for themselves.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "create_calendar_feed",
+    responses(
+        (status = 201, description = "The feed's secret address", body = CalendarFeedCreated),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/pas/me/calendar-feed")]
+pub async fn create_calendar_feed(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<HttpResponse> {
+    let token = db::run(&state.pool, move |conn| {
+        crate::rostering::calendar::create_feed(conn, &user, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(CalendarFeedCreated {
+        path: format!("/api/v1/calendar-feeds/{token}"),
+    }))
+}
+
+/// Stop the calling PA's calendar feed. Who may call: PAs, for themselves.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "revoke_calendar_feed",
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/pas/me/calendar-feed")]
+pub async fn revoke_calendar_feed(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<HttpResponse> {
+    db::run(&state.pool, move |conn| {
+        crate::rostering::calendar::revoke_feed(conn, &user, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A PA's shifts on published rosters as iCalendar (RFC 5545, times in TZID Europe/London), from two weeks back to twelve ahead. Who may call: whoever holds the feed's secret address (a phone's calendar); a revoked or unknown one is 404.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "read_calendar_feed",
+    params(("token" = String, Path, description = "The feed's secret")),
+    responses(
+        (status = 200, description = "text/calendar", content_type = "text/calendar"),
+        (status = 404, description = "Unknown or revoked", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/calendar-feeds/{token}")]
+pub async fn read_calendar_feed(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    if token.len() > 100 {
+        return Err(AppError::NotFound);
+    }
+    let body = db::run(&state.pool, move |conn| {
+        crate::rostering::calendar::feed(conn, &token, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header(("Cache-Control", "private, max-age=300"))
+        .body(body))
 }

@@ -2,6 +2,7 @@
 //! shifts to be staffed, in Europe/London. The roster generator, editing, publishing and the
 //! PA's calendar build on these shifts.
 
+pub mod calendar;
 pub mod dto;
 pub mod edit;
 pub mod generate;

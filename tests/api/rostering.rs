@@ -804,3 +804,110 @@ async fn a_pa_sees_only_their_own_published_shifts_and_syncs_changes() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn the_calendar_feed_parses_back_to_the_pas_shifts_and_can_be_revoked() {
+    use chrono::Datelike;
+    let t = Team::new().await;
+    let amy = t.pa("Amy", &["monday", "wednesday"], true).await;
+    let amy_login = login_for(&t, &amy);
+    // The next full two weeks from a Monday, so the feed's window (now −14 to +84 days) holds them.
+    let today = chrono::Utc::now().date_naive();
+    let monday =
+        today + chrono::Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    let to = monday + chrono::Duration::days(13);
+    let budget = t
+        .app
+        .post_json(
+            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
+            Some(&t.manager.token),
+            &json!({"name": "Now", "amount_pence": 500_000, "period_start": today, "period_end": today + chrono::Duration::days(120), "health_share_bp": 10000}),
+        )
+        .await;
+    assert_eq!(budget.status, 201, "{}", budget.text);
+    t.app
+        .post_json(
+            &format!(
+                "/api/v1/budgets/{}/approval",
+                budget.body["id"].as_str().unwrap()
+            ),
+            Some(&t.manager.token),
+            &json!({}),
+        )
+        .await;
+    let made = t
+        .app
+        .post_json(
+            "/api/v1/rosters",
+            Some(&t.manager.token),
+            &json!({"budget_holder_ids": [t.holder], "from": monday, "to": to, "seed": 3, "time_limit_ms": 200}),
+        )
+        .await;
+    let roster = made.body["id"].as_str().unwrap();
+    let published = t
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/rosters/{roster}/publication"))
+                .insert_header(("authorization", format!("Bearer {}", t.manager.token)))
+                .insert_header(("If-Match", "\"1\"")),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+
+    let feed = t
+        .app
+        .post_json(
+            "/api/v1/pas/me/calendar-feed",
+            Some(&amy_login.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(feed.status, 201, "{}", feed.text);
+    let path = feed.body["path"].as_str().unwrap().to_owned();
+    let calendar = t.app.get(&path, None).await;
+    assert_eq!(calendar.status, 200, "{}", calendar.text);
+    assert!(calendar.content_type().starts_with("text/calendar"));
+    assert!(calendar.text.contains("\r\n"), "lines end in CRLF");
+    // Unfold (RFC 5545 §3.1) and read the events back.
+    let unfolded = calendar.text.replace("\r\n ", "");
+    let lines: Vec<&str> = unfolded.split("\r\n").collect();
+    assert_eq!(lines[0], "BEGIN:VCALENDAR");
+    assert!(lines.contains(&"TZID:Europe/London"));
+    let starts: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("DTSTART;TZID=Europe/London:"))
+        .collect();
+    // Amy is the only PA: both Mondays are hers; the 2:1 Wednesdays need two and stay open.
+    assert_eq!(starts.len(), 2, "{unfolded}");
+    assert_eq!(starts[0], format!("{}T090000", monday.format("%Y%m%d")));
+    assert!(lines.contains(&"SUMMARY:day with Ann Riley"));
+    assert_eq!(lines.iter().filter(|l| l.starts_with("UID:")).count(), 2);
+
+    // Revoked: the address stops working; another PA's login cannot make or read Amy's.
+    let revoked = t
+        .app
+        .send(
+            actix_web::test::TestRequest::delete()
+                .uri("/api/v1/pas/me/calendar-feed")
+                .insert_header(("authorization", format!("Bearer {}", amy_login.token))),
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    t.app
+        .get(&path, None)
+        .await
+        .assert_problem(404, "not_found");
+    t.app
+        .get("/api/v1/calendar-feeds/not-a-real-token", None)
+        .await
+        .assert_problem(404, "not_found");
+    t.app
+        .post_json(
+            "/api/v1/pas/me/calendar-feed",
+            Some(&t.manager.token),
+            &json!({}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+}
