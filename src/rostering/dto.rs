@@ -207,3 +207,20 @@ pub struct MyShiftView {
     /// When this shift's roster last changed (for the app's sync).
     pub changed_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// An open shift a PA could take: what an offer needs, and no more about the person.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OpenShiftView {
+    pub shift_id: String,
+    pub date: NaiveDate,
+    pub start: String,
+    pub end: String,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub kind: ShiftKind,
+    pub headcount: i32,
+    pub places_left: i64,
+    /// The person's postcode district and distance from the PA's home.
+    pub district: String,
+    pub distance_km: f64,
+}

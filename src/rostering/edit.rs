@@ -19,7 +19,7 @@ use crate::rostering::model::PlannedShift;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
 use crate::rostering::solver::{rules_broken, HardRule};
 
-fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
+pub(crate) fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
     match rule {
         HardRule::NotEligible => (
             "not_eligible",
@@ -36,7 +36,7 @@ fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
     }
 }
 
-fn planned_of(row: &RosterShiftRow) -> PlannedShift {
+pub(crate) fn planned_of(row: &RosterShiftRow) -> PlannedShift {
     let starts_at = row.starts_at.and_utc();
     let ends_at = row.ends_at.and_utc();
     PlannedShift {

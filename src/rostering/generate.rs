@@ -67,7 +67,7 @@ fn kind_text(kind: ShiftKind) -> String {
 }
 
 /// Whether the PA's weekly availability holds the whole shift, in wall-clock time.
-fn available_for(candidate: &Candidate, shift: &PlannedShift) -> bool {
+pub(crate) fn available_for(candidate: &Candidate, shift: &PlannedShift) -> bool {
     let window = WeeklyWindow {
         day: day_of(shift.date),
         start: shift.start.clone(),

@@ -27,7 +27,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_my_shifts)
         .service(create_calendar_feed)
         .service(revoke_calendar_feed)
-        .service(read_calendar_feed);
+        .service(read_calendar_feed)
+        .service(list_my_open_shifts)
+        .service(accept_open_shift);
 }
 
 /// The version an `If-Match` header names (`"3"`), if one was sent.
@@ -416,4 +418,57 @@ pub async fn read_calendar_feed(
         .content_type("text/calendar; charset=utf-8")
         .insert_header(("Cache-Control", "private, max-age=300"))
         .body(body))
+}
+
+/// Open shifts on published rosters that the calling PA may take (the marketplace's hard rules, their availability and leave), soonest first, with places left, the person's district and distance, and nothing more about the person. Who may call: PAs.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "list_my_open_shifts",
+    responses(
+        (status = 200, description = "Open shifts", body = Vec<OpenShiftView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/pas/me/open-shifts")]
+pub async fn list_my_open_shifts(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<HttpResponse> {
+    let shifts = db::run(&state.pool, move |conn| {
+        crate::rostering::open_shifts::list(conn, &user, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(shifts))
+}
+
+/// Take a place on an open shift. The first valid acceptance wins: a later one is 409 `already_taken`; one that would break the PA's rest, weekly rest, hours or bookings is 422 naming the rule. The place's pay is committed to the person's budget. Who may call: PAs the hard rules allow on the shift (others 403).
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "accept_open_shift",
+    params(("id" = String, Path, description = "Roster shift id")),
+    responses(
+        (status = 200, description = "Yours", body = OpenShiftView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed on this shift", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Taken, already yours, or started", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A working-time or booking rule it would break", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/roster-shifts/{id}/acceptance")]
+pub async fn accept_open_shift(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let shift = db::run(&state.pool, move |conn| {
+        crate::rostering::open_shifts::accept(conn, &user, &id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(shift))
 }

@@ -9,6 +9,7 @@ pub mod generate;
 pub mod handlers;
 pub mod mine;
 pub mod model;
+pub mod open_shifts;
 pub mod publish;
 pub mod repo;
 pub mod service;

@@ -308,3 +308,91 @@ pub fn shifts_of_pa(
         ))
         .load(conn)?)
 }
+
+/// Shifts of the organisation's published rosters starting from `from`, with how many PAs
+/// each has.
+pub fn published_shifts_from(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    from: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<(RosterShiftRow, i64)>> {
+    let shifts: Vec<RosterShiftRow> = roster_shifts::table
+        .inner_join(rosters::table)
+        .filter(rosters::organisation_id.eq(organisation_id))
+        .filter(rosters::status.eq("published"))
+        .filter(roster_shifts::starts_at.ge(from))
+        .order((roster_shifts::starts_at.asc(), roster_shifts::id.asc()))
+        .limit(limit)
+        .select(RosterShiftRow::as_select())
+        .load(conn)?;
+    let ids: Vec<String> = shifts.iter().map(|s| s.id.clone()).collect();
+    let taken: Vec<String> = roster_assignments::table
+        .filter(roster_assignments::roster_shift_id.eq_any(&ids))
+        .select(roster_assignments::roster_shift_id)
+        .load(conn)?;
+    Ok(shifts
+        .into_iter()
+        .map(|s| {
+            let n = taken.iter().filter(|t| **t == s.id).count() as i64;
+            (s, n)
+        })
+        .collect())
+}
+
+pub fn find_shift(conn: &mut DbConnection, id: &str) -> AppResult<Option<RosterShiftRow>> {
+    Ok(roster_shifts::table
+        .find(id)
+        .select(RosterShiftRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn pas_on_shift(conn: &mut DbConnection, shift_id: &str) -> AppResult<Vec<String>> {
+    Ok(roster_assignments::table
+        .filter(roster_assignments::roster_shift_id.eq(shift_id))
+        .select(roster_assignments::pa_id)
+        .load(conn)?)
+}
+
+/// The PA's shifts on published rosters between two instants, with the person's id.
+pub fn pa_published_between(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<RosterShiftRow>> {
+    Ok(roster_assignments::table
+        .inner_join(roster_shifts::table.inner_join(rosters::table))
+        .filter(roster_assignments::pa_id.eq(pa_id))
+        .filter(rosters::status.eq("published"))
+        .filter(roster_shifts::ends_at.gt(from))
+        .filter(roster_shifts::starts_at.lt(to))
+        .select(RosterShiftRow::as_select())
+        .load(conn)?)
+}
+
+pub fn add_assignment(
+    conn: &mut DbConnection,
+    row: &RosterAssignmentRow,
+    open_reason: Option<&str>,
+) -> AppResult<()> {
+    diesel::insert_into(roster_assignments::table)
+        .values(row)
+        .execute(conn)?;
+    diesel::update(roster_shifts::table.find(&row.roster_shift_id))
+        .set(roster_shifts::open_reason.eq(open_reason))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes the roster's next version whatever it is (an accepted open shift changes it).
+pub fn touch_roster(conn: &mut DbConnection, roster_id: &str, at: NaiveDateTime) -> AppResult<()> {
+    diesel::update(rosters::table.find(roster_id))
+        .set((
+            rosters::version.eq(rosters::version + 1),
+            rosters::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -911,3 +911,170 @@ async fn the_calendar_feed_parses_back_to_the_pas_shifts_and_can_be_revoked() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
+    use chrono::Datelike;
+    let t = Team::new().await;
+    t.pa("Dee", &["wednesday"], true).await;
+    let today = chrono::Utc::now().date_naive();
+    let monday =
+        today + chrono::Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    let budget = t
+        .app
+        .post_json(
+            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
+            Some(&t.manager.token),
+            &json!({"name": "Now", "amount_pence": 500_000, "period_start": today, "period_end": today + chrono::Duration::days(120), "health_share_bp": 10000}),
+        )
+        .await;
+    t.app
+        .post_json(
+            &format!(
+                "/api/v1/budgets/{}/approval",
+                budget.body["id"].as_str().unwrap()
+            ),
+            Some(&t.manager.token),
+            &json!({}),
+        )
+        .await;
+    let made = t
+        .app
+        .post_json(
+            "/api/v1/rosters",
+            Some(&t.manager.token),
+            &json!({"budget_holder_ids": [t.holder], "from": monday, "to": monday + chrono::Duration::days(6), "time_limit_ms": 100}),
+        )
+        .await;
+    // No one does Mondays yet, and the 2:1 Wednesday has only Dee: both open.
+    assert_eq!(made.body["open_shifts"], 2, "{}", made.text);
+    let monday_shift = made.body["shifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["headcount"] == 1)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let roster = made.body["id"].as_str().unwrap();
+    let published = t
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/rosters/{roster}/publication"))
+                .insert_header(("authorization", format!("Bearer {}", t.manager.token)))
+                .insert_header(("If-Match", "\"1\"")),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+
+    // Two qualified PAs join, and one without the evidence.
+    let amy = t.pa("Amy", &["monday"], true).await;
+    let ben = t.pa("Ben", &["monday"], true).await;
+    let cal = t.pa("Cal", &["monday"], false).await;
+    let logins: Vec<TestUser> = [&amy, &ben, &cal]
+        .iter()
+        .map(|pa| login_for(&t, pa))
+        .collect();
+    let offered = t
+        .app
+        .get("/api/v1/pas/me/open-shifts", Some(&logins[0].token))
+        .await;
+    assert_eq!(offered.status, 200, "{}", offered.text);
+    let offers = offered.body.as_array().unwrap();
+    assert_eq!(offers.len(), 1, "{}", offered.text);
+    assert_eq!(offers[0]["shift_id"], monday_shift.as_str());
+    assert_eq!(offers[0]["district"], "BB11");
+    assert!(offers[0].get("person_name").is_none());
+    let none = t
+        .app
+        .get("/api/v1/pas/me/open-shifts", Some(&logins[2].token))
+        .await;
+    assert!(none.body.as_array().unwrap().is_empty());
+    t.app
+        .post_json(
+            &format!("/api/v1/roster-shifts/{monday_shift}/acceptance"),
+            Some(&logins[2].token),
+            &json!({}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+
+    // Amy and Ben accept at once: exactly one wins.
+    let organisation = t.app.organisation_of(&t.manager.id);
+    let outcomes: Vec<Result<(), String>> = logins[..2]
+        .iter()
+        .map(|login| {
+            let pool = t.app.pool().clone();
+            let actor = parota::auth::AuthUser {
+                user_id: login.id.clone(),
+                organisation_id: organisation.clone(),
+                role: Role::Pa,
+                area_code: "QE1".into(),
+                request_id: None,
+            };
+            let shift = monday_shift.clone();
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                parota::rostering::open_shifts::accept(
+                    &mut conn,
+                    &actor,
+                    &shift,
+                    chrono::Utc::now(),
+                )
+                .map(|_| ())
+                .map_err(|e| e.code().to_owned())
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&Err("already_taken".to_owned())),
+        "{outcomes:?}"
+    );
+    let read = t
+        .app
+        .get(&format!("/api/v1/rosters/{roster}"), Some(&t.manager.token))
+        .await;
+    let taken = read.body["shifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == monday_shift.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(taken["pa_ids"].as_array().unwrap().len(), 1);
+    assert!(taken.get("open_reason").is_none(), "{taken}");
+    assert!(t
+        .app
+        .get("/api/v1/pas/me/open-shifts", Some(&logins[1].token))
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // The place's pay is committed: 3 h at £13.00 with 12.07% holiday pay.
+    let statement = t
+        .app
+        .get(
+            &format!("/api/v1/budget-holders/{}/budget/statement", t.holder),
+            Some(&t.manager.token),
+        )
+        .await;
+    let total = statement.body["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["stream"] == "total")
+        .unwrap()
+        .clone();
+    assert_eq!(total["committed_pence"], 4_371);
+}

@@ -1,0 +1,326 @@
+//! Open shifts go to the market: the PAs the hard rules allow see them, and the first valid
+//! acceptance takes the place, safely under concurrency (the roster's row lock serialises
+//! acceptances; each re-checks the places left and the PA's rest and bookings inside it).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::audit::{self, Change};
+use crate::auth::AuthUser;
+use crate::budgets::model::{split, EntryKind};
+use crate::budgets::service::{post_entries, NewLedgerEntry};
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::geo::{distance_km, Location};
+use crate::market::model::{judge, Candidate, MatchPolicy, PersonNeeds};
+use crate::market::repo as market_repo;
+use crate::market::service::{candidate, evidence_by_pa, my_pa_id, person_needs, signoff_of};
+use crate::pricing::model::round_div;
+use crate::rostering::dto::OpenShiftView;
+use crate::rostering::generate::available_for;
+use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
+use crate::rostering::solver::{rules_broken, Problem, Rules, Task, Weights, Worker};
+
+fn me(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+) -> AppResult<(market_repo::PaProfileRow, Candidate)> {
+    let pa_id = my_pa_id(conn, actor)?;
+    let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
+    let evidence = evidence_by_pa(conn, std::slice::from_ref(&pa.id))?
+        .remove(&pa.id)
+        .unwrap_or_default();
+    let signoffs = market_repo::signoffs_of_pa(conn, &pa.id)?
+        .into_iter()
+        .map(signoff_of)
+        .collect();
+    let c = candidate(&pa, evidence, signoffs);
+    Ok((pa, c))
+}
+
+fn shift_planned(s: &RosterShiftRow) -> crate::rostering::model::PlannedShift {
+    crate::rostering::edit::planned_of(s)
+}
+
+/// Whether the PA may take the shift by the marketplace's rules, availability and leave.
+fn allowed(
+    conn: &mut DbConnection,
+    people: &mut HashMap<String, PersonNeeds>,
+    me: &Candidate,
+    shift: &RosterShiftRow,
+) -> AppResult<bool> {
+    if !people.contains_key(&shift.budget_holder_id) {
+        let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+            .ok_or(AppError::NotFound)?;
+        people.insert(shift.budget_holder_id.clone(), person_needs(conn, &holder)?);
+    }
+    let Some(person) = people.get(&shift.budget_holder_id) else {
+        return Ok(false);
+    };
+    let eligible = judge(person, me, shift.shift_date, &MatchPolicy::default(), false).eligible;
+    let planned = shift_planned(shift);
+    let on_leave = !market_repo::unavailability_between(
+        conn,
+        std::slice::from_ref(&me.pa_id),
+        shift.shift_date,
+        crate::time::london_local(planned.ends_at).date(),
+    )?
+    .is_empty();
+    Ok(eligible && !on_leave && available_for(me, &planned))
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<OpenShiftView>> {
+    let (pa, me) = me(conn, actor)?;
+    let mut people = HashMap::new();
+    let mut out = Vec::new();
+    for (shift, taken) in
+        repo::published_shifts_from(conn, &pa.organisation_id, now.naive_utc(), 2_000)?
+    {
+        if taken >= i64::from(shift.headcount) {
+            continue;
+        }
+        if repo::pas_on_shift(conn, &shift.id)?.contains(&pa.id)
+            || !allowed(conn, &mut people, &me, &shift)?
+        {
+            continue;
+        }
+        let Some(person) = people.get(&shift.budget_holder_id) else {
+            continue;
+        };
+        let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+            .ok_or(AppError::NotFound)?;
+        out.push(OpenShiftView {
+            shift_id: shift.id.clone(),
+            date: shift.shift_date,
+            start: shift.start_local.clone(),
+            end: shift.end_local.clone(),
+            starts_at: shift.starts_at.and_utc(),
+            ends_at: shift.ends_at.and_utc(),
+            kind: serde_json::from_value(serde_json::Value::String(shift.kind.clone()))
+                .unwrap_or_default(),
+            headcount: shift.headcount,
+            places_left: i64::from(shift.headcount) - taken,
+            district: holder.district,
+            distance_km: (distance_km(me.location, person.location) * 10.0).round() / 10.0,
+        });
+    }
+    Ok(out)
+}
+
+/// The PA's daily and weekly rest, bookings and hours with the shift added to their other
+/// published shifts around it.
+fn rest_and_bookings_ok(
+    conn: &mut DbConnection,
+    me: &Candidate,
+    shift: &RosterShiftRow,
+) -> AppResult<Option<&'static str>> {
+    let around = repo::pa_published_between(
+        conn,
+        &me.pa_id,
+        shift.starts_at - Duration::days(8),
+        shift.ends_at + Duration::days(8),
+    )?;
+    let mut shifts: Vec<&RosterShiftRow> = around.iter().filter(|s| s.id != shift.id).collect();
+    shifts.push(shift);
+    let mut holders: Vec<String> = Vec::new();
+    for s in &shifts {
+        if !holders.contains(&s.budget_holder_id) {
+            holders.push(s.budget_holder_id.clone());
+        }
+    }
+    let mut locations = Vec::new();
+    for h in &holders {
+        let row = market_repo::find_budget_holder(conn, h)?.ok_or(AppError::NotFound)?;
+        locations.push(Location {
+            latitude: row.latitude,
+            longitude: row.longitude,
+        });
+    }
+    // Weeks of the check run from a week before the shift, so its own week is whole.
+    let epoch = shift.starts_at - Duration::days(7);
+    let minute = |t: chrono::NaiveDateTime| (t - epoch).num_minutes();
+    let tasks: Vec<Task> = shifts
+        .iter()
+        .map(|s| Task {
+            person: holders
+                .iter()
+                .position(|h| h == &s.budget_holder_id)
+                .unwrap_or(0),
+            start: minute(s.starts_at),
+            end: minute(s.ends_at),
+            headcount: 1,
+            night: false,
+            weekend: false,
+            eligible: vec![0],
+        })
+        .collect();
+    let problem = Problem {
+        tasks,
+        workers: vec![Worker {
+            max_minutes_per_week: 48 * 60,
+            wanted_minutes_per_week: 0,
+            hourly_pay_pence: 0,
+            km_to_person: vec![0.0; holders.len()],
+            core_team_of: Vec::new(),
+        }],
+        people: holders.len(),
+        travel_minutes: locations
+            .iter()
+            .map(|a| {
+                locations
+                    .iter()
+                    .map(|b| (distance_km(*a, *b) / 30.0 * 60.0).round() as i64 + 10)
+                    .collect()
+            })
+            .collect(),
+        weeks: 3,
+        rules: Rules::default(),
+        weights: Weights::default(),
+    };
+    let assignments = vec![vec![0usize]; problem.tasks.len()];
+    let last = problem.tasks.len() - 1;
+    Ok(rules_broken(&problem, &assignments, last, 0)
+        .first()
+        .map(|rule| crate::rostering::edit::rule_words(*rule).0))
+}
+
+pub fn accept(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    shift_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<OpenShiftView> {
+    let (pa, me) = me(conn, actor)?;
+    let shift = repo::find_shift(conn, shift_id)?.ok_or(AppError::NotFound)?;
+    let roster = repo::find_roster(conn, &shift.roster_id)?
+        .filter(|r| r.organisation_id == pa.organisation_id && r.status == "published")
+        .ok_or(AppError::NotFound)?;
+    if shift.starts_at <= now.naive_utc() {
+        return Err(AppError::Conflict {
+            code: "shift_started",
+            detail: "this shift has already started".into(),
+        });
+    }
+    let mut people = HashMap::new();
+    if !allowed(conn, &mut people, &me, &shift)? {
+        return Err(AppError::Forbidden);
+    }
+    let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+        .ok_or(AppError::NotFound)?;
+    write_transaction(conn, |conn| {
+        // The roster's row lock: acceptances of its shifts go one at a time, and each sees
+        // every place taken before it.
+        repo::touch_roster(conn, &roster.id, now.naive_utc())?;
+        let on_shift = repo::pas_on_shift(conn, &shift.id)?;
+        if on_shift.contains(&pa.id) {
+            return Err(AppError::Conflict {
+                code: "already_yours",
+                detail: "you already have this shift".into(),
+            });
+        }
+        if on_shift.len() >= usize::try_from(shift.headcount).unwrap_or(1) {
+            return Err(AppError::Conflict {
+                code: "already_taken",
+                detail: "someone else took this shift first".into(),
+            });
+        }
+        if let Some(rule) = rest_and_bookings_ok(conn, &me, &shift)? {
+            return Err(AppError::field(
+                "shift_id",
+                rule,
+                "taking this shift would break a working-time or booking rule for you",
+            ));
+        }
+        let full = on_shift.len() + 1 >= usize::try_from(shift.headcount).unwrap_or(1);
+        repo::add_assignment(
+            conn,
+            &RosterAssignmentRow {
+                id: crate::ids::new_id(),
+                roster_id: roster.id.clone(),
+                roster_shift_id: shift.id.clone(),
+                pa_id: pa.id.clone(),
+                created_at: now.naive_utc(),
+            },
+            if full {
+                None
+            } else {
+                Some("not_enough_for_two_to_one")
+            },
+        )?;
+        // Commit this place's pay, as publishing does.
+        let budget = crate::budgets::repo::budgets_of(conn, &shift.budget_holder_id)?
+            .into_iter()
+            .find(|b| {
+                b.status == "approved"
+                    && b.period_start <= shift.shift_date
+                    && shift.shift_date <= b.period_end
+            });
+        if let Some(budget) = budget {
+            let minutes = (shift.ends_at - shift.starts_at).num_minutes();
+            let holiday_bp = crate::rules::uk()
+                .holiday_pay(shift.shift_date)
+                .map_or(0, |h| h.irregular_hours_accrual_bp);
+            let pay = round_div(
+                i128::from(pa.min_hourly_pay_pence)
+                    * i128::from(minutes)
+                    * i128::from(10_000 + holiday_bp),
+                60 * 10_000,
+            );
+            let entries = split(pay, i64::from(budget.health_share_bp))
+                .into_iter()
+                .map(|(stream, amount)| NewLedgerEntry {
+                    kind: EntryKind::Commitment,
+                    stream,
+                    amount_pence: amount,
+                    entry_date: shift.shift_date,
+                    description: format!(
+                        "Open shift taken {} {}–{}, pay and holiday pay",
+                        shift.shift_date, shift.start_local, shift.end_local
+                    ),
+                    reason: None,
+                    source_type: "roster",
+                    source_id: Some(shift.id.clone()),
+                    reverses_entry_id: None,
+                    idempotency: None,
+                })
+                .collect();
+            post_entries(conn, &budget, &holder, entries, Some(actor), now)?;
+        }
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &roster.organisation_id,
+                action: "roster.open_shift_accepted",
+                entity_type: "roster",
+                entity_id: &roster.id,
+                before: None,
+                after: Some(&serde_json::json!({"shift_id": shift.id, "pa_id": pa.id})),
+            },
+        )?;
+        Ok(())
+    })?;
+    let person = people.get(&shift.budget_holder_id);
+    Ok(OpenShiftView {
+        shift_id: shift.id.clone(),
+        date: shift.shift_date,
+        start: shift.start_local.clone(),
+        end: shift.end_local.clone(),
+        starts_at: shift.starts_at.and_utc(),
+        ends_at: shift.ends_at.and_utc(),
+        kind: serde_json::from_value(serde_json::Value::String(shift.kind.clone()))
+            .unwrap_or_default(),
+        headcount: shift.headcount,
+        places_left: i64::from(shift.headcount)
+            - i64::try_from(repo::pas_on_shift(conn, &shift.id)?.len()).unwrap_or(0),
+        district: holder.district,
+        distance_km: person.map_or(0.0, |p| {
+            (distance_km(me.location, p.location) * 10.0).round() / 10.0
+        }),
+    })
+}
