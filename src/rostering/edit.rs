@@ -16,7 +16,7 @@ use crate::market::repo as market_repo;
 use crate::rostering::dto::*;
 use crate::rostering::generate::{build, view};
 use crate::rostering::model::PlannedShift;
-use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
+use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
 use crate::rostering::solver::{rules_broken, HardRule};
 
 pub(crate) fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
@@ -54,15 +54,14 @@ pub(crate) fn planned_of(row: &RosterShiftRow) -> PlannedShift {
     }
 }
 
-pub fn edit(
+/// The draft roster a manager may change, at the version they saw (`If-Match`): 428 without
+/// one, 412 when stale, 409 once published.
+pub(crate) fn draft_to_change(
     conn: &mut DbConnection,
-    match_index: &MatchIndex,
     actor: &AuthUser,
     roster_id: &str,
     expected_version: Option<i64>,
-    request: RosterEdit,
-    now: DateTime<Utc>,
-) -> AppResult<EditOutcome> {
+) -> AppResult<(RosterRow, i64)> {
     let roster = repo::find_roster(conn, roster_id)?.ok_or(AppError::NotFound)?;
     authorize(
         actor,
@@ -81,9 +80,22 @@ pub fn edit(
     if roster.status != "draft" {
         return Err(AppError::Conflict {
             code: "not_a_draft",
-            detail: "only a draft roster is edited here".into(),
+            detail: "this roster is published: it is no longer a draft".into(),
         });
     }
+    Ok((roster, expected))
+}
+
+pub fn edit(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    roster_id: &str,
+    expected_version: Option<i64>,
+    request: RosterEdit,
+    now: DateTime<Utc>,
+) -> AppResult<EditOutcome> {
+    let (roster, expected) = draft_to_change(conn, actor, roster_id, expected_version)?;
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
     let shift_index: HashMap<&str, usize> = shifts

@@ -8,17 +8,16 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::budgets::model::{split, EntryKind};
-use crate::budgets::service::{post_entries, NewLedgerEntry};
+use crate::budgets::service::post_entries;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::geo::{distance_km, Location};
 use crate::market::model::{judge, Candidate, MatchPolicy, PersonNeeds};
 use crate::market::repo as market_repo;
 use crate::market::service::{candidate, evidence_by_pa, my_pa_id, person_needs, signoff_of};
-use crate::pricing::model::round_div;
 use crate::rostering::dto::OpenShiftView;
 use crate::rostering::generate::available_for;
+use crate::rostering::publish::{commitments, place_pay};
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
 use crate::rostering::solver::{rules_broken, Problem, Rules, Task, Weights, Worker};
 
@@ -39,10 +38,6 @@ fn me(
     Ok((pa, c))
 }
 
-fn shift_planned(s: &RosterShiftRow) -> crate::rostering::model::PlannedShift {
-    crate::rostering::edit::planned_of(s)
-}
-
 /// Whether the PA may take the shift by the marketplace's rules, availability and leave.
 fn allowed(
     conn: &mut DbConnection,
@@ -59,7 +54,7 @@ fn allowed(
         return Ok(false);
     };
     let eligible = judge(person, me, shift.shift_date, &MatchPolicy::default(), false).eligible;
-    let planned = shift_planned(shift);
+    let planned = crate::rostering::edit::planned_of(shift);
     let on_leave = !market_repo::unavailability_between(
         conn,
         std::slice::from_ref(&me.pa_id),
@@ -68,6 +63,28 @@ fn allowed(
     )?
     .is_empty();
     Ok(eligible && !on_leave && available_for(me, &planned))
+}
+
+fn offer(
+    shift: &RosterShiftRow,
+    places_left: i64,
+    district: String,
+    distance_km: f64,
+) -> OpenShiftView {
+    OpenShiftView {
+        shift_id: shift.id.clone(),
+        date: shift.shift_date,
+        start: shift.start_local.clone(),
+        end: shift.end_local.clone(),
+        starts_at: shift.starts_at.and_utc(),
+        ends_at: shift.ends_at.and_utc(),
+        kind: serde_json::from_value(serde_json::Value::String(shift.kind.clone()))
+            .unwrap_or_default(),
+        headcount: shift.headcount,
+        places_left,
+        district,
+        distance_km: (distance_km * 10.0).round() / 10.0,
+    }
 }
 
 pub fn list(
@@ -94,20 +111,12 @@ pub fn list(
         };
         let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
             .ok_or(AppError::NotFound)?;
-        out.push(OpenShiftView {
-            shift_id: shift.id.clone(),
-            date: shift.shift_date,
-            start: shift.start_local.clone(),
-            end: shift.end_local.clone(),
-            starts_at: shift.starts_at.and_utc(),
-            ends_at: shift.ends_at.and_utc(),
-            kind: serde_json::from_value(serde_json::Value::String(shift.kind.clone()))
-                .unwrap_or_default(),
-            headcount: shift.headcount,
-            places_left: i64::from(shift.headcount) - taken,
-            district: holder.district,
-            distance_km: (distance_km(me.location, person.location) * 10.0).round() / 10.0,
-        });
+        out.push(offer(
+            &shift,
+            i64::from(shift.headcount) - taken,
+            holder.district,
+            distance_km(me.location, person.location),
+        ));
     }
     Ok(out)
 }
@@ -261,34 +270,15 @@ pub fn accept(
                     && shift.shift_date <= b.period_end
             });
         if let Some(budget) = budget {
-            let minutes = (shift.ends_at - shift.starts_at).num_minutes();
-            let holiday_bp = crate::rules::uk()
-                .holiday_pay(shift.shift_date)
-                .map_or(0, |h| h.irregular_hours_accrual_bp);
-            let pay = round_div(
-                i128::from(pa.min_hourly_pay_pence)
-                    * i128::from(minutes)
-                    * i128::from(10_000 + holiday_bp),
-                60 * 10_000,
+            let entries = commitments(
+                &budget,
+                &shift,
+                place_pay(pa.min_hourly_pay_pence, &shift),
+                format!(
+                    "Open shift taken {} {}–{}, pay and holiday pay",
+                    shift.shift_date, shift.start_local, shift.end_local
+                ),
             );
-            let entries = split(pay, i64::from(budget.health_share_bp))
-                .into_iter()
-                .map(|(stream, amount)| NewLedgerEntry {
-                    kind: EntryKind::Commitment,
-                    stream,
-                    amount_pence: amount,
-                    entry_date: shift.shift_date,
-                    description: format!(
-                        "Open shift taken {} {}–{}, pay and holiday pay",
-                        shift.shift_date, shift.start_local, shift.end_local
-                    ),
-                    reason: None,
-                    source_type: "roster",
-                    source_id: Some(shift.id.clone()),
-                    reverses_entry_id: None,
-                    idempotency: None,
-                })
-                .collect();
             post_entries(conn, &budget, &holder, entries, Some(actor), now)?;
         }
         audit::record(
@@ -305,22 +295,10 @@ pub fn accept(
         )?;
         Ok(())
     })?;
-    let person = people.get(&shift.budget_holder_id);
-    Ok(OpenShiftView {
-        shift_id: shift.id.clone(),
-        date: shift.shift_date,
-        start: shift.start_local.clone(),
-        end: shift.end_local.clone(),
-        starts_at: shift.starts_at.and_utc(),
-        ends_at: shift.ends_at.and_utc(),
-        kind: serde_json::from_value(serde_json::Value::String(shift.kind.clone()))
-            .unwrap_or_default(),
-        headcount: shift.headcount,
-        places_left: i64::from(shift.headcount)
-            - i64::try_from(repo::pas_on_shift(conn, &shift.id)?.len()).unwrap_or(0),
-        district: holder.district,
-        distance_km: person.map_or(0.0, |p| {
-            (distance_km(me.location, p.location) * 10.0).round() / 10.0
-        }),
-    })
+    let places_left = i64::from(shift.headcount)
+        - i64::try_from(repo::pas_on_shift(conn, &shift.id)?.len()).unwrap_or(0);
+    let distance = people
+        .get(&shift.budget_holder_id)
+        .map_or(0.0, |p| distance_km(me.location, p.location));
+    Ok(offer(&shift, places_left, holder.district, distance))
 }

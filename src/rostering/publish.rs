@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::audit::{self, Change};
-use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::AuthUser;
 use crate::budgets::model::{split, EntryKind};
-use crate::budgets::repo as budget_repo;
+use crate::budgets::repo::{self as budget_repo, BudgetRow};
 use crate::budgets::service::{post_entries, NewLedgerEntry};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
 use crate::pricing::model::round_div;
 use crate::rostering::dto::RosterView;
+use crate::rostering::edit::draft_to_change;
 use crate::rostering::generate::view;
-use crate::rostering::repo;
+use crate::rostering::repo::{self, RosterShiftRow};
 
 pub fn publish(
     conn: &mut DbConnection,
@@ -27,30 +27,9 @@ pub fn publish(
     expected_version: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<RosterView> {
-    let roster = repo::find_roster(conn, roster_id)?.ok_or(AppError::NotFound)?;
-    authorize(
-        actor,
-        Action::Update,
-        Resource::Roster {
-            organisation_id: &roster.organisation_id,
-            team_manager_id: &roster.team_manager_id,
-        },
-    )?;
-    let expected = expected_version.ok_or(AppError::PreconditionRequired)?;
-    if expected != roster.version {
-        return Err(AppError::PreconditionFailed {
-            current_version: roster.version,
-        });
-    }
-    if roster.status != "draft" {
-        return Err(AppError::Conflict {
-            code: "not_a_draft",
-            detail: "this roster is already published".into(),
-        });
-    }
+    let (roster, expected) = draft_to_change(conn, actor, roster_id, expected_version)?;
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
-    let rules = crate::rules::uk();
 
     // What each staffed shift commits: each PA's hourly pay for the real hours, with the
     // holiday pay that accrues on it (the statutory rate in force that day).
@@ -96,43 +75,25 @@ pub fn publish(
                     shift.shift_date
                 ),
             })?;
-        let minutes = (shift.ends_at - shift.starts_at).num_minutes();
-        let holiday_bp = rules
-            .holiday_pay(shift.shift_date)
-            .map_or(0, |h| h.irregular_hours_accrual_bp);
         let pay: i64 = on_shift
             .iter()
-            .map(|pa| {
-                let hourly = pay_of.get(*pa).copied().unwrap_or(0);
-                round_div(
-                    i128::from(hourly) * i128::from(minutes) * i128::from(10_000 + holiday_bp),
-                    60 * 10_000,
-                )
-            })
+            .map(|pa| place_pay(pay_of.get(*pa).copied().unwrap_or(0), shift))
             .sum();
-        for (stream, amount) in split(pay, i64::from(budget.health_share_bp)) {
-            entries_by_budget
-                .entry(budget.id.clone())
-                .or_default()
-                .push(NewLedgerEntry {
-                    kind: EntryKind::Commitment,
-                    stream,
-                    amount_pence: amount,
-                    entry_date: shift.shift_date,
-                    description: format!(
-                        "Roster shift {} {}–{}, {} PA(s), pay and holiday pay",
-                        shift.shift_date,
-                        shift.start_local,
-                        shift.end_local,
-                        on_shift.len()
-                    ),
-                    reason: None,
-                    source_type: "roster",
-                    source_id: Some(shift.id.clone()),
-                    reverses_entry_id: None,
-                    idempotency: None,
-                });
-        }
+        entries_by_budget
+            .entry(budget.id.clone())
+            .or_default()
+            .extend(commitments(
+                &budget,
+                shift,
+                pay,
+                format!(
+                    "Roster shift {} {}–{}, {} PA(s), pay and holiday pay",
+                    shift.shift_date,
+                    shift.start_local,
+                    shift.end_local,
+                    on_shift.len()
+                ),
+            ));
         budgets.insert(budget.id.clone(), budget);
     }
 
@@ -216,4 +177,41 @@ pub fn publish(
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
     Ok(view(&roster, &shifts, &assignments))
+}
+
+/// What one PA's place on a shift commits: their hourly pay for the real hours, with the
+/// holiday pay that accrues on it at the statutory rate in force that day.
+pub(crate) fn place_pay(hourly_pence: i64, shift: &RosterShiftRow) -> i64 {
+    let minutes = (shift.ends_at - shift.starts_at).num_minutes();
+    let holiday_bp = crate::rules::uk()
+        .holiday_pay(shift.shift_date)
+        .map_or(0, |h| h.irregular_hours_accrual_bp);
+    round_div(
+        i128::from(hourly_pence) * i128::from(minutes) * i128::from(10_000 + holiday_bp),
+        60 * 10_000,
+    )
+}
+
+/// Commitment entries for a shift's pay, split by the budget's funding streams.
+pub(crate) fn commitments(
+    budget: &BudgetRow,
+    shift: &RosterShiftRow,
+    pay: i64,
+    description: String,
+) -> Vec<NewLedgerEntry> {
+    split(pay, i64::from(budget.health_share_bp))
+        .into_iter()
+        .map(|(stream, amount)| NewLedgerEntry {
+            kind: EntryKind::Commitment,
+            stream,
+            amount_pence: amount,
+            entry_date: shift.shift_date,
+            description: description.clone(),
+            reason: None,
+            source_type: "roster",
+            source_id: Some(shift.id.clone()),
+            reverses_entry_id: None,
+            idempotency: None,
+        })
+        .collect()
 }

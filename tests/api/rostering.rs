@@ -323,6 +323,41 @@ impl Team {
         id
     }
 
+    /// An approved budget, all health, covering `from` to `to`.
+    async fn approved_budget(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) {
+        let budget = self
+            .app
+            .post_json(
+                &format!("/api/v1/budget-holders/{}/budgets", self.holder),
+                Some(&self.manager.token),
+                &json!({"name": "Budget", "amount_pence": 500_000, "period_start": from, "period_end": to, "health_share_bp": 10000}),
+            )
+            .await;
+        assert_eq!(budget.status, 201, "{}", budget.text);
+        let approved = self
+            .app
+            .post_json(
+                &format!(
+                    "/api/v1/budgets/{}/approval",
+                    budget.body["id"].as_str().unwrap()
+                ),
+                Some(&self.manager.token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(approved.status, 200, "{}", approved.text);
+    }
+
+    async fn publish(&self, roster: &str, version: Option<&str>) -> crate::helpers::TestResponse {
+        let mut request = actix_web::test::TestRequest::post()
+            .uri(&format!("/api/v1/rosters/{roster}/publication"))
+            .insert_header(("authorization", format!("Bearer {}", self.manager.token)));
+        if let Some(v) = version {
+            request = request.insert_header(("If-Match", v));
+        }
+        self.app.send(request).await
+    }
+
     async fn roster(&self, token: &str) -> crate::helpers::TestResponse {
         self.app
             .post_json(
@@ -576,44 +611,22 @@ async fn publishing_commits_the_pay_to_the_budget_and_mails_each_pa_once() {
             "dee@pa.example.test",
         ),
     ];
-    let budget = t
-        .app
-        .post_json(
-            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
-            Some(&t.manager.token),
-            &json!({"name": "Q4", "amount_pence": 500_000, "period_start": "2027-01-01", "period_end": "2027-03-31", "health_share_bp": 10000}),
-        )
-        .await;
-    let budget_id = budget.body["id"].as_str().unwrap();
-    t.app
-        .post_json(
-            &format!("/api/v1/budgets/{budget_id}/approval"),
-            Some(&t.manager.token),
-            &json!({}),
-        )
-        .await;
+    t.approved_budget(
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+    )
+    .await;
     let made = t.roster(&t.manager.token).await;
     assert_eq!(made.body["open_shifts"], 0, "{}", made.text);
     let roster = made.body["id"].as_str().unwrap().to_owned();
-    let publish = |version: Option<&'static str>| {
-        let mut request = actix_web::test::TestRequest::post()
-            .uri(&format!("/api/v1/rosters/{roster}/publication"))
-            .insert_header(("authorization", format!("Bearer {}", t.manager.token)));
-        if let Some(v) = version {
-            request = request.insert_header(("If-Match", v));
-        }
-        request
-    };
-    t.app
-        .send(publish(None))
+    t.publish(&roster, None)
         .await
         .assert_problem(428, "if_match_required");
-    let published = t.app.send(publish(Some("\"1\""))).await;
+    let published = t.publish(&roster, Some("\"1\"")).await;
     assert_eq!(published.status, 200, "{}", published.text);
     assert_eq!(published.body["status"], "published");
     assert_eq!(published.header("etag"), Some("\"2\""));
-    t.app
-        .send(publish(Some("\"2\"")))
+    t.publish(&roster, Some("\"2\""))
         .await
         .assert_problem(409, "not_a_draft");
 
@@ -705,24 +718,11 @@ async fn a_pa_sees_only_their_own_published_shifts_and_syncs_changes() {
     let t = Team::new().await;
     let amy = t.pa("Amy", &["monday", "wednesday"], true).await;
     let dee = t.pa("Dee", &["wednesday"], true).await;
-    let budget = t
-        .app
-        .post_json(
-            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
-            Some(&t.manager.token),
-            &json!({"name": "Q4", "amount_pence": 500_000, "period_start": "2027-01-01", "period_end": "2027-03-31", "health_share_bp": 10000}),
-        )
-        .await;
-    t.app
-        .post_json(
-            &format!(
-                "/api/v1/budgets/{}/approval",
-                budget.body["id"].as_str().unwrap()
-            ),
-            Some(&t.manager.token),
-            &json!({}),
-        )
-        .await;
+    t.approved_budget(
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+    )
+    .await;
     let amy_login = login_for(&t, &amy);
     let dee_login = login_for(&t, &dee);
     let made = t.roster(&t.manager.token).await;
@@ -733,15 +733,7 @@ async fn a_pa_sees_only_their_own_published_shifts_and_syncs_changes() {
     assert_eq!(before.status, 200, "{}", before.text);
     assert!(before.body["items"].as_array().unwrap().is_empty());
 
-    let published = t
-        .app
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!("/api/v1/rosters/{roster}/publication"))
-                .insert_header(("authorization", format!("Bearer {}", t.manager.token)))
-                .insert_header(("If-Match", "\"1\"")),
-        )
-        .await;
+    let published = t.publish(roster, Some("\"1\"")).await;
     assert_eq!(published.status, 200, "{}", published.text);
     let count = |pa: &str| {
         made.body["shifts"]
@@ -816,24 +808,7 @@ async fn the_calendar_feed_parses_back_to_the_pas_shifts_and_can_be_revoked() {
     let monday =
         today + chrono::Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let to = monday + chrono::Duration::days(13);
-    let budget = t
-        .app
-        .post_json(
-            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
-            Some(&t.manager.token),
-            &json!({"name": "Now", "amount_pence": 500_000, "period_start": today, "period_end": today + chrono::Duration::days(120), "health_share_bp": 10000}),
-        )
-        .await;
-    assert_eq!(budget.status, 201, "{}", budget.text);
-    t.app
-        .post_json(
-            &format!(
-                "/api/v1/budgets/{}/approval",
-                budget.body["id"].as_str().unwrap()
-            ),
-            Some(&t.manager.token),
-            &json!({}),
-        )
+    t.approved_budget(today, today + chrono::Duration::days(120))
         .await;
     let made = t
         .app
@@ -844,15 +819,7 @@ async fn the_calendar_feed_parses_back_to_the_pas_shifts_and_can_be_revoked() {
         )
         .await;
     let roster = made.body["id"].as_str().unwrap();
-    let published = t
-        .app
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!("/api/v1/rosters/{roster}/publication"))
-                .insert_header(("authorization", format!("Bearer {}", t.manager.token)))
-                .insert_header(("If-Match", "\"1\"")),
-        )
-        .await;
+    let published = t.publish(roster, Some("\"1\"")).await;
     assert_eq!(published.status, 200, "{}", published.text);
 
     let feed = t
@@ -920,23 +887,7 @@ async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
     let today = chrono::Utc::now().date_naive();
     let monday =
         today + chrono::Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
-    let budget = t
-        .app
-        .post_json(
-            &format!("/api/v1/budget-holders/{}/budgets", t.holder),
-            Some(&t.manager.token),
-            &json!({"name": "Now", "amount_pence": 500_000, "period_start": today, "period_end": today + chrono::Duration::days(120), "health_share_bp": 10000}),
-        )
-        .await;
-    t.app
-        .post_json(
-            &format!(
-                "/api/v1/budgets/{}/approval",
-                budget.body["id"].as_str().unwrap()
-            ),
-            Some(&t.manager.token),
-            &json!({}),
-        )
+    t.approved_budget(today, today + chrono::Duration::days(120))
         .await;
     let made = t
         .app
@@ -958,15 +909,7 @@ async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
         .unwrap()
         .to_owned();
     let roster = made.body["id"].as_str().unwrap();
-    let published = t
-        .app
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!("/api/v1/rosters/{roster}/publication"))
-                .insert_header(("authorization", format!("Bearer {}", t.manager.token)))
-                .insert_header(("If-Match", "\"1\"")),
-        )
-        .await;
+    let published = t.publish(roster, Some("\"1\"")).await;
     assert_eq!(published.status, 200, "{}", published.text);
 
     // Two qualified PAs join, and one without the evidence.
