@@ -454,3 +454,11 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    open_shift_declines (roster_shift_id, pa_id) {
+        roster_shift_id -> Text,
+        pa_id -> Text,
+        declined_at -> Timestamp,
+    }
+}

@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(revoke_calendar_feed)
         .service(read_calendar_feed)
         .service(list_my_open_shifts)
-        .service(accept_open_shift);
+        .service(accept_open_shift)
+        .service(decline_open_shift);
 }
 
 /// The version an `If-Match` header names (`"3"`), if one was sent.
@@ -471,4 +472,31 @@ pub async fn accept_open_shift(
     })
     .await?;
     Ok(HttpResponse::Ok().json(shift))
+}
+
+/// Decline an open shift: it is not offered to the calling PA again. Declining twice is fine. Who may call: PAs of the roster's organisation.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "decline_open_shift",
+    params(("id" = String, Path, description = "Roster shift id")),
+    responses(
+        (status = 204, description = "Declined"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/roster-shifts/{id}/decline")]
+pub async fn decline_open_shift(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    db::run(&state.pool, move |conn| {
+        crate::rostering::open_shifts::decline(conn, &user, &id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -93,12 +93,13 @@ pub fn list(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<OpenShiftView>> {
     let (pa, me) = me(conn, actor)?;
+    let declined = repo::declined_by(conn, &pa.id)?;
     let mut people = HashMap::new();
     let mut out = Vec::new();
     for (shift, taken) in
         repo::published_shifts_from(conn, &pa.organisation_id, now.naive_utc(), 2_000)?
     {
-        if taken >= i64::from(shift.headcount) {
+        if taken >= i64::from(shift.headcount) || declined.contains(&shift.id) {
             continue;
         }
         if repo::pas_on_shift(conn, &shift.id)?.contains(&pa.id)
@@ -301,4 +302,23 @@ pub fn accept(
         .get(&shift.budget_holder_id)
         .map_or(0.0, |p| distance_km(me.location, p.location));
     Ok(offer(&shift, places_left, holder.district, distance))
+}
+
+/// A PA says no to an open shift: it is not offered to them again (nothing else changes).
+pub fn decline(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    shift_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let pa_id = my_pa_id(conn, actor)?;
+    let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
+    let shift = repo::find_shift(conn, shift_id)?.ok_or(AppError::NotFound)?;
+    repo::find_roster(conn, &shift.roster_id)?
+        .filter(|r| r.organisation_id == pa.organisation_id && r.status == "published")
+        .ok_or(AppError::NotFound)?;
+    write_transaction(conn, |conn| {
+        repo::decline(conn, &shift.id, &pa.id, now.naive_utc())
+    })?;
+    Ok(())
 }

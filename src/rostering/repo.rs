@@ -396,3 +396,38 @@ pub fn touch_roster(conn: &mut DbConnection, roster_id: &str, at: NaiveDateTime)
         .execute(conn)?;
     Ok(())
 }
+
+/// Records that a PA declined an open shift; false when they had already.
+pub fn decline(
+    conn: &mut DbConnection,
+    shift_id: &str,
+    pa_id: &str,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    use crate::db::schema::open_shift_declines;
+    let already: i64 = open_shift_declines::table
+        .filter(open_shift_declines::roster_shift_id.eq(shift_id))
+        .filter(open_shift_declines::pa_id.eq(pa_id))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(open_shift_declines::table)
+        .values((
+            open_shift_declines::roster_shift_id.eq(shift_id),
+            open_shift_declines::pa_id.eq(pa_id),
+            open_shift_declines::declined_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// The shifts a PA has declined.
+pub fn declined_by(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<String>> {
+    use crate::db::schema::open_shift_declines;
+    Ok(open_shift_declines::table
+        .filter(open_shift_declines::pa_id.eq(pa_id))
+        .select(open_shift_declines::roster_shift_id)
+        .load(conn)?)
+}

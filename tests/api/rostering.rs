@@ -930,6 +930,34 @@ async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
     assert_eq!(offers[0]["shift_id"], monday_shift.as_str());
     assert_eq!(offers[0]["district"], "BB11");
     assert!(offers[0].get("person_name").is_none());
+    // Declined: not offered to that PA again, still offered to others.
+    let declined = t
+        .app
+        .post_json(
+            &format!("/api/v1/roster-shifts/{monday_shift}/decline"),
+            Some(&logins[1].token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(declined.status, 204, "{}", declined.text);
+    assert!(t
+        .app
+        .get("/api/v1/pas/me/open-shifts", Some(&logins[1].token))
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        t.app
+            .get("/api/v1/pas/me/open-shifts", Some(&logins[0].token))
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let none = t
         .app
         .get("/api/v1/pas/me/open-shifts", Some(&logins[2].token))
