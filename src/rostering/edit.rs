@@ -54,9 +54,9 @@ pub(crate) fn planned_of(row: &RosterShiftRow) -> PlannedShift {
     }
 }
 
-/// The draft roster a manager may change, at the version they saw (`If-Match`): 428 without
-/// one, 412 when stale, 409 once published.
-pub(crate) fn draft_to_change(
+/// The roster a manager may change, at the version they saw (`If-Match`): 428 without one,
+/// 412 when stale.
+pub(crate) fn roster_to_change(
     conn: &mut DbConnection,
     actor: &AuthUser,
     roster_id: &str,
@@ -77,12 +77,6 @@ pub(crate) fn draft_to_change(
             current_version: roster.version,
         });
     }
-    if roster.status != "draft" {
-        return Err(AppError::Conflict {
-            code: "not_a_draft",
-            detail: "this roster is published: it is no longer a draft".into(),
-        });
-    }
     Ok((roster, expected))
 }
 
@@ -95,7 +89,8 @@ pub fn edit(
     request: RosterEdit,
     now: DateTime<Utc>,
 ) -> AppResult<EditOutcome> {
-    let (roster, expected) = draft_to_change(conn, actor, roster_id, expected_version)?;
+    let (roster, expected) = roster_to_change(conn, actor, roster_id, expected_version)?;
+    let published = roster.status == "published";
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
     let shift_index: HashMap<&str, usize> = shifts
@@ -311,6 +306,19 @@ pub fn edit(
                 },
             )?;
         }
+        if published {
+            notify_and_commit(
+                conn,
+                actor,
+                &roster,
+                &shifts,
+                &changed,
+                &current,
+                &built.pa_ids,
+                expected + 1,
+                now,
+            )?;
+        }
         Ok(expected + 1)
     })?;
     let roster = repo::find_roster(conn, &roster.id)?.ok_or(AppError::NotFound)?;
@@ -330,4 +338,114 @@ pub fn edit(
             .collect(),
         pay_change_pence: pay_change,
     })
+}
+
+/// After a change to a published roster: the cost difference of each touched shift is
+/// committed to (or released from) the person's budget, and only the PAs added to or taken off
+/// a shift are told, by e-mail through the outbox.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one step of the edit's transaction"
+)]
+fn notify_and_commit(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    roster: &RosterRow,
+    shifts: &[RosterShiftRow],
+    changed: &[(usize, Vec<usize>)],
+    before: &[Vec<usize>],
+    pa_ids: &[String],
+    version: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::rostering::publish::{commitments, place_pay};
+    let mut told: Vec<(String, Vec<String>)> = Vec::new();
+    for (t, after) in changed {
+        let shift = &shifts[*t];
+        let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+            .ok_or(AppError::NotFound)?;
+        let mut delta = 0;
+        let mut lines = Vec::new();
+        for (&w, sign, words) in before[*t]
+            .iter()
+            .filter(|w| !after.contains(w))
+            .map(|w| (w, -1, "no longer yours"))
+            .chain(
+                after
+                    .iter()
+                    .filter(|w| !before[*t].contains(w))
+                    .map(|w| (w, 1, "now yours")),
+            )
+        {
+            let pa = market_repo::find_pa(conn, &pa_ids[w])?.ok_or(AppError::NotFound)?;
+            delta += sign * place_pay(pa.min_hourly_pay_pence, shift);
+            lines.push((
+                pa_ids[w].clone(),
+                format!(
+                    "{} {}–{} with {}: {words}",
+                    shift.shift_date, shift.start_local, shift.end_local, holder.display_name
+                ),
+            ));
+        }
+        if delta != 0 {
+            if let Some(budget) = crate::budgets::repo::budgets_of(conn, &holder.id)?
+                .into_iter()
+                .find(|b| {
+                    b.status == "approved"
+                        && b.period_start <= shift.shift_date
+                        && shift.shift_date <= b.period_end
+                })
+            {
+                let entries = commitments(
+                    &budget,
+                    shift,
+                    delta,
+                    format!(
+                        "Roster change {} {}–{}",
+                        shift.shift_date, shift.start_local, shift.end_local
+                    ),
+                );
+                crate::budgets::service::post_entries(
+                    conn,
+                    &budget,
+                    &holder,
+                    entries,
+                    Some(actor),
+                    now,
+                )?;
+            }
+        }
+        for (pa, line) in lines {
+            match told.iter_mut().find(|(p, _)| *p == pa) {
+                Some((_, all)) => all.push(line),
+                None => told.push((pa, vec![line])),
+            }
+        }
+    }
+    for (pa_id, lines) in told {
+        let Some(pa) = market_repo::find_pa(conn, &pa_id)? else {
+            continue;
+        };
+        let email = match (&pa.email, &pa.user_id) {
+            (Some(email), _) => Some(email.clone()),
+            (None, Some(user)) => {
+                crate::accounts::repo::find_user(conn, user)?.and_then(|u| u.email)
+            }
+            (None, None) => None,
+        };
+        if let Some(email) = email {
+            crate::mail::enqueue(
+                conn,
+                crate::mail::NewEmail {
+                    organisation_id: Some(roster.organisation_id.clone()),
+                    dedupe_key: format!("roster_changed:{}:{version}:{pa_id}", roster.id),
+                    recipient: email,
+                    subject: "A change to your shifts".into(),
+                    body: format!("Hello {},\n\n{}\n", pa.display_name, lines.join("\n")),
+                },
+                now,
+            )?;
+        }
+    }
+    Ok(())
 }

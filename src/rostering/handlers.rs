@@ -236,7 +236,7 @@ pub async fn list_planned_shifts(
     Ok(HttpResponse::Ok().json(shifts))
 }
 
-/// Change a draft roster: put PAs on a shift, open it, or swap two PAs. Send `If-Match` with the ETag you read: a stale one is 412 and nothing changes (428 without it). Every hard rule is checked first: a broken one is a 422 naming the rule and the PA, and nothing changes. The answer holds the touched shifts, the new version (ETag) and what the change costs in pay. Who may call: the team manager who made it, and admins.
+/// Change a roster, draft or published: put PAs on a shift, open it, or swap two PAs. Send `If-Match` with the ETag you read: a stale one is 412 and nothing changes (428 without it). Every hard rule is checked first: a broken one is a 422 naming the rule and the PA, and nothing changes. The answer holds the touched shifts, the new version (ETag) and what the change costs in pay. On a published roster the pay difference is committed to (or released from) the budget and only the PAs added or taken off are e-mailed. Who may call: the team manager who made it, and admins.
 #[utoipa::path(
     tag = "rostering",
     operation_id = "edit_roster",
@@ -247,7 +247,6 @@ pub async fn list_planned_shifts(
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Someone changed the roster first", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or a hard rule the change would break, each named", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
 use crate::pricing::model::round_div;
 use crate::rostering::dto::RosterView;
-use crate::rostering::edit::draft_to_change;
+use crate::rostering::edit::roster_to_change;
 use crate::rostering::generate::view;
 use crate::rostering::repo::{self, RosterShiftRow};
 
@@ -27,7 +27,13 @@ pub fn publish(
     expected_version: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<RosterView> {
-    let (roster, expected) = draft_to_change(conn, actor, roster_id, expected_version)?;
+    let (roster, expected) = roster_to_change(conn, actor, roster_id, expected_version)?;
+    if roster.status != "draft" {
+        return Err(AppError::Conflict {
+            code: "not_a_draft",
+            detail: "this roster is already published".into(),
+        });
+    }
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
 

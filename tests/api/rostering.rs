@@ -685,16 +685,47 @@ async fn publishing_commits_the_pay_to_the_budget_and_mails_each_pa_once() {
         .unwrap();
     assert!(amy.body.contains("2027-01-06 09:00–12:00"), "{}", amy.body);
 
-    // A published roster is not edited as a draft.
-    let shift = made.body["shifts"][0]["id"].as_str().unwrap();
-    edit(
+    // A change after publishing releases the shift's pay and tells only the PA taken off it.
+    let monday = made.body["shifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["headcount"] == 1)
+        .unwrap();
+    let shift = monday["id"].as_str().unwrap();
+    let removed = monday["pa_ids"][0].as_str().unwrap();
+    let changed = edit(
         &t,
         &roster,
         Some("\"2\""),
         json!({"action": "unassign", "shift_id": shift}),
     )
-    .await
-    .assert_problem(409, "not_a_draft");
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.header("etag"), Some("\"3\""));
+    let statement = t
+        .app
+        .get(
+            &format!("/api/v1/budget-holders/{}/budget/statement", t.holder),
+            Some(&t.manager.token),
+        )
+        .await;
+    let total = statement.body["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["stream"] == "total")
+        .unwrap()
+        .clone();
+    assert_eq!(total["committed_pence"], 5 * 4_371);
+    let mails = parota::mail::list(&mut t.app.conn(), &organisation).unwrap();
+    let told: Vec<&str> = mails
+        .iter()
+        .filter(|m| m.subject == "A change to your shifts")
+        .map(|m| m.recipient.as_str())
+        .collect();
+    let removed_email = pas.iter().find(|(id, _)| id == removed).unwrap().1;
+    assert_eq!(told, [removed_email]);
 }
 
 /// A PA login linked to a profile the manager created.
