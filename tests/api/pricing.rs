@@ -215,7 +215,7 @@ async fn a_new_version_applies_from_its_date_and_versions_in_force_never_change(
         &admin,
         "PHB",
         "personalised",
-        "2027-01-01",
+        "2029-01-01",
         terms(1600),
     )
     .await;
@@ -237,20 +237,21 @@ async fn a_new_version_applies_from_its_date_and_versions_in_force_never_change(
         .post_json(
             &format!("/api/v1/rate-cards/{id}/versions"),
             Some(&admin.token),
-            &json!({"effective_from": "2027-05-01", "terms": terms(2000)}),
+            &json!({"effective_from": "2029-05-05", "terms": terms(2000)}),
         )
         .await;
     assert_eq!(added.status, 201, "{}", added.text);
     assert_eq!(added.body["versions"].as_array().unwrap().len(), 2);
-    // Mon–Fri 10:00–11:00 at level 4 for two weeks from 26 April 2027: five hours at £16.00,
-    // then five at £20.00 (3 May is a bank holiday: 50% on that hour).
+    // Mon–Fri 10:00–11:00 at level 4 for two weeks from 30 April 2029: five hours at £16.00,
+    // then five at £20.00 from Saturday 5 May (7 May is a bank holiday: 50% on that hour). Dates
+    // years ahead, because a new version must start after today.
     let quote = app
         .post_json(
             "/api/v1/pricing/quote",
             Some(&admin.token),
             &json!({
                 "rate_card_id": id,
-                "start_date": "2027-04-26",
+                "start_date": "2029-04-30",
                 "weeks": 2,
                 "pattern": (["monday", "tuesday", "wednesday", "thursday", "friday"]
                     .map(|d| json!({"day": d, "start": "10:00", "end": "11:00", "kind": "day", "level": 4})))
@@ -263,8 +264,8 @@ async fn a_new_version_applies_from_its_date_and_versions_in_force_never_change(
     assert_eq!(line(p, "bank_holiday_uplift")["pay_pence"], 1000);
     let used = p["versions_used"].as_array().unwrap();
     assert_eq!(used.len(), 2);
-    assert_eq!(used[0]["last_shift_on"], "2027-04-30");
-    assert_eq!(used[1]["first_shift_on"], "2027-05-03");
+    assert_eq!(used[0]["last_shift_on"], "2029-05-04");
+    assert_eq!(used[1]["first_shift_on"], "2029-05-07");
 }
 
 #[actix_web::test]
