@@ -86,6 +86,23 @@ pub fn budgets_of(conn: &mut DbConnection, holder_id: &str) -> AppResult<Vec<Bud
         .load(conn)?)
 }
 
+/// The person's approved budget whose period holds `date`: what a shift on that date draws on.
+pub fn approved_budget_on(
+    conn: &mut DbConnection,
+    holder_id: &str,
+    date: NaiveDate,
+) -> AppResult<Option<BudgetRow>> {
+    Ok(budgets::table
+        .filter(budgets::budget_holder_id.eq(holder_id))
+        .filter(budgets::status.eq("approved"))
+        .filter(budgets::period_start.le(date))
+        .filter(budgets::period_end.ge(date))
+        .order(budgets::period_start.desc())
+        .select(BudgetRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn mark_approved(
     conn: &mut DbConnection,
     id: &str,

@@ -401,8 +401,9 @@ fn raise_alerts(
 }
 
 fn request_hash<T: serde::Serialize>(request: &T) -> String {
-    let digest = Sha256::digest(serde_json::to_vec(request).unwrap_or_default());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::token::hex(&Sha256::digest(
+        serde_json::to_vec(request).unwrap_or_default(),
+    ))
 }
 
 /// The stream an entry falls to: the one asked for, or the budget's only stream.

@@ -77,6 +77,18 @@ impl Day {
         self as u32
     }
 
+    pub fn of(weekday: chrono::Weekday) -> Self {
+        match weekday {
+            chrono::Weekday::Mon => Self::Monday,
+            chrono::Weekday::Tue => Self::Tuesday,
+            chrono::Weekday::Wed => Self::Wednesday,
+            chrono::Weekday::Thu => Self::Thursday,
+            chrono::Weekday::Fri => Self::Friday,
+            chrono::Weekday::Sat => Self::Saturday,
+            chrono::Weekday::Sun => Self::Sunday,
+        }
+    }
+
     pub fn weekday(self) -> chrono::Weekday {
         match self {
             Self::Monday => chrono::Weekday::Mon,
@@ -115,6 +127,26 @@ pub enum ShiftKind {
     Day,
     WakingNight,
     SleepIn,
+}
+
+impl ShiftKind {
+    /// As stored: the same words as the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::WakingNight => "waking_night",
+            Self::SleepIn => "sleep_in",
+        }
+    }
+
+    /// A stored kind; anything unknown reads as a day shift.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "waking_night" => Self::WakingNight,
+            "sleep_in" => Self::SleepIn,
+            _ => Self::Day,
+        }
+    }
 }
 
 /// A support need: a weekly window and how many PAs at once (2 for 2:1 support); the weekly

@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::market::index::MatchIndex;
+use crate::market::model::ShiftKind;
 use crate::market::repo as market_repo;
 use crate::rostering::dto::*;
 use crate::rostering::generate::{build, view};
@@ -46,8 +47,7 @@ pub(crate) fn planned_of(row: &RosterShiftRow) -> PlannedShift {
         starts_at,
         ends_at,
         hours: (ends_at - starts_at).num_minutes() as f64 / 60.0,
-        kind: serde_json::from_value(serde_json::Value::String(row.kind.clone()))
-            .unwrap_or_default(),
+        kind: ShiftKind::parse(&row.kind),
         headcount: u8::try_from(row.headcount).unwrap_or(1),
         source: row.source.clone(),
         change_id: row.support_change_id.clone(),
@@ -358,7 +358,7 @@ fn notify_and_commit(
     version: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    use crate::rostering::publish::{commitments, place_pay};
+    use crate::rostering::publish::{commitments, pa_email, place_pay};
     let mut told: Vec<(String, Vec<String>)> = Vec::new();
     for (t, after) in changed {
         let shift = &shifts[*t];
@@ -388,13 +388,8 @@ fn notify_and_commit(
             ));
         }
         if delta != 0 {
-            if let Some(budget) = crate::budgets::repo::budgets_of(conn, &holder.id)?
-                .into_iter()
-                .find(|b| {
-                    b.status == "approved"
-                        && b.period_start <= shift.shift_date
-                        && shift.shift_date <= b.period_end
-                })
+            if let Some(budget) =
+                crate::budgets::repo::approved_budget_on(conn, &holder.id, shift.shift_date)?
             {
                 let entries = commitments(
                     &budget,
@@ -426,13 +421,7 @@ fn notify_and_commit(
         let Some(pa) = market_repo::find_pa(conn, &pa_id)? else {
             continue;
         };
-        let email = match (&pa.email, &pa.user_id) {
-            (Some(email), _) => Some(email.clone()),
-            (None, Some(user)) => {
-                crate::accounts::repo::find_user(conn, user)?.and_then(|u| u.email)
-            }
-            (None, None) => None,
-        };
+        let email = pa_email(conn, &pa)?;
         if let Some(email) = email {
             crate::mail::enqueue(
                 conn,

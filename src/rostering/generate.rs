@@ -36,18 +36,6 @@ const TRAVEL_ALLOWANCE_MINUTES: i64 = 10;
 /// PA's employment record.
 const MAX_MINUTES_PER_WEEK: i64 = 48 * 60;
 
-fn day_of(date: NaiveDate) -> Day {
-    match date.weekday() {
-        Weekday::Mon => Day::Monday,
-        Weekday::Tue => Day::Tuesday,
-        Weekday::Wed => Day::Wednesday,
-        Weekday::Thu => Day::Thursday,
-        Weekday::Fri => Day::Friday,
-        Weekday::Sat => Day::Saturday,
-        Weekday::Sun => Day::Sunday,
-    }
-}
-
 fn reason_code(reason: OpenReason) -> &'static str {
     match reason {
         OpenReason::NoQualifiedPa => "no_qualified_pa",
@@ -59,17 +47,10 @@ fn reason_code(reason: OpenReason) -> &'static str {
     }
 }
 
-fn kind_text(kind: ShiftKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Whether the PA's weekly availability holds the whole shift, in wall-clock time.
 pub(crate) fn available_for(candidate: &Candidate, shift: &PlannedShift) -> bool {
     let window = WeeklyWindow {
-        day: day_of(shift.date),
+        day: Day::of(shift.date.weekday()),
         start: shift.start.clone(),
         end: shift.end.clone(),
     };
@@ -230,7 +211,7 @@ pub fn generate(
             end_local: shift.end.clone(),
             starts_at: shift.starts_at.naive_utc(),
             ends_at: shift.ends_at.naive_utc(),
-            kind: kind_text(shift.kind),
+            kind: shift.kind.as_str().to_owned(),
             headcount: i32::from(shift.headcount),
             source: shift.source.clone(),
             support_change_id: shift.change_id.clone(),
@@ -405,8 +386,7 @@ pub fn view(
             end: s.end_local.clone(),
             starts_at: s.starts_at.and_utc(),
             ends_at: s.ends_at.and_utc(),
-            kind: serde_json::from_value(serde_json::Value::String(s.kind.clone()))
-                .unwrap_or_default(),
+            kind: ShiftKind::parse(&s.kind),
             headcount: s.headcount,
             pa_ids: by_shift.remove(s.id.as_str()).unwrap_or_default(),
             open_reason: s.open_reason.clone(),

@@ -7,6 +7,7 @@ use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::{Page, PageQuery};
+use crate::market::model::ShiftKind;
 use crate::rostering::dto::{MyShiftView, MyShiftsQuery};
 use crate::rostering::repo;
 use crate::time::london_instant;
@@ -68,7 +69,7 @@ pub fn my_shifts(
         end: s.end_local,
         starts_at: s.starts_at.and_utc(),
         ends_at: s.ends_at.and_utc(),
-        kind: serde_json::from_value(serde_json::Value::String(s.kind)).unwrap_or_default(),
+        kind: ShiftKind::parse(&s.kind),
         headcount: s.headcount,
         person_name: name,
         person_district: district,

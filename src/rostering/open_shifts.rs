@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
@@ -12,8 +12,8 @@ use crate::budgets::service::post_entries;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::geo::{distance_km, Location};
-use crate::market::model::{judge, Candidate, MatchPolicy, PersonNeeds};
-use crate::market::repo as market_repo;
+use crate::market::model::{judge, Candidate, MatchPolicy, PersonNeeds, ShiftKind};
+use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::market::service::{candidate, evidence_by_pa, my_pa_id, person_needs, signoff_of};
 use crate::rostering::dto::OpenShiftView;
 use crate::rostering::generate::available_for;
@@ -38,30 +38,61 @@ fn me(
     Ok((pa, c))
 }
 
+/// What `allowed` reads once per request: each person met (their record and needs), and the
+/// PA's leave.
+struct Seen {
+    people: HashMap<String, (BudgetHolderRow, PersonNeeds)>,
+    leave: Vec<(NaiveDate, NaiveDate)>,
+}
+
+impl Seen {
+    fn new(conn: &mut DbConnection, me: &Candidate, from: NaiveDate) -> AppResult<Self> {
+        let leave = market_repo::unavailability_between(
+            conn,
+            std::slice::from_ref(&me.pa_id),
+            from,
+            // Far enough for any shift offered; a real date, since SQLite compares dates as text.
+            from + Duration::days(3_660),
+        )?
+        .into_iter()
+        .map(|u| (u.starts_on, u.ends_on))
+        .collect();
+        Ok(Self {
+            people: HashMap::new(),
+            leave,
+        })
+    }
+
+    fn person(
+        &mut self,
+        conn: &mut DbConnection,
+        holder_id: &str,
+    ) -> AppResult<&(BudgetHolderRow, PersonNeeds)> {
+        if !self.people.contains_key(holder_id) {
+            let holder =
+                market_repo::find_budget_holder(conn, holder_id)?.ok_or(AppError::NotFound)?;
+            let needs = person_needs(conn, &holder)?;
+            self.people.insert(holder_id.to_owned(), (holder, needs));
+        }
+        self.people.get(holder_id).ok_or(AppError::NotFound)
+    }
+}
+
 /// Whether the PA may take the shift by the marketplace's rules, availability and leave.
 fn allowed(
     conn: &mut DbConnection,
-    people: &mut HashMap<String, PersonNeeds>,
+    seen: &mut Seen,
     me: &Candidate,
     shift: &RosterShiftRow,
 ) -> AppResult<bool> {
-    if !people.contains_key(&shift.budget_holder_id) {
-        let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
-            .ok_or(AppError::NotFound)?;
-        people.insert(shift.budget_holder_id.clone(), person_needs(conn, &holder)?);
-    }
-    let Some(person) = people.get(&shift.budget_holder_id) else {
-        return Ok(false);
-    };
-    let eligible = judge(person, me, shift.shift_date, &MatchPolicy::default(), false).eligible;
     let planned = crate::rostering::edit::planned_of(shift);
-    let on_leave = !market_repo::unavailability_between(
-        conn,
-        std::slice::from_ref(&me.pa_id),
-        shift.shift_date,
-        crate::time::london_local(planned.ends_at).date(),
-    )?
-    .is_empty();
+    let last = crate::time::london_local(planned.ends_at).date();
+    let on_leave = seen
+        .leave
+        .iter()
+        .any(|(a, b)| *a <= last && shift.shift_date <= *b);
+    let (_, person) = seen.person(conn, &shift.budget_holder_id)?;
+    let eligible = judge(person, me, shift.shift_date, &MatchPolicy::default(), false).eligible;
     Ok(eligible && !on_leave && available_for(me, &planned))
 }
 
@@ -78,8 +109,7 @@ fn offer(
         end: shift.end_local.clone(),
         starts_at: shift.starts_at.and_utc(),
         ends_at: shift.ends_at.and_utc(),
-        kind: serde_json::from_value(serde_json::Value::String(shift.kind.clone()))
-            .unwrap_or_default(),
+        kind: ShiftKind::parse(&shift.kind),
         headcount: shift.headcount,
         places_left,
         district,
@@ -94,28 +124,32 @@ pub fn list(
 ) -> AppResult<Vec<OpenShiftView>> {
     let (pa, me) = me(conn, actor)?;
     let declined = repo::declined_by(conn, &pa.id)?;
-    let mut people = HashMap::new();
+    let mine: Vec<String> = repo::pa_published_between(
+        conn,
+        &pa.id,
+        now.naive_utc(),
+        (now + Duration::days(3_660)).naive_utc(),
+    )?
+    .into_iter()
+    .map(|s| s.id)
+    .collect();
+    let mut seen = Seen::new(conn, &me, now.date_naive())?;
     let mut out = Vec::new();
     for (shift, taken) in
         repo::published_shifts_from(conn, &pa.organisation_id, now.naive_utc(), 2_000)?
     {
-        if taken >= i64::from(shift.headcount) || declined.contains(&shift.id) {
-            continue;
-        }
-        if repo::pas_on_shift(conn, &shift.id)?.contains(&pa.id)
-            || !allowed(conn, &mut people, &me, &shift)?
+        if taken >= i64::from(shift.headcount)
+            || declined.contains(&shift.id)
+            || mine.contains(&shift.id)
+            || !allowed(conn, &mut seen, &me, &shift)?
         {
             continue;
         }
-        let Some(person) = people.get(&shift.budget_holder_id) else {
-            continue;
-        };
-        let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
-            .ok_or(AppError::NotFound)?;
+        let (holder, person) = seen.person(conn, &shift.budget_holder_id)?;
         out.push(offer(
             &shift,
             i64::from(shift.headcount) - taken,
-            holder.district,
+            holder.district.clone(),
             distance_km(me.location, person.location),
         ));
     }
@@ -216,12 +250,11 @@ pub fn accept(
             detail: "this shift has already started".into(),
         });
     }
-    let mut people = HashMap::new();
-    if !allowed(conn, &mut people, &me, &shift)? {
+    let mut seen = Seen::new(conn, &me, shift.shift_date)?;
+    if !allowed(conn, &mut seen, &me, &shift)? {
         return Err(AppError::Forbidden);
     }
-    let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
-        .ok_or(AppError::NotFound)?;
+    let (holder, person) = seen.person(conn, &shift.budget_holder_id)?.clone();
     write_transaction(conn, |conn| {
         // The roster's row lock: acceptances of its shifts go one at a time, and each sees
         // every place taken before it.
@@ -263,13 +296,11 @@ pub fn accept(
             },
         )?;
         // Commit this place's pay, as publishing does.
-        let budget = crate::budgets::repo::budgets_of(conn, &shift.budget_holder_id)?
-            .into_iter()
-            .find(|b| {
-                b.status == "approved"
-                    && b.period_start <= shift.shift_date
-                    && shift.shift_date <= b.period_end
-            });
+        let budget = crate::budgets::repo::approved_budget_on(
+            conn,
+            &shift.budget_holder_id,
+            shift.shift_date,
+        )?;
         if let Some(budget) = budget {
             let entries = commitments(
                 &budget,
@@ -298,10 +329,12 @@ pub fn accept(
     })?;
     let places_left = i64::from(shift.headcount)
         - i64::try_from(repo::pas_on_shift(conn, &shift.id)?.len()).unwrap_or(0);
-    let distance = people
-        .get(&shift.budget_holder_id)
-        .map_or(0.0, |p| distance_km(me.location, p.location));
-    Ok(offer(&shift, places_left, holder.district, distance))
+    Ok(offer(
+        &shift,
+        places_left,
+        holder.district,
+        distance_km(me.location, person.location),
+    ))
 }
 
 /// A PA says no to an open shift: it is not offered to them again (nothing else changes).

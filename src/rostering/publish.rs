@@ -67,20 +67,15 @@ pub fn publish(
                 .ok_or(AppError::NotFound)?;
             holders.insert(shift.budget_holder_id.clone(), holder);
         }
-        let budget = budget_repo::budgets_of(conn, &shift.budget_holder_id)?
-            .into_iter()
-            .find(|b| {
-                b.status == "approved"
-                    && b.period_start <= shift.shift_date
-                    && shift.shift_date <= b.period_end
-            })
-            .ok_or_else(|| AppError::Conflict {
-                code: "no_approved_budget",
-                detail: format!(
-                    "a shift on {} is for someone with no approved budget covering that date",
-                    shift.shift_date
-                ),
-            })?;
+        let budget =
+            budget_repo::approved_budget_on(conn, &shift.budget_holder_id, shift.shift_date)?
+                .ok_or_else(|| AppError::Conflict {
+                    code: "no_approved_budget",
+                    detail: format!(
+                        "a shift on {} is for someone with no approved budget covering that date",
+                        shift.shift_date
+                    ),
+                })?;
         let pay: i64 = on_shift
             .iter()
             .map(|pa| place_pay(pay_of.get(*pa).copied().unwrap_or(0), shift))
@@ -122,13 +117,7 @@ pub fn publish(
             let Some(pa) = market_repo::find_pa(conn, pa_id)? else {
                 continue;
             };
-            let email = match (&pa.email, &pa.user_id) {
-                (Some(email), _) => Some(email.clone()),
-                (None, Some(user)) => {
-                    crate::accounts::repo::find_user(conn, user)?.and_then(|u| u.email)
-                }
-                (None, None) => None,
-            };
+            let email = pa_email(conn, &pa)?;
             let Some(email) = email else {
                 continue;
             };
@@ -220,4 +209,16 @@ pub(crate) fn commitments(
             idempotency: None,
         })
         .collect()
+}
+
+/// Where to e-mail a PA: their profile's address, else their login's.
+pub(crate) fn pa_email(
+    conn: &mut DbConnection,
+    pa: &market_repo::PaProfileRow,
+) -> AppResult<Option<String>> {
+    Ok(match (&pa.email, &pa.user_id) {
+        (Some(email), _) => Some(email.clone()),
+        (None, Some(user)) => crate::accounts::repo::find_user(conn, user)?.and_then(|u| u.email),
+        (None, None) => None,
+    })
 }

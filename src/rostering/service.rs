@@ -28,13 +28,6 @@ fn holder(
     Ok(holder)
 }
 
-fn shift_kind_text(kind: ShiftKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn change_view(row: &SupportChangeRow) -> SupportChangeView {
     SupportChangeView {
         id: row.id.clone(),
@@ -48,10 +41,7 @@ fn change_view(row: &SupportChangeRow) -> SupportChangeView {
         to: row.to_date,
         start: row.start_time.clone(),
         end: row.end_time.clone(),
-        shift_kind: row
-            .shift_kind
-            .as_deref()
-            .and_then(|k| serde_json::from_value(serde_json::Value::String(k.into())).ok()),
+        shift_kind: row.shift_kind.as_deref().map(ShiftKind::parse),
         headcount: row.headcount,
         reason: row.reason.clone(),
         created_by: row.created_by.clone(),
@@ -136,7 +126,7 @@ pub fn create_change(
                 request.from,
                 start,
                 end,
-                Some(shift_kind_text(request.shift_kind)),
+                Some(request.shift_kind.as_str().to_owned()),
                 Some(i32::from(request.headcount)),
             )
         }
@@ -242,8 +232,7 @@ fn pattern_change(row: &SupportChangeRow) -> Option<PatternChange> {
             date: row.from_date,
             start: model::parse_clock(row.start_time.as_deref()?)?,
             end: model::parse_clock(row.end_time.as_deref()?)?,
-            kind: serde_json::from_value(serde_json::Value::String(row.shift_kind.clone()?))
-                .ok()?,
+            kind: ShiftKind::parse(row.shift_kind.as_deref()?),
             headcount: u8::try_from(row.headcount?).ok()?,
         }),
     }
