@@ -5,7 +5,7 @@
 use parota::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{TestApp, TestOrganisation, TestUser};
+use crate::helpers::{total_balance as total, TestApp, TestOrganisation, TestUser};
 
 struct Budgets {
     app: TestApp,
@@ -126,15 +126,6 @@ impl Budgets {
 fn spend(amount: i64, date: &str) -> Value {
     json!({"kind": "actual", "amount_pence": amount, "stream": "health", "entry_date": date,
            "description": "Agency cover", "reason": "bought outside parota"})
-}
-
-fn total(statement: &Value) -> &Value {
-    statement["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["stream"] == "total")
-        .unwrap()
 }
 
 #[actix_web::test]

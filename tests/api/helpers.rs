@@ -378,3 +378,13 @@ pub fn redact(value: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// The `total` balance of a budget statement.
+pub fn total_balance(statement: &Value) -> &Value {
+    statement["balances"]
+        .as_array()
+        .expect("balances")
+        .iter()
+        .find(|b| b["stream"] == "total")
+        .expect("a total balance")
+}

@@ -348,6 +348,19 @@ impl Team {
         assert_eq!(approved.status, 200, "{}", approved.text);
     }
 
+    /// The person's budget statement, all streams together.
+    async fn budget_total(&self) -> Value {
+        let statement = self
+            .app
+            .get(
+                &format!("/api/v1/budget-holders/{}/budget/statement", self.holder),
+                Some(&self.manager.token),
+            )
+            .await;
+        assert_eq!(statement.status, 200, "{}", statement.text);
+        crate::helpers::total_balance(&statement.body).clone()
+    }
+
     async fn publish(&self, roster: &str, version: Option<&str>) -> crate::helpers::TestResponse {
         let mut request = actix_web::test::TestRequest::post()
             .uri(&format!("/api/v1/rosters/{roster}/publication"))
@@ -632,20 +645,7 @@ async fn publishing_commits_the_pay_to_the_budget_and_mails_each_pa_once() {
 
     // Two Mondays with one PA and two 2:1 Wednesdays: six PA-shifts of 3 hours at £13.00, each
     // with 12.07% holiday pay accrued: 3,900 × 1.1207 = 4,370.73, so £43.71 a PA-shift.
-    let statement = t
-        .app
-        .get(
-            &format!("/api/v1/budget-holders/{}/budget/statement", t.holder),
-            Some(&t.manager.token),
-        )
-        .await;
-    let total = statement.body["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["stream"] == "total")
-        .unwrap()
-        .clone();
+    let total = t.budget_total().await;
     assert_eq!(total["committed_pence"], 6 * 4_371);
     assert_eq!(total["remaining_pence"], 500_000 - 6 * 4_371);
 
@@ -703,20 +703,7 @@ async fn publishing_commits_the_pay_to_the_budget_and_mails_each_pa_once() {
     .await;
     assert_eq!(changed.status, 200, "{}", changed.text);
     assert_eq!(changed.header("etag"), Some("\"3\""));
-    let statement = t
-        .app
-        .get(
-            &format!("/api/v1/budget-holders/{}/budget/statement", t.holder),
-            Some(&t.manager.token),
-        )
-        .await;
-    let total = statement.body["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["stream"] == "total")
-        .unwrap()
-        .clone();
+    let total = t.budget_total().await;
     assert_eq!(total["committed_pence"], 5 * 4_371);
     let mails = parota::mail::list(&mut t.app.conn(), &organisation).unwrap();
     let told: Vec<&str> = mails
@@ -1064,19 +1051,6 @@ async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
         .unwrap()
         .is_empty());
     // The place's pay is committed: 3 h at £13.00 with 12.07% holiday pay.
-    let statement = t
-        .app
-        .get(
-            &format!("/api/v1/budget-holders/{}/budget/statement", t.holder),
-            Some(&t.manager.token),
-        )
-        .await;
-    let total = statement.body["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["stream"] == "total")
-        .unwrap()
-        .clone();
+    let total = t.budget_total().await;
     assert_eq!(total["committed_pence"], 4_371);
 }
