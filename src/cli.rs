@@ -167,7 +167,11 @@ fn serve(settings: Settings) -> Result<(), String> {
     let state = web::Data::new(AppState::prepare(settings).map_err(|e| e.to_string())?);
     let metrics = web::Data::new(Metrics::new().map_err(|e| e.to_string())?);
     if state.settings.run_jobs {
-        crate::jobs::start_worker(state.pool.clone(), state.settings.clone());
+        crate::jobs::start_worker(
+            state.pool.clone(),
+            state.settings.clone(),
+            state.match_index.clone(),
+        );
     }
     tracing::info!(%bind, database = state.backend, "parota listening");
     actix_web::rt::System::new()

@@ -462,3 +462,39 @@ diesel::table! {
         declined_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    swap_requests (id) {
+        id -> Text,
+        organisation_id -> Text,
+        roster_id -> Text,
+        roster_shift_id -> Text,
+        requester_pa_id -> Text,
+        colleague_pa_id -> Text,
+        their_shift_id -> Nullable<Text>,
+        status -> Text,
+        note -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roster_runs (id) {
+        id -> Text,
+        organisation_id -> Text,
+        requested_by -> Text,
+        request -> Text,
+        status -> Text,
+        time_limit_ms -> BigInt,
+        elapsed_ms -> BigInt,
+        best_score -> Nullable<BigInt>,
+        moves -> BigInt,
+        roster_id -> Nullable<Text>,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

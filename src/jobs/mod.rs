@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::db::schema::jobs;
 use crate::db::{DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
+use crate::market::index::MatchIndex;
 
 pub const PURGE_EXPIRED_AUTH: &str = "purge_expired_auth";
 
@@ -135,6 +136,19 @@ pub fn complete(
     Ok(updated == 1)
 }
 
+/// Holds a long job's lease until `until`, if `worker` still holds it.
+pub fn extend_lease(
+    conn: &mut DbConnection,
+    id: &str,
+    worker: &str,
+    until: DateTime<Utc>,
+) -> AppResult<bool> {
+    let updated = diesel::update(jobs::table.find(id).filter(jobs::leased_by.eq(worker)))
+        .set(jobs::lease_expires_at.eq(until.naive_utc()))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// Records a failure; the job is tried again after `retry_at` until it runs out of attempts.
 pub fn fail(
     conn: &mut DbConnection,
@@ -155,13 +169,21 @@ pub fn fail(
     Ok(())
 }
 
+/// What jobs need besides a connection.
+pub struct JobContext<'a> {
+    pub settings: &'a Settings,
+    pub match_index: &'a MatchIndex,
+}
+
 /// Runs one job to completion.
 fn execute(
     conn: &mut DbConnection,
     job: &Job,
-    settings: &Settings,
+    worker: &str,
+    context: &JobContext<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    let settings = context.settings;
     match job.kind.as_str() {
         PURGE_EXPIRED_AUTH => {
             let window =
@@ -169,6 +191,11 @@ fn execute(
             let removed = crate::auth::repo::purge_expired(conn, now, window)?;
             tracing::info!(removed, "purged expired sessions and login counts");
             Ok(())
+        }
+        crate::rostering::runs::GENERATE_ROSTER => {
+            let payload: serde_json::Value = serde_json::from_str(&job.payload)
+                .map_err(|e| AppError::internal(format!("job payload: {e}")))?;
+            crate::rostering::runs::execute(conn, context.match_index, &job.id, worker, &payload)
         }
         other => Err(AppError::internal(format!(
             "no handler for job kind {other}"
@@ -199,11 +226,11 @@ pub fn schedule_maintenance(conn: &mut DbConnection, now: DateTime<Utc>) -> AppR
 pub fn run_due_jobs(
     conn: &mut DbConnection,
     worker: &str,
-    settings: &Settings,
+    context: &JobContext<'_>,
 ) -> AppResult<usize> {
     let mut ran = 0;
     while let Some(job) = claim(conn, worker, Utc::now(), Duration::minutes(5))? {
-        match execute(conn, &job, settings, Utc::now()) {
+        match execute(conn, &job, worker, context, Utc::now()) {
             Ok(()) => {
                 complete(conn, &job.id, worker, Utc::now())?;
             }
@@ -219,7 +246,7 @@ pub fn run_due_jobs(
 }
 
 /// Starts this instance's job worker on its own thread: due jobs, then due e-mail.
-pub fn start_worker(pool: DbPool, settings: Arc<Settings>) {
+pub fn start_worker(pool: DbPool, settings: Arc<Settings>, match_index: Arc<MatchIndex>) {
     let worker = format!("worker-{}", crate::ids::new_id());
     let mailer = match crate::mail::mailer(&settings) {
         Ok(mailer) => Some(mailer),
@@ -233,7 +260,14 @@ pub fn start_worker(pool: DbPool, settings: Arc<Settings>) {
         .spawn(move || loop {
             let outcome = pool.get().map_err(AppError::from).and_then(|mut conn| {
                 schedule_maintenance(&mut conn, Utc::now())?;
-                run_due_jobs(&mut conn, &worker, &settings)?;
+                run_due_jobs(
+                    &mut conn,
+                    &worker,
+                    &JobContext {
+                        settings: &settings,
+                        match_index: &match_index,
+                    },
+                )?;
                 if let Some(mailer) = &mailer {
                     crate::mail::deliver_due(&mut conn, mailer.as_ref(), &worker, Utc::now())?;
                 }

@@ -69,7 +69,7 @@ pub struct PlannedShiftsQuery {
     pub to: NaiveDate,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateRoster {
     /// The people to roster; all of the caller's people when absent (a team manager).
@@ -157,6 +157,12 @@ pub enum RosterEdit {
         other_shift_id: String,
         other_pa_id: String,
     },
+    /// Move a PA from one shift to another that has a place free: the first loses them.
+    Move {
+        shift_id: String,
+        pa_id: String,
+        to_shift_id: String,
+    },
 }
 
 /// Ids are checked against the roster when the edit is applied.
@@ -223,4 +229,94 @@ pub struct OpenShiftView {
     /// The person's postcode district and distance from the PA's home.
     pub district: String,
     pub distance_km: f64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSwapRequest {
+    /// The colleague asked to take the shift.
+    pub colleague_pa_id: String,
+    /// One of the colleague's shifts on the same roster to take in return; without it the
+    /// colleague simply takes the shift.
+    pub their_shift_id: Option<String>,
+    /// A word to the colleague and the manager.
+    #[validate(length(max = 500))]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwapDecision {
+    pub approve: bool,
+    /// Why; required when refusing.
+    #[validate(length(min = 3, max = 500))]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SwapRequestView {
+    pub id: String,
+    pub roster_id: String,
+    pub shift_id: String,
+    /// The shift's local date and times, e.g. `2027-01-04 09:00–12:00`.
+    pub shift: String,
+    pub requester_pa_id: String,
+    pub colleague_pa_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub their_shift_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub their_shift: Option<String>,
+    /// `proposed` → `accepted` (by the colleague) → `approved` (by the manager); or
+    /// `declined`, `refused`, `withdrawn`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_reason: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A roster generation run as a background job: the same as `GenerateRoster`, with a longer
+/// search allowed.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRosterRun {
+    /// The people to roster; all of the caller's people when absent (a team manager).
+    pub budget_holder_ids: Option<Vec<String>>,
+    /// First local date (inclusive).
+    pub from: NaiveDate,
+    /// Last local date (inclusive); at most 42 days after `from`.
+    pub to: NaiveDate,
+    /// The same seed on the same data gives the same roster; 1 when absent.
+    pub seed: Option<u64>,
+    /// How long the optimiser may search: 1 s to 4 minutes.
+    #[validate(range(min = 1_000, max = 240_000))]
+    pub time_limit_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RosterRunView {
+    pub id: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    /// Share of the time limit used so far; 100 when done.
+    pub percent_done: i64,
+    pub elapsed_ms: i64,
+    pub time_limit_ms: i64,
+    /// The best roster's score so far (lower is better).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_score: Option<i64>,
+    pub moves_tried: i64,
+    /// The draft roster, when done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roster_id: Option<String>,
+    /// Where to read the roster, when done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roster: Option<String>,
+    /// Why it failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }

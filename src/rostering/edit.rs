@@ -15,7 +15,7 @@ use crate::market::index::MatchIndex;
 use crate::market::model::ShiftKind;
 use crate::market::repo as market_repo;
 use crate::rostering::dto::*;
-use crate::rostering::generate::{build, view};
+use crate::rostering::generate::{build, view, Built};
 use crate::rostering::model::PlannedShift;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
 use crate::rostering::solver::{rules_broken, HardRule};
@@ -89,8 +89,138 @@ pub fn edit(
     request: RosterEdit,
     now: DateTime<Utc>,
 ) -> AppResult<EditOutcome> {
+    edit_with(
+        conn,
+        match_index,
+        actor,
+        roster_id,
+        expected_version,
+        &request,
+        now,
+        |_| Ok(()),
+    )
+}
+
+/// An edit, and `also` written in the same transaction (a swap request marked approved, say).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the edit's inputs plus the caller's own step"
+)]
+pub(crate) fn edit_with(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    roster_id: &str,
+    expected_version: Option<i64>,
+    request: &RosterEdit,
+    now: DateTime<Utc>,
+    also: impl FnOnce(&mut DbConnection) -> AppResult<()>,
+) -> AppResult<EditOutcome> {
     let (roster, expected) = roster_to_change(conn, actor, roster_id, expected_version)?;
     let published = roster.status == "published";
+    let Plan {
+        shifts,
+        built,
+        current,
+        changed,
+        pay_change,
+    } = plan(conn, match_index, actor, &roster, request)?;
+
+    let version = write_transaction(conn, |conn| {
+        // Under the roster's row lock: a concurrent editor who read the same version loses.
+        if !repo::bump_version(conn, &roster.id, expected, now.naive_utc())? {
+            let current_version =
+                repo::find_roster(conn, &roster.id)?.map_or(expected, |r| r.version);
+            return Err(AppError::PreconditionFailed { current_version });
+        }
+        for (t, ws) in &changed {
+            let shift = &shifts[*t];
+            let pa_ids: Vec<String> = ws.iter().map(|&w| built.pa_ids[w].clone()).collect();
+            let before: Vec<String> = current[*t]
+                .iter()
+                .map(|&w| built.pa_ids[w].clone())
+                .collect();
+            repo::replace_assignments(
+                conn,
+                &shift.id,
+                &pa_ids
+                    .iter()
+                    .map(|pa| RosterAssignmentRow {
+                        id: crate::ids::new_id(),
+                        roster_id: roster.id.clone(),
+                        roster_shift_id: shift.id.clone(),
+                        pa_id: pa.clone(),
+                        created_at: now.naive_utc(),
+                    })
+                    .collect::<Vec<_>>(),
+                (pa_ids.is_empty()).then_some("opened_by_manager"),
+            )?;
+            audit::record(
+                conn,
+                Some(actor),
+                Change {
+                    organisation_id: &roster.organisation_id,
+                    action: "roster.shift_edited",
+                    entity_type: "roster",
+                    entity_id: &roster.id,
+                    before: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": before})),
+                    after: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": pa_ids})),
+                },
+            )?;
+        }
+        if published {
+            notify_and_commit(
+                conn,
+                actor,
+                &roster,
+                &shifts,
+                &changed,
+                &current,
+                &built.pa_ids,
+                expected + 1,
+                now,
+            )?;
+        }
+        also(conn)?;
+        Ok(expected + 1)
+    })?;
+    let roster = repo::find_roster(conn, &roster.id)?.ok_or(AppError::NotFound)?;
+    let shifts_now = repo::roster_shifts_of(conn, &roster.id)?;
+    let assignments_now = repo::assignments_of(conn, &roster.id)?;
+    let touched: Vec<&str> = changed
+        .iter()
+        .map(|(t, _)| shifts[*t].id.as_str())
+        .collect();
+    let all = view(&roster, &shifts_now, &assignments_now);
+    Ok(EditOutcome {
+        version,
+        shifts: all
+            .shifts
+            .into_iter()
+            .filter(|s| touched.contains(&s.id.as_str()))
+            .collect(),
+        pay_change_pence: pay_change,
+    })
+}
+
+/// An edit worked out and checked, not yet written: the shifts it touches with their new PAs.
+pub(crate) struct Plan {
+    shifts: Vec<RosterShiftRow>,
+    built: Built,
+    current: Vec<Vec<usize>>,
+    changed: Vec<(usize, Vec<usize>)>,
+    pub pay_change: i64,
+}
+
+/// Works out an edit against the roster as stored and checks every hard rule on the result:
+/// a broken rule is a 422 naming it and the PA. Writes nothing.
+pub(crate) fn plan(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    roster: &RosterRow,
+    request: &RosterEdit,
+) -> AppResult<Plan> {
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
     let shift_index: HashMap<&str, usize> = shifts
@@ -162,7 +292,7 @@ pub fn edit(
 
     // The edit, as the shifts it touches and their new PAs.
     let mut changed: Vec<(usize, Vec<usize>)> = Vec::new();
-    match &request {
+    match request {
         RosterEdit::Assign { shift_id, pa_ids } => {
             let t = find_shift("shift_id", shift_id)?;
             let mut ws = Vec::new();
@@ -232,6 +362,42 @@ pub fn edit(
             changed.push((t, swap(&current[t], a, b)));
             changed.push((u, swap(&current[u], b, a)));
         }
+        RosterEdit::Move {
+            shift_id,
+            pa_id,
+            to_shift_id,
+        } => {
+            let (t, u) = (
+                find_shift("shift_id", shift_id)?,
+                find_shift("to_shift_id", to_shift_id)?,
+            );
+            let a = worker("pa_id", pa_id)?;
+            if !current[t].contains(&a) {
+                return Err(AppError::field(
+                    "pa_id",
+                    "not_on_shift",
+                    "is not on shift_id",
+                ));
+            }
+            if current[u].contains(&a) {
+                return Err(AppError::field(
+                    "to_shift_id",
+                    "already_on_shift",
+                    "the PA is already on it",
+                ));
+            }
+            if current[u].len() >= usize::from(built.problem.tasks[u].headcount) {
+                return Err(AppError::field(
+                    "to_shift_id",
+                    "full",
+                    "has no place free: swap instead",
+                ));
+            }
+            changed.push((t, current[t].iter().copied().filter(|&w| w != a).collect()));
+            let mut to = current[u].clone();
+            to.push(a);
+            changed.push((u, to));
+        }
     }
     let mut next = current.clone();
     for (t, ws) in &changed {
@@ -239,6 +405,11 @@ pub fn edit(
     }
     let mut errors = Vec::new();
     for (t, ws) in &changed {
+        // 2:1 support is two PAs or none: never half a team.
+        if !ws.is_empty() && ws.len() != usize::from(built.problem.tasks[*t].headcount) {
+            let (code, words) = rule_words(HardRule::HalfStaffed);
+            errors.push(FieldError::new("pa_ids", code, words));
+        }
         for &w in ws {
             for rule in rules_broken(&built.problem, &next, *t, w) {
                 let (code, words) = rule_words(rule);
@@ -264,79 +435,12 @@ pub fn edit(
         .map(|(t, ws)| pay(ws, *t) - pay(&current[*t], *t))
         .sum();
 
-    let version = write_transaction(conn, |conn| {
-        // Under the roster's row lock: a concurrent editor who read the same version loses.
-        if !repo::bump_version(conn, &roster.id, expected, now.naive_utc())? {
-            let current_version =
-                repo::find_roster(conn, &roster.id)?.map_or(expected, |r| r.version);
-            return Err(AppError::PreconditionFailed { current_version });
-        }
-        for (t, ws) in &changed {
-            let shift = &shifts[*t];
-            let pa_ids: Vec<String> = ws.iter().map(|&w| built.pa_ids[w].clone()).collect();
-            let before: Vec<String> = current[*t]
-                .iter()
-                .map(|&w| built.pa_ids[w].clone())
-                .collect();
-            repo::replace_assignments(
-                conn,
-                &shift.id,
-                &pa_ids
-                    .iter()
-                    .map(|pa| RosterAssignmentRow {
-                        id: crate::ids::new_id(),
-                        roster_id: roster.id.clone(),
-                        roster_shift_id: shift.id.clone(),
-                        pa_id: pa.clone(),
-                        created_at: now.naive_utc(),
-                    })
-                    .collect::<Vec<_>>(),
-                (pa_ids.is_empty()).then_some("opened_by_manager"),
-            )?;
-            audit::record(
-                conn,
-                Some(actor),
-                Change {
-                    organisation_id: &roster.organisation_id,
-                    action: "roster.shift_edited",
-                    entity_type: "roster",
-                    entity_id: &roster.id,
-                    before: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": before})),
-                    after: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": pa_ids})),
-                },
-            )?;
-        }
-        if published {
-            notify_and_commit(
-                conn,
-                actor,
-                &roster,
-                &shifts,
-                &changed,
-                &current,
-                &built.pa_ids,
-                expected + 1,
-                now,
-            )?;
-        }
-        Ok(expected + 1)
-    })?;
-    let roster = repo::find_roster(conn, &roster.id)?.ok_or(AppError::NotFound)?;
-    let shifts_now = repo::roster_shifts_of(conn, &roster.id)?;
-    let assignments_now = repo::assignments_of(conn, &roster.id)?;
-    let touched: Vec<&str> = changed
-        .iter()
-        .map(|(t, _)| shifts[*t].id.as_str())
-        .collect();
-    let all = view(&roster, &shifts_now, &assignments_now);
-    Ok(EditOutcome {
-        version,
-        shifts: all
-            .shifts
-            .into_iter()
-            .filter(|s| touched.contains(&s.id.as_str()))
-            .collect(),
-        pay_change_pence: pay_change,
+    Ok(Plan {
+        shifts,
+        built,
+        current,
+        changed,
+        pay_change,
     })
 }
 

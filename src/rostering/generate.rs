@@ -68,6 +68,28 @@ pub fn generate(
     request: GenerateRoster,
     now: DateTime<Utc>,
 ) -> AppResult<RosterView> {
+    generate_reporting(
+        conn,
+        match_index,
+        actor,
+        request,
+        now,
+        &mut |_, _| {},
+        |_, _| Ok(()),
+    )
+}
+
+/// `generate`, telling `report` how the search goes (with the connection, to record it), and
+/// writing `also` in the roster's own transaction (a run marked done, say).
+pub(crate) fn generate_reporting(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    request: GenerateRoster,
+    now: DateTime<Utc>,
+    report: &mut dyn FnMut(&mut DbConnection, solver::Report),
+    also: impl FnOnce(&mut DbConnection, &str) -> AppResult<()>,
+) -> AppResult<RosterView> {
     if !matches!(actor.role, Role::Admin | Role::TeamManager) {
         return Err(AppError::Forbidden);
     }
@@ -149,13 +171,14 @@ pub fn generate(
     )?;
     let seed = request.seed.unwrap_or(1);
     let time_limit_ms = request.time_limit_ms.unwrap_or(2_000);
-    let solution = solver::solve(
+    let solution = solver::solve_reporting(
         &problem,
         Limits {
             time: Duration::from_millis(time_limit_ms),
             moves: u64::MAX,
             seed,
         },
+        &mut |progress| report(conn, progress),
     );
 
     let s = solution.score;
@@ -237,7 +260,8 @@ pub fn generate(
                     "open": solution.open.len(),
                 })),
             },
-        )
+        )?;
+        also(conn, &roster.id)
     })?;
     Ok(view(&roster, &shift_rows, &assignment_rows))
 }

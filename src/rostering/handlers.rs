@@ -30,7 +30,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(read_calendar_feed)
         .service(list_my_open_shifts)
         .service(accept_open_shift)
-        .service(decline_open_shift);
+        .service(decline_open_shift)
+        .service(create_swap_request)
+        .service(list_my_swap_requests)
+        .service(list_roster_swap_requests)
+        .service(accept_swap_request)
+        .service(decline_swap_request)
+        .service(withdraw_swap_request)
+        .service(decide_swap_request)
+        .service(start_roster_run)
+        .service(read_roster_run);
 }
 
 /// The version an `If-Match` header names (`"3"`), if one was sent.
@@ -236,7 +245,7 @@ pub async fn list_planned_shifts(
     Ok(HttpResponse::Ok().json(shifts))
 }
 
-/// Change a roster, draft or published: put PAs on a shift, open it, or swap two PAs. Send `If-Match` with the ETag you read: a stale one is 412 and nothing changes (428 without it). Every hard rule is checked first: a broken one is a 422 naming the rule and the PA, and nothing changes. The answer holds the touched shifts, the new version (ETag) and what the change costs in pay. On a published roster the pay difference is committed to (or released from) the budget and only the PAs added or taken off are e-mailed. Who may call: the team manager who made it, and admins.
+/// Change a roster, draft or published: put PAs on a shift, open it, swap two PAs, or move a PA to a shift with a place free. Send `If-Match` with the ETag you read: a stale one is 412 and nothing changes (428 without it). Every hard rule is checked first: a broken one is a 422 naming the rule and the PA, and nothing changes. The answer holds the touched shifts, the new version (ETag) and what the change costs in pay. On a published roster the pay difference is committed to (or released from) the budget and only the PAs added or taken off are e-mailed. Who may call: the team manager who made it, and admins.
 #[utoipa::path(
     tag = "rostering",
     operation_id = "edit_roster",
@@ -498,4 +507,255 @@ pub async fn decline_open_shift(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask a colleague to take one of your published shifts, or to swap it for one of theirs on the same roster (`their_shift_id`). The colleague is e-mailed; they accept or decline, then the team manager decides. One live request per shift. Who may call: a PA on the shift (others 404).
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "create_swap_request",
+    params(("id" = String, Path, description = "Roster shift id: one of the caller's")),
+    request_body = CreateSwapRequest,
+    responses(
+        (status = 201, description = "Asked", body = SwapRequestView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not one of the caller's published shifts", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Started, or already asked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/roster-shifts/{id}/swap-requests")]
+pub async fn create_swap_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    Json(request): Json<CreateSwapRequest>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let created = db::run(&state.pool, move |conn| {
+        crate::rostering::swaps::create(conn, &user, &id, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// The swap requests the calling PA made or was asked, newest first (at most 200). Who may call: PAs.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "list_my_swap_requests",
+    responses(
+        (status = 200, description = "Requests", body = Vec<SwapRequestView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/pas/me/swap-requests")]
+pub async fn list_my_swap_requests(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<HttpResponse> {
+    let requests = db::run(&state.pool, move |conn| {
+        crate::rostering::swaps::mine(conn, &user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(requests))
+}
+
+/// A roster's swap requests, newest first. Who may call: the team manager who made the roster, and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "list_roster_swap_requests",
+    params(("id" = String, Path, description = "Roster id")),
+    responses(
+        (status = 200, description = "Requests", body = Vec<SwapRequestView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/rosters/{id}/swap-requests")]
+pub async fn list_roster_swap_requests(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let requests = db::run(&state.pool, move |conn| {
+        crate::rostering::swaps::of_roster(conn, &user, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(requests))
+}
+
+/// Accept a colleague's swap request. Every hard rule is checked on the roster as it would be: a broken one is a 422 naming the rule and the PA, and nothing changes. The team manager is then asked to approve. Who may call: the colleague asked (others 404).
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "accept_swap_request",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "Accepted; waiting for the manager", body = SwapRequestView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not the caller's to answer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already answered or withdrawn", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A hard rule the swap would break", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/swap-requests/{id}/acceptance")]
+pub async fn accept_swap_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let index = state.match_index.clone();
+    let request = db::run(&state.pool, move |conn| {
+        crate::rostering::swaps::accept(conn, &index, &user, &id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// Decline a colleague's swap request; they are e-mailed. Who may call: the colleague asked (others 404).
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "decline_swap_request",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "Declined", body = SwapRequestView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not the caller's to answer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already answered or withdrawn", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/swap-requests/{id}/decline")]
+pub async fn decline_swap_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let request = db::run(&state.pool, move |conn| {
+        crate::rostering::swaps::decline(conn, &user, &id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// Withdraw your own swap request before the manager decides. Who may call: the PA who asked (others 404).
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "withdraw_swap_request",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "Withdrawn", body = SwapRequestView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/swap-requests/{id}/withdrawal")]
+pub async fn withdraw_swap_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let request = db::run(&state.pool, move |conn| {
+        crate::rostering::swaps::withdraw(conn, &user, &id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// Approve or refuse (with a reason) a swap the colleague accepted. Approving re-checks every hard rule on the roster as it is now (a broken one is a 422 and nothing changes) and makes the change as a roster edit: the pay difference is committed to the budget, the roster's version moves on, and the two PAs are e-mailed. Who may call: the team manager who made the roster, and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "decide_swap_request",
+    params(("id" = String, Path, description = "Swap request id")),
+    request_body = SwapDecision,
+    responses(
+        (status = 200, description = "Decided", body = SwapRequestView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not accepted by the colleague, or already decided", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A hard rule the swap would now break, or no reason for a refusal", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/swap-requests/{id}/decision")]
+pub async fn decide_swap_request(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    Json(decision): Json<SwapDecision>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let index = state.match_index.clone();
+    let request = db::run(&state.pool, move |conn| {
+        crate::rostering::swaps::decide(conn, &index, &user, &id, decision, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// Generate a draft roster as a background job, for searches longer than `POST /rosters` allows (up to 4 minutes). Answers at once with the run (202, Location to poll); the run reports its progress (share of the time limit used, best score so far, moves tried) and, when done, the roster's id. Who may call: team managers (for their own people) and admins; the people are checked when the run starts, and the run fails with the reason if one is not theirs.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "start_roster_run",
+    request_body = StartRosterRun,
+    responses(
+        (status = 202, description = "Queued", body = RosterRunView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/roster-runs")]
+pub async fn start_roster_run(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(request): Json<StartRosterRun>,
+) -> AppResult<HttpResponse> {
+    let run = db::run(&state.pool, move |conn| {
+        crate::rostering::runs::start(conn, &user, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/roster-runs/{}", run.id)))
+        .json(run))
+}
+
+/// How a roster run is going: queued, running (with progress), done (with the roster's id) or failed (with why). Who may call: the team manager who started it, and admins of the organisation (others 404).
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "read_roster_run",
+    params(("id" = String, Path, description = "Roster run id")),
+    responses(
+        (status = 200, description = "The run", body = RosterRunView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not the caller's", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/roster-runs/{id}")]
+pub async fn read_roster_run(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let run = db::run(&state.pool, move |conn| {
+        crate::rostering::runs::read(conn, &user, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(run))
 }

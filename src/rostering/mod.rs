@@ -12,7 +12,9 @@ pub mod model;
 pub mod open_shifts;
 pub mod publish;
 pub mod repo;
+pub mod runs;
 pub mod service;
 pub mod solver;
+pub mod swaps;
 
 pub use handlers::configure;

@@ -441,7 +441,21 @@ fn best_fill(state: &mut State<'_>, t: usize) -> Option<Vec<usize>> {
     Some(chosen)
 }
 
+/// How a run is going, for a watcher: reported about twice a second.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    pub elapsed_ms: u64,
+    pub best_total: i64,
+    pub moves: u64,
+}
+
 pub fn solve(p: &Problem, limits: Limits) -> Solution {
+    solve_reporting(p, limits, &mut |_| {})
+}
+
+/// `solve`, telling `report` how the search goes every half second or so.
+pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Report)) -> Solution {
+    const REPORT_EVERY: Duration = Duration::from_millis(500);
     let started = Instant::now();
     let mut rng = Rng(limits.seed);
     let mut state = State::new(p);
@@ -465,9 +479,26 @@ pub fn solve(p: &Problem, limits: Limits) -> Solution {
     let mut history = vec![state.score.total; HISTORY];
     let mut moves = 0u64;
     let tasks = p.tasks.len();
+    let mut reported = Duration::ZERO;
+    report(Report {
+        elapsed_ms: construction_ms,
+        best_total: best.score.total,
+        moves,
+    });
     while tasks > 0 && moves < limits.moves {
-        if moves % 256 == 0 && started.elapsed() >= limits.time {
-            break;
+        if moves % 256 == 0 {
+            let elapsed = started.elapsed();
+            if elapsed >= limits.time {
+                break;
+            }
+            if elapsed >= reported + REPORT_EVERY {
+                reported = elapsed;
+                report(Report {
+                    elapsed_ms: elapsed.as_millis() as u64,
+                    best_total: best.score.total,
+                    moves,
+                });
+            }
         }
         moves += 1;
         let before = state.score.total;

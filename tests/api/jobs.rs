@@ -128,7 +128,15 @@ async fn the_maintenance_job_purges_expired_sessions() {
     app.login(&pa.login, crate::helpers::PASSWORD).await;
     jobs::schedule_maintenance(&mut conn, Utc::now()).unwrap();
     jobs::schedule_maintenance(&mut conn, Utc::now()).unwrap();
-    let ran = jobs::run_due_jobs(&mut conn, "w", &app.state.settings).unwrap();
+    let ran = jobs::run_due_jobs(
+        &mut conn,
+        "w",
+        &jobs::JobContext {
+            settings: &app.state.settings,
+            match_index: &app.state.match_index,
+        },
+    )
+    .unwrap();
     assert_eq!(ran, 1, "scheduled twice, run once");
     let left: Vec<String> = parota::db::schema::refresh_tokens::table
         .select(parota::db::schema::refresh_tokens::token_hash)

@@ -1054,3 +1054,427 @@ async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
     let total = t.budget_total().await;
     assert_eq!(total["committed_pence"], 4_371);
 }
+
+/// A published fortnight for Ann with Amy and Ben on Mondays and Dee on Wednesdays (with Amy),
+/// each PA able to log in.
+async fn published_team() -> (Team, String, Vec<(String, TestUser)>) {
+    let t = Team::new().await;
+    let amy = t.pa("Amy", &["monday", "wednesday"], true).await;
+    let ben = t.pa("Ben", &["monday"], true).await;
+    let dee = t.pa("Dee", &["wednesday"], true).await;
+    t.approved_budget(
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+    )
+    .await;
+    let made = t.roster(&t.manager.token).await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let roster = made.body["id"].as_str().unwrap().to_owned();
+    let published = t.publish(&roster, Some("\"1\"")).await;
+    assert_eq!(published.status, 200, "{}", published.text);
+    let pas = [amy, ben, dee]
+        .into_iter()
+        .map(|pa| {
+            let login = login_for(&t, &pa);
+            (pa, login)
+        })
+        .collect();
+    (t, roster, pas)
+}
+
+#[actix_web::test]
+async fn a_swap_needs_the_colleague_then_the_manager_and_every_rule_holds() {
+    let (t, roster, pas) = published_team().await;
+    let read = t
+        .app
+        .get(&format!("/api/v1/rosters/{roster}"), Some(&t.manager.token))
+        .await;
+    let monday = read.body["shifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["headcount"] == 1 && !s["pa_ids"].as_array().unwrap().is_empty())
+        .unwrap()
+        .clone();
+    let shift = monday["id"].as_str().unwrap();
+    let on = monday["pa_ids"][0].as_str().unwrap();
+    // Amy and Ben both do Mondays: whoever is on it asks the other.
+    let (me, colleague) = if on == pas[0].0 {
+        (&pas[0], &pas[1])
+    } else {
+        (&pas[1], &pas[0])
+    };
+    let dee = &pas[2];
+    let ask = |token: String, body: Value| {
+        let app = &t.app;
+        let path = format!("/api/v1/roster-shifts/{shift}/swap-requests");
+        async move { app.post_json(&path, Some(&token), &body).await }
+    };
+
+    // Only the PA on the shift may ask; a colleague from nowhere is named.
+    ask(colleague.1.token.clone(), json!({"colleague_pa_id": me.0}))
+        .await
+        .assert_problem(404, "not_found");
+    let bad = ask(
+        me.1.token.clone(),
+        json!({"colleague_pa_id": "019d4657-0000-7000-8000-00000000dead"}),
+    )
+    .await;
+    assert_eq!(
+        bad.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "colleague_pa_id"
+    );
+
+    // Dee cannot do Mondays: she may be asked, but cannot accept.
+    let to_dee = ask(me.1.token.clone(), json!({"colleague_pa_id": dee.0})).await;
+    assert_eq!(to_dee.status, 201, "{}", to_dee.text);
+    let to_dee_id = to_dee.body["id"].as_str().unwrap().to_owned();
+    let refused = t
+        .app
+        .post_json(
+            &format!("/api/v1/swap-requests/{to_dee_id}/acceptance"),
+            Some(&dee.1.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed")["errors"][0]["code"],
+        "not_eligible"
+    );
+    // One live request per shift: withdraw it before asking again.
+    ask(me.1.token.clone(), json!({"colleague_pa_id": colleague.0}))
+        .await
+        .assert_problem(409, "swap_already_requested");
+    let withdrawn = t
+        .app
+        .post_json(
+            &format!("/api/v1/swap-requests/{to_dee_id}/withdrawal"),
+            Some(&me.1.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(withdrawn.body["status"], "withdrawn", "{}", withdrawn.text);
+
+    let asked = ask(
+        me.1.token.clone(),
+        json!({"colleague_pa_id": colleague.0, "note": "Dentist"}),
+    )
+    .await;
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    let id = asked.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(asked.body["status"], "proposed");
+    let theirs = t
+        .app
+        .get("/api/v1/pas/me/swap-requests", Some(&colleague.1.token))
+        .await;
+    assert!(theirs
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == id.as_str()));
+    assert!(t
+        .app
+        .get("/api/v1/pas/me/swap-requests", Some(&dee.1.token))
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"] != id.as_str()));
+
+    // The manager decides only what the colleague accepted; only the colleague accepts.
+    let decide = |token: String, body: Value| {
+        let app = &t.app;
+        let path = format!("/api/v1/swap-requests/{id}/decision");
+        async move { app.post_json(&path, Some(&token), &body).await }
+    };
+    decide(t.manager.token.clone(), json!({"approve": true}))
+        .await
+        .assert_problem(409, "not_accepted");
+    for other in [&me.1.token, &dee.1.token] {
+        t.app
+            .post_json(
+                &format!("/api/v1/swap-requests/{id}/acceptance"),
+                Some(other),
+                &json!({}),
+            )
+            .await
+            .assert_problem(404, "not_found");
+    }
+    let accepted = t
+        .app
+        .post_json(
+            &format!("/api/v1/swap-requests/{id}/acceptance"),
+            Some(&colleague.1.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(accepted.body["status"], "accepted", "{}", accepted.text);
+    let organisation = t.app.organisation_of(&t.manager.id);
+    let mails = parota::mail::list(&mut t.app.conn(), &organisation).unwrap();
+    assert!(mails
+        .iter()
+        .any(|m| m.subject == "A shift swap waits for your approval"
+            && m.recipient == t.manager.login));
+
+    // Another manager cannot decide it; a PA cannot; a refusal needs a reason.
+    let stranger = t.app.user(
+        &crate::helpers::TestOrganisation {
+            id: organisation.clone(),
+            area_code: "QE1".into(),
+        },
+        Role::TeamManager,
+    );
+    decide(stranger.token.clone(), json!({"approve": true}))
+        .await
+        .assert_problem(403, "forbidden");
+    decide(me.1.token.clone(), json!({"approve": true}))
+        .await
+        .assert_problem(403, "forbidden");
+    let no_reason = decide(t.manager.token.clone(), json!({"approve": false})).await;
+    assert_eq!(
+        no_reason.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "reason"
+    );
+
+    let approved = decide(t.manager.token.clone(), json!({"approve": true})).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.body["status"], "approved");
+    let after = t
+        .app
+        .get(&format!("/api/v1/rosters/{roster}"), Some(&t.manager.token))
+        .await;
+    assert_eq!(after.header("etag"), Some("\"3\""));
+    let now_on = after.body["shifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == shift)
+        .unwrap()["pa_ids"]
+        .clone();
+    assert_eq!(now_on, json!([colleague.0]));
+    // Both PAs are told, and the decided request cannot be decided or withdrawn again.
+    let mails = parota::mail::list(&mut t.app.conn(), &organisation).unwrap();
+    for pa in [me, colleague] {
+        let email = format!(
+            "{}@pa.example.test",
+            if pa.0 == pas[0].0 { "amy" } else { "ben" }
+        );
+        assert!(mails
+            .iter()
+            .any(|m| m.subject == "A change to your shifts" && m.recipient == email));
+    }
+    decide(t.manager.token.clone(), json!({"approve": true}))
+        .await
+        .assert_problem(409, "not_accepted");
+    t.app
+        .post_json(
+            &format!("/api/v1/swap-requests/{id}/withdrawal"),
+            Some(&me.1.token),
+            &json!({}),
+        )
+        .await
+        .assert_problem(409, "swap_request_moved_on");
+    let listed = t
+        .app
+        .get(
+            &format!("/api/v1/rosters/{roster}/swap-requests"),
+            Some(&t.manager.token),
+        )
+        .await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 2, "{}", listed.text);
+    t.app
+        .get(
+            &format!("/api/v1/rosters/{roster}/swap-requests"),
+            Some(&stranger.token),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn a_long_roster_run_is_a_job_with_progress_seen_only_by_its_manager() {
+    let t = Team::new().await;
+    t.pa("Amy", &["monday", "wednesday"], true).await;
+    t.pa("Dee", &["wednesday"], true).await;
+    let started = t
+        .app
+        .post_json(
+            "/api/v1/roster-runs",
+            Some(&t.manager.token),
+            &json!({"budget_holder_ids": [t.holder], "from": "2027-01-04", "to": "2027-01-17", "seed": 7, "time_limit_ms": 1000}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    assert_eq!(started.body["status"], "queued");
+    let run = started.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        started.header("location").unwrap(),
+        format!("/api/v1/roster-runs/{run}")
+    );
+    // Longer than the job allows is named.
+    let too_long = t
+        .app
+        .post_json(
+            "/api/v1/roster-runs",
+            Some(&t.manager.token),
+            &json!({"from": "2027-01-04", "to": "2027-01-17", "time_limit_ms": 600000}),
+        )
+        .await;
+    assert_eq!(
+        too_long.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "time_limit_ms"
+    );
+
+    let organisation = crate::helpers::TestOrganisation {
+        id: t.app.organisation_of(&t.manager.id),
+        area_code: "QE1".into(),
+    };
+    let other_manager = t.app.user(&organisation, Role::TeamManager);
+    let pa = t.app.user(&organisation, Role::Pa);
+    t.app
+        .post_json(
+            "/api/v1/roster-runs",
+            Some(&pa.token),
+            &json!({"from": "2027-01-04", "to": "2027-01-17", "time_limit_ms": 1000}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    // Another manager's people: accepted as a run, failed with the reason when it starts.
+    let theirs = t
+        .app
+        .post_json(
+            "/api/v1/roster-runs",
+            Some(&other_manager.token),
+            &json!({"budget_holder_ids": [t.holder], "from": "2027-01-04", "to": "2027-01-17", "time_limit_ms": 1000}),
+        )
+        .await;
+    assert_eq!(theirs.status, 202, "{}", theirs.text);
+
+    let ran = parota::jobs::run_due_jobs(
+        &mut t.app.conn(),
+        "test-worker",
+        &parota::jobs::JobContext {
+            settings: &t.app.state.settings,
+            match_index: &t.app.state.match_index,
+        },
+    )
+    .unwrap();
+    assert!(ran >= 2);
+    let done = t
+        .app
+        .get(
+            &format!("/api/v1/roster-runs/{run}"),
+            Some(&t.manager.token),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.body["status"], "done", "{}", done.text);
+    assert_eq!(done.body["percent_done"], 100);
+    assert!(done.body["moves_tried"].as_i64().unwrap() > 0);
+    assert!(done.body["elapsed_ms"].as_i64().unwrap() >= 1000);
+    let roster = t
+        .app
+        .get(
+            done.body["roster"].as_str().unwrap(),
+            Some(&t.manager.token),
+        )
+        .await;
+    assert_eq!(roster.status, 200, "{}", roster.text);
+    assert_eq!(roster.body["score"]["total"], done.body["best_score"]);
+    assert_eq!(roster.body["shifts"].as_array().unwrap().len(), 4);
+    let failed = t
+        .app
+        .get(
+            &format!(
+                "/api/v1/roster-runs/{}",
+                theirs.body["id"].as_str().unwrap()
+            ),
+            Some(&other_manager.token),
+        )
+        .await;
+    assert_eq!(failed.body["status"], "failed", "{}", failed.text);
+    assert!(failed.body["error"]
+        .as_str()
+        .unwrap()
+        .contains("not allowed"));
+    // Nobody else sees a manager's run.
+    t.app
+        .get(
+            &format!("/api/v1/roster-runs/{run}"),
+            Some(&other_manager.token),
+        )
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn moving_a_pa_needs_a_free_place_and_never_leaves_half_a_two_to_one() {
+    let t = Team::new().await;
+    t.pa("Amy", &["monday", "wednesday"], true).await;
+    t.pa("Dee", &["wednesday"], true).await;
+    let made = t.roster(&t.manager.token).await;
+    let roster = made.body["id"].as_str().unwrap();
+    let shifts = made.body["shifts"].as_array().unwrap();
+    let mondays: Vec<&Value> = shifts.iter().filter(|s| s["headcount"] == 1).collect();
+    let wednesday = shifts.iter().find(|s| s["headcount"] == 2).unwrap();
+    let amy = mondays[0]["pa_ids"][0].as_str().unwrap();
+    let (first, second) = (
+        mondays[0]["id"].as_str().unwrap(),
+        mondays[1]["id"].as_str().unwrap(),
+    );
+
+    // Amy is on both Mondays: the second has no place for her.
+    let full = edit(
+        &t,
+        roster,
+        Some("\"1\""),
+        json!({"action": "move", "shift_id": first, "pa_id": amy, "to_shift_id": second}),
+    )
+    .await;
+    assert_eq!(
+        full.assert_problem(422, "validation_failed")["errors"][0]["code"],
+        "already_on_shift"
+    );
+    let opened = edit(
+        &t,
+        roster,
+        Some("\"1\""),
+        json!({"action": "unassign", "shift_id": second}),
+    )
+    .await;
+    assert_eq!(opened.status, 200, "{}", opened.text);
+    // Taking Amy off a staffed 2:1 would leave Dee alone on it.
+    let half = edit(
+        &t,
+        roster,
+        Some("\"2\""),
+        json!({"action": "move", "shift_id": wednesday["id"], "pa_id": amy, "to_shift_id": second}),
+    )
+    .await;
+    assert_eq!(half.status, 422, "{}", half.text);
+    assert!(
+        half.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "half_staffed"),
+        "{}",
+        half.text
+    );
+
+    let moved = edit(
+        &t,
+        roster,
+        Some("\"2\""),
+        json!({"action": "move", "shift_id": first, "pa_id": amy, "to_shift_id": second}),
+    )
+    .await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let touched = moved.body["shifts"].as_array().unwrap();
+    let on = |id: &str| touched.iter().find(|s| s["id"] == id).unwrap()["pa_ids"].clone();
+    assert_eq!(on(first), json!([]));
+    assert_eq!(on(second), json!([amy]));
+    assert_eq!(moved.body["pay_change_pence"], 0);
+}

@@ -1,0 +1,277 @@
+//! Long roster generations run as background jobs. The request is checked and kept, a job is
+//! queued, and the caller polls the run: queued → running (elapsed time, best score so far,
+//! moves tried) → done (the roster's id) or failed (why). The job worker writes progress about
+//! twice a second, extending its lease as it goes, and stores the roster and the run's end in
+//! one transaction, so a worker that dies mid-run leaves the run to be retried, never half-done.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+
+use crate::auth::{AuthUser, Role};
+use crate::db::schema::roster_runs;
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::jobs::{self, NewJob};
+use crate::market::index::MatchIndex;
+use crate::rostering::dto::{GenerateRoster, RosterRunView, StartRosterRun};
+use crate::rostering::generate::generate_reporting;
+
+pub const GENERATE_ROSTER: &str = "generate_roster";
+/// How long past its time limit a run's job lease lasts: building the problem and storing the
+/// roster take seconds, not minutes.
+const LEASE_MARGIN_SECS: i64 = 120;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = roster_runs)]
+pub struct RosterRunRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub requested_by: String,
+    pub request: String,
+    pub status: String,
+    pub time_limit_ms: i64,
+    pub elapsed_ms: i64,
+    pub best_score: Option<i64>,
+    pub moves: i64,
+    pub roster_id: Option<String>,
+    pub error: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+fn view(row: RosterRunRow) -> RosterRunView {
+    let percent = match row.status.as_str() {
+        "done" => 100,
+        "queued" => 0,
+        _ => (row.elapsed_ms.saturating_mul(100) / row.time_limit_ms.max(1)).clamp(0, 99),
+    };
+    RosterRunView {
+        roster: row
+            .roster_id
+            .as_ref()
+            .map(|id| format!("/api/v1/rosters/{id}")),
+        id: row.id,
+        status: row.status,
+        percent_done: percent,
+        elapsed_ms: row.elapsed_ms,
+        time_limit_ms: row.time_limit_ms,
+        best_score: row.best_score,
+        moves_tried: row.moves,
+        roster_id: row.roster_id,
+        error: row.error,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    }
+}
+
+pub fn start(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    request: StartRosterRun,
+    now: DateTime<Utc>,
+) -> AppResult<RosterRunView> {
+    if !matches!(actor.role, Role::Admin | Role::TeamManager) {
+        return Err(AppError::Forbidden);
+    }
+    let time_limit_ms = request.time_limit_ms;
+    let generate = GenerateRoster {
+        budget_holder_ids: request.budget_holder_ids,
+        from: request.from,
+        to: request.to,
+        seed: request.seed,
+        time_limit_ms: Some(time_limit_ms),
+    };
+    if generate.to < generate.from {
+        return Err(AppError::field(
+            "to",
+            "before_from",
+            "must not be before from",
+        ));
+    }
+    let row = RosterRunRow {
+        id: crate::ids::new_id(),
+        organisation_id: actor.organisation_id.clone(),
+        requested_by: actor.user_id.clone(),
+        request: serde_json::to_string(&generate)
+            .map_err(|e| AppError::internal(format!("roster request: {e}")))?,
+        status: "queued".into(),
+        time_limit_ms: i64::try_from(time_limit_ms).unwrap_or(i64::MAX),
+        elapsed_ms: 0,
+        best_score: None,
+        moves: 0,
+        roster_id: None,
+        error: None,
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+    };
+    write_transaction(conn, |conn| {
+        diesel::insert_into(roster_runs::table)
+            .values(&row)
+            .execute(conn)?;
+        jobs::enqueue(
+            conn,
+            NewJob {
+                kind: GENERATE_ROSTER.into(),
+                payload: serde_json::json!({ "run_id": row.id }),
+                run_at: now,
+                dedupe_key: Some(format!("{GENERATE_ROSTER}:{}", row.id)),
+                // The people, PAs or rules may make it fail; trying forever would not help.
+                max_attempts: 2,
+            },
+            now,
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(view(row))
+}
+
+fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<RosterRunRow>> {
+    Ok(roster_runs::table
+        .find(id)
+        .select(RosterRunRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A run, for the team manager who started it (and admins of the organisation).
+pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<RosterRunView> {
+    let row = find(conn, id)?
+        .filter(|row| {
+            row.organisation_id == actor.organisation_id
+                && (row.requested_by == actor.user_id || actor.role == Role::Admin)
+        })
+        .ok_or(AppError::NotFound)?;
+    Ok(view(row))
+}
+
+/// The job: rebuilds the caller as they were when they asked (their role today, so a manager
+/// who has since lost the role cannot roster), generates, and records the run's end.
+pub fn execute(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    job_id: &str,
+    worker: &str,
+    payload: &serde_json::Value,
+) -> AppResult<()> {
+    let run_id = payload["run_id"]
+        .as_str()
+        .ok_or_else(|| AppError::internal("roster run job without run_id"))?;
+    let Some(run) = find(conn, run_id)? else {
+        return Ok(());
+    };
+    if run.status == "done" {
+        return Ok(());
+    }
+    let user = crate::accounts::repo::find_user(conn, &run.requested_by)?
+        .filter(|u| u.active)
+        .ok_or(AppError::Forbidden)?;
+    let organisation = crate::accounts::repo::find_organisation(conn, &user.organisation_id)?
+        .ok_or(AppError::NotFound)?;
+    let actor = AuthUser {
+        user_id: user.id.clone(),
+        organisation_id: user.organisation_id.clone(),
+        role: Role::from_str(&user.role).map_err(|_| AppError::Forbidden)?,
+        area_code: organisation.area_code,
+        request_id: None,
+    };
+    let request: GenerateRoster = serde_json::from_str(&run.request)
+        .map_err(|e| AppError::internal(format!("stored roster request: {e}")))?;
+    let lease_until = |now: DateTime<Utc>| {
+        now + Duration::milliseconds(run.time_limit_ms) + Duration::seconds(LEASE_MARGIN_SECS)
+    };
+    let started = Utc::now();
+    jobs::extend_lease(conn, job_id, worker, lease_until(started))?;
+    set_progress(conn, &run.id, "running", 0, None, 0)?;
+
+    let outcome = generate_reporting(
+        conn,
+        match_index,
+        &actor,
+        request,
+        Utc::now(),
+        &mut |conn, report| {
+            // Progress is advisory: a failed write must not stop the search.
+            let written = set_progress(
+                conn,
+                &run.id,
+                "running",
+                i64::try_from(report.elapsed_ms).unwrap_or(i64::MAX),
+                Some(report.best_total),
+                i64::try_from(report.moves).unwrap_or(i64::MAX),
+            );
+            if let Err(error) = written {
+                tracing::warn!(run = %run.id, %error, "could not record roster run progress");
+            }
+        },
+        |conn, roster_id| {
+            diesel::update(roster_runs::table.find(&run.id))
+                .set((
+                    roster_runs::status.eq("done"),
+                    roster_runs::roster_id.eq(roster_id),
+                    roster_runs::elapsed_ms.eq((Utc::now() - started).num_milliseconds()),
+                    roster_runs::updated_at.eq(Utc::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        },
+    );
+    match outcome {
+        Ok(roster) => {
+            diesel::update(roster_runs::table.find(&run.id))
+                .set((
+                    roster_runs::best_score.eq(roster.score.total),
+                    roster_runs::moves
+                        .eq(i64::try_from(roster.score.moves_tried).unwrap_or(i64::MAX)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        }
+        Err(error) => {
+            // What the caller would have been told, without personal details.
+            let said = match &error {
+                AppError::Validation(fields) => fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                AppError::Forbidden => "not allowed to roster these people".into(),
+                AppError::NotFound => "a person or PA was not found".into(),
+                _ => "the run failed; it may be retried".into(),
+            };
+            diesel::update(roster_runs::table.find(&run.id))
+                .set((
+                    roster_runs::status.eq("failed"),
+                    roster_runs::error.eq(said),
+                    roster_runs::updated_at.eq(Utc::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            // Rule and permission failures are final; anything else the job worker retries.
+            match error {
+                AppError::Validation(_) | AppError::Forbidden | AppError::NotFound => Ok(()),
+                other => Err(other),
+            }
+        }
+    }
+}
+
+fn set_progress(
+    conn: &mut DbConnection,
+    run_id: &str,
+    status: &str,
+    elapsed_ms: i64,
+    best_score: Option<i64>,
+    moves: i64,
+) -> AppResult<()> {
+    diesel::update(roster_runs::table.find(run_id))
+        .set((
+            roster_runs::status.eq(status),
+            roster_runs::elapsed_ms.eq(elapsed_ms),
+            roster_runs::best_score.eq(best_score),
+            roster_runs::moves.eq(moves),
+            roster_runs::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
