@@ -498,3 +498,15 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    pa_working_time (pa_id) {
+        pa_id -> Text,
+        max_minutes_per_week -> Nullable<Integer>,
+        opted_out_on -> Nullable<Date>,
+        opt_out_withdrawn_on -> Nullable<Date>,
+        domestic_worker -> Bool,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}

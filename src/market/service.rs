@@ -413,7 +413,7 @@ fn gender_text(gender: Option<model::Gender>) -> Option<String> {
         .and_then(|v| v.as_str().map(str::to_owned))
 }
 
-fn pa_resource(row: &PaProfileRow) -> Resource<'_> {
+pub(crate) fn pa_resource(row: &PaProfileRow) -> Resource<'_> {
     Resource::PaProfile {
         organisation_id: &row.organisation_id,
         user_id: row.user_id.as_deref(),

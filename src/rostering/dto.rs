@@ -320,3 +320,33 @@ pub struct RosterRunView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// A PA's working-time record, set by their manager.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutWorkingTime {
+    /// The most hours a week the PA will work, on average over a roster; none when absent.
+    #[validate(range(min = 1, max = 100))]
+    pub max_hours_per_week: Option<u8>,
+    /// The date the PA signed a written opt-out of the 48-hour average week (reg. 5).
+    pub opted_out_on: Option<NaiveDate>,
+    /// The date the PA's withdrawal of the opt-out takes effect, after their notice.
+    pub opt_out_withdrawn_on: Option<NaiveDate>,
+    /// Employed directly by the budget holder in their own home (reg. 19): the 48-hour average
+    /// does not apply; rest rules do.
+    #[serde(default)]
+    pub domestic_worker: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkingTimeView {
+    pub pa_id: String,
+    pub max_hours_per_week: Option<f64>,
+    pub opted_out_on: Option<NaiveDate>,
+    pub opt_out_withdrawn_on: Option<NaiveDate>,
+    pub domestic_worker: bool,
+    /// Whether the 48-hour average week binds the PA today.
+    pub average_week_applies_today: bool,
+    /// The weekly average the roster holds the PA to today; none when nothing caps it.
+    pub weekly_cap_hours_today: Option<f64>,
+}

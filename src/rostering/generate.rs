@@ -23,7 +23,7 @@ use crate::rostering::dto::*;
 use crate::rostering::model::PlannedShift;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
 use crate::rostering::solver::{
-    self, HardRule, Limits, OpenReason, Problem, Rules, Task, Weights, Worker,
+    self, HardRule, Limits, OpenReason, Problem, Task, Weights, Worker,
 };
 use crate::time::london_instant;
 
@@ -32,9 +32,6 @@ const MAX_DAYS: i64 = 42;
 /// Average speed between homes, and a fixed allowance to park and hand over.
 const TRAVEL_KMH: f64 = 30.0;
 const TRAVEL_ALLOWANCE_MINUTES: i64 = 10;
-/// The Working Time Regulations' 48-hour average week (reg. 4); opting out arrives with the
-/// PA's employment record.
-const MAX_MINUTES_PER_WEEK: i64 = 48 * 60;
 
 fn reason_code(reason: OpenReason) -> &'static str {
     match reason {
@@ -339,10 +336,14 @@ pub(crate) fn build(
             }
         })
         .collect();
+    let caps = crate::rostering::working_time::caps(conn, &pa_ids, from)?;
     let workers: Vec<Worker> = candidates
         .iter()
         .map(|c| Worker {
-            max_minutes_per_week: MAX_MINUTES_PER_WEEK,
+            max_minutes_per_week: caps
+                .get(&c.pa_id)
+                .copied()
+                .unwrap_or(crate::rostering::working_time::UNCAPPED),
             wanted_minutes_per_week: i64::from(c.wanted_minutes),
             hourly_pay_pence: c.min_hourly_pay_pence,
             km_to_person: people
@@ -377,7 +378,7 @@ pub(crate) fn build(
             people: people.len(),
             travel_minutes,
             weeks: usize::try_from((days + 6) / 7).unwrap_or(1),
-            rules: Rules::default(),
+            rules: crate::rostering::working_time::rest_rules(from),
             weights: Weights::default(),
         },
         pa_ids,

@@ -1,7 +1,7 @@
 //! Support patterns over HTTP. Each handler states who may call it; the rules themselves live
 //! in `auth::policy`.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -39,7 +39,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(withdraw_swap_request)
         .service(decide_swap_request)
         .service(start_roster_run)
-        .service(read_roster_run);
+        .service(read_roster_run)
+        .service(read_working_time)
+        .service(put_working_time);
 }
 
 /// The version an `If-Match` header names (`"3"`), if one was sent.
@@ -758,4 +760,61 @@ pub async fn read_roster_run(
     })
     .await?;
     Ok(HttpResponse::Ok().json(run))
+}
+
+/// A PA's working-time record: their own maximum hours, a written opt-out of the 48-hour average week and when its withdrawal takes effect, and whether they are a domestic worker in a private household (no 48-hour average; rest rules still apply). The roster generator, edits and open-shift acceptance hold the PA to the weekly cap this gives. Who may call: the PA themselves and the organisation's managers.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "read_working_time",
+    params(("id" = String, Path, description = "PA id")),
+    responses(
+        (status = 200, description = "The record (defaults when never set)", body = WorkingTimeView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/pas/{id}/working-time")]
+pub async fn read_working_time(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let record = db::run(&state.pool, move |conn| {
+        crate::rostering::working_time::read(conn, &user, &id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// Set a PA's working-time record (replaces it whole; audited with before and after). The opt-out date is the day the PA signed it (not after today); a withdrawal date must follow it. Rosters made after this hold the PA to the new cap. Who may call: the organisation's team managers and admins.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "put_working_time",
+    params(("id" = String, Path, description = "PA id")),
+    request_body = PutWorkingTime,
+    responses(
+        (status = 200, description = "The record as set", body = WorkingTimeView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/pas/{id}/working-time")]
+pub async fn put_working_time(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    Json(request): Json<PutWorkingTime>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let record = db::run(&state.pool, move |conn| {
+        crate::rostering::working_time::put(conn, &user, &id, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(record))
 }

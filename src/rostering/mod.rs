@@ -16,5 +16,6 @@ pub mod runs;
 pub mod service;
 pub mod solver;
 pub mod swaps;
+pub mod working_time;
 
 pub use handlers::configure;

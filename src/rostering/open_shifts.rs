@@ -19,7 +19,7 @@ use crate::rostering::dto::OpenShiftView;
 use crate::rostering::generate::available_for;
 use crate::rostering::publish::{commitments, place_pay};
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
-use crate::rostering::solver::{rules_broken, Problem, Rules, Task, Weights, Worker};
+use crate::rostering::solver::{rules_broken, Problem, Task, Weights, Worker};
 
 fn me(
     conn: &mut DbConnection,
@@ -206,7 +206,13 @@ fn rest_and_bookings_ok(
     let problem = Problem {
         tasks,
         workers: vec![Worker {
-            max_minutes_per_week: 48 * 60,
+            max_minutes_per_week: crate::rostering::working_time::caps(
+                conn,
+                std::slice::from_ref(&me.pa_id),
+                shift.shift_date,
+            )?
+            .remove(&me.pa_id)
+            .unwrap_or(crate::rostering::working_time::UNCAPPED),
             wanted_minutes_per_week: 0,
             hourly_pay_pence: 0,
             km_to_person: vec![0.0; holders.len()],
@@ -223,7 +229,7 @@ fn rest_and_bookings_ok(
             })
             .collect(),
         weeks: 3,
-        rules: Rules::default(),
+        rules: crate::rostering::working_time::rest_rules(shift.shift_date),
         weights: Weights::default(),
     };
     let assignments = vec![vec![0usize]; problem.tasks.len()];

@@ -1478,3 +1478,146 @@ async fn moving_a_pa_needs_a_free_place_and_never_leaves_half_a_two_to_one() {
     assert_eq!(on(second), json!([amy]));
     assert_eq!(moved.body["pay_change_pence"], 0);
 }
+
+#[actix_web::test]
+async fn the_48_hour_week_binds_until_a_written_opt_out_and_a_pas_own_maximum_always_does() {
+    let t = Team::new().await;
+    // A second person who needs someone 07:00–19:00 every day.
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let long_days = t
+        .app
+        .post_json(
+            "/api/v1/budget-holders",
+            Some(&t.manager.token),
+            &json!({
+                "display_name": "Bo Hart",
+                "postcode": "BB11 2AB",
+                "funding": "chc",
+                "minimum_level": 2,
+                "required_competencies": [t.personal_care],
+                "support_needs": days.iter().map(|d| json!({"day": d, "start": "07:00", "end": "19:00"})).collect::<Vec<_>>()
+            }),
+        )
+        .await;
+    assert_eq!(long_days.status, 201, "{}", long_days.text);
+    let bo = long_days.body["id"].as_str().unwrap().to_owned();
+    let amy = t.pa("Amy", &days, true).await;
+    let week = |seed: u64| {
+        let app = &t.app;
+        let token = t.manager.token.clone();
+        let bo = bo.clone();
+        async move {
+            app.post_json(
+                "/api/v1/rosters",
+                Some(&token),
+                &json!({"budget_holder_ids": [bo], "from": "2027-01-04", "to": "2027-01-10", "seed": seed, "time_limit_ms": 200}),
+            )
+            .await
+        }
+    };
+    let amys_shifts = |roster: &Value| {
+        roster["shifts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| {
+                s["pa_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p == amy.as_str())
+            })
+            .count()
+    };
+    // 12-hour days: four make 48 hours, the most the average week allows.
+    let bound = week(1).await;
+    assert_eq!(bound.status, 201, "{}", bound.text);
+    assert_eq!(amys_shifts(&bound.body), 4, "{}", bound.text);
+    let set = |body: Value| {
+        let app = &t.app;
+        let token = t.manager.token.clone();
+        let path = format!("/api/v1/pas/{amy}/working-time");
+        async move {
+            app.send(
+                actix_web::test::TestRequest::put()
+                    .uri(&path)
+                    .insert_header(("authorization", format!("Bearer {token}")))
+                    .set_json(body),
+            )
+            .await
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    let opted = set(json!({"opted_out_on": today})).await;
+    assert_eq!(opted.status, 200, "{}", opted.text);
+    assert_eq!(opted.body["average_week_applies_today"], false);
+    // Opted out: six days, since weekly rest still needs one whole day off.
+    let free = week(1).await;
+    assert_eq!(amys_shifts(&free.body), 6, "{}", free.text);
+    // A domestic worker likewise, but her own maximum of 30 hours always binds.
+    let capped = set(json!({"domestic_worker": true, "max_hours_per_week": 30})).await;
+    assert_eq!(
+        capped.body["weekly_cap_hours_today"], 30.0,
+        "{}",
+        capped.text
+    );
+    let own = week(1).await;
+    assert_eq!(amys_shifts(&own.body), 2, "{}", own.text);
+    // A withdrawal takes effect on its date: from then the 48 hours bind again.
+    let withdrawn = set(
+        json!({"opted_out_on": today - chrono::Duration::days(30), "opt_out_withdrawn_on": today}),
+    )
+    .await;
+    assert_eq!(
+        withdrawn.body["average_week_applies_today"], true,
+        "{}",
+        withdrawn.text
+    );
+    assert_eq!(amys_shifts(&week(1).await.body), 4);
+
+    // Bad records are named; a PA reads their own record but cannot set it.
+    set(json!({"opted_out_on": today + chrono::Duration::days(1)}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let orphan = set(json!({"opt_out_withdrawn_on": today})).await;
+    assert_eq!(
+        orphan.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "opt_out_withdrawn_on"
+    );
+    let amy_login = login_for(&t, &amy);
+    let mine = t
+        .app
+        .get(
+            &format!("/api/v1/pas/{amy}/working-time"),
+            Some(&amy_login.token),
+        )
+        .await;
+    assert_eq!(mine.status, 200, "{}", mine.text);
+    assert_eq!(mine.body["opt_out_withdrawn_on"], json!(today));
+    t.app
+        .send(
+            actix_web::test::TestRequest::put()
+                .uri(&format!("/api/v1/pas/{amy}/working-time"))
+                .insert_header(("authorization", format!("Bearer {}", amy_login.token)))
+                .set_json(json!({"domestic_worker": true})),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    let elsewhere = t.app.organisation("Elsewhere", "QE2", "provider");
+    let stranger = t.app.user(&elsewhere, Role::TeamManager);
+    t.app
+        .get(
+            &format!("/api/v1/pas/{amy}/working-time"),
+            Some(&stranger.token),
+        )
+        .await
+        .assert_problem(404, "not_found");
+}

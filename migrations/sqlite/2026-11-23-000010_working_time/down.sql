@@ -1,0 +1,1 @@
+DROP TABLE pa_working_time;
