@@ -93,6 +93,7 @@ fn main() {
                     night,
                     weekend: day % 7 >= 5,
                     eligible,
+                    fixed: false,
                 });
             }
         }

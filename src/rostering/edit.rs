@@ -264,6 +264,7 @@ pub(crate) fn plan(
         &planned,
         roster.from_date,
         roster.to_date,
+        Some(&roster.id),
     )?;
     let worker_of: HashMap<&str, usize> = built
         .pa_ids
@@ -289,6 +290,12 @@ pub(crate) fn plan(
             current[t].push(w);
         }
     }
+    // Other published rosters' shifts, after this roster's, with their one PA.
+    current.extend(
+        built.problem.tasks[shifts.len()..]
+            .iter()
+            .map(|t| t.eligible.clone()),
+    );
 
     // The edit, as the shifts it touches and their new PAs.
     let mut changed: Vec<(usize, Vec<usize>)> = Vec::new();

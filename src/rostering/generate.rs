@@ -165,6 +165,7 @@ pub(crate) fn generate_reporting(
         &planned,
         request.from,
         request.to,
+        None,
     )?;
     let seed = request.seed.unwrap_or(1);
     let time_limit_ms = request.time_limit_ms.unwrap_or(2_000);
@@ -278,6 +279,7 @@ pub(crate) fn build(
     planned: &[(usize, PlannedShift)],
     from: NaiveDate,
     to: NaiveDate,
+    this_roster: Option<&str>,
 ) -> AppResult<Built> {
     let revision = market_repo::market_revision(conn, &actor.organisation_id)?;
     let organisation = match_index.current_at(conn, &actor.organisation_id, revision)?;
@@ -333,9 +335,58 @@ pub(crate) fn build(
                 night: shift.kind != ShiftKind::Day || shift.end <= shift.start,
                 weekend: matches!(shift.date.weekday(), Weekday::Sat | Weekday::Sun),
                 eligible,
+                fixed: false,
             }
         })
         .collect();
+    // Shifts these PAs already work on other published rosters (other people, other managers)
+    // around the range: fixed, so rest, bookings and hours see them.
+    let mut locations: Vec<crate::geo::Location> = people.iter().map(|p| p.location).collect();
+    let mut tasks = tasks;
+    let worker_of: HashMap<&str, usize> = pa_ids
+        .iter()
+        .enumerate()
+        .map(|(w, id)| (id.as_str(), w))
+        .collect();
+    let mut elsewhere: Vec<String> = Vec::new();
+    for (pa_id, shift) in repo::published_of_pas_between(
+        conn,
+        &pa_ids,
+        (epoch - chrono::Duration::days(1)).naive_utc(),
+        london_instant((to + chrono::Duration::days(2)).and_time(chrono::NaiveTime::MIN))
+            .naive_utc(),
+        this_roster,
+    )? {
+        let Some(&w) = worker_of.get(pa_id.as_str()) else {
+            continue;
+        };
+        let person = match holders.iter().position(|h| h.id == shift.budget_holder_id) {
+            Some(i) => i,
+            None => match elsewhere.iter().position(|h| *h == shift.budget_holder_id) {
+                Some(i) => people.len() + i,
+                None => {
+                    let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+                        .ok_or(AppError::NotFound)?;
+                    locations.push(crate::geo::Location {
+                        latitude: holder.latitude,
+                        longitude: holder.longitude,
+                    });
+                    elsewhere.push(holder.id);
+                    locations.len() - 1
+                }
+            },
+        };
+        tasks.push(Task {
+            person,
+            start: minute(shift.starts_at.and_utc()),
+            end: minute(shift.ends_at.and_utc()),
+            headcount: 1,
+            night: false,
+            weekend: false,
+            eligible: vec![w],
+            fixed: true,
+        });
+    }
     let caps = crate::rostering::working_time::caps(conn, &pa_ids, from)?;
     let workers: Vec<Worker> = candidates
         .iter()
@@ -346,9 +397,9 @@ pub(crate) fn build(
                 .unwrap_or(crate::rostering::working_time::UNCAPPED),
             wanted_minutes_per_week: i64::from(c.wanted_minutes),
             hourly_pay_pence: c.min_hourly_pay_pence,
-            km_to_person: people
+            km_to_person: locations
                 .iter()
-                .map(|p| distance_km(c.location, p.location))
+                .map(|l| distance_km(c.location, *l))
                 .collect(),
             core_team_of: people
                 .iter()
@@ -358,13 +409,13 @@ pub(crate) fn build(
                 .collect(),
         })
         .collect();
-    let travel_minutes = people
+    let travel_minutes = locations
         .iter()
         .map(|a| {
-            people
+            locations
                 .iter()
                 .map(|b| {
-                    (distance_km(a.location, b.location) / TRAVEL_KMH * 60.0).round() as i64
+                    (distance_km(*a, *b) / TRAVEL_KMH * 60.0).round() as i64
                         + TRAVEL_ALLOWANCE_MINUTES
                 })
                 .collect()
@@ -375,7 +426,7 @@ pub(crate) fn build(
         problem: Problem {
             tasks,
             workers,
-            people: people.len(),
+            people: locations.len(),
             travel_minutes,
             weeks: usize::try_from((days + 6) / 7).unwrap_or(1),
             rules: crate::rostering::working_time::rest_rules(from),

@@ -3,6 +3,7 @@
 //! PA's calendar build on these shifts.
 
 pub mod calendar;
+pub mod clashes;
 pub mod dto;
 pub mod edit;
 pub mod generate;

@@ -11,15 +11,15 @@ use crate::auth::AuthUser;
 use crate::budgets::service::post_entries;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::geo::{distance_km, Location};
+use crate::geo::distance_km;
 use crate::market::model::{judge, Candidate, MatchPolicy, PersonNeeds, ShiftKind};
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::market::service::{candidate, evidence_by_pa, my_pa_id, person_needs, signoff_of};
+use crate::rostering::clashes::first_clash;
 use crate::rostering::dto::OpenShiftView;
 use crate::rostering::generate::available_for;
 use crate::rostering::publish::{commitments, place_pay};
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
-use crate::rostering::solver::{rules_broken, Problem, Task, Weights, Worker};
 
 fn me(
     conn: &mut DbConnection,
@@ -156,89 +156,6 @@ pub fn list(
     Ok(out)
 }
 
-/// The PA's daily and weekly rest, bookings and hours with the shift added to their other
-/// published shifts around it.
-fn rest_and_bookings_ok(
-    conn: &mut DbConnection,
-    me: &Candidate,
-    shift: &RosterShiftRow,
-) -> AppResult<Option<&'static str>> {
-    let around = repo::pa_published_between(
-        conn,
-        &me.pa_id,
-        shift.starts_at - Duration::days(8),
-        shift.ends_at + Duration::days(8),
-    )?;
-    let mut shifts: Vec<&RosterShiftRow> = around.iter().filter(|s| s.id != shift.id).collect();
-    shifts.push(shift);
-    let mut holders: Vec<String> = Vec::new();
-    for s in &shifts {
-        if !holders.contains(&s.budget_holder_id) {
-            holders.push(s.budget_holder_id.clone());
-        }
-    }
-    let mut locations = Vec::new();
-    for h in &holders {
-        let row = market_repo::find_budget_holder(conn, h)?.ok_or(AppError::NotFound)?;
-        locations.push(Location {
-            latitude: row.latitude,
-            longitude: row.longitude,
-        });
-    }
-    // Weeks of the check run from a week before the shift, so its own week is whole.
-    let epoch = shift.starts_at - Duration::days(7);
-    let minute = |t: chrono::NaiveDateTime| (t - epoch).num_minutes();
-    let tasks: Vec<Task> = shifts
-        .iter()
-        .map(|s| Task {
-            person: holders
-                .iter()
-                .position(|h| h == &s.budget_holder_id)
-                .unwrap_or(0),
-            start: minute(s.starts_at),
-            end: minute(s.ends_at),
-            headcount: 1,
-            night: false,
-            weekend: false,
-            eligible: vec![0],
-        })
-        .collect();
-    let problem = Problem {
-        tasks,
-        workers: vec![Worker {
-            max_minutes_per_week: crate::rostering::working_time::caps(
-                conn,
-                std::slice::from_ref(&me.pa_id),
-                shift.shift_date,
-            )?
-            .remove(&me.pa_id)
-            .unwrap_or(crate::rostering::working_time::UNCAPPED),
-            wanted_minutes_per_week: 0,
-            hourly_pay_pence: 0,
-            km_to_person: vec![0.0; holders.len()],
-            core_team_of: Vec::new(),
-        }],
-        people: holders.len(),
-        travel_minutes: locations
-            .iter()
-            .map(|a| {
-                locations
-                    .iter()
-                    .map(|b| (distance_km(*a, *b) / 30.0 * 60.0).round() as i64 + 10)
-                    .collect()
-            })
-            .collect(),
-        weeks: 3,
-        rules: crate::rostering::working_time::rest_rules(shift.shift_date),
-        weights: Weights::default(),
-    };
-    let assignments = vec![vec![0usize]; problem.tasks.len()];
-    let last = problem.tasks.len() - 1;
-    Ok(rules_broken(&problem, &assignments, last, 0)
-        .first()
-        .map(|rule| crate::rostering::edit::rule_words(*rule).0))
-}
-
 pub fn accept(
     conn: &mut DbConnection,
     actor: &AuthUser,
@@ -278,7 +195,7 @@ pub fn accept(
                 detail: "someone else took this shift first".into(),
             });
         }
-        if let Some(rule) = rest_and_bookings_ok(conn, &me, &shift)? {
+        if let Some((_, rule)) = first_clash(conn, &me.pa_id, &[&shift], None)? {
             return Err(AppError::field(
                 "shift_id",
                 rule,

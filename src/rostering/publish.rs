@@ -15,6 +15,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
 use crate::pricing::model::round_div;
+use crate::rostering::clashes::first_clash;
 use crate::rostering::dto::RosterView;
 use crate::rostering::edit::roster_to_change;
 use crate::rostering::generate::view;
@@ -103,6 +104,21 @@ pub fn publish(
             let current_version =
                 repo::find_roster(conn, &roster.id)?.map_or(expected, |r| r.version);
             return Err(AppError::PreconditionFailed { current_version });
+        }
+        // Another manager may have published shifts for the same PAs since this draft was
+        // made: checked here, inside the transaction, so nobody goes live double-booked.
+        for (pa_id, ts) in &pas {
+            let theirs: Vec<&RosterShiftRow> = ts.iter().map(|&t| &shifts[t]).collect();
+            if let Some((shift_id, rule)) = first_clash(conn, pa_id, &theirs, Some(&roster.id))? {
+                let shift = theirs.iter().find(|s| s.id == shift_id);
+                return Err(AppError::Conflict {
+                    code: "clashes_with_published",
+                    detail: format!(
+                        "PA {pa_id}'s shift on {} would break a rule ({rule}) with a shift they now work on another published roster: change it, then publish",
+                        shift.map(|s| s.shift_date.to_string()).unwrap_or_default()
+                    ),
+                });
+            }
         }
         for (budget_id, entries) in std::mem::take(&mut entries_by_budget) {
             let Some(budget) = budgets.get(&budget_id) else {

@@ -372,6 +372,37 @@ pub fn pa_published_between(
         .load(conn)?)
 }
 
+/// Shifts of published rosters other than `except` that these PAs work between two instants,
+/// with the PA.
+pub fn published_of_pas_between(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    except: Option<&str>,
+) -> AppResult<Vec<(String, RosterShiftRow)>> {
+    let mut out = Vec::new();
+    for chunk in pa_ids.chunks(500) {
+        let mut query = roster_assignments::table
+            .inner_join(roster_shifts::table.inner_join(rosters::table))
+            .filter(roster_assignments::pa_id.eq_any(chunk))
+            .filter(rosters::status.eq("published"))
+            .filter(roster_shifts::ends_at.gt(from))
+            .filter(roster_shifts::starts_at.lt(to))
+            .into_boxed();
+        if let Some(except) = except {
+            query = query.filter(rosters::id.ne(except));
+        }
+        out.extend(
+            query
+                .order((roster_shifts::starts_at.asc(), roster_shifts::id.asc()))
+                .select((roster_assignments::pa_id, RosterShiftRow::as_select()))
+                .load::<(String, RosterShiftRow)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn add_assignment(
     conn: &mut DbConnection,
     row: &RosterAssignmentRow,

@@ -37,6 +37,9 @@ pub struct Task {
     pub weekend: bool,
     /// PAs who may take it, ascending: qualified, checked, available, not on leave, not barred.
     pub eligible: Vec<usize>,
+    /// Already worked, on another published roster, by its one eligible PA: kept as it is so
+    /// that rest, bookings and hours count it, and left out of this roster's score.
+    pub fixed: bool,
 }
 
 impl Task {
@@ -226,6 +229,7 @@ impl<'a> State<'a> {
         let open_minutes = p
             .tasks
             .iter()
+            .filter(|t| !t.fixed)
             .map(|t| t.minutes() * i64::from(t.headcount))
             .sum();
         let mut s = Self {
@@ -260,6 +264,9 @@ impl<'a> State<'a> {
         let mut pay = 0;
         for &t in &self.timeline[w] {
             let task = &self.p.tasks[t];
+            if task.fixed {
+                continue;
+            }
             km += worker.km_to_person.get(task.person).copied().unwrap_or(0.0);
             pay += worker.hourly_pay_pence * task.minutes() / 60;
         }
@@ -321,6 +328,12 @@ impl<'a> State<'a> {
         }
         let week = week_of(self.p, task.start);
         self.week_minutes[w][week] += sign * minutes;
+        if task.fixed {
+            // Hours count against the PA's week; the rest belongs to the other roster.
+            self.worker_terms[w] = self.worker_term(w);
+            self.score = self.total();
+            return;
+        }
         self.nights[w] += sign * i64::from(task.night);
         self.weekends[w] += sign * i64::from(task.weekend);
         self.pair_minutes[task.person][w] += sign * minutes;
@@ -460,8 +473,14 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     let mut rng = Rng(limits.seed);
     let mut state = State::new(p);
 
-    // Construction: the shifts with the fewest qualified PAs first.
-    let mut order: Vec<usize> = (0..p.tasks.len()).collect();
+    // Other rosters' shifts first, as they are; then the shifts with the fewest qualified
+    // PAs first.
+    for (t, task) in p.tasks.iter().enumerate() {
+        if let (true, Some(&w)) = (task.fixed, task.eligible.first()) {
+            state.apply(t, w, 1);
+        }
+    }
+    let mut order: Vec<usize> = (0..p.tasks.len()).filter(|&t| !p.tasks[t].fixed).collect();
     order.sort_by_key(|&t| (p.tasks[t].eligible.len(), p.tasks[t].start));
     for t in order {
         if let Some(workers) = best_fill(&mut state, t) {
@@ -504,7 +523,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         let before = state.score.total;
         let t = rng.below(tasks);
         let task = &p.tasks[t];
-        if task.eligible.is_empty() {
+        if task.eligible.is_empty() || task.fixed {
             continue;
         }
         // Each move records how to undo itself.
@@ -556,7 +575,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         } else {
             // Swap PAs between two shifts.
             let u = rng.below(tasks);
-            if u == t || state.assigned[u].is_empty() {
+            if u == t || p.tasks[u].fixed || state.assigned[u].is_empty() {
                 continue;
             }
             let a = state.assigned[t][rng.below(state.assigned[t].len())];
@@ -603,7 +622,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     }
 
     let open = (0..p.tasks.len())
-        .filter(|&t| best.assigned[t].is_empty())
+        .filter(|&t| !p.tasks[t].fixed && best.assigned[t].is_empty())
         .map(|t| (t, open_reason(&best, t)))
         .collect();
     Solution {
@@ -723,6 +742,7 @@ mod tests {
             night: false,
             weekend: false,
             eligible,
+            fixed: false,
         }
     }
 
@@ -744,6 +764,35 @@ mod tests {
             moves: 20_000,
             seed,
         }
+    }
+
+    #[test]
+    fn another_rosters_shift_blocks_its_pa_and_stays_out_of_this_score() {
+        // PA 0 works 09:00–17:00 for someone else (person 1); this roster's 12:00–14:00 for
+        // person 0 can only go to PA 1.
+        let mut other = task(1, 9 * H, 17 * H, vec![0]);
+        other.fixed = true;
+        let mut p = problem(vec![task(0, 12 * H, 14 * H, vec![0, 1]), other], 2, 2);
+        p.workers[0].hourly_pay_pence = 1;
+        let solution = solve(&p, limits(3));
+        assert_eq!(solution.assignments[0], vec![1]);
+        assert_eq!(solution.assignments[1], vec![0]);
+        assert!(solution.open.is_empty());
+        assert_eq!(solution.score.pay_pence, 1300 * 2);
+        // With PA 1 gone, the shift stays open because of the booking, never doubled.
+        let mut alone = problem(
+            vec![task(0, 12 * H, 14 * H, vec![0]), p.tasks[1].clone()],
+            1,
+            2,
+        );
+        alone.weeks = 1;
+        let solution = solve(&alone, limits(3));
+        assert!(solution.assignments[0].is_empty());
+        assert_eq!(
+            solution.open,
+            vec![(0, OpenReason::Blocked(HardRule::DoubleBookingOrTravel))]
+        );
+        assert_eq!(solution.score.open_minutes, 2 * H);
     }
 
     #[test]

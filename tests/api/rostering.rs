@@ -1621,3 +1621,128 @@ async fn the_48_hour_week_binds_until_a_written_opt_out_and_a_pas_own_maximum_al
         .await
         .assert_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn a_pa_booked_on_another_managers_published_roster_is_never_double_booked() {
+    let t = Team::new().await;
+    let amy = t.pa("Amy", &["monday"], true).await;
+    t.approved_budget(
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+    )
+    .await;
+    // A second manager in the same organisation, whose person needs Mondays 10:00–13:00.
+    let organisation = crate::helpers::TestOrganisation {
+        id: t.app.organisation_of(&t.manager.id),
+        area_code: "QE1".into(),
+    };
+    let other = t.app.user(&organisation, Role::TeamManager);
+    let bo = t
+        .app
+        .post_json(
+            "/api/v1/budget-holders",
+            Some(&other.token),
+            &json!({
+                "display_name": "Bo Hart",
+                "postcode": "BB11 2AB",
+                "funding": "chc",
+                "minimum_level": 2,
+                "required_competencies": [t.personal_care],
+                "support_needs": [{"day": "monday", "start": "10:00", "end": "13:00"}]
+            }),
+        )
+        .await;
+    assert_eq!(bo.status, 201, "{}", bo.text);
+    let bo = bo.body["id"].as_str().unwrap().to_owned();
+    let budget = t
+        .app
+        .post_json(
+            &format!("/api/v1/budget-holders/{bo}/budgets"),
+            Some(&other.token),
+            &json!({"name": "Budget", "amount_pence": 500_000, "period_start": "2027-01-01", "period_end": "2027-03-31", "health_share_bp": 10000}),
+        )
+        .await;
+    let approved = t
+        .app
+        .post_json(
+            &format!(
+                "/api/v1/budgets/{}/approval",
+                budget.body["id"].as_str().unwrap()
+            ),
+            Some(&other.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let on_mondays = |roster: &Value| -> Vec<Value> {
+        roster["shifts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["headcount"] == 1)
+            .cloned()
+            .collect()
+    };
+
+    // Both managers draft Amy onto their person's Mondays; drafts do not block each other.
+    let first = t.roster(&t.manager.token).await;
+    assert!(
+        on_mondays(&first.body)
+            .iter()
+            .all(|s| s["pa_ids"] == json!([amy])),
+        "{}",
+        first.text
+    );
+    let theirs = t
+        .app
+        .post_json(
+            "/api/v1/rosters",
+            Some(&other.token),
+            &json!({"budget_holder_ids": [bo], "from": "2027-01-04", "to": "2027-01-17", "time_limit_ms": 100}),
+        )
+        .await;
+    assert!(
+        on_mondays(&theirs.body)
+            .iter()
+            .all(|s| s["pa_ids"] == json!([amy])),
+        "{}",
+        theirs.text
+    );
+    let published = t
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!(
+                    "/api/v1/rosters/{}/publication",
+                    theirs.body["id"].as_str().unwrap()
+                ))
+                .insert_header(("authorization", format!("Bearer {}", other.token)))
+                .insert_header(("If-Match", "\"1\"")),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+
+    // The first draft now clashes: publishing it is refused, nothing goes live.
+    t.publish(first.body["id"].as_str().unwrap(), Some("\"1\""))
+        .await
+        .assert_problem(409, "clashes_with_published");
+    // A new roster sees Amy's other shifts and leaves Ann's Mondays open, saying why.
+    let second = t.roster(&t.manager.token).await;
+    for shift in on_mondays(&second.body) {
+        assert_eq!(shift["pa_ids"], json!([]), "{}", second.text);
+        assert_eq!(shift["open_reason"], "double_booking_or_travel");
+    }
+    // And an edit putting her there is refused, naming the rule.
+    let monday = on_mondays(&second.body)[0]["id"].clone();
+    let refused = edit(
+        &t,
+        second.body["id"].as_str().unwrap(),
+        Some("\"1\""),
+        json!({"action": "assign", "shift_id": monday, "pa_ids": [amy]}),
+    )
+    .await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed")["errors"][0]["code"],
+        "double_booking"
+    );
+}
