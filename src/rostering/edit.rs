@@ -262,8 +262,7 @@ pub(crate) fn plan(
         actor,
         &holders,
         &planned,
-        roster.from_date,
-        roster.to_date,
+        (roster.from_date, roster.to_date),
         Some(&roster.id),
     )?;
     let worker_of: HashMap<&str, usize> = built

@@ -163,8 +163,7 @@ pub(crate) fn generate_reporting(
         actor,
         &holders,
         &planned,
-        request.from,
-        request.to,
+        (request.from, request.to),
         None,
     )?;
     let seed = request.seed.unwrap_or(1);
@@ -277,8 +276,7 @@ pub(crate) fn build(
     actor: &AuthUser,
     holders: &[BudgetHolderRow],
     planned: &[(usize, PlannedShift)],
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     this_roster: Option<&str>,
 ) -> AppResult<Built> {
     let revision = market_repo::market_revision(conn, &actor.organisation_id)?;
