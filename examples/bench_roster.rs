@@ -94,12 +94,14 @@ fn main() {
                     weekend: day % 7 >= 5,
                     eligible,
                     fixed: false,
+                    ..Default::default()
                 });
             }
         }
     }
     let workers: Vec<Worker> = (0..pas)
         .map(|w| Worker {
+            contract: None,
             max_minutes_per_week: 48 * H,
             wanted_minutes_per_week: (16 + rng.below(25) as i64) * H,
             hourly_pay_pence: 1290 + rng.below(300) as i64,
@@ -119,12 +121,15 @@ fn main() {
         })
         .collect();
     let problem = Problem {
+        days: 0,
+        cannot_follow: Vec::new(),
+        covers: Vec::new(),
         tasks,
         workers,
         people,
         travel_minutes,
         weeks,
-        rules: Rules::default(),
+        rules: Rules::working_time_regulations(),
         weights: Weights::default(),
     };
     let slots: usize = problem.tasks.iter().map(|t| usize::from(t.headcount)).sum();

@@ -76,14 +76,19 @@ pub(crate) fn first_clash(
             weekend: false,
             eligible: vec![0],
             fixed: false,
+            ..Default::default()
         })
         .collect();
     let cap = working_time::caps(conn, &[pa_id.to_owned()], date)?
         .remove(pa_id)
         .unwrap_or(working_time::UNCAPPED);
     let problem = Problem {
+        days: 0,
+        cannot_follow: Vec::new(),
+        covers: Vec::new(),
         tasks,
         workers: vec![Worker {
+            contract: None,
             max_minutes_per_week: cap,
             wanted_minutes_per_week: 0,
             hourly_pay_pence: 0,

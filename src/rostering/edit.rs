@@ -33,6 +33,7 @@ pub(crate) fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
         ),
         HardRule::DailyRest => ("daily_rest", "would not get 11 hours' rest between working periods"),
         HardRule::WeeklyRest => ("weekly_rest", "would not get 24 hours' unbroken rest in that week"),
+        HardRule::Contract => ("contract", "would break their contract's limits"),
         HardRule::WeeklyHours => ("weekly_hours", "would work more hours a week on average than the 48-hour limit (unless opted out) or their own maximum allow"),
     }
 }

@@ -40,6 +40,7 @@ fn reason_code(reason: OpenReason) -> &'static str {
         OpenReason::Blocked(HardRule::DailyRest) => "daily_rest",
         OpenReason::Blocked(HardRule::WeeklyRest) => "weekly_rest",
         OpenReason::Blocked(HardRule::WeeklyHours) => "weekly_hours",
+        OpenReason::Blocked(HardRule::Contract) => "contract",
         OpenReason::Blocked(_) => "double_booking_or_travel",
     }
 }
@@ -334,6 +335,7 @@ pub(crate) fn build(
                 weekend: matches!(shift.date.weekday(), Weekday::Sat | Weekday::Sun),
                 eligible,
                 fixed: false,
+                ..Default::default()
             }
         })
         .collect();
@@ -383,12 +385,14 @@ pub(crate) fn build(
             weekend: false,
             eligible: vec![w],
             fixed: true,
+            ..Default::default()
         });
     }
     let caps = crate::rostering::working_time::caps(conn, &pa_ids, from)?;
     let workers: Vec<Worker> = candidates
         .iter()
         .map(|c| Worker {
+            contract: None,
             max_minutes_per_week: caps
                 .get(&c.pa_id)
                 .copied()
@@ -422,6 +426,9 @@ pub(crate) fn build(
     let days = (to - from).num_days() + 1;
     Ok(Built {
         problem: Problem {
+            days: 0,
+            cannot_follow: Vec::new(),
+            covers: Vec::new(),
             tasks,
             workers,
             people: locations.len(),

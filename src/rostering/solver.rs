@@ -9,9 +9,17 @@
 //! wanted hours, fair shares of nights and weekends, travel and pay.
 //!
 //! Method: a construction (most constrained shift first, best feasible PA by score) and then
-//! late-acceptance hill climbing over reassign, open/fill and swap moves, each scored
-//! incrementally (only the PAs and people a move touches are recomputed). The run stops at the
-//! time limit or the move limit and returns the best roster seen. A seed makes runs repeatable.
+//! late-acceptance hill climbing over reassign, open/fill and swap moves (and, for rosters
+//! planned in whole days, same-day moves and block swaps), each scored incrementally (only the
+//! PAs and people a move touches are recomputed). When 200,000 moves pass without a better
+//! roster, the search restarts from the best one with part of it taken apart and rebuilt
+//! greedily (ruin and recreate). The run stops at the time limit or the move limit and returns
+//! the best roster seen; a roster that keeps every contract minimum beats one that does not. A
+//! seed makes runs with a move limit repeatable.
+//!
+//! Beyond parota's own shifts the core also takes day-based contracts (per-kind maxima, minutes,
+//! consecutive days, weekends, forbidden successions, requests) and cover requirements: what the
+//! published Curtois & Qu benchmark needs (`examples/bench_curtois.rs`).
 //!
 //! Rest, stated as implemented: shifts less than `daily_rest` apart belong to one working period,
 //! whose span (first start to last end) must not exceed 24 h less `daily_rest` (13 h with the
@@ -25,7 +33,7 @@ use std::time::{Duration, Instant};
 /// Minutes since an epoch of the caller's choosing (the roster's start is convenient).
 pub type Minute = i64;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Task {
     /// Index of the person supported.
     pub person: usize,
@@ -40,6 +48,28 @@ pub struct Task {
     /// Already worked, on another published roster, by its one eligible PA: kept as it is so
     /// that rest, bookings and hours count it, and left out of this roster's score.
     pub fixed: bool,
+    /// The kind of shift, for contracts' per-kind maxima, successions and requests (0 when
+    /// unused).
+    pub kind: u16,
+    /// The cover requirement this place counts towards (`Problem::covers`), if any: its places
+    /// are interchangeable and cost by how many are filled.
+    pub cover: Option<usize>,
+}
+
+/// A requirement for some number of people on interchangeable places, costed by the shortfall
+/// and the excess (a benchmark's cover constraint; parota's own shifts cost by open minutes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cover {
+    pub required: u32,
+    pub under_cost: i64,
+    pub over_cost: i64,
+}
+
+impl Cover {
+    fn cost(&self, filled: u32) -> i64 {
+        self.under_cost * i64::from(self.required.saturating_sub(filled))
+            + self.over_cost * i64::from(filled.saturating_sub(self.required))
+    }
 }
 
 impl Task {
@@ -48,7 +78,7 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Worker {
     /// Hard cap on the average minutes a week over the roster (48 h unless opted out).
     pub max_minutes_per_week: i64,
@@ -59,16 +89,42 @@ pub struct Worker {
     pub km_to_person: Vec<f64>,
     /// People whose core team the PA belongs to.
     pub core_team_of: Vec<usize>,
+    /// Day-based contract rules, for rosters planned in whole days (`Problem::days`).
+    pub contract: Option<Contract>,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A worker's contract over a roster planned in whole days, where every task starts on the day
+/// it belongs to (`start / 1440`). Maxima are hard rules, never broken. Minima can only be met
+/// by adding shifts, so a search must be allowed to pass through a shortfall: each day or
+/// minute short is costed by `Weights::short_day` / `short_minute`, high enough that a roster
+/// with a shortfall never beats one without. Stretches touching either end of the roster are
+/// exempt from the minima; days before and after it count as off for the maximum.
+#[derive(Debug, Clone, Default)]
+pub struct Contract {
+    /// Per task kind, the most shifts of that kind.
+    pub max_per_kind: Vec<u32>,
+    pub min_minutes: i64,
+    pub max_minutes: i64,
+    pub min_consecutive: u32,
+    pub max_consecutive: u32,
+    pub min_days_off: u32,
+    /// Weekends (Saturday or Sunday worked; day 5 and 6 of each week) at most.
+    pub max_weekends: u32,
+    /// (day, kind, cost): working that kind that day is asked for; not doing so costs.
+    pub on_requests: Vec<(usize, u16, i64)>,
+    /// (day, kind, cost): not working that kind that day is asked for; working it costs.
+    pub off_requests: Vec<(usize, u16, i64)>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Rules {
     pub daily_rest: Minute,
     pub weekly_rest: Minute,
 }
 
-impl Default for Rules {
-    fn default() -> Self {
+impl Rules {
+    /// The Working Time Regulations' 11 h daily and 24 h weekly rest.
+    pub fn working_time_regulations() -> Self {
         Self {
             daily_rest: 11 * 60,
             weekly_rest: 24 * 60,
@@ -94,6 +150,9 @@ pub struct Weights {
     pub travel_km: i64,
     /// Per penny of pay.
     pub pay_penny: i64,
+    /// Per day and per minute a contract's minima are short by.
+    pub short_day: i64,
+    pub short_minute: i64,
 }
 
 impl Default for Weights {
@@ -107,11 +166,13 @@ impl Default for Weights {
             fairness: 300,
             travel_km: 20,
             pay_penny: 1,
+            short_day: 100_000,
+            short_minute: 2_000,
         }
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Problem {
     pub tasks: Vec<Task>,
     pub workers: Vec<Worker>,
@@ -122,6 +183,13 @@ pub struct Problem {
     pub weeks: usize,
     pub rules: Rules,
     pub weights: Weights,
+    /// Days in the roster, for workers' contracts (0 when none has one).
+    pub days: usize,
+    /// `cannot_follow[a][b]`: a shift of kind `b` may not be worked the day after one of kind
+    /// `a` (contracts only).
+    pub cannot_follow: Vec<Vec<bool>>,
+    /// Cover requirements that tasks' places count towards.
+    pub covers: Vec<Cover>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -143,6 +211,13 @@ pub struct Score {
     pub fairness: i64,
     pub travel_km: i64,
     pub pay_pence: i64,
+    /// Cover requirements' shortfall and excess costs.
+    pub cover_costs: i64,
+    /// Contract requests not honoured, by their costs.
+    pub requests: i64,
+    /// Days and minutes contracts' minima are short by (zero in a roster that keeps them).
+    pub short_days: i64,
+    pub short_minutes: i64,
     pub total: i64,
 }
 
@@ -167,6 +242,9 @@ pub enum HardRule {
     DailyRest,
     WeeklyRest,
     WeeklyHours,
+    /// A contract's maxima: shifts of a kind, minutes, consecutive days, weekends, or a
+    /// forbidden succession.
+    Contract,
 }
 
 #[derive(Debug, Clone)]
@@ -215,7 +293,17 @@ struct State<'a> {
     worker_terms: Vec<Score>,
     person_terms: Vec<Score>,
     open_minutes: i64,
+    /// Per worker, the kind worked each day, or -1 (contracts only).
+    day_kind: Vec<Vec<i16>>,
+    /// Per cover requirement, places filled.
+    cover_filled: Vec<u32>,
+    cover_costs: i64,
     score: Score,
+}
+
+/// The day a task belongs to, in a roster planned in whole days.
+fn day_of(task: &Task) -> usize {
+    usize::try_from(task.start.div_euclid(24 * 60)).unwrap_or(0)
 }
 
 fn week_of(p: &Problem, minute: Minute) -> usize {
@@ -243,6 +331,9 @@ impl<'a> State<'a> {
             worker_terms: vec![Score::default(); p.workers.len()],
             person_terms: vec![Score::default(); p.people],
             open_minutes,
+            day_kind: vec![vec![-1; p.days]; p.workers.len()],
+            cover_filled: vec![0; p.covers.len()],
+            cover_costs: p.covers.iter().map(|c| c.cost(0)).sum(),
             score: Score::default(),
         };
         for w in 0..p.workers.len() {
@@ -272,7 +363,127 @@ impl<'a> State<'a> {
         }
         term.travel_km = km.round() as i64;
         term.pay_pence = pay;
+        if let (Some(c), true) = (&worker.contract, self.p.days > 0) {
+            self.contract_term(c, w, &mut term);
+        }
         term
+    }
+
+    /// A contract's minima and requests, as costs.
+    fn contract_term(&self, c: &Contract, w: usize, term: &mut Score) {
+        let dk = &self.day_kind[w];
+        let minutes: i64 = self.timeline[w]
+            .iter()
+            .map(|&t| self.p.tasks[t].minutes())
+            .sum();
+        term.short_minutes += (c.min_minutes - minutes).max(0);
+        let days = dk.len();
+        let mut d = 0;
+        while d < days {
+            let working = dk[d] >= 0;
+            let mut j = d;
+            while j < days && (dk[j] >= 0) == working {
+                j += 1;
+            }
+            if d > 0 && j < days {
+                let min = if working {
+                    c.min_consecutive
+                } else {
+                    c.min_days_off
+                };
+                term.short_days += (i64::from(min) - (j - d) as i64).max(0);
+            }
+            d = j;
+        }
+        for &(day, kind, cost) in &c.on_requests {
+            if dk.get(day).copied() != Some(kind as i16) {
+                term.requests += cost;
+            }
+        }
+        for &(day, kind, cost) in &c.off_requests {
+            if dk.get(day).copied() == Some(kind as i16) {
+                term.requests += cost;
+            }
+        }
+    }
+
+    /// The contract maximum worker `w` would break by taking task `t` (`except` taken away).
+    fn contract_breaks(
+        &self,
+        c: &Contract,
+        t: usize,
+        w: usize,
+        except: Option<usize>,
+    ) -> Option<HardRule> {
+        let p = self.p;
+        let task = &p.tasks[t];
+        let day = day_of(task);
+        let except_day = except
+            .filter(|&e| self.assigned[e].contains(&w))
+            .map(|e| day_of(&p.tasks[e]));
+        let dk = &self.day_kind[w];
+        let works = |d: usize| d < dk.len() && dk[d] >= 0 && Some(d) != except_day;
+        if works(day) {
+            return Some(HardRule::DoubleBookingOrTravel);
+        }
+        let kind = usize::from(task.kind);
+        let mut same_kind = 0u32;
+        let mut minutes = task.minutes();
+        for &o in &self.timeline[w] {
+            if Some(o) == except {
+                continue;
+            }
+            let other = &p.tasks[o];
+            minutes += other.minutes();
+            same_kind += u32::from(other.kind == task.kind);
+        }
+        if c.max_per_kind
+            .get(kind)
+            .is_some_and(|&max| same_kind >= max)
+            || minutes > c.max_minutes
+        {
+            return Some(HardRule::Contract);
+        }
+        let mut run = 1;
+        let mut d = day;
+        while d > 0 && works(d - 1) {
+            run += 1;
+            d -= 1;
+        }
+        let mut d = day + 1;
+        while works(d) {
+            run += 1;
+            d += 1;
+        }
+        if run > c.max_consecutive {
+            return Some(HardRule::Contract);
+        }
+        if day % 7 >= 5 {
+            let week = day / 7;
+            let weekends = (0..dk.len() / 7)
+                .filter(|&k| k == week || works(7 * k + 5) || works(7 * k + 6))
+                .count();
+            if weekends > c.max_weekends as usize {
+                return Some(HardRule::Contract);
+            }
+        }
+        let forbidden = |a: i16, b: usize| {
+            usize::try_from(a)
+                .ok()
+                .and_then(|a| p.cannot_follow.get(a))
+                .and_then(|row| row.get(b))
+                .copied()
+                .unwrap_or(false)
+        };
+        if day > 0 && works(day - 1) && forbidden(dk[day - 1], kind) {
+            return Some(HardRule::Contract);
+        }
+        if works(day + 1)
+            && usize::try_from(dk[day + 1]).is_ok_and(|next| forbidden(task.kind as i16, next))
+        {
+            return Some(HardRule::Contract);
+        }
+        None
     }
 
     fn person_term(&self, person: usize) -> Score {
@@ -293,7 +504,11 @@ impl<'a> State<'a> {
             open_minutes: self.open_minutes,
             ..Score::default()
         };
+        s.cover_costs = self.cover_costs;
         for t in self.worker_terms.iter().chain(self.person_terms.iter()) {
+            s.requests += t.requests;
+            s.short_days += t.short_days;
+            s.short_minutes += t.short_minutes;
             s.distinct_pairs += t.distinct_pairs;
             s.outside_team_minutes += t.outside_team_minutes;
             s.over_wanted_minutes += t.over_wanted_minutes;
@@ -310,7 +525,11 @@ impl<'a> State<'a> {
             + s.under_wanted_minutes * w.under_wanted_minute
             + s.fairness * w.fairness
             + s.travel_km * w.travel_km
-            + s.pay_pence * w.pay_penny;
+            + s.pay_pence * w.pay_penny
+            + s.cover_costs
+            + s.requests
+            + s.short_days * w.short_day
+            + s.short_minutes * w.short_minute;
         s
     }
 
@@ -328,6 +547,15 @@ impl<'a> State<'a> {
         }
         let week = week_of(self.p, task.start);
         self.week_minutes[w][week] += sign * minutes;
+        let day = day_of(task);
+        if day < self.day_kind[w].len() {
+            // From the timeline, so that undoing a move in any order leaves it right.
+            self.day_kind[w][day] = self.timeline[w]
+                .iter()
+                .map(|&o| &self.p.tasks[o])
+                .find(|o| day_of(o) == day)
+                .map_or(-1, |o| o.kind as i16);
+        }
         if task.fixed {
             // Hours count against the PA's week; the rest belongs to the other roster.
             self.worker_terms[w] = self.worker_term(w);
@@ -338,6 +566,12 @@ impl<'a> State<'a> {
         self.weekends[w] += sign * i64::from(task.weekend);
         self.pair_minutes[task.person][w] += sign * minutes;
         self.open_minutes -= sign * minutes;
+        if let Some(c) = task.cover {
+            let cover = &self.p.covers[c];
+            let before = cover.cost(self.cover_filled[c]);
+            self.cover_filled[c] = self.cover_filled[c].saturating_add_signed(sign as i32);
+            self.cover_costs += cover.cost(self.cover_filled[c]) - before;
+        }
         self.worker_terms[w] = self.worker_term(w);
         self.person_terms[task.person] = self.person_term(task.person);
         self.score = self.total();
@@ -348,6 +582,11 @@ impl<'a> State<'a> {
     fn breaks(&self, t: usize, w: usize, except: Option<usize>) -> Option<HardRule> {
         let p = self.p;
         let task = &p.tasks[t];
+        if let (Some(c), true) = (&p.workers[w].contract, p.days > 0) {
+            if let Some(rule) = self.contract_breaks(c, t, w, except) {
+                return Some(rule);
+            }
+        }
         let others = self.timeline[w]
             .iter()
             .copied()
@@ -459,6 +698,8 @@ fn best_fill(state: &mut State<'_>, t: usize) -> Option<Vec<usize>> {
 pub struct Report {
     pub elapsed_ms: u64,
     pub best_total: i64,
+    /// Days plus minutes the best roster's contracts are short by (0: it keeps them all).
+    pub best_shortfall: i64,
     pub moves: u64,
 }
 
@@ -484,8 +725,15 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     order.sort_by_key(|&t| (p.tasks[t].eligible.len(), p.tasks[t].start));
     for t in order {
         if let Some(workers) = best_fill(&mut state, t) {
-            for w in workers {
+            let before = state.score.total;
+            for &w in &workers {
                 state.apply(t, w, 1);
+            }
+            // An optional place is filled only when that helps.
+            if state.score.total > before {
+                for &w in &workers {
+                    state.apply(t, w, -1);
+                }
             }
         }
     }
@@ -495,16 +743,35 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
 
     // Late acceptance hill climbing.
     const HISTORY: usize = 400;
+    // Moves without a better roster before the search restarts from the best with a kick.
+    const STALL_MOVES: u64 = 200_000;
     let mut history = vec![state.score.total; HISTORY];
     let mut moves = 0u64;
+    let mut last_better = 0u64;
     let tasks = p.tasks.len();
+    let mut by_day: Vec<Vec<usize>> = vec![Vec::new(); p.days];
+    for (t, task) in p.tasks.iter().enumerate() {
+        if let Some(day) = by_day.get_mut(day_of(task)) {
+            if !task.fixed {
+                day.push(t);
+            }
+        }
+    }
     let mut reported = Duration::ZERO;
     report(Report {
         elapsed_ms: construction_ms,
         best_total: best.score.total,
+        best_shortfall: best.score.short_days + best.score.short_minutes,
         moves,
     });
     while tasks > 0 && moves < limits.moves {
+        if moves - last_better > STALL_MOVES {
+            // Stuck: start again from the best roster with part of it taken apart and rebuilt.
+            state = best.clone();
+            ruin_and_recreate(&mut state, &mut rng);
+            history.fill(state.score.total);
+            last_better = moves;
+        }
         if moves % 256 == 0 {
             let elapsed = started.elapsed();
             if elapsed >= limits.time {
@@ -515,6 +782,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 report(Report {
                     elapsed_ms: elapsed.as_millis() as u64,
                     best_total: best.score.total,
+                    best_shortfall: best.score.short_days + best.score.short_minutes,
                     moves,
                 });
             }
@@ -555,6 +823,19 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 state.apply(t, w, -1);
                 undo.push((t, w, 1));
             }
+        } else if p.days > 0 && kind >= 6 {
+            // Day-planned rosters: move or exchange work on one day, or over a run of days.
+            let ok = if kind <= 7 {
+                same_day_move(&mut state, &mut rng, &by_day, t, &mut undo)
+            } else {
+                block_swap(&mut state, &mut rng, t, &mut undo)
+            };
+            if !ok {
+                for (t, w, sign) in undo.drain(..).rev() {
+                    state.apply(t, w, sign);
+                }
+                continue;
+            }
         } else if kind <= 5 {
             // Hand one of the shift's places to another eligible PA.
             let slot = rng.below(state.assigned[t].len());
@@ -573,8 +854,11 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 continue;
             }
         } else {
-            // Swap PAs between two shifts.
-            let u = rng.below(tasks);
+            // Swap PAs between two shifts (on the same day, half the time, when planned in days).
+            let u = match by_day.get(day_of(task)) {
+                Some(same) if rng.below(2) == 0 => same[rng.below(same.len())],
+                _ => rng.below(tasks),
+            };
             if u == t || p.tasks[u].fixed || state.assigned[u].is_empty() {
                 continue;
             }
@@ -609,8 +893,11 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         let after = state.score.total;
         let slot = (moves as usize) % HISTORY;
         if after <= before || after <= history[slot] {
-            if after < best.score.total {
+            // A roster that keeps every contract beats one that does not, whatever the rest.
+            let rank = |s: &Score| (s.short_days + s.short_minutes > 0, s.total);
+            if rank(&state.score) < rank(&best.score) {
                 best = state.clone();
+                last_better = moves;
                 progress.push((started.elapsed().as_millis() as u64, after));
             }
         } else {
@@ -633,6 +920,150 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         construction_ms,
         progress,
     }
+}
+
+/// Takes part of the roster apart (the shifts in a random stretch of time, or all the work of
+/// two workers) and rebuilds it greedily, best place first: a kick out of a local optimum.
+fn ruin_and_recreate(state: &mut State<'_>, rng: &mut Rng) {
+    let p = state.p;
+    let staffed: Vec<usize> = (0..p.tasks.len())
+        .filter(|&t| !p.tasks[t].fixed && !state.assigned[t].is_empty())
+        .collect();
+    if staffed.is_empty() {
+        return;
+    }
+    if rng.below(2) == 0 && p.workers.len() >= 2 {
+        for _ in 0..2 {
+            let w = rng.below(p.workers.len());
+            for t in state.timeline[w].clone() {
+                if !p.tasks[t].fixed {
+                    for x in state.assigned[t].clone() {
+                        state.apply(t, x, -1);
+                    }
+                }
+            }
+        }
+    } else {
+        let centre = p.tasks[staffed[rng.below(staffed.len())]].start;
+        let span = (p.weeks.max(1) as i64 * 7 * 24 * 60) / (4 + rng.below(8) as i64);
+        for &t in &staffed {
+            if (p.tasks[t].start - centre).abs() * 2 <= span {
+                for x in state.assigned[t].clone() {
+                    state.apply(t, x, -1);
+                }
+            }
+        }
+    }
+    let mut open: Vec<usize> = (0..p.tasks.len())
+        .filter(|&t| !p.tasks[t].fixed && state.assigned[t].is_empty())
+        .collect();
+    for i in (1..open.len()).rev() {
+        open.swap(i, rng.below(i + 1));
+    }
+    for t in open {
+        if let Some(workers) = best_fill(state, t) {
+            let before = state.score.total;
+            for &w in &workers {
+                state.apply(t, w, 1);
+            }
+            if state.score.total > before {
+                for &w in &workers {
+                    state.apply(t, w, -1);
+                }
+            }
+        }
+    }
+}
+
+/// One of task `t`'s workers goes to another task on the same day: an open place (a different
+/// kind of shift, or a required place instead of an optional one), or swaps with a worker there.
+/// Records how to undo; false when it cannot be done (the caller undoes what was recorded).
+fn same_day_move(
+    state: &mut State<'_>,
+    rng: &mut Rng,
+    by_day: &[Vec<usize>],
+    t: usize,
+    undo: &mut Vec<(usize, usize, i64)>,
+) -> bool {
+    let p = state.p;
+    let Some(same) = by_day.get(day_of(&p.tasks[t])) else {
+        return false;
+    };
+    let u = same[rng.below(same.len())];
+    if u == t || p.tasks[u].headcount != 1 || p.tasks[t].headcount != 1 {
+        return false;
+    }
+    let a = state.assigned[t][0];
+    if p.tasks[u].eligible.binary_search(&a).is_err() {
+        return false;
+    }
+    let b = state.assigned[u].first().copied();
+    if let Some(b) = b {
+        if p.tasks[t].eligible.binary_search(&b).is_err() {
+            return false;
+        }
+        state.apply(u, b, -1);
+        undo.push((u, b, 1));
+    }
+    state.apply(t, a, -1);
+    undo.push((t, a, 1));
+    if !state.can_take(u, a, None) {
+        return false;
+    }
+    state.apply(u, a, 1);
+    undo.push((u, a, -1));
+    if let Some(b) = b {
+        if !state.can_take(t, b, None) {
+            return false;
+        }
+        state.apply(t, b, 1);
+        undo.push((t, b, -1));
+    }
+    true
+}
+
+/// Two workers exchange all their work over a run of one to seven days starting on task `t`'s
+/// day: what moves contracts' consecutive-day and weekend limits along.
+fn block_swap(
+    state: &mut State<'_>,
+    rng: &mut Rng,
+    t: usize,
+    undo: &mut Vec<(usize, usize, i64)>,
+) -> bool {
+    let p = state.p;
+    let a = state.assigned[t][rng.below(state.assigned[t].len())];
+    let b = rng.below(p.workers.len());
+    if a == b {
+        return false;
+    }
+    let first = day_of(&p.tasks[t]);
+    let last = (first + 1 + rng.below(7)).min(p.days);
+    let in_range = |state: &State<'_>, w: usize| -> Vec<usize> {
+        state.timeline[w]
+            .iter()
+            .copied()
+            .filter(|&o| !p.tasks[o].fixed && (first..last).contains(&day_of(&p.tasks[o])))
+            .collect()
+    };
+    let (from_a, from_b) = (in_range(state, a), in_range(state, b));
+    for &o in &from_a {
+        state.apply(o, a, -1);
+        undo.push((o, a, 1));
+    }
+    for &o in &from_b {
+        state.apply(o, b, -1);
+        undo.push((o, b, 1));
+    }
+    for (tasks, to) in [(&from_a, b), (&from_b, a)] {
+        for &o in tasks {
+            if p.tasks[o].eligible.binary_search(&to).is_err() || !state.can_take(o, to, None) {
+                return false;
+            }
+            state.apply(o, to, 1);
+            undo.push((o, to, -1));
+        }
+    }
+    true
 }
 
 fn open_reason(state: &State<'_>, t: usize) -> OpenReason {
@@ -725,6 +1156,7 @@ mod tests {
 
     fn worker(people: usize) -> Worker {
         Worker {
+            contract: None,
             max_minutes_per_week: 48 * H,
             wanted_minutes_per_week: 30 * H,
             hourly_pay_pence: 1300,
@@ -743,17 +1175,21 @@ mod tests {
             weekend: false,
             eligible,
             fixed: false,
+            ..Default::default()
         }
     }
 
     fn problem(tasks: Vec<Task>, workers: usize, people: usize) -> Problem {
         Problem {
+            days: 0,
+            cannot_follow: Vec::new(),
+            covers: Vec::new(),
             tasks,
             workers: (0..workers).map(|_| worker(people)).collect(),
             people,
             travel_minutes: vec![vec![30; people]; people],
             weeks: 1,
-            rules: Rules::default(),
+            rules: Rules::working_time_regulations(),
             weights: Weights::default(),
         }
     }
@@ -764,6 +1200,125 @@ mod tests {
             moves: 20_000,
             seed,
         }
+    }
+
+    #[test]
+    fn day_contracts_and_cover_are_kept_and_costed() {
+        // A week, two kinds (early 0, late 1; no early the day after a late), one of each
+        // needed a day, four workers who may each work at most four days running, five days
+        // in all, one weekend, and none of whom may work a lone day between days off.
+        let covers: Vec<Cover> = (0..14)
+            .map(|_| Cover {
+                required: 1,
+                under_cost: 100,
+                over_cost: 1,
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for day in 0..7i64 {
+            for kind in 0..2u16 {
+                for _ in 0..2 {
+                    tasks.push(Task {
+                        start: day * D,
+                        end: day * D + 8 * H,
+                        headcount: 1,
+                        eligible: vec![0, 1, 2, 3],
+                        kind,
+                        cover: Some(usize::try_from(day * 2 + i64::from(kind)).unwrap()),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        let contract = Contract {
+            max_per_kind: vec![7, 7],
+            min_minutes: 3 * 8 * H,
+            max_minutes: 5 * 8 * H,
+            min_consecutive: 2,
+            max_consecutive: 4,
+            min_days_off: 1,
+            max_weekends: 1,
+            on_requests: vec![(0, 0, 5)],
+            off_requests: vec![(1, 1, 5)],
+        };
+        let mut p = problem(tasks, 4, 1);
+        for w in &mut p.workers {
+            w.contract = Some(contract.clone());
+            w.wanted_minutes_per_week = 0;
+            w.hourly_pay_pence = 0;
+            w.km_to_person = vec![0.0];
+        }
+        p.weights = Weights {
+            open_minute: 0,
+            distinct_pa: 0,
+            outside_team_minute: 0,
+            over_wanted_minute: 0,
+            under_wanted_minute: 0,
+            fairness: 0,
+            travel_km: 0,
+            pay_penny: 0,
+            short_day: 1_000,
+            short_minute: 10,
+        };
+        p.rules = Rules {
+            daily_rest: 0,
+            weekly_rest: 0,
+        };
+        p.days = 7;
+        p.weeks = 1;
+        p.cannot_follow = vec![vec![false, false], vec![true, false]];
+        p.covers = covers;
+        let solution = solve(&p, limits(5));
+        // Each worker's week, by day: the kind worked, if any.
+        let mut week = vec![[None; 7]; 4];
+        for (t, ws) in solution.assignments.iter().enumerate() {
+            for &w in ws {
+                let day = usize::try_from(p.tasks[t].start / D).unwrap();
+                assert!(week[w][day].is_none(), "two shifts on one day");
+                week[w][day] = Some(p.tasks[t].kind);
+            }
+        }
+        let mut requests = 0;
+        for (w, days) in week.iter().enumerate() {
+            let worked: Vec<bool> = days.iter().map(Option::is_some).collect();
+            assert!(worked.iter().filter(|x| **x).count() <= 5, "worker {w}: {days:?}");
+            let mut run = 0;
+            for d in 0..7 {
+                run = if worked[d] { run + 1 } else { 0 };
+                assert!(run <= 4, "worker {w} works more than 4 days running: {days:?}");
+                if d > 0 {
+                    assert!(
+                        !(days[d - 1] == Some(1) && days[d] == Some(0)),
+                        "worker {w} has an early after a late: {days:?}"
+                    );
+                }
+            }
+            for d in 1..6 {
+                assert!(
+                    !(worked[d] && !worked[d - 1] && !worked[d + 1]),
+                    "worker {w} works a lone day {d}: {days:?}"
+                );
+            }
+            requests += if days[0] == Some(0) { 0 } else { 5 };
+            requests += if days[1] == Some(1) { 5 } else { 0 };
+        }
+        assert_eq!(solution.score.short_days + solution.score.short_minutes, 0);
+        assert_eq!(solution.score.requests, requests);
+        // Cover is costed by how many places of each requirement are filled.
+        let mut cover_costs = 0;
+        for (c, cover) in p.covers.iter().enumerate() {
+            let filled = solution
+                .assignments
+                .iter()
+                .enumerate()
+                .filter(|(t, ws)| p.tasks[*t].cover == Some(c) && !ws.is_empty())
+                .count();
+            cover_costs += cover.cost(u32::try_from(filled).unwrap());
+        }
+        assert_eq!(solution.score.cover_costs, cover_costs);
+        assert_eq!(solution.score.total, cover_costs + requests);
+        // Every requirement is met (an extra place may be filled where a minimum needs it).
+        assert!(cover_costs < 100, "{week:?}");
     }
 
     #[test]

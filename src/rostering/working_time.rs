@@ -39,7 +39,7 @@ pub struct WorkingTimeRow {
 pub fn rest_rules(date: NaiveDate) -> Rules {
     crate::rules::uk()
         .working_time(date)
-        .map_or_else(Rules::default, |wt| Rules {
+        .map_or_else(Rules::working_time_regulations, |wt| Rules {
             daily_rest: wt.daily_rest_hours * 60,
             weekly_rest: wt.weekly_rest_hours * 60,
         })
