@@ -7,7 +7,8 @@
 # single-threaded). Every final roster is checked by the independent evaluator, nrp_eval.py.
 # CP-SAT: 2 workers, 60 s, one run per instance, alone on the machine; it reports its objective
 # at 10 s and at the end. Needs the instances beside the project (../shared/bench/curtois) and
-# PyPI for OR-Tools (installed once into .venv-ort). Prints a table for the README.
+# PyPI for OR-Tools (installed once into .venv-ort); the peer's figures in target/bench-curtois
+# are reused unless PEER_AGAIN=1. Prints a table for the README.
 #
 #   scripts/bench-curtois.sh [instances...]   (default 1-12; SECONDS_LIMIT=60, SEEDS=5)
 set -euo pipefail
@@ -39,6 +40,8 @@ if [ ! -x .venv-ort/bin/python ]; then
   .venv-ort/bin/pip install --quiet ortools
 fi
 for i in "${instances[@]}"; do
+  # The peer does not change with parota's code: an earlier run's figures stand unless asked.
+  if [ -s "$out/cpsat-$i.json" ] && [ -z "${PEER_AGAIN:-}" ]; then continue; fi
   .venv-ort/bin/python "$bench/cpsat_peer.py" "$bench/Instance$i.txt" "$limit" 2 "$out/cpsat-$i.csv" > "$out/cpsat-$i.json" || true
 done
 

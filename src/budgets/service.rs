@@ -729,3 +729,28 @@ pub fn statement(
         alerts,
     })
 }
+
+/// A budget's balance, all streams together, over `from`..=`to` as it stands on `as_of`: for
+/// other domains that weigh a cost against the budget (a draft roster, say).
+pub(crate) fn balance_between(
+    conn: &mut DbConnection,
+    budget: &BudgetRow,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> AppResult<model::Balance> {
+    let entries = repo::figures_until(conn, &budget.id, to.max(as_of))?;
+    let profile: Vec<ProfileMonth> = from_json(&budget.profile);
+    model::statement(&model::StatementInput {
+        entries: &entries,
+        profile: &profile,
+        health_share_bp: i64::from(budget.health_share_bp),
+        period_start: budget.period_start,
+        period_end: budget.period_end,
+        from,
+        to,
+        as_of,
+    })
+    .pop()
+    .ok_or_else(|| AppError::internal("a statement without a total"))
+}

@@ -120,3 +120,21 @@ pub(crate) fn first_clash(
             )
         }))
 }
+
+/// Takes each PA's row lock, in id order so two callers never wait on each other in a circle,
+/// until the transaction ends: a publisher or an accepting PA then checks clashes against
+/// whatever another committed first. (A no-op update: PostgreSQL locks the rows it updates;
+/// SQLite's write transaction already holds the whole database.)
+pub(crate) fn lock_pas(conn: &mut DbConnection, pa_ids: &[&str]) -> AppResult<()> {
+    use crate::db::schema::pa_profiles;
+    use diesel::prelude::*;
+    let mut ids = pa_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        diesel::update(pa_profiles::table.find(id))
+            .set(pa_profiles::id.eq(pa_profiles::id))
+            .execute(conn)?;
+    }
+    Ok(())
+}

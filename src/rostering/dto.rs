@@ -136,7 +136,29 @@ pub struct RosterView {
     pub score: ScoreView,
     pub filled_shifts: usize,
     pub open_shifts: usize,
+    /// Per person: what the roster costs against their approved budget.
+    pub cost_against_budget: Vec<PersonCostView>,
     pub shifts: Vec<RosterShiftView>,
+}
+
+/// What a roster costs one person's budget, beside the budget's profile for the roster's dates.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonCostView {
+    pub budget_holder_id: String,
+    /// PA pay for the staffed places with the holiday pay accruing on it: what publishing
+    /// commits (uplifted hours are dearer where the PA's pay is).
+    pub roster_cost_pence: i64,
+    /// The approved budget covering the roster's first day, if any.
+    pub budget_id: Option<String>,
+    /// The budget's profile over the roster's dates.
+    pub profiled_pence: i64,
+    /// Committed and spent over the roster's dates, this roster included (a draft's cost is
+    /// added; a published roster's is already in the ledger).
+    pub used_with_roster_pence: i64,
+    /// Profiled less used: negative is over profile.
+    pub variance_pence: i64,
+    /// The whole budget's remaining balance once this roster's cost is counted.
+    pub remaining_after_pence: i64,
 }
 
 /// One change to a draft roster, sent with `If-Match: "<version>"`.

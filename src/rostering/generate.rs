@@ -261,7 +261,15 @@ pub(crate) fn generate_reporting(
         )?;
         also(conn, &roster.id)
     })?;
-    Ok(view(&roster, &shift_rows, &assignment_rows))
+    let mut out = view(&roster, &shift_rows, &assignment_rows);
+    out.cost_against_budget = costs(
+        conn,
+        &roster,
+        &shift_rows,
+        &assignment_rows,
+        now.date_naive(),
+    )?;
+    Ok(out)
 }
 
 /// The optimiser's problem for these people and shifts: the PAs the hard rules allow on each
@@ -485,8 +493,72 @@ pub fn view(
         score: serde_json::from_str(&roster.score).unwrap_or_default(),
         filled_shifts: shifts.len() - open_shifts,
         open_shifts,
+        cost_against_budget: Vec::new(),
         shifts,
     }
+}
+
+/// The roster's cost to each person's approved budget (the one covering the roster's first
+/// day), beside that budget's profile for the roster's dates.
+pub(crate) fn costs(
+    conn: &mut DbConnection,
+    roster: &RosterRow,
+    shifts: &[RosterShiftRow],
+    assignments: &[RosterAssignmentRow],
+    today: NaiveDate,
+) -> AppResult<Vec<PersonCostView>> {
+    let mut pay_of: HashMap<String, i64> = HashMap::new();
+    let mut cost_of: Vec<(String, i64)> = Vec::new();
+    for shift in shifts {
+        let mut cost = 0;
+        for a in assignments.iter().filter(|a| a.roster_shift_id == shift.id) {
+            if !pay_of.contains_key(&a.pa_id) {
+                let pa = market_repo::find_pa(conn, &a.pa_id)?.ok_or(AppError::NotFound)?;
+                pay_of.insert(a.pa_id.clone(), pa.min_hourly_pay_pence);
+            }
+            cost += crate::rostering::publish::place_pay(pay_of[&a.pa_id], shift);
+        }
+        match cost_of
+            .iter_mut()
+            .find(|(h, _)| *h == shift.budget_holder_id)
+        {
+            Some((_, total)) => *total += cost,
+            None => cost_of.push((shift.budget_holder_id.clone(), cost)),
+        }
+    }
+    let mut out = Vec::new();
+    for (holder, cost) in cost_of {
+        let budget = crate::budgets::repo::approved_budget_on(conn, &holder, roster.from_date)?;
+        let (profiled, used, remaining) = match &budget {
+            Some(b) => {
+                let balance = crate::budgets::service::balance_between(
+                    conn,
+                    b,
+                    roster.from_date,
+                    roster.to_date,
+                    today,
+                )?;
+                // A published roster's cost is in the ledger already.
+                let unposted = if roster.status == "draft" { cost } else { 0 };
+                (
+                    balance.profiled_pence,
+                    balance.committed_pence + balance.spent_pence + unposted,
+                    balance.remaining_pence - unposted,
+                )
+            }
+            None => (0, cost, -cost),
+        };
+        out.push(PersonCostView {
+            budget_holder_id: holder,
+            roster_cost_pence: cost,
+            budget_id: budget.map(|b| b.id),
+            profiled_pence: profiled,
+            used_with_roster_pence: used,
+            variance_pence: profiled - used,
+            remaining_after_pence: remaining,
+        });
+    }
+    Ok(out)
 }
 
 pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<RosterView> {
@@ -501,5 +573,13 @@ pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<Ro
     )?;
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
-    Ok(view(&roster, &shifts, &assignments))
+    let mut out = view(&roster, &shifts, &assignments);
+    out.cost_against_budget = costs(
+        conn,
+        &roster,
+        &shifts,
+        &assignments,
+        chrono::Utc::now().date_naive(),
+    )?;
+    Ok(out)
 }

@@ -15,7 +15,7 @@ use crate::geo::distance_km;
 use crate::market::model::{judge, Candidate, MatchPolicy, PersonNeeds, ShiftKind};
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::market::service::{candidate, evidence_by_pa, my_pa_id, person_needs, signoff_of};
-use crate::rostering::clashes::first_clash;
+use crate::rostering::clashes::{first_clash, lock_pas};
 use crate::rostering::dto::OpenShiftView;
 use crate::rostering::generate::available_for;
 use crate::rostering::publish::{commitments, place_pay};
@@ -195,6 +195,8 @@ pub fn accept(
                 detail: "someone else took this shift first".into(),
             });
         }
+        // Two acceptances by one PA on different rosters must not both pass the check.
+        lock_pas(conn, &[me.pa_id.as_str()])?;
         if let Some((_, rule)) = first_clash(conn, &me.pa_id, &[&shift], None)? {
             return Err(AppError::field(
                 "shift_id",

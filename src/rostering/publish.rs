@@ -15,7 +15,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
 use crate::pricing::model::round_div;
-use crate::rostering::clashes::first_clash;
+use crate::rostering::clashes::{first_clash, lock_pas};
 use crate::rostering::dto::RosterView;
 use crate::rostering::edit::roster_to_change;
 use crate::rostering::generate::view;
@@ -106,7 +106,8 @@ pub fn publish(
             return Err(AppError::PreconditionFailed { current_version });
         }
         // Another manager may have published shifts for the same PAs since this draft was
-        // made: checked here, inside the transaction, so nobody goes live double-booked.
+        // made: checked here, under the PAs' row locks, so nobody goes live double-booked.
+        lock_pas(conn, &pas.keys().map(String::as_str).collect::<Vec<_>>())?;
         for (pa_id, ts) in &pas {
             let theirs: Vec<&RosterShiftRow> = ts.iter().map(|&t| &shifts[t]).collect();
             if let Some((shift_id, rule)) = first_clash(conn, pa_id, &theirs, Some(&roster.id))? {
@@ -187,7 +188,10 @@ pub fn publish(
     let roster = repo::find_roster(conn, &roster.id)?.ok_or(AppError::NotFound)?;
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
-    Ok(view(&roster, &shifts, &assignments))
+    let mut out = view(&roster, &shifts, &assignments);
+    out.cost_against_budget =
+        crate::rostering::generate::costs(conn, &roster, &shifts, &assignments, now.date_naive())?;
+    Ok(out)
 }
 
 /// What one PA's place on a shift commits: their hourly pay for the real hours, with the

@@ -1281,11 +1281,17 @@ mod tests {
         let mut requests = 0;
         for (w, days) in week.iter().enumerate() {
             let worked: Vec<bool> = days.iter().map(Option::is_some).collect();
-            assert!(worked.iter().filter(|x| **x).count() <= 5, "worker {w}: {days:?}");
+            assert!(
+                worked.iter().filter(|x| **x).count() <= 5,
+                "worker {w}: {days:?}"
+            );
             let mut run = 0;
             for d in 0..7 {
                 run = if worked[d] { run + 1 } else { 0 };
-                assert!(run <= 4, "worker {w} works more than 4 days running: {days:?}");
+                assert!(
+                    run <= 4,
+                    "worker {w} works more than 4 days running: {days:?}"
+                );
                 if d > 0 {
                     assert!(
                         !(days[d - 1] == Some(1) && days[d] == Some(0)),

@@ -648,6 +648,23 @@ async fn publishing_commits_the_pay_to_the_budget_and_mails_each_pa_once() {
     let total = t.budget_total().await;
     assert_eq!(total["committed_pence"], 6 * 4_371);
     assert_eq!(total["remaining_pence"], 500_000 - 6 * 4_371);
+    // The roster states the same cost against the budget, draft and published alike (the
+    // published roster's cost is counted once, from the ledger).
+    for roster in [&made.body, &published.body] {
+        let cost = &roster["cost_against_budget"][0];
+        assert_eq!(cost["budget_holder_id"], t.holder.as_str());
+        assert_eq!(cost["roster_cost_pence"], 6 * 4_371, "{roster}");
+        assert_eq!(cost["used_with_roster_pence"], 6 * 4_371, "{roster}");
+        assert_eq!(
+            cost["remaining_after_pence"],
+            500_000 - 6 * 4_371,
+            "{roster}"
+        );
+        assert_eq!(
+            cost["variance_pence"].as_i64().unwrap(),
+            cost["profiled_pence"].as_i64().unwrap() - 6 * 4_371
+        );
+    }
 
     let mut conn = t.app.conn();
     let organisation = t.app.organisation_of(&t.manager.id);
