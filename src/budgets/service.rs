@@ -671,16 +671,7 @@ pub fn statement(
     }
     let entries = repo::figures_until(conn, &budget.id, to.max(as_of))?;
     let profile: Vec<ProfileMonth> = from_json(&budget.profile);
-    let input = model::StatementInput {
-        entries: &entries,
-        profile: &profile,
-        health_share_bp: i64::from(budget.health_share_bp),
-        period_start: budget.period_start,
-        period_end: budget.period_end,
-        from,
-        to,
-        as_of,
-    };
+    let input = statement_input(&budget, &entries, &profile, (from, to), as_of);
     let balances = model::statement(&input);
     let months = profile
         .iter()
@@ -741,16 +732,32 @@ pub(crate) fn balance_between(
 ) -> AppResult<model::Balance> {
     let entries = repo::figures_until(conn, &budget.id, to.max(as_of))?;
     let profile: Vec<ProfileMonth> = from_json(&budget.profile);
-    model::statement(&model::StatementInput {
-        entries: &entries,
-        profile: &profile,
+    model::statement(&statement_input(
+        budget,
+        &entries,
+        &profile,
+        (from, to),
+        as_of,
+    ))
+    .pop()
+    .ok_or_else(|| AppError::internal("a statement without a total"))
+}
+
+fn statement_input<'a>(
+    budget: &BudgetRow,
+    entries: &'a [model::EntryFigures],
+    profile: &'a [ProfileMonth],
+    (from, to): (NaiveDate, NaiveDate),
+    as_of: NaiveDate,
+) -> model::StatementInput<'a> {
+    model::StatementInput {
+        entries,
+        profile,
         health_share_bp: i64::from(budget.health_share_bp),
         period_start: budget.period_start,
         period_end: budget.period_end,
         from,
         to,
         as_of,
-    })
-    .pop()
-    .ok_or_else(|| AppError::internal("a statement without a total"))
+    }
 }

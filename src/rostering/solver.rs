@@ -155,6 +155,24 @@ pub struct Weights {
     pub short_minute: i64,
 }
 
+impl Weights {
+    /// Every goal weighs nothing: a start for problems that weigh only a few.
+    pub fn none() -> Self {
+        Self {
+            open_minute: 0,
+            distinct_pa: 0,
+            outside_team_minute: 0,
+            over_wanted_minute: 0,
+            under_wanted_minute: 0,
+            fairness: 0,
+            travel_km: 0,
+            pay_penny: 0,
+            short_day: 0,
+            short_minute: 0,
+        }
+    }
+}
+
 impl Default for Weights {
     fn default() -> Self {
         Self {
@@ -1249,21 +1267,11 @@ mod tests {
             w.km_to_person = vec![0.0];
         }
         p.weights = Weights {
-            open_minute: 0,
-            distinct_pa: 0,
-            outside_team_minute: 0,
-            over_wanted_minute: 0,
-            under_wanted_minute: 0,
-            fairness: 0,
-            travel_km: 0,
-            pay_penny: 0,
             short_day: 1_000,
             short_minute: 10,
+            ..Weights::none()
         };
-        p.rules = Rules {
-            daily_rest: 0,
-            weekly_rest: 0,
-        };
+        p.rules = Rules::default();
         p.days = 7;
         p.weeks = 1;
         p.cannot_follow = vec![vec![false, false], vec![true, false]];
