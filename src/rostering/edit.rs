@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::market::index::MatchIndex;
 use crate::market::model::ShiftKind;
 use crate::market::repo as market_repo;
+use crate::rostering::clashes::{first_clash, lock_pas};
 use crate::rostering::dto::*;
 use crate::rostering::generate::{build, view, Built};
 use crate::rostering::model::PlannedShift;
@@ -133,6 +134,29 @@ pub(crate) fn edit_with(
             let current_version =
                 repo::find_roster(conn, &roster.id)?.map_or(expected, |r| r.version);
             return Err(AppError::PreconditionFailed { current_version });
+        }
+        if published {
+            // Planned against other rosters before the lock: checked again under the added PAs'
+            // row locks, as publishing does, so a roster published meanwhile is seen.
+            let added: Vec<(usize, &str)> = changed
+                .iter()
+                .flat_map(|(t, ws)| {
+                    ws.iter()
+                        .filter(|w| !current[*t].contains(w))
+                        .map(|&w| (*t, built.pa_ids[w].as_str()))
+                })
+                .collect();
+            lock_pas(conn, &added.iter().map(|(_, pa)| *pa).collect::<Vec<_>>())?;
+            for (t, pa) in added {
+                if let Some((_, rule)) = first_clash(conn, pa, &[&shifts[t]], Some(&roster.id))? {
+                    return Err(AppError::Conflict {
+                        code: "clashes_with_published",
+                        detail: format!(
+                            "PA {pa} would break a rule ({rule}) with a shift they now work on another published roster"
+                        ),
+                    });
+                }
+            }
         }
         for (t, ws) in &changed {
             let shift = &shifts[*t];
