@@ -28,7 +28,7 @@ use crate::rostering::solver::{
 use crate::time::london_instant;
 
 /// The longest roster in one run.
-const MAX_DAYS: i64 = 42;
+pub(crate) const MAX_DAYS: i64 = 42;
 /// Average speed between homes, and a fixed allowance to park and hand over.
 const TRAVEL_KMH: f64 = 30.0;
 const TRAVEL_ALLOWANCE_MINUTES: i64 = 10;

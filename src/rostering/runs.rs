@@ -90,6 +90,13 @@ pub fn start(
             "must not be before from",
         ));
     }
+    if (generate.to - generate.from).num_days() >= crate::rostering::generate::MAX_DAYS {
+        return Err(AppError::field(
+            "to",
+            "range",
+            "a roster covers at most 42 days",
+        ));
+    }
     let row = RosterRunRow {
         id: crate::ids::new_id(),
         organisation_id: actor.organisation_id.clone(),

@@ -1343,6 +1343,18 @@ async fn a_long_roster_run_is_a_job_with_progress_seen_only_by_its_manager() {
         too_long.assert_problem(422, "validation_failed")["errors"][0]["field"],
         "time_limit_ms"
     );
+    let too_wide = t
+        .app
+        .post_json(
+            "/api/v1/roster-runs",
+            Some(&t.manager.token),
+            &json!({"from": "2027-01-04", "to": "2027-03-17", "time_limit_ms": 1000}),
+        )
+        .await;
+    assert_eq!(
+        too_wide.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "to"
+    );
 
     let organisation = crate::helpers::TestOrganisation {
         id: t.app.organisation_of(&t.manager.id),
