@@ -79,7 +79,12 @@ pub(crate) fn first_clash(
             ..Default::default()
         })
         .collect();
-    let cap = working_time::caps(conn, &[pa_id.to_owned()], date)?
+    let last_date = proposed
+        .iter()
+        .map(|s| s.shift_date)
+        .max()
+        .unwrap_or_default();
+    let cap = working_time::caps(conn, &[pa_id.to_owned()], (date, last_date))?
         .remove(pa_id)
         .unwrap_or(working_time::UNCAPPED);
     let problem = Problem {

@@ -396,7 +396,7 @@ pub(crate) fn build(
             ..Default::default()
         });
     }
-    let caps = crate::rostering::working_time::caps(conn, &pa_ids, from)?;
+    let caps = crate::rostering::working_time::caps(conn, &pa_ids, (from, to))?;
     let workers: Vec<Worker> = candidates
         .iter()
         .map(|c| Worker {

@@ -74,11 +74,27 @@ pub fn weekly_cap(record: Option<&WorkingTimeRow>, date: NaiveDate) -> i64 {
     }
 }
 
-/// The weekly caps of these PAs from `date`, by PA id.
+/// The lowest weekly cap in force on any day from `from` to `to`: the safe side when an opt-out
+/// starts or is withdrawn within the range.
+pub fn lowest_cap(record: Option<&WorkingTimeRow>, from: NaiveDate, to: NaiveDate) -> i64 {
+    let changes = record
+        .into_iter()
+        .flat_map(|r| [r.opted_out_on, r.opt_out_withdrawn_on])
+        .flatten()
+        .filter(|d| from <= *d && *d <= to);
+    [from, to]
+        .into_iter()
+        .chain(changes)
+        .map(|d| weekly_cap(record, d))
+        .min()
+        .unwrap_or(UNCAPPED)
+}
+
+/// The weekly caps of these PAs over `from`..=`to` (the lowest in force on any day), by PA id.
 pub fn caps(
     conn: &mut DbConnection,
     pa_ids: &[String],
-    date: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
 ) -> AppResult<HashMap<String, i64>> {
     let mut records: HashMap<String, WorkingTimeRow> = HashMap::new();
     for chunk in pa_ids.chunks(500) {
@@ -92,7 +108,7 @@ pub fn caps(
     }
     Ok(pa_ids
         .iter()
-        .map(|id| (id.clone(), weekly_cap(records.get(id), date)))
+        .map(|id| (id.clone(), lowest_cap(records.get(id), from, to)))
         .collect())
 }
 
@@ -252,6 +268,24 @@ mod tests {
         // The PA's own maximum never raises the statutory one.
         let own = record(None, None, false, Some(60));
         assert_eq!(weekly_cap(Some(&own), on("2027-01-04")), 48 * 60);
+    }
+
+    #[test]
+    fn over_a_range_the_lowest_cap_in_force_on_any_day_applies() {
+        let withdrawn = record(Some("2026-06-01"), Some("2027-01-15"), false, None);
+        assert_eq!(
+            lowest_cap(Some(&withdrawn), on("2027-01-04"), on("2027-01-10")),
+            UNCAPPED
+        );
+        assert_eq!(
+            lowest_cap(Some(&withdrawn), on("2027-01-04"), on("2027-01-31")),
+            48 * 60
+        );
+        let starts = record(Some("2027-01-10"), None, false, None);
+        assert_eq!(
+            lowest_cap(Some(&starts), on("2027-01-04"), on("2027-01-31")),
+            48 * 60
+        );
     }
 
     #[test]
