@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::audit::{self, Change};
-use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
@@ -65,14 +65,7 @@ pub(crate) fn roster_to_change(
     expected_version: Option<i64>,
 ) -> AppResult<(RosterRow, i64)> {
     let roster = repo::find_roster(conn, roster_id)?.ok_or(AppError::NotFound)?;
-    authorize(
-        actor,
-        Action::Update,
-        Resource::Roster {
-            organisation_id: &roster.organisation_id,
-            team_manager_id: &roster.team_manager_id,
-        },
-    )?;
+    authorize(actor, Action::Update, roster.resource())?;
     let expected = expected_version.ok_or(AppError::PreconditionRequired)?;
     if expected != roster.version {
         return Err(AppError::PreconditionFailed {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 
 use crate::audit::{self, Change};
-use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::policy::{authorize, Action};
 use crate::auth::{AuthUser, Role};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
@@ -563,14 +563,7 @@ pub(crate) fn costs(
 
 pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<RosterView> {
     let roster = repo::find_roster(conn, id)?.ok_or(AppError::NotFound)?;
-    authorize(
-        actor,
-        Action::Read,
-        Resource::Roster {
-            organisation_id: &roster.organisation_id,
-            team_manager_id: &roster.team_manager_id,
-        },
-    )?;
+    authorize(actor, Action::Read, roster.resource())?;
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
     let mut out = view(&roster, &shifts, &assignments);

@@ -110,6 +110,16 @@ pub struct RosterRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl RosterRow {
+    /// What the authorisation policy judges a roster by.
+    pub fn resource(&self) -> crate::auth::policy::Resource<'_> {
+        crate::auth::policy::Resource::Roster {
+            organisation_id: &self.organisation_id,
+            team_manager_id: &self.team_manager_id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = roster_shifts)]
 pub struct RosterShiftRow {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::audit::{self, Change};
-use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::policy::{authorize, Action};
 use crate::auth::{AuthUser, Role};
 use crate::db::schema::swap_requests;
 use crate::db::{write_transaction, DbConnection};
@@ -322,14 +322,7 @@ pub fn of_roster(
     roster_id: &str,
 ) -> AppResult<Vec<SwapRequestView>> {
     let roster = repo::find_roster(conn, roster_id)?.ok_or(AppError::NotFound)?;
-    authorize(
-        actor,
-        Action::Read,
-        Resource::Roster {
-            organisation_id: &roster.organisation_id,
-            team_manager_id: &roster.team_manager_id,
-        },
-    )?;
+    authorize(actor, Action::Read, roster.resource())?;
     let rows: Vec<SwapRequestRow> = swap_requests::table
         .filter(swap_requests::roster_id.eq(&roster.id))
         .order((swap_requests::created_at.desc(), swap_requests::id.desc()))
@@ -446,14 +439,7 @@ pub fn decide(
         .filter(|row| row.organisation_id == actor.organisation_id)
         .ok_or(AppError::NotFound)?;
     let roster = roster_of(conn, &row)?;
-    authorize(
-        actor,
-        Action::Update,
-        Resource::Roster {
-            organisation_id: &roster.organisation_id,
-            team_manager_id: &roster.team_manager_id,
-        },
-    )?;
+    authorize(actor, Action::Update, roster.resource())?;
     if row.status != "accepted" {
         return Err(AppError::Conflict {
             code: "not_accepted",
@@ -463,8 +449,6 @@ pub fn decide(
             ),
         });
     }
-    let requester = email_of_pa(conn, &row.requester_pa_id)?;
-    let colleague = email_of_pa(conn, &row.colleague_pa_id)?;
     let reason = decision.reason.as_deref();
     if decision.approve {
         let edit = as_edit(conn, &row)?;
@@ -495,6 +479,9 @@ pub fn decide(
                 "say why the swap is refused (3 to 500 characters)",
             ));
         };
+        // Approval tells the PAs through the roster edit; a refusal tells them here.
+        let requester = email_of_pa(conn, &row.requester_pa_id)?;
+        let colleague = email_of_pa(conn, &row.colleague_pa_id)?;
         write_transaction(conn, |conn| {
             advance(
                 conn,
