@@ -17,7 +17,9 @@ use crate::db::{self, DatabaseUrl, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::openapi::ApiDoc;
 use crate::telemetry::{observe_requests, Metrics};
-use crate::{accounts, audit, auth, budgets, health, http, market, openapi, pricing, rostering};
+use crate::{
+    accounts, audit, auth, budgets, health, http, market, openapi, pricing, rostering, timesheets,
+};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -137,6 +139,7 @@ pub fn application(
                 .configure(pricing::configure)
                 .configure(budgets::configure)
                 .configure(rostering::configure)
+                .configure(timesheets::configure)
                 // Served from app data filled in below, once the document is complete.
                 .route("/openapi.json", web::get().to(serve_openapi)),
         )

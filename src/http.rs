@@ -200,6 +200,26 @@ impl<T> Page<T> {
     }
 }
 
+/// The version an `If-Match` header names (`"3"`), if one was sent.
+pub fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::field(
+                "If-Match",
+                "invalid",
+                "must be the ETag you read, e.g. \"3\"",
+            )
+        })
+}
+
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()
         .error_handler(|error, _req| AppError::InvalidQuery(error.to_string()).into())

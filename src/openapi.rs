@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "pricing", description = "Rate cards by competency and indicative budgets"),
         (name = "budgets", description = "Budgets, the append-only ledger and statements"),
         (name = "rostering", description = "Support patterns and the shifts they ask for"),
+        (name = "timesheets", description = "Clock events from the app, shift records, approval, amendments, exceptions and pay periods"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

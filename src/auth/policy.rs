@@ -74,6 +74,10 @@ pub enum Resource<'a> {
     RateCards {
         organisation_id: &'a str,
     },
+    /// Timesheet policy and pay periods: admins set them and close periods, team managers read.
+    PaySettings {
+        organisation_id: &'a str,
+    },
     /// A roster: the team manager who made it runs it, and admins.
     Roster {
         organisation_id: &'a str,
@@ -88,6 +92,18 @@ pub enum Resource<'a> {
         team_manager_id: &'a str,
         user_id: Option<&'a str>,
         representative_user_id: Option<&'a str>,
+    },
+    /// A PA's timesheet for one person and its records. The PA who worked it records and
+    /// submits (`Update`); the approvers the organisation chose decide (`Administer`); the
+    /// person's team manager and admins read it and amend it after approval (`Create`); the
+    /// person and their representative read it.
+    Timesheet {
+        organisation_id: &'a str,
+        team_manager_id: &'a str,
+        pa_user_id: Option<&'a str>,
+        user_id: Option<&'a str>,
+        representative_user_id: Option<&'a str>,
+        approver: crate::timesheets::model::Approver,
     },
 }
 
@@ -206,7 +222,7 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
             actor.role == Role::Admin
                 || (actor.role == Role::TeamManager && actor.user_id == team_manager_id)
         }
-        RateCards { organisation_id } => {
+        RateCards { organisation_id } | PaySettings { organisation_id } => {
             if !same_org(organisation_id) {
                 return Err(AppError::NotFound);
             }
@@ -237,6 +253,35 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
             match action {
                 Read => runs_it || is_person || commissioner_of_area,
                 Create | Update | Administer => runs_it,
+            }
+        }
+        Timesheet {
+            organisation_id,
+            team_manager_id,
+            pa_user_id,
+            user_id,
+            representative_user_id,
+            approver,
+        } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            use crate::timesheets::model::Approver;
+            let runs_it = actor.role == Role::Admin
+                || (actor.role == Role::TeamManager && team_manager_id == actor.user_id);
+            let is_person = actor.role == Role::BudgetHolder
+                && (user_id == Some(actor.user_id.as_str())
+                    || representative_user_id == Some(actor.user_id.as_str()));
+            let is_pa = actor.role == Role::Pa && pa_user_id == Some(actor.user_id.as_str());
+            match action {
+                Read => runs_it || is_person || is_pa,
+                Update => is_pa,
+                Create => runs_it,
+                Administer => match approver {
+                    Approver::TeamManager => runs_it,
+                    Approver::BudgetHolder => is_person,
+                    Approver::Either => runs_it || is_person,
+                },
             }
         }
     };

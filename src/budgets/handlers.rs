@@ -29,25 +29,6 @@ fn id(raw: &str) -> AppResult<String> {
     parse_id(raw).ok_or(AppError::NotFound)
 }
 
-/// The `Idempotency-Key` header, if sent: 1 to 200 visible ASCII characters.
-fn idempotency_key(req: &HttpRequest) -> AppResult<Option<String>> {
-    let Some(value) = req.headers().get("Idempotency-Key") else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .map(|k| Some(k.to_owned()))
-        .ok_or_else(|| {
-            AppError::field(
-                "Idempotency-Key",
-                "invalid",
-                "must be 1 to 200 visible ASCII characters",
-            )
-        })
-}
-
 /// The person's budgets, newest period first. Who may call: their team manager and admins; the person and their representative; commissioners of the organisation's area.
 #[utoipa::path(
     tag = "budgets",
@@ -247,7 +228,7 @@ pub async fn create_ledger_entry(
     Json(request): Json<PostEntry>,
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
-    let key = idempotency_key(&req)?;
+    let key = crate::idempotency::key_of(&req)?;
     let (entry, replay) = db::run(&state.pool, move |conn| {
         service::post_manual_entry(conn, &user, &id, request, key, Utc::now())
     })

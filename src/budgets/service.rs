@@ -2,7 +2,6 @@
 //! audit record, alerts and e-mail), and answers.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action, Resource};
@@ -400,12 +399,6 @@ fn raise_alerts(
     Ok(())
 }
 
-fn request_hash<T: serde::Serialize>(request: &T) -> String {
-    crate::auth::token::hex(&Sha256::digest(
-        serde_json::to_vec(request).unwrap_or_default(),
-    ))
-}
-
 /// The stream an entry falls to: the one asked for, or the budget's only stream.
 fn stream_for(budget: &BudgetRow, asked: Option<Stream>) -> AppResult<Stream> {
     let streams = model::streams_of(i64::from(budget.health_share_bp));
@@ -448,7 +441,7 @@ pub fn post_manual_entry(
     now: DateTime<Utc>,
 ) -> AppResult<(LedgerEntryView, bool)> {
     let (budget, owner) = budget_for(conn, actor, budget_id, Action::Create)?;
-    let hash = request_hash(&request);
+    let hash = crate::idempotency::request_hash(&request);
     if let Some(key) = &idempotency_key {
         if let Some(existing) = repo::entry_by_key(conn, &budget.id, key)? {
             return replayed(existing, &hash);

@@ -510,3 +510,128 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    timesheet_policies (organisation_id) {
+        organisation_id -> Text,
+        pay_frequency -> Text,
+        period_anchor -> Date,
+        approver -> Text,
+        radius_m -> Integer,
+        late_minutes -> Integer,
+        left_early_minutes -> Integer,
+        overrun_minutes -> Integer,
+        short_minutes -> Integer,
+        clock_out_grace_minutes -> Integer,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pay_periods (id) {
+        id -> Text,
+        organisation_id -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    timesheets (id) {
+        id -> Text,
+        organisation_id -> Text,
+        pa_id -> Text,
+        budget_holder_id -> Text,
+        pay_period_id -> Text,
+        status -> Text,
+        version -> BigInt,
+        submitted_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        query_reason -> Nullable<Text>,
+        paid_in_period_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shift_records (id) {
+        id -> Text,
+        organisation_id -> Text,
+        timesheet_id -> Text,
+        pa_id -> Text,
+        budget_holder_id -> Text,
+        roster_shift_id -> Nullable<Text>,
+        work_date -> Date,
+        unrostered_reason -> Nullable<Text>,
+        clock_in_at -> Nullable<Timestamp>,
+        clock_in_device_at -> Nullable<Timestamp>,
+        clock_in_received_at -> Nullable<Timestamp>,
+        clock_in_distance_m -> Nullable<Integer>,
+        clock_out_at -> Nullable<Timestamp>,
+        clock_out_device_at -> Nullable<Timestamp>,
+        clock_out_received_at -> Nullable<Timestamp>,
+        clock_out_distance_m -> Nullable<Integer>,
+        outside_radius -> Bool,
+        break_minutes -> Integer,
+        mileage_tenths -> Integer,
+        expenses_pence -> BigInt,
+        expense_receipt -> Nullable<Text>,
+        note -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
+        amendments -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clock_events (id) {
+        id -> Text,
+        shift_record_id -> Text,
+        kind -> Text,
+        device_at -> Timestamp,
+        received_at -> Timestamp,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        accuracy_m -> Nullable<Integer>,
+        distance_m -> Nullable<Integer>,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    shift_record_amendments (id) {
+        id -> Text,
+        organisation_id -> Text,
+        shift_record_id -> Text,
+        reason -> Text,
+        before_json -> Text,
+        after_json -> Text,
+        cost_change_pence -> BigInt,
+        pay_period_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(shift_records -> timesheets (timesheet_id));
+diesel::joinable!(timesheets -> pay_periods (pay_period_id));
+diesel::allow_tables_to_appear_in_same_query!(shift_records, timesheets, pay_periods);
+diesel::allow_tables_to_appear_in_same_query!(shift_records, roster_shifts);
+diesel::allow_tables_to_appear_in_same_query!(timesheets, budget_holders);

@@ -18,6 +18,8 @@ use crate::error::{AppError, AppResult};
 use crate::market::index::MatchIndex;
 
 pub const PURGE_EXPIRED_AUTH: &str = "purge_expired_auth";
+/// Every ten minutes: remind PAs still clocked in after their shift's grace period.
+pub const CLOCK_OUT_REMINDERS: &str = "clock_out_reminders";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = jobs)]
@@ -189,7 +191,18 @@ fn execute(
             let window =
                 Duration::seconds(i64::try_from(settings.login_window_secs).unwrap_or(900));
             let removed = crate::auth::repo::purge_expired(conn, now, window)?;
-            tracing::info!(removed, "purged expired sessions and login counts");
+            // A phone replays its queue within days; a month of answers is plenty.
+            let answers = crate::idempotency::purge(conn, now - Duration::days(30))?;
+            tracing::info!(
+                removed,
+                answers,
+                "purged expired sessions, login counts and kept answers"
+            );
+            Ok(())
+        }
+        CLOCK_OUT_REMINDERS => {
+            let reminded = crate::timesheets::exceptions::remind_unfinished(conn, now)?;
+            tracing::info!(reminded, "clock-out reminders");
             Ok(())
         }
         crate::rostering::runs::GENERATE_ROSTER => {
@@ -215,6 +228,18 @@ pub fn schedule_maintenance(conn: &mut DbConnection, now: DateTime<Utc>) -> AppR
                 "{PURGE_EXPIRED_AUTH}:{}",
                 now.format("%Y-%m-%dT%H")
             )),
+            max_attempts: 3,
+        },
+        now,
+    )?;
+    let bucket = now.timestamp().div_euclid(600);
+    enqueue(
+        conn,
+        NewJob {
+            kind: CLOCK_OUT_REMINDERS.into(),
+            payload: serde_json::json!({}),
+            run_at: now,
+            dedupe_key: Some(format!("{CLOCK_OUT_REMINDERS}:{bucket}")),
             max_attempts: 3,
         },
         now,

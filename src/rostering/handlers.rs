@@ -44,25 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(put_working_time);
 }
 
-/// The version an `If-Match` header names (`"3"`), if one was sent.
-fn if_match(req: &actix_web::HttpRequest) -> AppResult<Option<i64>> {
-    let Some(value) = req.headers().get("If-Match") else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse::<i64>().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            AppError::field(
-                "If-Match",
-                "invalid",
-                "must be the roster's ETag, e.g. \"3\"",
-            )
-        })
-}
+use crate::http::if_match;
 
 fn with_etag(response: &mut actix_web::HttpResponseBuilder, version: i64) {
     response.insert_header(("ETag", format!("\"{version}\"")));

@@ -132,6 +132,46 @@ async fn every_endpoint_answers_each_role_as_the_policy_says() {
             by_role: [200, 403, 403, 403, 403, 200],
             other_organisation: 200,
         },
+        Case {
+            method: "GET",
+            path: "/api/v1/pas/me/timesheets".into(),
+            body: None,
+            // The test PA has a login but no profile yet.
+            by_role: [403, 403, 404, 403, 403, 403],
+            other_organisation: 403,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/timesheet-exceptions?from=2026-10-01&to=2026-10-31".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/pay-periods?from=2026-10-01&to=2026-10-31".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: format!("/api/v1/organisations/{}/timesheet-policy", organisation.id),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 404],
+            other_organisation: 404,
+        },
+        Case {
+            method: "PUT",
+            path: format!("/api/v1/organisations/{}/timesheet-policy", organisation.id),
+            body: Some(json!({
+                "pay_frequency": "weekly", "period_anchor": "2026-01-05", "approver": "team_manager",
+                "radius_m": 800, "late_minutes": 10, "left_early_minutes": 10, "overrun_minutes": 15,
+                "short_minutes": 15, "clock_out_grace_minutes": 60
+            })),
+            by_role: [200, 403, 403, 403, 403, 404],
+            other_organisation: 404,
+        },
     ];
 
     for case in &cases {
@@ -144,6 +184,7 @@ async fn every_endpoint_answers_each_role_as_the_policy_says() {
                 "GET" => TestRequest::get(),
                 "POST" => TestRequest::post(),
                 "PATCH" => TestRequest::patch(),
+                "PUT" => TestRequest::put(),
                 other => panic!("unexpected method {other}"),
             }
             .uri(&case.path)
@@ -170,6 +211,7 @@ async fn every_endpoint_answers_each_role_as_the_policy_says() {
         let anonymous = match case.method {
             "GET" => TestRequest::get(),
             "POST" => TestRequest::post(),
+            "PUT" => TestRequest::put(),
             _ => TestRequest::patch(),
         }
         .uri(&case.path);

@@ -137,7 +137,8 @@ async fn the_maintenance_job_purges_expired_sessions() {
         },
     )
     .unwrap();
-    assert_eq!(ran, 1, "scheduled twice, run once");
+    // The purge and the clock-out reminders: each scheduled twice, each run once.
+    assert_eq!(ran, 2, "scheduled twice, run once");
     let left: Vec<String> = parota::db::schema::refresh_tokens::table
         .select(parota::db::schema::refresh_tokens::token_hash)
         .load(&mut conn)

@@ -19,3 +19,4 @@ mod migrations;
 mod openapi;
 mod pricing;
 mod rostering;
+mod timesheets;

@@ -1,0 +1,188 @@
+//! Safe retries for the app. A mutating call sent with an `Idempotency-Key` keeps what it
+//! answered under the caller and key, written in the same transaction as its change: a retry
+//! (the phone lost the answer, or replays its offline queue) gets the first answer back and
+//! changes nothing; the same key with a different request is refused (409).
+
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::idempotency_keys;
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult};
+
+pub const HEADER: &str = "Idempotency-Key";
+
+/// The `Idempotency-Key` header, if sent: 1 to 200 visible ASCII characters.
+pub fn key_of(req: &HttpRequest) -> AppResult<Option<String>> {
+    let Some(value) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .filter(|k| valid_key(k))
+        .map(|k| Some(k.to_owned()))
+        .ok_or_else(|| {
+            AppError::field(
+                HEADER,
+                "invalid",
+                "must be 1 to 200 visible ASCII characters",
+            )
+        })
+}
+
+/// The header where the app must send one.
+pub fn required_key_of(req: &HttpRequest) -> AppResult<String> {
+    key_of(req)?.ok_or_else(|| {
+        AppError::field(
+            HEADER,
+            "required",
+            "is required: the app sends a new key for each event and the same key on a retry",
+        )
+    })
+}
+
+pub fn valid_key(key: &str) -> bool {
+    (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A stable fingerprint of a request, to tell a retry from a different request.
+pub fn request_hash<T: Serialize>(request: &T) -> String {
+    crate::auth::token::hex(&Sha256::digest(
+        serde_json::to_vec(request).unwrap_or_default(),
+    ))
+}
+
+/// What a call answered, first time or again.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub replayed: bool,
+}
+
+impl Answer {
+    pub fn into_response(self) -> HttpResponse {
+        let status = actix_web::http::StatusCode::from_u16(self.status)
+            .unwrap_or(actix_web::http::StatusCode::OK);
+        let mut response = HttpResponse::build(status);
+        if self.replayed {
+            response.insert_header(("Idempotent-Replayed", "true"));
+        }
+        response.json(self.body)
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+struct KeptAnswer {
+    user_id: String,
+    key: String,
+    request_hash: String,
+    status: i32,
+    response: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+fn kept(conn: &mut DbConnection, user_id: &str, key: &str) -> AppResult<Option<KeptAnswer>> {
+    Ok(idempotency_keys::table
+        .find((user_id, key))
+        .select(KeptAnswer::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn replay(kept: KeptAnswer, hash: &str) -> AppResult<Answer> {
+    if kept.request_hash != hash {
+        return Err(AppError::Conflict {
+            code: "idempotency_key_reused",
+            detail: "this Idempotency-Key was used for a different request".into(),
+        });
+    }
+    Ok(Answer {
+        status: u16::try_from(kept.status).unwrap_or(200),
+        body: serde_json::from_str(&kept.response).unwrap_or(serde_json::Value::Null),
+        replayed: true,
+    })
+}
+
+/// Runs `change` once per caller and key, in one transaction with the kept answer. Without a
+/// key it simply runs (in a transaction).
+pub fn once<T, F>(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: Option<&str>,
+    hash: &str,
+    now: DateTime<Utc>,
+    change: F,
+) -> AppResult<Answer>
+where
+    T: Serialize,
+    F: FnOnce(&mut DbConnection) -> AppResult<(u16, T)>,
+{
+    let Some(key) = key else {
+        let (status, body) = write_transaction(conn, change)?;
+        return Ok(Answer {
+            status,
+            body: serde_json::to_value(body).map_err(|e| AppError::internal(e.to_string()))?,
+            replayed: false,
+        });
+    };
+    if let Some(found) = kept(conn, user_id, key)? {
+        return replay(found, hash);
+    }
+    let outcome = write_transaction(conn, |conn| {
+        // The key is claimed first: a concurrent first try with the same key waits here for
+        // this one and then fails on the primary key, and answers as a replay below.
+        let mut row = KeptAnswer {
+            user_id: user_id.to_owned(),
+            key: key.to_owned(),
+            request_hash: hash.to_owned(),
+            status: 0,
+            response: String::new(),
+            created_at: now.naive_utc(),
+        };
+        diesel::insert_into(idempotency_keys::table)
+            .values(&row)
+            .execute(conn)?;
+        let (status, body) = change(conn)?;
+        let body = serde_json::to_value(body).map_err(|e| AppError::internal(e.to_string()))?;
+        row.status = i32::from(status);
+        row.response = body.to_string();
+        diesel::update(idempotency_keys::table.find((user_id, key)))
+            .set((
+                idempotency_keys::status.eq(row.status),
+                idempotency_keys::response.eq(&row.response),
+            ))
+            .execute(conn)?;
+        Ok(Answer {
+            status,
+            body,
+            replayed: false,
+        })
+    });
+    match outcome {
+        Err(AppError::Conflict {
+            code: "already_exists",
+            ..
+        }) => match kept(conn, user_id, key)? {
+            Some(found) => replay(found, hash),
+            None => Err(AppError::Conflict {
+                code: "conflict",
+                detail: "the change could not be written; try again".into(),
+            }),
+        },
+        other => other,
+    }
+}
+
+/// Forgets answers older than `before` (a phone's queue is replayed within days, not months).
+pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> AppResult<usize> {
+    Ok(diesel::delete(
+        idempotency_keys::table.filter(idempotency_keys::created_at.lt(before.naive_utc())),
+    )
+    .execute(conn)?)
+}

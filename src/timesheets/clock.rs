@@ -1,0 +1,480 @@
+//! Recording work from the PA's phone: clock-in and clock-out on a rostered shift, the offline
+//! queue replayed in one call, unrostered work, and the details a PA adds to a record.
+//! Each event is its own transaction and, with its Idempotency-Key, happens once.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::auth::policy::Action;
+use crate::auth::AuthUser;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::geo::Location;
+use crate::idempotency::{self, Answer};
+use crate::market::repo as market_repo;
+use crate::timesheets::dto::*;
+use crate::timesheets::model::{self, ClockKind, Policy};
+use crate::timesheets::repo::{self, ClockEnd, ClockEventRow, ShiftRecordRow};
+use crate::timesheets::service::{
+    open_period_for, policy_of, record_view, record_view_of, timesheet_in, timesheet_to,
+};
+
+/// What a clock event's key fingerprints: the same event sent directly or from the queue.
+#[derive(Serialize)]
+struct EventFingerprint<'a> {
+    shift_id: &'a str,
+    kind: ClockKind,
+    device_time: DateTime<Utc>,
+    location: Option<GeoFix>,
+}
+
+/// A clock event on a shift, once per key. Who may call: the PA on the shift (published).
+pub fn clock(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    shift_id: &str,
+    kind: ClockKind,
+    request: &ClockRequest,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Answer> {
+    let hash = idempotency::request_hash(&EventFingerprint {
+        shift_id,
+        kind,
+        device_time: request.device_time,
+        location: request.location,
+    });
+    idempotency::once(conn, &actor.user_id, Some(key), &hash, now, |conn| {
+        apply_event(conn, actor, shift_id, kind, request, now).map(|view| {
+            let status = if kind == ClockKind::ClockIn { 201 } else { 200 };
+            (status, view)
+        })
+    })
+}
+
+/// The phone's offline queue, in order; each event answers as its direct call would.
+pub fn sync(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    request: SyncRequest,
+    now: DateTime<Utc>,
+) -> AppResult<SyncResponse> {
+    let results = request
+        .events
+        .into_iter()
+        .map(|event| {
+            let outcome = crate::ids::parse_id(&event.shift_id)
+                .ok_or(AppError::NotFound)
+                .and_then(|shift_id| {
+                    clock(
+                        conn,
+                        actor,
+                        &shift_id,
+                        event.kind,
+                        &ClockRequest {
+                            device_time: event.device_time,
+                            location: event.location,
+                        },
+                        &event.idempotency_key,
+                        now,
+                    )
+                });
+            match outcome {
+                Ok(answer) => SyncResult {
+                    idempotency_key: event.idempotency_key,
+                    status: answer.status,
+                    replayed: answer.replayed,
+                    body: answer.body,
+                },
+                Err(error) => {
+                    use actix_web::ResponseError;
+                    SyncResult {
+                        idempotency_key: event.idempotency_key,
+                        status: error.status_code().as_u16(),
+                        replayed: false,
+                        body: serde_json::to_value(error.problem()).unwrap_or_default(),
+                    }
+                }
+            }
+        })
+        .collect();
+    Ok(SyncResponse { results })
+}
+
+fn located(home: Location, fix: Option<GeoFix>, policy: &Policy) -> (Option<i32>, bool) {
+    match fix {
+        Some(fix) => {
+            let distance = model::distance_m(
+                home,
+                Location {
+                    latitude: fix.latitude,
+                    longitude: fix.longitude,
+                },
+            );
+            (Some(distance), distance > policy.radius_m)
+        }
+        None => (None, false),
+    }
+}
+
+/// Coordinates are kept to about ten metres: enough to verify a visit, no more.
+fn coarse(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+fn event_row(
+    record_id: &str,
+    kind: ClockKind,
+    request: &ClockRequest,
+    distance_m: Option<i32>,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+) -> ClockEventRow {
+    ClockEventRow {
+        id: crate::ids::new_id(),
+        shift_record_id: record_id.to_owned(),
+        kind: kind.as_str().to_owned(),
+        device_at: request.device_time.naive_utc(),
+        received_at: now.naive_utc(),
+        latitude: request.location.map(|l| coarse(l.latitude)),
+        longitude: request.location.map(|l| coarse(l.longitude)),
+        accuracy_m: request
+            .location
+            .and_then(|l| l.accuracy_m)
+            .map(|a| i32::try_from(a).unwrap_or(i32::MAX)),
+        distance_m,
+        created_by: actor.user_id.clone(),
+    }
+}
+
+fn new_record(
+    organisation_id: &str,
+    timesheet_id: &str,
+    pa_id: &str,
+    budget_holder_id: &str,
+    roster_shift_id: Option<&str>,
+    work_date: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> ShiftRecordRow {
+    ShiftRecordRow {
+        id: crate::ids::new_id(),
+        organisation_id: organisation_id.to_owned(),
+        timesheet_id: timesheet_id.to_owned(),
+        pa_id: pa_id.to_owned(),
+        budget_holder_id: budget_holder_id.to_owned(),
+        roster_shift_id: roster_shift_id.map(str::to_owned),
+        work_date,
+        unrostered_reason: None,
+        clock_in_at: None,
+        clock_in_device_at: None,
+        clock_in_received_at: None,
+        clock_in_distance_m: None,
+        clock_out_at: None,
+        clock_out_device_at: None,
+        clock_out_received_at: None,
+        clock_out_distance_m: None,
+        outside_radius: false,
+        break_minutes: 0,
+        mileage_tenths: 0,
+        expenses_pence: 0,
+        expense_receipt: None,
+        note: None,
+        reminded_at: None,
+        amendments: 0,
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+    }
+}
+
+fn apply_event(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    shift_id: &str,
+    kind: ClockKind,
+    request: &ClockRequest,
+    now: DateTime<Utc>,
+) -> AppResult<RecordView> {
+    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
+    let shift = crate::rostering::repo::find_shift(conn, shift_id)?.ok_or(AppError::NotFound)?;
+    let roster =
+        crate::rostering::repo::find_roster(conn, &shift.roster_id)?.ok_or(AppError::NotFound)?;
+    if roster.organisation_id != actor.organisation_id || roster.status != "published" {
+        return Err(AppError::NotFound);
+    }
+    if !repo::works_shift(conn, &shift.id, &pa_id)? {
+        return Err(AppError::Forbidden);
+    }
+    let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+        .ok_or(AppError::NotFound)?;
+    let policy = policy_of(conn, &roster.organisation_id)?;
+    let home = Location {
+        latitude: holder.latitude,
+        longitude: holder.longitude,
+    };
+    let record = match repo::record_for_place(conn, &shift.id, &pa_id)? {
+        Some(record) => record,
+        None => {
+            let period = open_period_for(conn, &roster.organisation_id, &policy, shift.shift_date)?;
+            let timesheet = timesheet_in(
+                conn,
+                &roster.organisation_id,
+                &pa_id,
+                &holder.id,
+                &period,
+                now,
+            )?;
+            repo::insert_record_if_absent(
+                conn,
+                &new_record(
+                    &roster.organisation_id,
+                    &timesheet.id,
+                    &pa_id,
+                    &holder.id,
+                    Some(&shift.id),
+                    shift.shift_date,
+                    now,
+                ),
+            )?;
+            repo::record_for_place(conn, &shift.id, &pa_id)?
+                .ok_or_else(|| AppError::internal("shift record vanished"))?
+        }
+    };
+    let timesheet = repo::find_timesheet(conn, &record.timesheet_id)?.ok_or(AppError::NotFound)?;
+    if model::Status::parse(&timesheet.status) == model::Status::Approved {
+        return Err(AppError::Conflict {
+            code: "timesheet_approved",
+            detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
+        });
+    }
+    let (distance_m, outside) = located(home, request.location, &policy);
+    let end = ClockEnd {
+        at: model::effective_instant(request.device_time, now).naive_utc(),
+        device_at: request.device_time.naive_utc(),
+        received_at: now.naive_utc(),
+        distance_m,
+        outside_radius: outside,
+    };
+    // Events may arrive in any order (an offline queue, a retry): each end is checked against
+    // the other only when both are known.
+    match kind {
+        ClockKind::ClockIn => {
+            if record.clock_out_at.is_some_and(|out| out < end.at) {
+                return Err(AppError::field(
+                    "device_time",
+                    "after_clock_out",
+                    "is after this shift's clock-out",
+                ));
+            }
+            if !repo::set_clock_in(conn, &record.id, &end)? {
+                return Err(AppError::Conflict {
+                    code: "already_clocked_in",
+                    detail: "this shift already has a clock-in".into(),
+                });
+            }
+        }
+        ClockKind::ClockOut => {
+            if record.clock_in_at.is_some_and(|start| end.at < start) {
+                return Err(AppError::field(
+                    "device_time",
+                    "before_clock_in",
+                    "is before this shift's clock-in",
+                ));
+            }
+            if !repo::set_clock_out(conn, &record.id, &end)? {
+                return Err(AppError::Conflict {
+                    code: "already_clocked_out",
+                    detail: "this shift already has a clock-out".into(),
+                });
+            }
+        }
+    }
+    repo::insert_event(
+        conn,
+        &event_row(&record.id, kind, request, distance_m, actor, now),
+    )?;
+    repo::touch_timesheet(conn, &timesheet.id, now.naive_utc())?;
+    let record = repo::find_record(conn, &record.id)?.ok_or(AppError::NotFound)?;
+    Ok(record_view(&record, Some(&shift), &policy, now))
+}
+
+/// Unrostered work for a person the PA works for, once per key; the team manager approves it.
+pub fn unrostered(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    budget_holder_id: &str,
+    request: UnrosteredWork,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Answer> {
+    let hash = idempotency::request_hash(&(budget_holder_id, &request));
+    idempotency::once(conn, &actor.user_id, Some(key), &hash, now, |conn| {
+        record_unrostered(conn, actor, budget_holder_id, &request, now).map(|view| (201, view))
+    })
+}
+
+fn record_unrostered(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    budget_holder_id: &str,
+    request: &UnrosteredWork,
+    now: DateTime<Utc>,
+) -> AppResult<RecordView> {
+    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
+    let holder =
+        market_repo::find_budget_holder(conn, budget_holder_id)?.ok_or(AppError::NotFound)?;
+    if holder.organisation_id != actor.organisation_id {
+        return Err(AppError::NotFound);
+    }
+    let on_team = market_repo::team(conn, &holder.id)?
+        .iter()
+        .any(|m| m.pa_id == pa_id);
+    if !on_team && !repo::works_for(conn, &pa_id, &holder.id)? {
+        return Err(AppError::Forbidden);
+    }
+    if request.ended_at <= request.started_at {
+        return Err(AppError::field(
+            "ended_at",
+            "before_start",
+            "must be after started_at",
+        ));
+    }
+    if request.ended_at - request.started_at > chrono::Duration::hours(16) {
+        return Err(AppError::field(
+            "ended_at",
+            "too_long",
+            "unrostered work is at most 16 hours",
+        ));
+    }
+    let policy = policy_of(conn, &holder.organisation_id)?;
+    let started = model::effective_instant(request.started_at, now);
+    let ended = model::effective_instant(request.ended_at, now);
+    let work_date = crate::time::london_local(started).date();
+    let period = open_period_for(conn, &holder.organisation_id, &policy, work_date)?;
+    let timesheet = timesheet_in(
+        conn,
+        &holder.organisation_id,
+        &pa_id,
+        &holder.id,
+        &period,
+        now,
+    )?;
+    if !model::Status::parse(&timesheet.status).open_to_pa() {
+        return Err(AppError::Conflict {
+            code: "timesheet_not_open",
+            detail: "the timesheet for that period is submitted or approved".into(),
+        });
+    }
+    let (distance_m, outside) = located(
+        Location {
+            latitude: holder.latitude,
+            longitude: holder.longitude,
+        },
+        request.location,
+        &policy,
+    );
+    let mut record = new_record(
+        &holder.organisation_id,
+        &timesheet.id,
+        &pa_id,
+        &holder.id,
+        None,
+        work_date,
+        now,
+    );
+    record.unrostered_reason = Some(request.reason.trim().to_owned());
+    record.clock_in_at = Some(started.naive_utc());
+    record.clock_in_device_at = Some(request.started_at.naive_utc());
+    record.clock_in_received_at = Some(now.naive_utc());
+    record.clock_in_distance_m = distance_m;
+    record.clock_out_at = Some(ended.naive_utc());
+    record.clock_out_device_at = Some(request.ended_at.naive_utc());
+    record.clock_out_received_at = Some(now.naive_utc());
+    record.clock_out_distance_m = distance_m;
+    record.outside_radius = outside;
+    record.break_minutes = request.break_minutes.map_or(0, |b| b as i32);
+    repo::insert_record(conn, &record)?;
+    for (kind, device_time) in [
+        (ClockKind::ClockIn, request.started_at),
+        (ClockKind::ClockOut, request.ended_at),
+    ] {
+        repo::insert_event(
+            conn,
+            &event_row(
+                &record.id,
+                kind,
+                &ClockRequest {
+                    device_time,
+                    location: request.location,
+                },
+                distance_m,
+                actor,
+                now,
+            ),
+        )?;
+    }
+    repo::touch_timesheet(conn, &timesheet.id, now.naive_utc())?;
+    Ok(record_view(&record, None, &policy, now))
+}
+
+/// The PA's breaks, business miles, expenses and note on a record of a timesheet still open
+/// to them (draft or queried). Who may call: the PA who worked it.
+pub fn add_details(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    record_id: &str,
+    request: RecordDetails,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Answer> {
+    let record = repo::find_record(conn, record_id)?.ok_or(AppError::NotFound)?;
+    let context = timesheet_to(conn, actor, &record.timesheet_id, Action::Update)?;
+    let hash = idempotency::request_hash(&(record_id, &request));
+    idempotency::once(conn, &actor.user_id, key, &hash, now, |conn| {
+        let timesheet =
+            repo::find_timesheet(conn, &record.timesheet_id)?.ok_or(AppError::NotFound)?;
+        if !model::Status::parse(&timesheet.status).open_to_pa() {
+            return Err(AppError::Conflict {
+                code: "timesheet_not_open",
+                detail:
+                    "this timesheet is submitted or approved: the approver can query it back to you"
+                        .into(),
+            });
+        }
+        let mut record = repo::find_record(conn, &record.id)?.ok_or(AppError::NotFound)?;
+        if let Some(minutes) = request.break_minutes {
+            record.break_minutes = minutes as i32;
+        }
+        if let Some(miles) = request.business_miles {
+            record.mileage_tenths = (miles * 10.0).round() as i32;
+        }
+        if let Some(pence) = request.expenses_pence {
+            record.expenses_pence = i64::from(pence);
+        }
+        if request.expense_receipt.is_some() {
+            record.expense_receipt = request.expense_receipt.clone();
+        }
+        if request.note.is_some() {
+            record.note = request.note.clone().filter(|n| !n.trim().is_empty());
+        }
+        if record.expenses_pence > 0 && record.expense_receipt.is_none() {
+            return Err(AppError::field(
+                "expense_receipt",
+                "required",
+                "is required with expenses",
+            ));
+        }
+        if let Some(worked) = record.clock_in_at.zip(record.clock_out_at) {
+            if i64::from(record.break_minutes) > (worked.1 - worked.0).num_minutes() {
+                return Err(AppError::field(
+                    "break_minutes",
+                    "longer_than_shift",
+                    "is longer than the time between clock-in and clock-out",
+                ));
+            }
+        }
+        record.updated_at = now.naive_utc();
+        repo::save_record(conn, &record)?;
+        repo::touch_timesheet(conn, &timesheet.id, now.naive_utc())?;
+        Ok((200, record_view_of(conn, &record, &context.policy, now)?))
+    })
+}

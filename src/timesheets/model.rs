@@ -1,0 +1,507 @@
+//! Timesheet rules as plain values: pay periods, what a clock event's time is taken to be, how
+//! far from home it was, what a shift record counts and costs, and the exceptions an approver
+//! works through. No database, no clock.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::geo::{distance_km, Location};
+use crate::pricing::model::round_div;
+use crate::rules::Mileage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayFrequency {
+    Weekly,
+    Fortnightly,
+    FourWeekly,
+    /// Calendar months.
+    Monthly,
+}
+
+impl PayFrequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Weekly => "weekly",
+            Self::Fortnightly => "fortnightly",
+            Self::FourWeekly => "four_weekly",
+            Self::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "weekly" => Self::Weekly,
+            "fortnightly" => Self::Fortnightly,
+            "four_weekly" => Self::FourWeekly,
+            _ => Self::Monthly,
+        }
+    }
+
+    /// The first and last dates of the period holding `date`; weekly kinds count whole periods
+    /// from `anchor` (a date on which a period starts), backwards as well as forwards.
+    pub fn period_of(self, anchor: NaiveDate, date: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let days = match self {
+            Self::Weekly => 7,
+            Self::Fortnightly => 14,
+            Self::FourWeekly => 28,
+            Self::Monthly => {
+                let first = date.with_day(1).unwrap_or(date);
+                let next = if first.month() == 12 {
+                    NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+                };
+                return (first, next.map_or(date, |n| n - Duration::days(1)));
+            }
+        };
+        let offset = (date - anchor).num_days().rem_euclid(days);
+        let start = date - Duration::days(offset);
+        (start, start + Duration::days(days - 1))
+    }
+}
+
+/// Who approves timesheets in an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Approver {
+    /// The person's team manager (and admins).
+    TeamManager,
+    /// The person or their representative.
+    BudgetHolder,
+    /// Either of them.
+    Either,
+}
+
+impl Approver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TeamManager => "team_manager",
+            Self::BudgetHolder => "budget_holder",
+            Self::Either => "either",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "budget_holder" => Self::BudgetHolder,
+            "either" => Self::Either,
+            _ => Self::TeamManager,
+        }
+    }
+}
+
+/// An organisation's timesheet settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Policy {
+    pub pay_frequency: PayFrequency,
+    /// A date on which a pay period starts (weekly, fortnightly and four-weekly periods).
+    pub period_anchor: NaiveDate,
+    pub approver: Approver,
+    /// Clock events further than this from the person's home are flagged. Homes are located by
+    /// postcode sector centroid, so keep it generous.
+    pub radius_m: i32,
+    pub late_minutes: i32,
+    pub left_early_minutes: i32,
+    pub overrun_minutes: i32,
+    pub short_minutes: i32,
+    /// How long after a shift's end a missing clock-out (or a missed shift) is chased.
+    pub clock_out_grace_minutes: i32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            pay_frequency: PayFrequency::Monthly,
+            // A Monday.
+            period_anchor: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+            approver: Approver::TeamManager,
+            radius_m: 1_000,
+            late_minutes: 10,
+            left_early_minutes: 10,
+            overrun_minutes: 15,
+            short_minutes: 15,
+            clock_out_grace_minutes: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    ClockIn,
+    ClockOut,
+}
+
+impl ClockKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClockIn => "clock_in",
+            Self::ClockOut => "clock_out",
+        }
+    }
+}
+
+/// A phone's clock can run fast; an event cannot have happened after it reached us.
+pub fn effective_instant(device: DateTime<Utc>, received: DateTime<Utc>) -> DateTime<Utc> {
+    device.min(received)
+}
+
+/// Metres from the place of work, to the metre.
+pub fn distance_m(home: Location, at: Location) -> i32 {
+    (distance_km(home, at) * 1000.0).round() as i32
+}
+
+/// Timesheet states; see `Status::may_*` for the moves between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    Approved,
+    Queried,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::Approved => "approved",
+            Self::Queried => "queried",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "submitted" => Self::Submitted,
+            "approved" => Self::Approved,
+            "queried" => Self::Queried,
+            _ => Self::Draft,
+        }
+    }
+
+    /// The PA may still change what they recorded.
+    pub fn open_to_pa(self) -> bool {
+        matches!(self, Self::Draft | Self::Queried)
+    }
+}
+
+/// What a record says was worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actual {
+    pub clock_in: Option<DateTime<Utc>>,
+    pub clock_out: Option<DateTime<Utc>>,
+    pub break_minutes: i32,
+}
+
+impl Actual {
+    /// Minutes paid: clock-in to clock-out in real time (so a night across a clock change is
+    /// 9 or 11 hours), less breaks. None until both ends are known.
+    pub fn worked_minutes(&self) -> Option<i64> {
+        match (self.clock_in, self.clock_out) {
+            (Some(start), Some(end)) => {
+                Some(((end - start).num_minutes() - i64::from(self.break_minutes)).max(0))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What the planned shift said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl Planned {
+    pub fn minutes(&self) -> i64 {
+        (self.ends_at - self.starts_at).num_minutes()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// Clocked in later than the tolerance.
+    Late,
+    /// Clocked out earlier than the tolerance.
+    LeftEarly,
+    /// Clocked out later than the tolerance.
+    Overran,
+    /// Paid minutes short of the plan by more than the tolerance.
+    Short,
+    /// No record at all once the shift (and the grace period) is over.
+    Missed,
+    /// Clocked in, not out, after the grace period.
+    NoClockOut,
+    /// Clocked out with no clock-in.
+    NoClockIn,
+    /// A clock event further from home than the radius.
+    OutsideRadius,
+    /// Work with no rostered shift: the team manager approves it.
+    Unrostered,
+}
+
+/// One thing an approver should look at, with how many minutes it is out by where that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Exception {
+    pub kind: ExceptionKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<i64>,
+}
+
+/// Planned against actual. `record` is None when nothing was recorded for a planned shift.
+pub fn exceptions(
+    planned: Option<Planned>,
+    record: Option<(Actual, bool)>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Vec<Exception> {
+    let grace = Duration::minutes(i64::from(policy.clock_out_grace_minutes));
+    let mut found = Vec::new();
+    let mut push = |kind, minutes| found.push(Exception { kind, minutes });
+    let Some((actual, outside_radius)) = record else {
+        if planned.is_some_and(|p| p.ends_at + grace < now) {
+            push(ExceptionKind::Missed, None);
+        }
+        return found;
+    };
+    if planned.is_none() {
+        push(ExceptionKind::Unrostered, None);
+    }
+    if outside_radius {
+        push(ExceptionKind::OutsideRadius, None);
+    }
+    match (actual.clock_in, actual.clock_out) {
+        (Some(_), None) => {
+            let end = planned.map(|p| p.ends_at);
+            if end.is_some_and(|end| end + grace < now) {
+                push(ExceptionKind::NoClockOut, None);
+            }
+        }
+        (None, Some(_)) => push(ExceptionKind::NoClockIn, None),
+        _ => {}
+    }
+    let Some(plan) = planned else {
+        return found;
+    };
+    if let Some(start) = actual.clock_in {
+        let late = (start - plan.starts_at).num_minutes();
+        if late > i64::from(policy.late_minutes) {
+            push(ExceptionKind::Late, Some(late));
+        }
+    }
+    if let Some(end) = actual.clock_out {
+        let early = (plan.ends_at - end).num_minutes();
+        if early > i64::from(policy.left_early_minutes) {
+            push(ExceptionKind::LeftEarly, Some(early));
+        }
+        let over = -early;
+        if over > i64::from(policy.overrun_minutes) {
+            push(ExceptionKind::Overran, Some(over));
+        }
+    }
+    if let Some(worked) = actual.worked_minutes() {
+        let short = plan.minutes() - worked;
+        if short > i64::from(policy.short_minutes) {
+            push(ExceptionKind::Short, Some(short));
+        }
+    }
+    found
+}
+
+/// What a record costs the budget, in pence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+pub struct Cost {
+    /// Pay for the minutes worked at the PA's hourly rate.
+    pub pay_pence: i64,
+    /// Holiday pay accruing on it (12.07% for irregular hours, from the rules in force).
+    pub holiday_pence: i64,
+    pub mileage_pence: i64,
+    pub expenses_pence: i64,
+}
+
+impl Cost {
+    pub fn total(&self) -> i64 {
+        self.pay_pence + self.holiday_pence + self.mileage_pence + self.expenses_pence
+    }
+}
+
+/// The cost of `worked_minutes` at `hourly_pence` with `holiday_bp` accrual, `mileage_tenths`
+/// of a mile at HMRC's rates after `miles_before_tenths` already claimed in the tax year, and
+/// expenses at face value.
+pub fn cost(
+    hourly_pence: i64,
+    worked_minutes: i64,
+    holiday_bp: i64,
+    mileage: Option<(Mileage, i64, i64)>,
+    expenses_pence: i64,
+) -> Cost {
+    let pay = round_div(i128::from(hourly_pence) * i128::from(worked_minutes), 60);
+    let holiday = round_div(i128::from(pay) * i128::from(holiday_bp), 10_000);
+    Cost {
+        pay_pence: pay,
+        holiday_pence: holiday,
+        mileage_pence: mileage.map_or(0, |(rates, before, tenths)| {
+            mileage_pence(&rates, before, tenths)
+        }),
+        expenses_pence,
+    }
+}
+
+/// Business miles (in tenths) at the HMRC approved rates: the higher rate up to the threshold
+/// in the tax year, the lower one after.
+pub fn mileage_pence(rates: &Mileage, before_tenths: i64, tenths: i64) -> i64 {
+    let threshold = rates.first_miles * 10;
+    let at_first = (threshold - before_tenths).clamp(0, tenths);
+    let at_after = tenths - at_first;
+    round_div(
+        i128::from(at_first) * i128::from(rates.first_pence_per_mile)
+            + i128::from(at_after) * i128::from(rates.after_pence_per_mile),
+        10,
+    )
+}
+
+/// The first day of the UK tax year holding `date` (6 April).
+pub fn tax_year_start(date: NaiveDate) -> NaiveDate {
+    let this_year = NaiveDate::from_ymd_opt(date.year(), 4, 6).unwrap_or(date);
+    if date >= this_year {
+        this_year
+    } else {
+        NaiveDate::from_ymd_opt(date.year() - 1, 4, 6).unwrap_or(date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, 4, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn periods_follow_the_frequency_and_anchor() {
+        let anchor = day(2024, 1, 1);
+        assert_eq!(
+            PayFrequency::Weekly.period_of(anchor, day(2027, 1, 6)),
+            (day(2027, 1, 4), day(2027, 1, 10))
+        );
+        assert_eq!(
+            PayFrequency::Fortnightly.period_of(anchor, day(2023, 12, 31)),
+            (day(2023, 12, 18), day(2023, 12, 31))
+        );
+        assert_eq!(
+            PayFrequency::Monthly.period_of(anchor, day(2026, 12, 25)),
+            (day(2026, 12, 1), day(2026, 12, 31))
+        );
+        assert_eq!(
+            PayFrequency::FourWeekly.period_of(anchor, day(2024, 1, 29)),
+            (day(2024, 1, 29), day(2024, 2, 25))
+        );
+    }
+
+    #[test]
+    fn a_fast_phone_clock_is_held_to_when_the_event_arrived() {
+        assert_eq!(effective_instant(at(9, 5), at(9, 1)), at(9, 1));
+        assert_eq!(effective_instant(at(8, 0), at(11, 0)), at(8, 0));
+    }
+
+    #[test]
+    fn exceptions_compare_the_plan_with_what_was_recorded() {
+        let policy = Policy::default();
+        let plan = Some(Planned {
+            starts_at: at(9, 0),
+            ends_at: at(12, 0),
+        });
+        let kinds = |record, now| {
+            exceptions(plan, record, &policy, now)
+                .into_iter()
+                .map(|e| (e.kind, e.minutes))
+                .collect::<Vec<_>>()
+        };
+        let on_time = Actual {
+            clock_in: Some(at(9, 5)),
+            clock_out: Some(at(12, 0)),
+            break_minutes: 0,
+        };
+        assert!(kinds(Some((on_time, false)), at(18, 0)).is_empty());
+        let late_and_short = Actual {
+            clock_in: Some(at(9, 40)),
+            clock_out: Some(at(11, 30)),
+            break_minutes: 0,
+        };
+        assert_eq!(
+            kinds(Some((late_and_short, true)), at(18, 0)),
+            [
+                (ExceptionKind::OutsideRadius, None),
+                (ExceptionKind::Late, Some(40)),
+                (ExceptionKind::LeftEarly, Some(30)),
+                (ExceptionKind::Short, Some(70)),
+            ]
+        );
+        let forgot = Actual {
+            clock_in: Some(at(9, 0)),
+            clock_out: None,
+            break_minutes: 0,
+        };
+        assert!(kinds(Some((forgot, false)), at(12, 30)).is_empty());
+        assert_eq!(
+            kinds(Some((forgot, false)), at(13, 1)),
+            [(ExceptionKind::NoClockOut, None)]
+        );
+        assert_eq!(kinds(None, at(13, 1)), [(ExceptionKind::Missed, None)]);
+        let overran = Actual {
+            clock_in: Some(at(9, 0)),
+            clock_out: Some(at(12, 20)),
+            break_minutes: 30,
+        };
+        assert_eq!(
+            kinds(Some((overran, false)), at(18, 0)),
+            [(ExceptionKind::Overran, Some(20))]
+        );
+    }
+
+    #[test]
+    fn worked_minutes_are_real_time_less_breaks() {
+        // 22:00 BST on 24 October 2026 to 08:00 GMT on the 25th: 11 hours.
+        let night = Actual {
+            clock_in: Some(Utc.with_ymd_and_hms(2026, 10, 24, 21, 0, 0).unwrap()),
+            clock_out: Some(Utc.with_ymd_and_hms(2026, 10, 25, 8, 0, 0).unwrap()),
+            break_minutes: 30,
+        };
+        assert_eq!(night.worked_minutes(), Some(630));
+    }
+
+    #[test]
+    fn mileage_crosses_the_ten_thousand_mile_line_at_the_lower_rate() {
+        let rates = Mileage {
+            effective_from: day(2011, 4, 6),
+            first_miles: 10_000,
+            first_pence_per_mile: 45,
+            after_pence_per_mile: 25,
+        };
+        // 9,995 miles claimed, 12.0 more: 5 at 45p and 7 at 25p.
+        assert_eq!(mileage_pence(&rates, 99_950, 120), 5 * 45 + 7 * 25);
+        assert_eq!(mileage_pence(&rates, 0, 15), 68);
+        assert_eq!(tax_year_start(day(2027, 4, 5)), day(2026, 4, 6));
+        assert_eq!(tax_year_start(day(2027, 4, 6)), day(2027, 4, 6));
+    }
+
+    #[test]
+    fn cost_is_pay_holiday_mileage_and_expenses() {
+        // 3 hours at £13.00 with 12.07% holiday pay, and a £4.50 receipt.
+        let c = cost(1300, 180, 1207, None, 450);
+        assert_eq!(c.pay_pence, 3900);
+        assert_eq!(c.holiday_pence, 471);
+        assert_eq!(c.total(), 3900 + 471 + 450);
+    }
+}

@@ -1,0 +1,631 @@
+//! Queries for timesheets, shift records, clock events, pay periods and policies.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{
+    clock_events, pay_periods, roster_shifts, shift_record_amendments, shift_records,
+    timesheet_policies, timesheets,
+};
+use crate::db::DbConnection;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = timesheet_policies)]
+pub struct PolicyRow {
+    pub organisation_id: String,
+    pub pay_frequency: String,
+    pub period_anchor: NaiveDate,
+    pub approver: String,
+    pub radius_m: i32,
+    pub late_minutes: i32,
+    pub left_early_minutes: i32,
+    pub overrun_minutes: i32,
+    pub short_minutes: i32,
+    pub clock_out_grace_minutes: i32,
+    pub updated_by: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pay_periods)]
+pub struct PayPeriodRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = timesheets)]
+pub struct TimesheetRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub pa_id: String,
+    pub budget_holder_id: String,
+    pub pay_period_id: String,
+    pub status: String,
+    pub version: i64,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub query_reason: Option<String>,
+    pub paid_in_period_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = shift_records, treat_none_as_null = true)]
+pub struct ShiftRecordRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub timesheet_id: String,
+    pub pa_id: String,
+    pub budget_holder_id: String,
+    pub roster_shift_id: Option<String>,
+    pub work_date: NaiveDate,
+    pub unrostered_reason: Option<String>,
+    pub clock_in_at: Option<NaiveDateTime>,
+    pub clock_in_device_at: Option<NaiveDateTime>,
+    pub clock_in_received_at: Option<NaiveDateTime>,
+    pub clock_in_distance_m: Option<i32>,
+    pub clock_out_at: Option<NaiveDateTime>,
+    pub clock_out_device_at: Option<NaiveDateTime>,
+    pub clock_out_received_at: Option<NaiveDateTime>,
+    pub clock_out_distance_m: Option<i32>,
+    pub outside_radius: bool,
+    pub break_minutes: i32,
+    pub mileage_tenths: i32,
+    pub expenses_pence: i64,
+    pub expense_receipt: Option<String>,
+    pub note: Option<String>,
+    pub reminded_at: Option<NaiveDateTime>,
+    pub amendments: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clock_events)]
+pub struct ClockEventRow {
+    pub id: String,
+    pub shift_record_id: String,
+    pub kind: String,
+    pub device_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub accuracy_m: Option<i32>,
+    pub distance_m: Option<i32>,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = shift_record_amendments)]
+pub struct AmendmentRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub shift_record_id: String,
+    pub reason: String,
+    pub before_json: String,
+    pub after_json: String,
+    pub cost_change_pence: i64,
+    pub pay_period_id: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn policy_of(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Option<PolicyRow>> {
+    Ok(timesheet_policies::table
+        .find(organisation_id)
+        .select(PolicyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn save_policy(conn: &mut DbConnection, row: &PolicyRow) -> AppResult<()> {
+    let updated = diesel::update(timesheet_policies::table.find(&row.organisation_id))
+        .set(row)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(timesheet_policies::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn period_starting(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    starts_on: NaiveDate,
+) -> AppResult<Option<PayPeriodRow>> {
+    Ok(pay_periods::table
+        .filter(pay_periods::organisation_id.eq(organisation_id))
+        .filter(pay_periods::starts_on.eq(starts_on))
+        .select(PayPeriodRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_period(conn: &mut DbConnection, id: &str) -> AppResult<Option<PayPeriodRow>> {
+    Ok(pay_periods::table
+        .find(id)
+        .select(PayPeriodRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_period(conn: &mut DbConnection, row: &PayPeriodRow) -> AppResult<()> {
+    diesel::insert_into(pay_periods::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn periods_between(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<PayPeriodRow>> {
+    Ok(pay_periods::table
+        .filter(pay_periods::organisation_id.eq(organisation_id))
+        .filter(pay_periods::ends_on.ge(from))
+        .filter(pay_periods::starts_on.le(to))
+        .order(pay_periods::starts_on.asc())
+        .select(PayPeriodRow::as_select())
+        .load(conn)?)
+}
+
+/// Closes an open period; false when it was already closed.
+pub fn close_period(
+    conn: &mut DbConnection,
+    id: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    Ok(diesel::update(
+        pay_periods::table
+            .find(id)
+            .filter(pay_periods::closed_at.is_null()),
+    )
+    .set((
+        pay_periods::closed_by.eq(Some(by)),
+        pay_periods::closed_at.eq(Some(at)),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+pub fn find_timesheet(conn: &mut DbConnection, id: &str) -> AppResult<Option<TimesheetRow>> {
+    Ok(timesheets::table
+        .find(id)
+        .select(TimesheetRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn timesheet_for(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    budget_holder_id: &str,
+    pay_period_id: &str,
+) -> AppResult<Option<TimesheetRow>> {
+    Ok(timesheets::table
+        .filter(timesheets::pa_id.eq(pa_id))
+        .filter(timesheets::budget_holder_id.eq(budget_holder_id))
+        .filter(timesheets::pay_period_id.eq(pay_period_id))
+        .select(TimesheetRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_timesheet(conn: &mut DbConnection, row: &TimesheetRow) -> AppResult<()> {
+    diesel::insert_into(timesheets::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves a timesheet from `from` to `to` at `version`; false when it was not there any more.
+#[allow(clippy::too_many_arguments)]
+pub fn change_status(
+    conn: &mut DbConnection,
+    id: &str,
+    version: i64,
+    from: &[&str],
+    to: &str,
+    by: Option<&str>,
+    reason: Option<&str>,
+    paid_in_period_id: Option<&str>,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    let submitted = to == "submitted";
+    let target = timesheets::table
+        .find(id)
+        .filter(timesheets::version.eq(version))
+        .filter(timesheets::status.eq_any(from));
+    let updated = if submitted {
+        diesel::update(target)
+            .set((
+                timesheets::status.eq(to),
+                timesheets::version.eq(version + 1),
+                timesheets::submitted_at.eq(Some(at)),
+                timesheets::updated_at.eq(at),
+            ))
+            .execute(conn)?
+    } else {
+        diesel::update(target)
+            .set((
+                timesheets::status.eq(to),
+                timesheets::version.eq(version + 1),
+                timesheets::decided_by.eq(by),
+                timesheets::decided_at.eq(Some(at)),
+                timesheets::query_reason.eq(reason),
+                timesheets::paid_in_period_id.eq(paid_in_period_id),
+                timesheets::updated_at.eq(at),
+            ))
+            .execute(conn)?
+    };
+    Ok(updated == 1)
+}
+
+/// Marks a timesheet changed (a new record or clock event) so readers holding a version know.
+pub fn touch_timesheet(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> AppResult<()> {
+    diesel::update(timesheets::table.find(id))
+        .set((
+            timesheets::version.eq(timesheets::version + 1),
+            timesheets::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn timesheets_of_pa(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    limit: i64,
+) -> AppResult<Vec<TimesheetRow>> {
+    Ok(timesheets::table
+        .filter(timesheets::pa_id.eq(pa_id))
+        .order((timesheets::created_at.desc(), timesheets::id.desc()))
+        .limit(limit)
+        .select(TimesheetRow::as_select())
+        .load(conn)?)
+}
+
+pub fn timesheets_of_holder(
+    conn: &mut DbConnection,
+    budget_holder_id: &str,
+    status: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<TimesheetRow>> {
+    let mut query = timesheets::table
+        .filter(timesheets::budget_holder_id.eq(budget_holder_id))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(timesheets::status.eq(status.to_owned()));
+    }
+    Ok(query
+        .order((timesheets::created_at.desc(), timesheets::id.desc()))
+        .limit(limit)
+        .select(TimesheetRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_record(conn: &mut DbConnection, id: &str) -> AppResult<Option<ShiftRecordRow>> {
+    Ok(shift_records::table
+        .find(id)
+        .select(ShiftRecordRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn record_for_place(
+    conn: &mut DbConnection,
+    roster_shift_id: &str,
+    pa_id: &str,
+) -> AppResult<Option<ShiftRecordRow>> {
+    Ok(shift_records::table
+        .filter(shift_records::roster_shift_id.eq(roster_shift_id))
+        .filter(shift_records::pa_id.eq(pa_id))
+        .select(ShiftRecordRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_record(conn: &mut DbConnection, row: &ShiftRecordRow) -> AppResult<()> {
+    diesel::insert_into(shift_records::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn save_record(conn: &mut DbConnection, row: &ShiftRecordRow) -> AppResult<()> {
+    diesel::update(shift_records::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn records_of(conn: &mut DbConnection, timesheet_id: &str) -> AppResult<Vec<ShiftRecordRow>> {
+    Ok(shift_records::table
+        .filter(shift_records::timesheet_id.eq(timesheet_id))
+        .order((shift_records::work_date.asc(), shift_records::id.asc()))
+        .select(ShiftRecordRow::as_select())
+        .load(conn)?)
+}
+
+/// Records of these people's work dated `from` to `to`.
+pub fn records_of_holders_between(
+    conn: &mut DbConnection,
+    budget_holder_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<ShiftRecordRow>> {
+    Ok(shift_records::table
+        .filter(shift_records::budget_holder_id.eq_any(budget_holder_ids))
+        .filter(shift_records::work_date.between(from, to))
+        .select(ShiftRecordRow::as_select())
+        .load(conn)?)
+}
+
+/// Clocked in on a shift that ended before `ended_before`, not clocked out, not yet reminded.
+pub fn unfinished_records(
+    conn: &mut DbConnection,
+    ended_before: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<(ShiftRecordRow, NaiveDateTime)>> {
+    Ok(shift_records::table
+        .inner_join(
+            roster_shifts::table
+                .on(shift_records::roster_shift_id.eq(roster_shifts::id.nullable())),
+        )
+        .filter(shift_records::clock_out_at.is_null())
+        .filter(shift_records::clock_in_at.is_not_null())
+        .filter(shift_records::reminded_at.is_null())
+        .filter(roster_shifts::ends_at.lt(ended_before))
+        .order(roster_shifts::ends_at.asc())
+        .limit(limit)
+        .select((ShiftRecordRow::as_select(), roster_shifts::ends_at))
+        .load(conn)?)
+}
+
+pub fn mark_reminded(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> AppResult<bool> {
+    Ok(diesel::update(
+        shift_records::table
+            .find(id)
+            .filter(shift_records::reminded_at.is_null()),
+    )
+    .set(shift_records::reminded_at.eq(Some(at)))
+    .execute(conn)?
+        == 1)
+}
+
+/// Tenths of a business mile the PA has had approved since `since`, not counting `except`.
+pub fn approved_mileage_since(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    since: NaiveDate,
+    before: NaiveDate,
+) -> AppResult<i64> {
+    let rows: Vec<i32> = shift_records::table
+        .inner_join(timesheets::table)
+        .filter(shift_records::pa_id.eq(pa_id))
+        .filter(timesheets::status.eq("approved"))
+        .filter(shift_records::work_date.ge(since))
+        .filter(shift_records::work_date.lt(before))
+        .select(shift_records::mileage_tenths)
+        .load(conn)?;
+    Ok(rows.into_iter().map(i64::from).sum())
+}
+
+pub fn insert_event(conn: &mut DbConnection, row: &ClockEventRow) -> AppResult<()> {
+    diesel::insert_into(clock_events::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn events_of(conn: &mut DbConnection, record_id: &str) -> AppResult<Vec<ClockEventRow>> {
+    Ok(clock_events::table
+        .filter(clock_events::shift_record_id.eq(record_id))
+        .order((clock_events::received_at.asc(), clock_events::id.asc()))
+        .select(ClockEventRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_amendment(conn: &mut DbConnection, row: &AmendmentRow) -> AppResult<()> {
+    diesel::insert_into(shift_record_amendments::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn amendments_of(conn: &mut DbConnection, record_id: &str) -> AppResult<Vec<AmendmentRow>> {
+    Ok(shift_record_amendments::table
+        .filter(shift_record_amendments::shift_record_id.eq(record_id))
+        .order((
+            shift_record_amendments::created_at.asc(),
+            shift_record_amendments::id.asc(),
+        ))
+        .select(AmendmentRow::as_select())
+        .load(conn)?)
+}
+
+// `MultiConnection` has no ON CONFLICT: these "make it if it is not there" inserts go to the
+// concrete connection. Many PAs clock in at once at a changeover, so a period or timesheet
+// made by someone else a moment ago is found, not a failed transaction.
+
+pub fn insert_period_if_absent(conn: &mut DbConnection, row: &PayPeriodRow) -> AppResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(pay_periods::table)
+            .values(row)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(pay_periods::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+pub fn insert_timesheet_if_absent(conn: &mut DbConnection, row: &TimesheetRow) -> AppResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(timesheets::table)
+            .values(row)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(timesheets::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+pub fn insert_record_if_absent(conn: &mut DbConnection, row: &ShiftRecordRow) -> AppResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(shift_records::table)
+            .values(row)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(shift_records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// One end of a record, set only if it is not set yet (so two events cannot both win).
+pub struct ClockEnd {
+    pub at: NaiveDateTime,
+    pub device_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub distance_m: Option<i32>,
+    pub outside_radius: bool,
+}
+
+pub fn set_clock_in(conn: &mut DbConnection, record_id: &str, end: &ClockEnd) -> AppResult<bool> {
+    Ok(diesel::update(
+        shift_records::table
+            .find(record_id)
+            .filter(shift_records::clock_in_at.is_null()),
+    )
+    .set((
+        shift_records::clock_in_at.eq(Some(end.at)),
+        shift_records::clock_in_device_at.eq(Some(end.device_at)),
+        shift_records::clock_in_received_at.eq(Some(end.received_at)),
+        shift_records::clock_in_distance_m.eq(end.distance_m),
+        shift_records::outside_radius
+            .eq(shift_records::outside_radius.or::<_, diesel::sql_types::Bool>(end.outside_radius)),
+        shift_records::updated_at.eq(end.received_at),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+pub fn set_clock_out(conn: &mut DbConnection, record_id: &str, end: &ClockEnd) -> AppResult<bool> {
+    Ok(diesel::update(
+        shift_records::table
+            .find(record_id)
+            .filter(shift_records::clock_out_at.is_null()),
+    )
+    .set((
+        shift_records::clock_out_at.eq(Some(end.at)),
+        shift_records::clock_out_device_at.eq(Some(end.device_at)),
+        shift_records::clock_out_received_at.eq(Some(end.received_at)),
+        shift_records::clock_out_distance_m.eq(end.distance_m),
+        shift_records::outside_radius
+            .eq(shift_records::outside_radius.or::<_, diesel::sql_types::Bool>(end.outside_radius)),
+        shift_records::updated_at.eq(end.received_at),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// Staffed places on published rosters for these people, dated `from` to `to`.
+pub fn published_places(
+    conn: &mut DbConnection,
+    budget_holder_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<(crate::rostering::repo::RosterShiftRow, String)>> {
+    use crate::db::schema::{roster_assignments, rosters};
+    Ok(roster_shifts::table
+        .inner_join(rosters::table)
+        .inner_join(
+            roster_assignments::table.on(roster_assignments::roster_shift_id.eq(roster_shifts::id)),
+        )
+        .filter(rosters::status.eq("published"))
+        .filter(roster_shifts::budget_holder_id.eq_any(budget_holder_ids))
+        .filter(roster_shifts::shift_date.between(from, to))
+        .order((
+            roster_shifts::starts_at.asc(),
+            roster_assignments::pa_id.asc(),
+        ))
+        .select((
+            crate::rostering::repo::RosterShiftRow::as_select(),
+            roster_assignments::pa_id,
+        ))
+        .load(conn)?)
+}
+
+/// Whether the PA is on a published roster for this shift.
+pub fn works_shift(conn: &mut DbConnection, roster_shift_id: &str, pa_id: &str) -> AppResult<bool> {
+    use crate::db::schema::{roster_assignments, rosters};
+    let found: Option<String> = roster_assignments::table
+        .inner_join(rosters::table.on(rosters::id.eq(roster_assignments::roster_id)))
+        .filter(roster_assignments::roster_shift_id.eq(roster_shift_id))
+        .filter(roster_assignments::pa_id.eq(pa_id))
+        .filter(rosters::status.eq("published"))
+        .select(roster_assignments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Whether the PA has worked, or is rostered, for this person on a published roster.
+pub fn works_for(conn: &mut DbConnection, pa_id: &str, budget_holder_id: &str) -> AppResult<bool> {
+    use crate::db::schema::{roster_assignments, rosters};
+    let found: Option<String> = roster_assignments::table
+        .inner_join(roster_shifts::table)
+        .inner_join(rosters::table.on(rosters::id.eq(roster_assignments::roster_id)))
+        .filter(roster_assignments::pa_id.eq(pa_id))
+        .filter(roster_shifts::budget_holder_id.eq(budget_holder_id))
+        .filter(rosters::status.eq("published"))
+        .select(roster_assignments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The people a team manager looks after (all of the organisation's for an admin).
+pub fn holder_ids(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    team_manager_id: Option<&str>,
+) -> AppResult<Vec<String>> {
+    use crate::db::schema::budget_holders;
+    let mut query = budget_holders::table
+        .filter(budget_holders::organisation_id.eq(organisation_id.to_owned()))
+        .select(budget_holders::id)
+        .into_boxed();
+    if let Some(manager) = team_manager_id {
+        query = query.filter(budget_holders::team_manager_id.eq(manager.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn shifts_by_id(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> AppResult<Vec<crate::rostering::repo::RosterShiftRow>> {
+    Ok(roster_shifts::table
+        .filter(roster_shifts::id.eq_any(ids))
+        .select(crate::rostering::repo::RosterShiftRow::as_select())
+        .load(conn)?)
+}
