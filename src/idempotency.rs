@@ -111,6 +111,11 @@ fn replay(kept: KeptAnswer, hash: &str) -> AppResult<Answer> {
 
 /// Runs `change` once per caller and key, in one transaction with the kept answer. Without a
 /// key it simply runs (in a transaction).
+///
+/// The answer is kept at the end of the change's own transaction, under the key's primary key.
+/// A retry runs into what the first try did (a clock end already set, say) or into the key
+/// itself, is rolled back whole, and answers with what was kept. Two first tries racing: the
+/// second waits on the key and does the same. The common first try costs one INSERT more.
 pub fn once<T, F>(
     conn: &mut DbConnection,
     user_id: &str,
@@ -123,59 +128,33 @@ where
     T: Serialize,
     F: FnOnce(&mut DbConnection) -> AppResult<(u16, T)>,
 {
-    let Some(key) = key else {
-        let (status, body) = write_transaction(conn, change)?;
-        return Ok(Answer {
-            status,
-            body: serde_json::to_value(body).map_err(|e| AppError::internal(e.to_string()))?,
-            replayed: false,
-        });
-    };
-    if let Some(found) = kept(conn, user_id, key)? {
-        return replay(found, hash);
-    }
     let outcome = write_transaction(conn, |conn| {
-        // The key is claimed first: a concurrent first try with the same key waits here for
-        // this one and then fails on the primary key, and answers as a replay below.
-        let mut row = KeptAnswer {
-            user_id: user_id.to_owned(),
-            key: key.to_owned(),
-            request_hash: hash.to_owned(),
-            status: 0,
-            response: String::new(),
-            created_at: now.naive_utc(),
-        };
-        diesel::insert_into(idempotency_keys::table)
-            .values(&row)
-            .execute(conn)?;
         let (status, body) = change(conn)?;
         let body = serde_json::to_value(body).map_err(|e| AppError::internal(e.to_string()))?;
-        row.status = i32::from(status);
-        row.response = body.to_string();
-        diesel::update(idempotency_keys::table.find((user_id, key)))
-            .set((
-                idempotency_keys::status.eq(row.status),
-                idempotency_keys::response.eq(&row.response),
-            ))
-            .execute(conn)?;
+        if let Some(key) = key {
+            diesel::insert_into(idempotency_keys::table)
+                .values(&KeptAnswer {
+                    user_id: user_id.to_owned(),
+                    key: key.to_owned(),
+                    request_hash: hash.to_owned(),
+                    status: i32::from(status),
+                    response: body.to_string(),
+                    created_at: now.naive_utc(),
+                })
+                .execute(conn)?;
+        }
         Ok(Answer {
             status,
             body,
             replayed: false,
         })
     });
-    match outcome {
-        Err(AppError::Conflict {
-            code: "already_exists",
-            ..
-        }) => match kept(conn, user_id, key)? {
+    match (outcome, key) {
+        (Err(error), Some(key)) => match kept(conn, user_id, key)? {
             Some(found) => replay(found, hash),
-            None => Err(AppError::Conflict {
-                code: "conflict",
-                detail: "the change could not be written; try again".into(),
-            }),
+            None => Err(error),
         },
-        other => other,
+        (outcome, _) => outcome,
     }
 }
 

@@ -132,6 +132,9 @@ impl ManageConnection for DbManager {
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> AppResult<DbPool> {
     Pool::builder()
         .max_size(max_size)
+        // No `SELECT 1` before every request: a connection that broke is seen by diesel when
+        // it is used and dropped by the pool when it comes back (`has_broken`).
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(DbManager::new(url.clone()))
         .map_err(|e| AppError::internal(format!("database pool could not start: {e}")))

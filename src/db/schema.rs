@@ -631,7 +631,11 @@ diesel::table! {
 }
 
 diesel::joinable!(shift_records -> timesheets (timesheet_id));
+diesel::joinable!(clock_events -> shift_records (shift_record_id));
 diesel::joinable!(timesheets -> pay_periods (pay_period_id));
-diesel::allow_tables_to_appear_in_same_query!(shift_records, timesheets, pay_periods);
+diesel::allow_tables_to_appear_in_same_query!(shift_records, timesheets, pay_periods, clock_events);
 diesel::allow_tables_to_appear_in_same_query!(shift_records, roster_shifts);
 diesel::allow_tables_to_appear_in_same_query!(timesheets, budget_holders);
+diesel::allow_tables_to_appear_in_same_query!(pa_profiles, roster_assignments);
+diesel::allow_tables_to_appear_in_same_query!(pa_profiles, roster_shifts);
+diesel::allow_tables_to_appear_in_same_query!(pa_profiles, rosters);

@@ -16,7 +16,7 @@ use crate::timesheets::dto::*;
 use crate::timesheets::model::{self, ClockKind, Policy};
 use crate::timesheets::repo::{self, ClockEnd, ClockEventRow, ShiftRecordRow};
 use crate::timesheets::service::{
-    open_period_for, policy_of, record_view, record_view_of, timesheet_in, timesheet_to,
+    policy_of, record_view, record_view_of, timesheet_for_new_work, timesheet_to,
 };
 
 /// What a clock event's key fingerprints: the same event sent directly or from the queue.
@@ -194,59 +194,32 @@ fn apply_event(
     request: &ClockRequest,
     now: DateTime<Utc>,
 ) -> AppResult<RecordView> {
-    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
-    let shift = crate::rostering::repo::find_shift(conn, shift_id)?.ok_or(AppError::NotFound)?;
-    let roster =
-        crate::rostering::repo::find_roster(conn, &shift.roster_id)?.ok_or(AppError::NotFound)?;
-    if roster.organisation_id != actor.organisation_id || roster.status != "published" {
-        return Err(AppError::NotFound);
-    }
-    if !repo::works_shift(conn, &shift.id, &pa_id)? {
+    if actor.role != crate::auth::Role::Pa {
         return Err(AppError::Forbidden);
     }
-    let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
-        .ok_or(AppError::NotFound)?;
-    let policy = policy_of(conn, &roster.organisation_id)?;
-    let home = Location {
-        latitude: holder.latitude,
-        longitude: holder.longitude,
+    // A clock event is the busiest write there is (4,000 PAs at a changeover): it reads what
+    // it needs in few queries and writes each row once.
+    let Some((shift, pa_id, latitude, longitude)) =
+        repo::place_of_caller(conn, shift_id, &actor.user_id, &actor.organisation_id)?
+    else {
+        return Err(
+            if repo::published_shift_exists(conn, shift_id, &actor.organisation_id)? {
+                AppError::Forbidden
+            } else {
+                AppError::NotFound
+            },
+        );
     };
-    let record = match repo::record_for_place(conn, &shift.id, &pa_id)? {
-        Some(record) => record,
-        None => {
-            let period = open_period_for(conn, &roster.organisation_id, &policy, shift.shift_date)?;
-            let timesheet = timesheet_in(
-                conn,
-                &roster.organisation_id,
-                &pa_id,
-                &holder.id,
-                &period,
-                now,
-            )?;
-            repo::insert_record_if_absent(
-                conn,
-                &new_record(
-                    &roster.organisation_id,
-                    &timesheet.id,
-                    &pa_id,
-                    &holder.id,
-                    Some(&shift.id),
-                    shift.shift_date,
-                    now,
-                ),
-            )?;
-            repo::record_for_place(conn, &shift.id, &pa_id)?
-                .ok_or_else(|| AppError::internal("shift record vanished"))?
-        }
-    };
-    let timesheet = repo::find_timesheet(conn, &record.timesheet_id)?.ok_or(AppError::NotFound)?;
-    if model::Status::parse(&timesheet.status) == model::Status::Approved {
-        return Err(AppError::Conflict {
-            code: "timesheet_approved",
-            detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
-        });
-    }
-    let (distance_m, outside) = located(home, request.location, &policy);
+    let organisation_id = &actor.organisation_id;
+    let policy = policy_of(conn, organisation_id)?;
+    let (distance_m, outside) = located(
+        Location {
+            latitude,
+            longitude,
+        },
+        request.location,
+        &policy,
+    );
     let end = ClockEnd {
         at: model::effective_instant(request.device_time, now).naive_utc(),
         device_at: request.device_time.naive_utc(),
@@ -254,9 +227,82 @@ fn apply_event(
         distance_m,
         outside_radius: outside,
     };
-    // Events may arrive in any order (an offline queue, a retry): each end is checked against
-    // the other only when both are known.
+    let record = match repo::record_and_status(conn, &shift.id, &pa_id)? {
+        Some((record, status)) => update_record(conn, record, &status, kind, &end)?,
+        None => {
+            let timesheet = timesheet_for_new_work(
+                conn,
+                organisation_id,
+                &policy,
+                &pa_id,
+                &shift.budget_holder_id,
+                shift.shift_date,
+                now,
+            )?;
+            let mut record = new_record(
+                organisation_id,
+                &timesheet.id,
+                &pa_id,
+                &shift.budget_holder_id,
+                Some(&shift.id),
+                shift.shift_date,
+                now,
+            );
+            set_end(&mut record, kind, &end);
+            if repo::insert_record_unless_exists(conn, &record)? {
+                touch_if_submitted(conn, &timesheet.id, &timesheet.status, now)?;
+                record
+            } else {
+                // Another event for this shift made the record a moment ago.
+                let (record, status) = repo::record_and_status(conn, &shift.id, &pa_id)?
+                    .ok_or_else(|| AppError::internal("shift record vanished"))?;
+                update_record(conn, record, &status, kind, &end)?
+            }
+        }
+    };
+    repo::insert_event(
+        conn,
+        &event_row(&record.id, kind, request, distance_m, actor, now),
+    )?;
+    Ok(record_view(&record, Some(&shift), &policy, now))
+}
+
+fn set_end(record: &mut ShiftRecordRow, kind: ClockKind, end: &ClockEnd) {
     match kind {
+        ClockKind::ClockIn => {
+            record.clock_in_at = Some(end.at);
+            record.clock_in_device_at = Some(end.device_at);
+            record.clock_in_received_at = Some(end.received_at);
+            record.clock_in_distance_m = end.distance_m;
+        }
+        ClockKind::ClockOut => {
+            record.clock_out_at = Some(end.at);
+            record.clock_out_device_at = Some(end.device_at);
+            record.clock_out_received_at = Some(end.received_at);
+            record.clock_out_distance_m = end.distance_m;
+        }
+    }
+    record.outside_radius |= end.outside_radius;
+    record.updated_at = end.received_at;
+}
+
+/// Sets one end of an existing record. Events may arrive in any order (an offline queue, a
+/// retry): each end is checked against the other only when both are known, and each is set by
+/// a conditional update, so two events cannot both win.
+fn update_record(
+    conn: &mut DbConnection,
+    mut record: ShiftRecordRow,
+    timesheet_status: &str,
+    kind: ClockKind,
+    end: &ClockEnd,
+) -> AppResult<ShiftRecordRow> {
+    if model::Status::parse(timesheet_status) == model::Status::Approved {
+        return Err(AppError::Conflict {
+            code: "timesheet_approved",
+            detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
+        });
+    }
+    let set = match kind {
         ClockKind::ClockIn => {
             if record.clock_out_at.is_some_and(|out| out < end.at) {
                 return Err(AppError::field(
@@ -265,12 +311,7 @@ fn apply_event(
                     "is after this shift's clock-out",
                 ));
             }
-            if !repo::set_clock_in(conn, &record.id, &end)? {
-                return Err(AppError::Conflict {
-                    code: "already_clocked_in",
-                    detail: "this shift already has a clock-in".into(),
-                });
-            }
+            repo::set_clock_in(conn, &record.id, end)?
         }
         ClockKind::ClockOut => {
             if record.clock_in_at.is_some_and(|start| end.at < start) {
@@ -280,21 +321,42 @@ fn apply_event(
                     "is before this shift's clock-in",
                 ));
             }
-            if !repo::set_clock_out(conn, &record.id, &end)? {
-                return Err(AppError::Conflict {
-                    code: "already_clocked_out",
-                    detail: "this shift already has a clock-out".into(),
-                });
-            }
+            repo::set_clock_out(conn, &record.id, end)?
         }
+    };
+    if !set {
+        return Err(AppError::Conflict {
+            code: match kind {
+                ClockKind::ClockIn => "already_clocked_in",
+                ClockKind::ClockOut => "already_clocked_out",
+            },
+            detail: format!(
+                "this shift already has a {}",
+                kind.as_str().replace('_', "-")
+            ),
+        });
     }
-    repo::insert_event(
+    touch_if_submitted(
         conn,
-        &event_row(&record.id, kind, request, distance_m, actor, now),
+        &record.timesheet_id,
+        timesheet_status,
+        end.received_at.and_utc(),
     )?;
-    repo::touch_timesheet(conn, &timesheet.id, now.naive_utc())?;
-    let record = repo::find_record(conn, &record.id)?.ok_or(AppError::NotFound)?;
-    Ok(record_view(&record, Some(&shift), &policy, now))
+    set_end(&mut record, kind, end);
+    Ok(record)
+}
+
+/// An approver reads a submitted timesheet's version before deciding: a late event changes it.
+fn touch_if_submitted(
+    conn: &mut DbConnection,
+    timesheet_id: &str,
+    status: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if model::Status::parse(status) == model::Status::Submitted {
+        repo::touch_timesheet(conn, timesheet_id, now.naive_utc())?;
+    }
+    Ok(())
 }
 
 /// Unrostered work for a person the PA works for, once per key; the team manager approves it.
@@ -349,21 +411,15 @@ fn record_unrostered(
     let started = model::effective_instant(request.started_at, now);
     let ended = model::effective_instant(request.ended_at, now);
     let work_date = crate::time::london_local(started).date();
-    let period = open_period_for(conn, &holder.organisation_id, &policy, work_date)?;
-    let timesheet = timesheet_in(
+    let timesheet = timesheet_for_new_work(
         conn,
         &holder.organisation_id,
+        &policy,
         &pa_id,
         &holder.id,
-        &period,
+        work_date,
         now,
     )?;
-    if !model::Status::parse(&timesheet.status).open_to_pa() {
-        return Err(AppError::Conflict {
-            code: "timesheet_not_open",
-            detail: "the timesheet for that period is submitted or approved".into(),
-        });
-    }
     let (distance_m, outside) = located(
         Location {
             latitude: holder.latitude,
@@ -412,7 +468,7 @@ fn record_unrostered(
             ),
         )?;
     }
-    repo::touch_timesheet(conn, &timesheet.id, now.naive_utc())?;
+    touch_if_submitted(conn, &timesheet.id, &timesheet.status, now)?;
     Ok(record_view(&record, None, &policy, now))
 }
 

@@ -487,19 +487,6 @@ pub fn insert_timesheet_if_absent(conn: &mut DbConnection, row: &TimesheetRow) -
     Ok(())
 }
 
-pub fn insert_record_if_absent(conn: &mut DbConnection, row: &ShiftRecordRow) -> AppResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(shift_records::table)
-            .values(row)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(shift_records::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
-    Ok(())
-}
-
 /// One end of a record, set only if it is not set yet (so two events cannot both win).
 pub struct ClockEnd {
     pub at: NaiveDateTime,
@@ -628,4 +615,84 @@ pub fn shifts_by_id(
         .filter(roster_shifts::id.eq_any(ids))
         .select(crate::rostering::repo::RosterShiftRow::as_select())
         .load(conn)?)
+}
+
+/// A shift the calling PA works on a published roster of their organisation: the shift, the
+/// PA's id and where the person lives. One query, as every clock event asks it.
+pub fn place_of_caller(
+    conn: &mut DbConnection,
+    shift_id: &str,
+    user_id: &str,
+    organisation_id: &str,
+) -> AppResult<Option<(crate::rostering::repo::RosterShiftRow, String, f64, f64)>> {
+    use crate::db::schema::{budget_holders, pa_profiles, roster_assignments, rosters};
+    Ok(roster_shifts::table
+        .inner_join(rosters::table)
+        .inner_join(budget_holders::table)
+        .inner_join(
+            roster_assignments::table.on(roster_assignments::roster_shift_id.eq(roster_shifts::id)),
+        )
+        .inner_join(pa_profiles::table.on(pa_profiles::id.eq(roster_assignments::pa_id)))
+        .filter(roster_shifts::id.eq(shift_id))
+        .filter(pa_profiles::user_id.eq(user_id))
+        .filter(rosters::organisation_id.eq(organisation_id))
+        .filter(rosters::status.eq("published"))
+        .select((
+            crate::rostering::repo::RosterShiftRow::as_select(),
+            pa_profiles::id,
+            budget_holders::latitude,
+            budget_holders::longitude,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether a published shift of this organisation exists (to tell 403 from 404).
+pub fn published_shift_exists(
+    conn: &mut DbConnection,
+    shift_id: &str,
+    organisation_id: &str,
+) -> AppResult<bool> {
+    use crate::db::schema::rosters;
+    let found: Option<String> = roster_shifts::table
+        .inner_join(rosters::table)
+        .filter(roster_shifts::id.eq(shift_id))
+        .filter(rosters::organisation_id.eq(organisation_id))
+        .filter(rosters::status.eq("published"))
+        .select(roster_shifts::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The PA's record of a shift with its timesheet's state.
+pub fn record_and_status(
+    conn: &mut DbConnection,
+    roster_shift_id: &str,
+    pa_id: &str,
+) -> AppResult<Option<(ShiftRecordRow, String)>> {
+    Ok(shift_records::table
+        .inner_join(timesheets::table)
+        .filter(shift_records::roster_shift_id.eq(roster_shift_id))
+        .filter(shift_records::pa_id.eq(pa_id))
+        .select((ShiftRecordRow::as_select(), timesheets::status))
+        .first(conn)
+        .optional()?)
+}
+
+/// Inserts the record unless the PA already has one for the shift; true if this one went in.
+pub fn insert_record_unless_exists(
+    conn: &mut DbConnection,
+    row: &ShiftRecordRow,
+) -> AppResult<bool> {
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(shift_records::table)
+            .values(row)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(shift_records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
 }

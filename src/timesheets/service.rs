@@ -170,6 +170,32 @@ pub fn timesheet_in(
         .ok_or_else(|| AppError::internal("timesheet vanished"))
 }
 
+/// The timesheet that takes new work dated `date`: the one of the open period holding it, or,
+/// when that one is already approved (or its period closed), the next period's.
+pub fn timesheet_for_new_work(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    policy: &Policy,
+    pa_id: &str,
+    budget_holder_id: &str,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<TimesheetRow> {
+    let mut day = date;
+    for _ in 0..24 {
+        let period = open_period_for(conn, organisation_id, policy, day)?;
+        let timesheet = timesheet_in(conn, organisation_id, pa_id, budget_holder_id, &period, now)?;
+        if model::Status::parse(&timesheet.status) != model::Status::Approved {
+            return Ok(timesheet);
+        }
+        day = period.ends_on + Duration::days(1);
+    }
+    Err(AppError::Conflict {
+        code: "no_open_timesheet",
+        detail: "the next two years' timesheets are already approved".into(),
+    })
+}
+
 /// A timesheet, the person it is for, and the PA's login, as the policy needs them.
 pub struct TimesheetContext {
     pub timesheet: TimesheetRow,
