@@ -639,3 +639,8 @@ diesel::allow_tables_to_appear_in_same_query!(timesheets, budget_holders);
 diesel::allow_tables_to_appear_in_same_query!(pa_profiles, roster_assignments);
 diesel::allow_tables_to_appear_in_same_query!(pa_profiles, roster_shifts);
 diesel::allow_tables_to_appear_in_same_query!(pa_profiles, rosters);
+diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, roster_shifts);
+diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, rosters);
+diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, roster_assignments);
+diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, budget_holders);
+diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, pa_profiles);

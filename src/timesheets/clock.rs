@@ -16,7 +16,7 @@ use crate::timesheets::dto::*;
 use crate::timesheets::model::{self, ClockKind, Policy};
 use crate::timesheets::repo::{self, ClockEnd, ClockEventRow, ShiftRecordRow};
 use crate::timesheets::service::{
-    policy_of, record_view, record_view_of, timesheet_for_new_work, timesheet_to,
+    policy_from, policy_of, record_view, record_view_of, timesheet_for_new_work, timesheet_to,
 };
 
 /// What a clock event's key fingerprints: the same event sent directly or from the queue.
@@ -199,7 +199,7 @@ fn apply_event(
     }
     // A clock event is the busiest write there is (4,000 PAs at a changeover): it reads what
     // it needs in few queries and writes each row once.
-    let Some((shift, pa_id, latitude, longitude)) =
+    let Some(place) =
         repo::place_of_caller(conn, shift_id, &actor.user_id, &actor.organisation_id)?
     else {
         return Err(
@@ -211,11 +211,12 @@ fn apply_event(
         );
     };
     let organisation_id = &actor.organisation_id;
-    let policy = policy_of(conn, organisation_id)?;
+    let policy = policy_from(place.policy.as_ref());
+    let (shift, pa_id) = (place.shift, place.pa_id);
     let (distance_m, outside) = located(
         Location {
-            latitude,
-            longitude,
+            latitude: place.latitude,
+            longitude: place.longitude,
         },
         request.location,
         &policy,

@@ -617,22 +617,42 @@ pub fn shifts_by_id(
         .load(conn)?)
 }
 
-/// A shift the calling PA works on a published roster of their organisation: the shift, the
-/// PA's id and where the person lives. One query, as every clock event asks it.
+/// Where a clock event lands: the shift, the PA's id, where the person lives, and the
+/// organisation's timesheet policy if it set one.
+pub struct Place {
+    pub shift: crate::rostering::repo::RosterShiftRow,
+    pub pa_id: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub policy: Option<PolicyRow>,
+}
+
+/// A shift the calling PA works on a published roster of their organisation, with all a
+/// clock event needs to know, in one query: every clock event asks it.
 pub fn place_of_caller(
     conn: &mut DbConnection,
     shift_id: &str,
     user_id: &str,
     organisation_id: &str,
-) -> AppResult<Option<(crate::rostering::repo::RosterShiftRow, String, f64, f64)>> {
+) -> AppResult<Option<Place>> {
     use crate::db::schema::{budget_holders, pa_profiles, roster_assignments, rosters};
-    Ok(roster_shifts::table
+    let found: Option<(
+        crate::rostering::repo::RosterShiftRow,
+        String,
+        f64,
+        f64,
+        Option<PolicyRow>,
+    )> = roster_shifts::table
         .inner_join(rosters::table)
         .inner_join(budget_holders::table)
         .inner_join(
             roster_assignments::table.on(roster_assignments::roster_shift_id.eq(roster_shifts::id)),
         )
         .inner_join(pa_profiles::table.on(pa_profiles::id.eq(roster_assignments::pa_id)))
+        .left_join(
+            timesheet_policies::table
+                .on(timesheet_policies::organisation_id.eq(rosters::organisation_id)),
+        )
         .filter(roster_shifts::id.eq(shift_id))
         .filter(pa_profiles::user_id.eq(user_id))
         .filter(rosters::organisation_id.eq(organisation_id))
@@ -642,9 +662,19 @@ pub fn place_of_caller(
             pa_profiles::id,
             budget_holders::latitude,
             budget_holders::longitude,
+            Option::<PolicyRow>::as_select(),
         ))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(
+        found.map(|(shift, pa_id, latitude, longitude, policy)| Place {
+            shift,
+            pa_id,
+            latitude,
+            longitude,
+            policy,
+        }),
+    )
 }
 
 /// Whether a published shift of this organisation exists (to tell 403 from 404).

@@ -17,19 +17,24 @@ use crate::timesheets::model::{self, Actual, Approver, Cost, PayFrequency, Plann
 use crate::timesheets::repo::{self, PayPeriodRow, PolicyRow, ShiftRecordRow, TimesheetRow};
 
 pub fn policy_of(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Policy> {
-    Ok(
-        repo::policy_of(conn, organisation_id)?.map_or_else(Policy::default, |row| Policy {
-            pay_frequency: PayFrequency::parse(&row.pay_frequency),
-            period_anchor: row.period_anchor,
-            approver: Approver::parse(&row.approver),
-            radius_m: row.radius_m,
-            late_minutes: row.late_minutes,
-            left_early_minutes: row.left_early_minutes,
-            overrun_minutes: row.overrun_minutes,
-            short_minutes: row.short_minutes,
-            clock_out_grace_minutes: row.clock_out_grace_minutes,
-        }),
-    )
+    Ok(policy_from(
+        repo::policy_of(conn, organisation_id)?.as_ref(),
+    ))
+}
+
+/// The policy a row holds; the defaults where the organisation has set none.
+pub fn policy_from(row: Option<&PolicyRow>) -> Policy {
+    row.map_or_else(Policy::default, |row| Policy {
+        pay_frequency: PayFrequency::parse(&row.pay_frequency),
+        period_anchor: row.period_anchor,
+        approver: Approver::parse(&row.approver),
+        radius_m: row.radius_m,
+        late_minutes: row.late_minutes,
+        left_early_minutes: row.left_early_minutes,
+        overrun_minutes: row.overrun_minutes,
+        short_minutes: row.short_minutes,
+        clock_out_grace_minutes: row.clock_out_grace_minutes,
+    })
 }
 
 /// The organisation's timesheet policy. Who may call: its admins and team managers.

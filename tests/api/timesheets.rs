@@ -1054,3 +1054,47 @@ async fn a_query_sends_the_timesheet_back_to_the_pa_with_the_reason() {
         .any(|m| m.subject == "Your timesheet has a question"
             && m.body.contains("Was there a break?")));
 }
+
+#[actix_web::test]
+async fn the_radius_is_the_organisations_to_set() {
+    let w = week().await;
+    let start = w
+        .clock(
+            &w.amy_login,
+            &w.monday,
+            "clock-in",
+            Some("r-in"),
+            json!({"device_time": "2026-10-19T08:00:00Z", "location": at_home()}),
+        )
+        .await;
+    assert_eq!(start.body["outside_radius"], false, "{}", start.text);
+    let set = w
+        .app
+        .send(
+            TestRequest::put()
+                .uri(&format!(
+                    "/api/v1/organisations/{}/timesheet-policy",
+                    w.organisation.id
+                ))
+                .insert_header(("authorization", format!("Bearer {}", w.admin.token)))
+                .set_json(json!({
+                    "pay_frequency": "monthly", "period_anchor": "2026-01-01", "approver": "team_manager",
+                    "radius_m": 50, "late_minutes": 10, "left_early_minutes": 10, "overrun_minutes": 15,
+                    "short_minutes": 15, "clock_out_grace_minutes": 60
+                })),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    // The same spot, about 110 m from the centroid, is now outside.
+    let end = w
+        .clock(
+            &w.amy_login,
+            &w.monday,
+            "clock-out",
+            Some("r-out"),
+            json!({"device_time": "2026-10-19T11:00:00Z", "location": at_home()}),
+        )
+        .await;
+    assert_eq!(end.body["outside_radius"], true, "{}", end.text);
+    assert!(end.body["clock_out"]["distance_m"].as_i64().unwrap() > 50);
+}
