@@ -173,6 +173,8 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> AppResult<Vec<String>> 
     reverted.map_err(|e| AppError::internal(format!("migration revert failed: {e}")))
 }
 
+static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a transaction that writes. On SQLite it begins `IMMEDIATE`, taking the write lock
 /// up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY half
 /// way through when another writer got there first, and busy_timeout cannot save it.
@@ -189,6 +191,18 @@ where
     if already_in_transaction {
         return conn.transaction(f);
     }
+    // SQLite has one writer at a time, and writers waiting on its lock poll with growing sleeps
+    // (busy_timeout): under load a few waited seconds. Queued here instead, each is woken the
+    // moment the writer before it is done. (One process-wide queue: a process serves one
+    // database, except the test suite, whose writes are short.)
+    let _writer = match conn {
+        DbConnection::Sqlite(_) => Some(
+            SQLITE_WRITERS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ),
+        DbConnection::Postgresql(_) => None,
+    };
     match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
