@@ -153,6 +153,14 @@ pub fn approve(
     let pa = market_repo::find_pa(conn, &t.pa_id)?.ok_or(AppError::NotFound)?;
     let hourly = pa.min_hourly_pay_pence;
 
+    let shift_ids: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.roster_shift_id.clone())
+        .collect();
+    let shifts: BTreeMap<String, _> = repo::shifts_by_id(conn, &shift_ids)?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
     let mut entries: BTreeMap<String, Vec<NewLedgerEntry>> = BTreeMap::new();
     let mut budgets = BTreeMap::new();
     for record in &records {
@@ -180,8 +188,8 @@ pub fn approve(
             None,
         ));
         if let Some(shift_id) = &record.roster_shift_id {
-            if let Some(shift) = crate::rostering::repo::find_shift(conn, shift_id)? {
-                let committed = crate::rostering::publish::place_pay(hourly, &shift);
+            if let Some(shift) = shifts.get(shift_id) {
+                let committed = crate::rostering::publish::place_pay(hourly, shift);
                 list.extend(ledger_entries(
                     EntryKind::Commitment,
                     share,

@@ -388,3 +388,16 @@ pub fn total_balance(statement: &Value) -> &Value {
         .find(|b| b["stream"] == "total")
         .expect("a total balance")
 }
+
+/// The id of one of the organisation's competencies, by code, as a manager reads it.
+pub async fn competency_id(app: &TestApp, token: &str, code: &str) -> String {
+    let list = app.get("/api/v1/competencies?limit=100", Some(token)).await;
+    list.body["items"]
+        .as_array()
+        .expect("competencies")
+        .iter()
+        .find(|c| c["code"] == code)
+        .and_then(|c| c["id"].as_str())
+        .unwrap_or_else(|| panic!("no competency {code}"))
+        .to_owned()
+}

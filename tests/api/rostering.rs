@@ -244,18 +244,8 @@ impl Team {
         let app = TestApp::spawn().await;
         let organisation = app.provider();
         let manager = app.user(&organisation, Role::TeamManager);
-        let list = app
-            .get("/api/v1/competencies?limit=100", Some(&manager.token))
-            .await;
-        let personal_care = list.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["code"] == "personal_care")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let personal_care =
+            crate::helpers::competency_id(&app, &manager.token, "personal_care").await;
         let created = app
             .post_json(
                 "/api/v1/budget-holders",

@@ -30,18 +30,7 @@ async fn week() -> Week {
     let admin = app.user(&organisation, Role::Admin);
     let manager = app.user(&organisation, Role::TeamManager);
     let person = app.user(&organisation, Role::BudgetHolder);
-    let list = app
-        .get("/api/v1/competencies?limit=100", Some(&manager.token))
-        .await;
-    let personal_care = list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == "personal_care")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let personal_care = crate::helpers::competency_id(&app, &manager.token, "personal_care").await;
     let created = app
         .post_json(
             "/api/v1/budget-holders",
@@ -240,6 +229,34 @@ impl Week {
         end.body["timesheet_id"].as_str().unwrap().to_owned()
     }
 
+    async fn submit(&self, timesheet: &str) -> TestResponse {
+        self.post(
+            &self.amy_login,
+            &format!("/api/v1/timesheets/{timesheet}/submission"),
+            json!({}),
+        )
+        .await
+    }
+
+    /// Sets the organisation's policy (as an admin unless `who` says otherwise).
+    async fn set_policy(&self, who: &TestUser, approver: &str, radius_m: i32) -> TestResponse {
+        self.app
+            .send(
+                TestRequest::put()
+                    .uri(&format!(
+                        "/api/v1/organisations/{}/timesheet-policy",
+                        self.organisation.id
+                    ))
+                    .insert_header(("authorization", format!("Bearer {}", who.token)))
+                    .set_json(json!({
+                        "pay_frequency": "monthly", "period_anchor": "2026-01-01", "approver": approver,
+                        "radius_m": radius_m, "late_minutes": 10, "left_early_minutes": 10,
+                        "overrun_minutes": 15, "short_minutes": 15, "clock_out_grace_minutes": 60
+                    })),
+            )
+            .await
+    }
+
     async fn post(&self, who: &TestUser, path: &str, body: Value) -> TestResponse {
         self.app.post_json(path, Some(&who.token), &body).await
     }
@@ -425,13 +442,7 @@ async fn a_clock_out_without_a_clock_in_is_kept_flagged_and_cannot_be_submitted(
     assert_eq!(out.body["worked_minutes"], Value::Null);
     assert_eq!(out.body["exceptions"][0]["kind"], "no_clock_in");
     let timesheet = out.body["timesheet_id"].as_str().unwrap();
-    let submit = w
-        .post(
-            &w.amy_login,
-            &format!("/api/v1/timesheets/{timesheet}/submission"),
-            json!({}),
-        )
-        .await;
+    let submit = w.submit(timesheet).await;
     submit.assert_problem(409, "incomplete_records");
     // A clock-in after the clock-out it belongs to is refused, naming the field.
     let late_in = w
@@ -622,13 +633,7 @@ async fn approval_posts_the_actual_cost_and_only_approvers_decide() {
         )
         .await;
     assert_eq!(details.status, 200, "{}", details.text);
-    let submitted = w
-        .post(
-            &w.amy_login,
-            &format!("/api/v1/timesheets/{timesheet}/submission"),
-            json!({}),
-        )
-        .await;
+    let submitted = w.submit(&timesheet).await;
     assert_eq!(submitted.status, 200, "{}", submitted.text);
     assert_eq!(submitted.body["status"], "submitted");
     // 178 minutes at £13.00 = 3,857p; holiday 466p; 12 miles at 45p = 540p; receipt 450p.
@@ -702,12 +707,7 @@ async fn approval_posts_the_actual_cost_and_only_approvers_decide() {
 async fn after_approval_a_change_is_a_recorded_amendment_costed_in_the_ledger() {
     let w = week().await;
     let timesheet = w.work_monday().await;
-    w.post(
-        &w.amy_login,
-        &format!("/api/v1/timesheets/{timesheet}/submission"),
-        json!({}),
-    )
-    .await;
+    w.submit(&timesheet).await;
     let approved = w
         .post(
             &w.manager,
@@ -826,12 +826,7 @@ async fn a_closed_period_is_locked_and_late_work_is_paid_in_the_next() {
         .assert_problem(409, "period_closed");
 
     // Approved after the close: paid in November.
-    w.post(
-        &w.amy_login,
-        &format!("/api/v1/timesheets/{timesheet}/submission"),
-        json!({}),
-    )
-    .await;
+    w.submit(&timesheet).await;
     let approved = w
         .post(
             &w.manager,
@@ -926,34 +921,10 @@ async fn a_forgotten_clock_out_is_chased_once() {
 #[actix_web::test]
 async fn unrostered_work_needs_the_team_manager_even_where_the_person_approves() {
     let w = week().await;
-    let policy = json!({
-        "pay_frequency": "monthly", "period_anchor": "2026-01-01", "approver": "either",
-        "radius_m": 1000, "late_minutes": 10, "left_early_minutes": 10, "overrun_minutes": 15,
-        "short_minutes": 15, "clock_out_grace_minutes": 60
-    });
-    let path = format!(
-        "/api/v1/organisations/{}/timesheet-policy",
-        w.organisation.id
-    );
-    let by_manager = w
-        .app
-        .send(
-            TestRequest::put()
-                .uri(&path)
-                .insert_header(("authorization", format!("Bearer {}", w.manager.token)))
-                .set_json(&policy),
-        )
-        .await;
-    by_manager.assert_problem(403, "forbidden");
-    let set = w
-        .app
-        .send(
-            TestRequest::put()
-                .uri(&path)
-                .insert_header(("authorization", format!("Bearer {}", w.admin.token)))
-                .set_json(&policy),
-        )
-        .await;
+    w.set_policy(&w.manager, "either", 1000)
+        .await
+        .assert_problem(403, "forbidden");
+    let set = w.set_policy(&w.admin, "either", 1000).await;
     assert_eq!(set.status, 200, "{}", set.text);
     assert_eq!(set.body["approver"], "either");
 
@@ -983,12 +954,7 @@ async fn unrostered_work_needs_the_team_manager_even_where_the_person_approves()
     let replay = unrostered(w.amy_login.clone(), "u-amy").await;
     assert_eq!(replay.header("Idempotent-Replayed"), Some("true"));
     let timesheet = recorded.body["timesheet_id"].as_str().unwrap();
-    w.post(
-        &w.amy_login,
-        &format!("/api/v1/timesheets/{timesheet}/submission"),
-        json!({}),
-    )
-    .await;
+    w.submit(timesheet).await;
     let approve = format!("/api/v1/timesheets/{timesheet}/approval");
     w.post(&w.person, &approve, json!({}))
         .await
@@ -1013,12 +979,7 @@ async fn unrostered_work_needs_the_team_manager_even_where_the_person_approves()
 async fn a_query_sends_the_timesheet_back_to_the_pa_with_the_reason() {
     let w = week().await;
     let timesheet = w.work_monday().await;
-    w.post(
-        &w.amy_login,
-        &format!("/api/v1/timesheets/{timesheet}/submission"),
-        json!({}),
-    )
-    .await;
+    w.submit(&timesheet).await;
     let queried = w
         .post(
             &w.manager,
@@ -1040,13 +1001,7 @@ async fn a_query_sends_the_timesheet_back_to_the_pa_with_the_reason() {
         .await;
     assert_eq!(fixed.status, 200, "{}", fixed.text);
     assert_eq!(fixed.body["worked_minutes"], 158);
-    let resubmitted = w
-        .post(
-            &w.amy_login,
-            &format!("/api/v1/timesheets/{timesheet}/submission"),
-            json!({}),
-        )
-        .await;
+    let resubmitted = w.submit(&timesheet).await;
     assert_eq!(resubmitted.body["status"], "submitted");
     let mails = parota::mail::list(&mut w.app.conn(), &w.organisation.id).unwrap();
     assert!(mails
@@ -1068,22 +1023,7 @@ async fn the_radius_is_the_organisations_to_set() {
         )
         .await;
     assert_eq!(start.body["outside_radius"], false, "{}", start.text);
-    let set = w
-        .app
-        .send(
-            TestRequest::put()
-                .uri(&format!(
-                    "/api/v1/organisations/{}/timesheet-policy",
-                    w.organisation.id
-                ))
-                .insert_header(("authorization", format!("Bearer {}", w.admin.token)))
-                .set_json(json!({
-                    "pay_frequency": "monthly", "period_anchor": "2026-01-01", "approver": "team_manager",
-                    "radius_m": 50, "late_minutes": 10, "left_early_minutes": 10, "overrun_minutes": 15,
-                    "short_minutes": 15, "clock_out_grace_minutes": 60
-                })),
-        )
-        .await;
+    let set = w.set_policy(&w.admin, "team_manager", 50).await;
     assert_eq!(set.status, 200, "{}", set.text);
     // The same spot, about 110 m from the centroid, is now outside.
     let end = w
