@@ -29,6 +29,8 @@ pub struct AppState {
     pub backend: &'static str,
     /// This instance's in-memory read model of PAs for matching.
     pub match_index: Arc<crate::market::index::MatchIndex>,
+    /// This instance's clock-event writer (batches the app's clock events).
+    pub clock: Arc<crate::timesheets::ingest::ClockWriter>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
         let secret = signing_secret(&settings, &url)?;
         let keys = Arc::new(JwtKeys::new(&secret, settings.access_token_ttl_secs));
         Ok(Self {
+            clock: Arc::new(crate::timesheets::ingest::ClockWriter::new(pool.clone())),
             pool,
             keys,
             match_index: Arc::default(),
@@ -168,6 +171,7 @@ pub fn openapi_document() -> AppResult<utoipa::openapi::OpenApi> {
         .build_unchecked(db::DbManager::new(url));
     let settings = Settings::default();
     let state = web::Data::new(AppState {
+        clock: Arc::new(crate::timesheets::ingest::ClockWriter::new(pool.clone())),
         pool,
         keys: Arc::new(JwtKeys::new(&[0u8; 32], settings.access_token_ttl_secs)),
         backend: "sqlite",

@@ -76,15 +76,63 @@ impl Answer {
     }
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = idempotency_keys)]
-struct KeptAnswer {
-    user_id: String,
-    key: String,
-    request_hash: String,
-    status: i32,
-    response: String,
-    created_at: chrono::NaiveDateTime,
+pub(crate) struct KeptAnswer {
+    pub user_id: String,
+    pub key: String,
+    pub request_hash: String,
+    pub status: i32,
+    pub response: String,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl KeptAnswer {
+    pub(crate) fn new(
+        user_id: &str,
+        key: &str,
+        hash: &str,
+        answer: &Answer,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            key: key.to_owned(),
+            request_hash: hash.to_owned(),
+            status: i32::from(answer.status),
+            response: answer.body.to_string(),
+            created_at: now.naive_utc(),
+        }
+    }
+}
+
+/// The kept answers for any of these callers' keys (pairs them up after: a superset).
+pub(crate) fn kept_among(
+    conn: &mut DbConnection,
+    user_ids: &[String],
+    keys: &[String],
+) -> AppResult<Vec<KeptAnswer>> {
+    Ok(idempotency_keys::table
+        .filter(idempotency_keys::user_id.eq_any(user_ids))
+        .filter(idempotency_keys::key.eq_any(keys))
+        .select(KeptAnswer::as_select())
+        .load(conn)?)
+}
+
+/// Keeps many answers in one INSERT (a batch of clock events).
+pub(crate) fn keep_all(conn: &mut DbConnection, rows: &[KeptAnswer]) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(idempotency_keys::table)
+            .values(rows)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(idempotency_keys::table)
+            .values(rows)
+            .execute(c)?,
+    };
+    Ok(())
 }
 
 fn kept(conn: &mut DbConnection, user_id: &str, key: &str) -> AppResult<Option<KeptAnswer>> {
@@ -95,7 +143,7 @@ fn kept(conn: &mut DbConnection, user_id: &str, key: &str) -> AppResult<Option<K
         .optional()?)
 }
 
-fn replay(kept: KeptAnswer, hash: &str) -> AppResult<Answer> {
+pub(crate) fn replay(kept: KeptAnswer, hash: &str) -> AppResult<Answer> {
     if kept.request_hash != hash {
         return Err(AppError::Conflict {
             code: "idempotency_key_reused",

@@ -21,11 +21,11 @@ use crate::timesheets::service::{
 
 /// What a clock event's key fingerprints: the same event sent directly or from the queue.
 #[derive(Serialize)]
-struct EventFingerprint<'a> {
-    shift_id: &'a str,
-    kind: ClockKind,
-    device_time: DateTime<Utc>,
-    location: Option<GeoFix>,
+pub(crate) struct EventFingerprint<'a> {
+    pub shift_id: &'a str,
+    pub kind: ClockKind,
+    pub device_time: DateTime<Utc>,
+    pub location: Option<GeoFix>,
 }
 
 /// A clock event on a shift, once per key. Who may call: the PA on the shift (published).
@@ -52,56 +52,7 @@ pub fn clock(
     })
 }
 
-/// The phone's offline queue, in order; each event answers as its direct call would.
-pub fn sync(
-    conn: &mut DbConnection,
-    actor: &AuthUser,
-    request: SyncRequest,
-    now: DateTime<Utc>,
-) -> AppResult<SyncResponse> {
-    let results = request
-        .events
-        .into_iter()
-        .map(|event| {
-            let outcome = crate::ids::parse_id(&event.shift_id)
-                .ok_or(AppError::NotFound)
-                .and_then(|shift_id| {
-                    clock(
-                        conn,
-                        actor,
-                        &shift_id,
-                        event.kind,
-                        &ClockRequest {
-                            device_time: event.device_time,
-                            location: event.location,
-                        },
-                        &event.idempotency_key,
-                        now,
-                    )
-                });
-            match outcome {
-                Ok(answer) => SyncResult {
-                    idempotency_key: event.idempotency_key,
-                    status: answer.status,
-                    replayed: answer.replayed,
-                    body: answer.body,
-                },
-                Err(error) => {
-                    use actix_web::ResponseError;
-                    SyncResult {
-                        idempotency_key: event.idempotency_key,
-                        status: error.status_code().as_u16(),
-                        replayed: false,
-                        body: serde_json::to_value(error.problem()).unwrap_or_default(),
-                    }
-                }
-            }
-        })
-        .collect();
-    Ok(SyncResponse { results })
-}
-
-fn located(home: Location, fix: Option<GeoFix>, policy: &Policy) -> (Option<i32>, bool) {
+pub(crate) fn located(home: Location, fix: Option<GeoFix>, policy: &Policy) -> (Option<i32>, bool) {
     match fix {
         Some(fix) => {
             let distance = model::distance_m(
@@ -122,7 +73,7 @@ fn coarse(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
 }
 
-fn event_row(
+pub(crate) fn event_row(
     record_id: &str,
     kind: ClockKind,
     request: &ClockRequest,
@@ -147,7 +98,7 @@ fn event_row(
     }
 }
 
-fn new_record(
+pub(crate) fn new_record(
     organisation_id: &str,
     timesheet_id: &str,
     pa_id: &str,
@@ -268,7 +219,7 @@ fn apply_event(
     Ok(record_view(&record, Some(&shift), &policy, now))
 }
 
-fn set_end(record: &mut ShiftRecordRow, kind: ClockKind, end: &ClockEnd) {
+pub(crate) fn set_end(record: &mut ShiftRecordRow, kind: ClockKind, end: &ClockEnd) {
     match kind {
         ClockKind::ClockIn => {
             record.clock_in_at = Some(end.at);
@@ -348,7 +299,7 @@ fn update_record(
 }
 
 /// An approver reads a submitted timesheet's version before deciding: a late event changes it.
-fn touch_if_submitted(
+pub(crate) fn touch_if_submitted(
     conn: &mut DbConnection,
     timesheet_id: &str,
     status: &str,

@@ -14,6 +14,7 @@ use crate::http::{if_match, Json};
 use crate::idempotency;
 use crate::ids::parse_id;
 use crate::timesheets::dto::*;
+use crate::timesheets::ingest::{self, ClockEvent};
 use crate::timesheets::model::{ClockKind, Policy};
 use crate::timesheets::{approval, clock, exceptions, service};
 
@@ -58,10 +59,18 @@ async fn clock_event(
 ) -> AppResult<HttpResponse> {
     let shift_id = id(&path)?;
     let key = idempotency::required_key_of(&req)?;
-    let answer = db::run(&state.pool, move |conn| {
-        clock::clock(conn, &user, &shift_id, kind, &request, &key, Utc::now())
-    })
-    .await?;
+    let event = ClockEvent {
+        actor: user,
+        shift_id,
+        kind,
+        request,
+        key,
+    };
+    let answer = web::block(move || state.clock.record(vec![event]))
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Err(AppError::internal("the clock event went unanswered")))?;
     Ok(answer.into_response())
 }
 
@@ -137,10 +146,7 @@ pub async fn sync_clock_events(
     user: AuthUser,
     Json(request): Json<SyncRequest>,
 ) -> AppResult<HttpResponse> {
-    let response = db::run(&state.pool, move |conn| {
-        clock::sync(conn, &user, request, Utc::now())
-    })
-    .await?;
+    let response = web::block(move || ingest::sync(&state.clock, &user, request)).await?;
     Ok(HttpResponse::Ok().json(response))
 }
 

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod dto;
 pub mod exceptions;
 pub mod handlers;
+pub mod ingest;
 pub mod model;
 pub mod repo;
 pub mod service;

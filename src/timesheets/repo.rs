@@ -726,3 +726,140 @@ pub fn insert_record_unless_exists(
     };
     Ok(inserted == 1)
 }
+
+/// Where each of these shifts' published places are, for any PA: (place, PA's login, the
+/// roster's organisation). A batch of clock events reads them at once.
+#[allow(clippy::type_complexity)]
+pub fn places_of_shifts(
+    conn: &mut DbConnection,
+    shift_ids: &[String],
+) -> AppResult<Vec<(Place, Option<String>, String)>> {
+    use crate::db::schema::{budget_holders, pa_profiles, roster_assignments, rosters};
+    let rows: Vec<(
+        crate::rostering::repo::RosterShiftRow,
+        String,
+        Option<String>,
+        String,
+        f64,
+        f64,
+        Option<PolicyRow>,
+    )> = roster_shifts::table
+        .inner_join(rosters::table)
+        .inner_join(budget_holders::table)
+        .inner_join(
+            roster_assignments::table.on(roster_assignments::roster_shift_id.eq(roster_shifts::id)),
+        )
+        .inner_join(pa_profiles::table.on(pa_profiles::id.eq(roster_assignments::pa_id)))
+        .left_join(
+            timesheet_policies::table
+                .on(timesheet_policies::organisation_id.eq(rosters::organisation_id)),
+        )
+        .filter(roster_shifts::id.eq_any(shift_ids))
+        .filter(roster_assignments::roster_shift_id.eq_any(shift_ids))
+        .filter(rosters::status.eq("published"))
+        .select((
+            crate::rostering::repo::RosterShiftRow::as_select(),
+            pa_profiles::id,
+            pa_profiles::user_id,
+            rosters::organisation_id,
+            budget_holders::latitude,
+            budget_holders::longitude,
+            Option::<PolicyRow>::as_select(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(shift, pa_id, user_id, organisation_id, latitude, longitude, policy)| {
+                (
+                    Place {
+                        shift,
+                        pa_id,
+                        latitude,
+                        longitude,
+                        policy,
+                    },
+                    user_id,
+                    organisation_id,
+                )
+            },
+        )
+        .collect())
+}
+
+/// The records of these shifts (any PA), with their timesheets' states.
+pub fn records_of_shifts(
+    conn: &mut DbConnection,
+    shift_ids: &[String],
+) -> AppResult<Vec<(ShiftRecordRow, String)>> {
+    Ok(shift_records::table
+        .inner_join(timesheets::table)
+        .filter(shift_records::roster_shift_id.eq_any(shift_ids))
+        .select((ShiftRecordRow::as_select(), timesheets::status))
+        .load(conn)?)
+}
+
+/// These PAs' timesheets in these periods.
+pub fn timesheets_of_pas_in(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+    period_ids: &[String],
+) -> AppResult<Vec<TimesheetRow>> {
+    Ok(timesheets::table
+        .filter(timesheets::pa_id.eq_any(pa_ids))
+        .filter(timesheets::pay_period_id.eq_any(period_ids))
+        .select(TimesheetRow::as_select())
+        .load(conn)?)
+}
+
+// Multi-row inserts for a batch of clock events (`MultiConnection` cannot express them).
+
+pub fn insert_timesheets_if_absent(
+    conn: &mut DbConnection,
+    rows: &[TimesheetRow],
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(timesheets::table)
+            .values(rows)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(timesheets::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// New records, all or nothing: one that already exists fails the batch.
+pub fn insert_records(conn: &mut DbConnection, rows: &[ShiftRecordRow]) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(shift_records::table)
+            .values(rows)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(shift_records::table)
+            .values(rows)
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+pub fn insert_events(conn: &mut DbConnection, rows: &[ClockEventRow]) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(clock_events::table)
+            .values(rows)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(clock_events::table)
+            .values(rows)
+            .execute(c)?,
+    };
+    Ok(())
+}

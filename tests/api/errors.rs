@@ -210,6 +210,7 @@ async fn an_unreachable_database_is_a_503_that_reveals_nothing() {
         .connection_timeout(std::time::Duration::from_millis(200))
         .build_unchecked(parota::db::DbManager::new(url));
     let state = parota::app::AppState {
+        clock: Arc::new(parota::timesheets::ingest::ClockWriter::new(pool.clone())),
         pool,
         keys: Arc::new(parota::auth::token::JwtKeys::new(&[1u8; 32], 900)),
         backend: "sqlite",

@@ -1038,3 +1038,127 @@ async fn the_radius_is_the_organisations_to_set() {
     assert_eq!(end.body["outside_radius"], true, "{}", end.text);
     assert!(end.body["clock_out"]["distance_m"].as_i64().unwrap() > 50);
 }
+
+#[actix_web::test]
+async fn a_batch_of_events_answers_each_as_it_would_alone() {
+    use parota::timesheets::ingest::{apply, ClockEvent};
+    use parota::timesheets::model::ClockKind;
+    let w = week().await;
+    let pa = |user: &TestUser| parota::auth::AuthUser {
+        user_id: user.id.clone(),
+        organisation_id: w.organisation.id.clone(),
+        role: Role::Pa,
+        area_code: "QE1".into(),
+        request_id: None,
+    };
+    let event = |who: &TestUser, shift: &str, kind, at: &str, key: &str| ClockEvent {
+        actor: pa(who),
+        shift_id: shift.to_owned(),
+        kind,
+        request: serde_json::from_value(json!({"device_time": at})).unwrap(),
+        key: key.to_owned(),
+    };
+    let events = vec![
+        // Out of order: the clock-out first, then its clock-in, in one batch.
+        event(
+            &w.amy_login,
+            &w.monday,
+            ClockKind::ClockOut,
+            "2026-10-19T11:00:00Z",
+            "b-out",
+        ),
+        event(
+            &w.amy_login,
+            &w.monday,
+            ClockKind::ClockIn,
+            "2026-10-19T08:00:00Z",
+            "b-in",
+        ),
+        // The same key again: a replay; a second clock-in with a new key: refused.
+        event(
+            &w.amy_login,
+            &w.monday,
+            ClockKind::ClockIn,
+            "2026-10-19T08:00:00Z",
+            "b-in",
+        ),
+        event(
+            &w.amy_login,
+            &w.monday,
+            ClockKind::ClockIn,
+            "2026-10-19T08:01:00Z",
+            "b-in-2",
+        ),
+        // The same key with another body; Ben on Amy's shift; a shift that does not exist.
+        event(
+            &w.amy_login,
+            &w.monday,
+            ClockKind::ClockIn,
+            "2026-10-19T08:05:00Z",
+            "b-in",
+        ),
+        event(
+            &w.ben_login,
+            &w.monday,
+            ClockKind::ClockIn,
+            "2026-10-19T08:00:00Z",
+            "b-ben",
+        ),
+        event(
+            &w.amy_login,
+            &parota::ids::new_id(),
+            ClockKind::ClockIn,
+            "2026-10-19T08:00:00Z",
+            "b-none",
+        ),
+        // The night: a new record in the same batch.
+        event(
+            &w.amy_login,
+            &w.night,
+            ClockKind::ClockIn,
+            "2026-10-24T21:00:00Z",
+            "b-night",
+        ),
+    ];
+    let answers = apply(&mut w.app.conn(), &events, chrono::Utc::now());
+    let summary: Vec<(u16, bool)> = answers
+        .iter()
+        .map(|a| match a {
+            Ok(answer) => (answer.status, answer.replayed),
+            Err(error) => {
+                use actix_web::ResponseError;
+                (error.status_code().as_u16(), false)
+            }
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (200, false),
+            (201, false),
+            (201, true),
+            (409, false),
+            (409, false),
+            (403, false),
+            (404, false),
+            (201, false)
+        ]
+    );
+    let complete = answers[1].as_ref().unwrap();
+    assert_eq!(complete.body["worked_minutes"], 180);
+    assert_eq!(answers[2].as_ref().unwrap().body, complete.body);
+    // What the batch wrote is what a reader sees, and a replay later answers the same.
+    assert_eq!(w.count("clock_events"), 3);
+    assert_eq!(w.count("shift_records"), 2);
+    let later = w
+        .clock(
+            &w.amy_login,
+            &w.monday,
+            "clock-in",
+            Some("b-in"),
+            json!({"device_time": "2026-10-19T08:00:00Z"}),
+        )
+        .await;
+    assert_eq!(later.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(later.body, complete.body);
+}

@@ -1,0 +1,626 @@
+//! The clock-event writer. At a changeover thousands of phones clock in within minutes; each
+//! event alone costs a transaction of several round trips. Events instead queue for one
+//! writer thread, which takes every event waiting (up to a batch) and applies them in order in
+//! one transaction: one read of the places, one of the records, one of the kept answers, and
+//! one multi-row insert each of records, events and answers, then one commit for all. Each
+//! event still answers exactly as it would alone: the rules are the same ones (`clock.rs`),
+//! applied to the records as the earlier events of the batch left them. If the batch's
+//! transaction fails for any reason, each of its events is applied again on its own through
+//! the ordinary path (`clock::clock`), so a batch never loses or doubles an event.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::auth::{AuthUser, Role};
+use crate::db::{write_transaction, DbConnection, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::geo::Location;
+use crate::idempotency::{self, Answer, KeptAnswer};
+use crate::timesheets::clock::{self, event_row, located, new_record, set_end};
+use crate::timesheets::dto::ClockRequest;
+use crate::timesheets::model::{self, ClockKind, Status};
+use crate::timesheets::repo::{self, ClockEnd, Place, ShiftRecordRow, TimesheetRow};
+use crate::timesheets::service::{
+    open_period_for, policy_from, record_view, timesheet_for_new_work,
+};
+
+/// Events taken into one transaction at most.
+const BATCH: usize = 128;
+
+/// Writer threads. A batch's commit waits for the disk; several writers keep several commits
+/// in flight. Each PA's events all go to one writer (by the PA's login), so writers never race
+/// for the same records and a PA's events keep their order.
+const WRITERS: usize = 4;
+
+/// One clock event from the app.
+pub struct ClockEvent {
+    pub actor: AuthUser,
+    pub shift_id: String,
+    pub kind: ClockKind,
+    pub request: ClockRequest,
+    pub key: String,
+}
+
+type Job = (ClockEvent, Sender<AppResult<Answer>>);
+
+/// The instance's clock-event writers, started on first use.
+pub struct ClockWriter {
+    pool: DbPool,
+    jobs: OnceLock<Vec<Sender<Job>>>,
+}
+
+impl ClockWriter {
+    pub fn new(pool: DbPool) -> Self {
+        Self {
+            pool,
+            jobs: OnceLock::new(),
+        }
+    }
+
+    /// Applies the events in order and answers each; blocks until all are answered.
+    pub fn record(&self, events: Vec<ClockEvent>) -> Vec<AppResult<Answer>> {
+        let writers = self.jobs.get_or_init(|| {
+            (0..WRITERS)
+                .map(|n| {
+                    let (sender, receiver) = mpsc::channel();
+                    let pool = self.pool.clone();
+                    let started = std::thread::Builder::new()
+                        .name(format!("parota-clock-{n}"))
+                        .spawn(move || run(&pool, &receiver));
+                    if let Err(error) = started {
+                        tracing::error!(%error, "could not start a clock-event writer");
+                    }
+                    sender
+                })
+                .collect()
+        });
+        let waiting: Vec<_> = events
+            .into_iter()
+            .map(|event| {
+                let (reply, answer) = mpsc::channel();
+                let writer = &writers[writer_of(&event.actor.user_id)];
+                writer
+                    .send((event, reply))
+                    .map(|()| answer)
+                    .map_err(|_| AppError::internal("the clock-event writer has stopped"))
+            })
+            .collect();
+        waiting
+            .into_iter()
+            .map(|w| {
+                w.and_then(|answer| {
+                    answer.recv().unwrap_or_else(|_| {
+                        Err(AppError::internal(
+                            "the clock-event writer dropped an event",
+                        ))
+                    })
+                })
+            })
+            .collect()
+    }
+}
+
+/// The writer a login's events go to.
+fn writer_of(user_id: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    user_id.hash(&mut hasher);
+    (hasher.finish() % WRITERS as u64) as usize
+}
+
+fn run(pool: &DbPool, jobs: &Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (events, replies): (Vec<ClockEvent>, Vec<_>) = batch.into_iter().unzip();
+        let started = std::time::Instant::now();
+        let answers = match pool.get() {
+            Ok(mut conn) => apply(&mut conn, &events, Utc::now()),
+            Err(error) => {
+                let error = AppError::from(error);
+                events
+                    .iter()
+                    .map(|_| Err(AppError::Unavailable(error.to_string())))
+                    .collect()
+            }
+        };
+        tracing::debug!(
+            events = events.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "clock batch"
+        );
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            // The caller may have gone (a closed connection): its event stands regardless.
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// Applies a batch in one transaction, or, if that fails, each event on its own.
+pub fn apply(
+    conn: &mut DbConnection,
+    events: &[ClockEvent],
+    now: DateTime<Utc>,
+) -> Vec<AppResult<Answer>> {
+    match write_transaction(conn, |conn| batch(conn, events, now)) {
+        Ok(answers) => answers,
+        Err(error) => {
+            if events.len() > 1 {
+                tracing::warn!(%error, events = events.len(), "clock batch failed: applying its events one by one");
+            }
+            events
+                .iter()
+                .map(|e| clock::clock(conn, &e.actor, &e.shift_id, e.kind, &e.request, &e.key, now))
+                .collect()
+        }
+    }
+}
+
+/// A record as the batch has it: as read, or made by an earlier event of the batch.
+struct Tracked {
+    record: ShiftRecordRow,
+    timesheet_status: String,
+    new: bool,
+    clock_in: Option<ClockEnd>,
+    clock_out: Option<ClockEnd>,
+}
+
+fn batch(
+    conn: &mut DbConnection,
+    events: &[ClockEvent],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<AppResult<Answer>>> {
+    let mut shift_ids: Vec<String> = events.iter().map(|e| e.shift_id.clone()).collect();
+    shift_ids.sort();
+    shift_ids.dedup();
+    let keys: Vec<String> = events.iter().map(|e| e.key.clone()).collect();
+    let mut users: Vec<String> = events.iter().map(|e| e.actor.user_id.clone()).collect();
+    users.sort();
+    users.dedup();
+
+    let mut kept: HashMap<(String, String), KeptAnswer> =
+        idempotency::kept_among(conn, &users, &keys)?
+            .into_iter()
+            .map(|k| ((k.user_id.clone(), k.key.clone()), k))
+            .collect();
+    let places: HashMap<(String, String), (Place, String)> =
+        repo::places_of_shifts(conn, &shift_ids)?
+            .into_iter()
+            .filter_map(|(place, user, organisation)| {
+                user.map(|u| ((place.shift.id.clone(), u), (place, organisation)))
+            })
+            .collect();
+    let mut records: HashMap<(String, String), Tracked> =
+        repo::records_of_shifts(conn, &shift_ids)?
+            .into_iter()
+            .filter_map(|(record, status)| {
+                let shift = record.roster_shift_id.clone()?;
+                Some((
+                    (shift, record.pa_id.clone()),
+                    Tracked {
+                        record,
+                        timesheet_status: status,
+                        new: false,
+                        clock_in: None,
+                        clock_out: None,
+                    },
+                ))
+            })
+            .collect();
+    let mut timesheets = timesheets_for_new_records(conn, events, &places, &records, now)?;
+
+    let mut answers = Vec::with_capacity(events.len());
+    let mut event_rows = Vec::new();
+    let mut kept_rows = Vec::new();
+    for event in events {
+        let hash = idempotency::request_hash(&clock::EventFingerprint {
+            shift_id: &event.shift_id,
+            kind: event.kind,
+            device_time: event.request.device_time,
+            location: event.request.location,
+        });
+        let user = event.actor.user_id.clone();
+        if let Some(found) = kept.get(&(user.clone(), event.key.clone())) {
+            answers.push(idempotency::replay(found.clone(), &hash));
+            continue;
+        }
+        let outcome = one(conn, event, &places, &mut records, &mut timesheets, now);
+        match outcome {
+            Ok((answer, event_row)) => {
+                let row = KeptAnswer::new(&user, &event.key, &hash, &answer, now);
+                kept.insert((user, event.key.clone()), row.clone());
+                kept_rows.push(row);
+                event_rows.push(event_row);
+                answers.push(Ok(answer));
+            }
+            Err(error) => answers.push(Err(error)),
+        }
+    }
+
+    let mut new_records = Vec::new();
+    for tracked in records.values() {
+        if tracked.new {
+            new_records.push(tracked.record.clone());
+            continue;
+        }
+        // Each end is set only if it is still unset: if another writer got there first, the
+        // batch fails and its events are applied one by one.
+        type SetEnd = fn(&mut DbConnection, &str, &ClockEnd) -> AppResult<bool>;
+        for (end, set) in [
+            (&tracked.clock_in, repo::set_clock_in as SetEnd),
+            (&tracked.clock_out, repo::set_clock_out as SetEnd),
+        ] {
+            if let Some(end) = end {
+                if !set(conn, &tracked.record.id, end)? {
+                    return Err(AppError::Conflict {
+                        code: "conflict",
+                        detail: "a record changed under the batch".into(),
+                    });
+                }
+            }
+        }
+        if tracked.clock_in.is_some() || tracked.clock_out.is_some() {
+            clock::touch_if_submitted(
+                conn,
+                &tracked.record.timesheet_id,
+                &tracked.timesheet_status,
+                now,
+            )?;
+        }
+    }
+    repo::insert_records(conn, &new_records)?;
+    repo::insert_events(conn, &event_rows)?;
+    idempotency::keep_all(conn, &kept_rows)?;
+    Ok(answers)
+}
+
+/// One event against the batch's view of the records.
+fn one(
+    conn: &mut DbConnection,
+    event: &ClockEvent,
+    places: &HashMap<(String, String), (Place, String)>,
+    records: &mut HashMap<(String, String), Tracked>,
+    timesheets: &mut HashMap<(String, String, NaiveDate), TimesheetRow>,
+    now: DateTime<Utc>,
+) -> AppResult<(Answer, repo::ClockEventRow)> {
+    let actor = &event.actor;
+    if actor.role != Role::Pa {
+        return Err(AppError::Forbidden);
+    }
+    let Some((place, _)) = places
+        .get(&(event.shift_id.clone(), actor.user_id.clone()))
+        .filter(|(_, organisation)| *organisation == actor.organisation_id)
+    else {
+        return Err(
+            if repo::published_shift_exists(conn, &event.shift_id, &actor.organisation_id)? {
+                AppError::Forbidden
+            } else {
+                AppError::NotFound
+            },
+        );
+    };
+    let policy = policy_from(place.policy.as_ref());
+    let (distance_m, outside) = located(
+        Location {
+            latitude: place.latitude,
+            longitude: place.longitude,
+        },
+        event.request.location,
+        &policy,
+    );
+    let end = ClockEnd {
+        at: model::effective_instant(event.request.device_time, now).naive_utc(),
+        device_at: event.request.device_time.naive_utc(),
+        received_at: now.naive_utc(),
+        distance_m,
+        outside_radius: outside,
+    };
+    let shift = &place.shift;
+    let slot = (shift.id.clone(), place.pa_id.clone());
+    if !records.contains_key(&slot) {
+        let key = (
+            place.pa_id.clone(),
+            shift.budget_holder_id.clone(),
+            shift.shift_date,
+        );
+        let timesheet = match timesheets.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                let t = timesheet_for_new_work(
+                    conn,
+                    &actor.organisation_id,
+                    &policy,
+                    &place.pa_id,
+                    &shift.budget_holder_id,
+                    shift.shift_date,
+                    now,
+                )?;
+                timesheets.insert(key, t.clone());
+                t
+            }
+        };
+        let record = new_record(
+            &actor.organisation_id,
+            &timesheet.id,
+            &place.pa_id,
+            &shift.budget_holder_id,
+            Some(&shift.id),
+            shift.shift_date,
+            now,
+        );
+        records.insert(
+            slot.clone(),
+            Tracked {
+                record,
+                timesheet_status: timesheet.status.clone(),
+                new: true,
+                clock_in: None,
+                clock_out: None,
+            },
+        );
+    }
+    let tracked = records
+        .get_mut(&slot)
+        .ok_or_else(|| AppError::internal("record not tracked"))?;
+    check(&tracked.record, &tracked.timesheet_status, event.kind, &end)?;
+    set_end(&mut tracked.record, event.kind, &end);
+    let row = event_row(
+        &tracked.record.id,
+        event.kind,
+        &event.request,
+        distance_m,
+        actor,
+        now,
+    );
+    match event.kind {
+        ClockKind::ClockIn => tracked.clock_in = Some(end),
+        ClockKind::ClockOut => tracked.clock_out = Some(end),
+    }
+    let view = record_view(&tracked.record, Some(shift), &policy, now);
+    let body = serde_json::to_value(view).map_err(|e| AppError::internal(e.to_string()))?;
+    let status = if event.kind == ClockKind::ClockIn {
+        201
+    } else {
+        200
+    };
+    Ok((
+        Answer {
+            status,
+            body,
+            replayed: false,
+        },
+        row,
+    ))
+}
+
+/// The checks `clock.rs` makes before setting an end, on the batch's copy of the record.
+fn check(record: &ShiftRecordRow, status: &str, kind: ClockKind, end: &ClockEnd) -> AppResult<()> {
+    if Status::parse(status) == Status::Approved {
+        return Err(AppError::Conflict {
+            code: "timesheet_approved",
+            detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
+        });
+    }
+    let (already, out_of_order) = match kind {
+        ClockKind::ClockIn => (
+            record.clock_in_at.is_some(),
+            record.clock_out_at.is_some_and(|out| out < end.at),
+        ),
+        ClockKind::ClockOut => (
+            record.clock_out_at.is_some(),
+            record.clock_in_at.is_some_and(|start| end.at < start),
+        ),
+    };
+    if out_of_order {
+        return Err(match kind {
+            ClockKind::ClockIn => AppError::field(
+                "device_time",
+                "after_clock_out",
+                "is after this shift's clock-out",
+            ),
+            ClockKind::ClockOut => AppError::field(
+                "device_time",
+                "before_clock_in",
+                "is before this shift's clock-in",
+            ),
+        });
+    }
+    if already {
+        return Err(AppError::Conflict {
+            code: match kind {
+                ClockKind::ClockIn => "already_clocked_in",
+                ClockKind::ClockOut => "already_clocked_out",
+            },
+            detail: format!(
+                "this shift already has a {}",
+                kind.as_str().replace('_', "-")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The timesheets the batch's new records go on, read (or made) together: keyed by PA,
+/// person and shift date. Where the period's timesheet is already approved, none is given and
+/// the event finds the next one on its own.
+fn timesheets_for_new_records(
+    conn: &mut DbConnection,
+    events: &[ClockEvent],
+    places: &HashMap<(String, String), (Place, String)>,
+    records: &HashMap<(String, String), Tracked>,
+    now: DateTime<Utc>,
+) -> AppResult<HashMap<(String, String, NaiveDate), TimesheetRow>> {
+    // (organisation, date) → period, and the timesheets wanted in it.
+    let mut periods: HashMap<(String, NaiveDate), repo::PayPeriodRow> = HashMap::new();
+    let mut wanted: Vec<(String, String, NaiveDate, String, String)> = Vec::new();
+    for event in events {
+        let Some((place, organisation)) =
+            places.get(&(event.shift_id.clone(), event.actor.user_id.clone()))
+        else {
+            continue;
+        };
+        if records.contains_key(&(place.shift.id.clone(), place.pa_id.clone())) {
+            continue;
+        }
+        let date = place.shift.shift_date;
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            periods.entry((organisation.clone(), date))
+        {
+            let policy = policy_from(place.policy.as_ref());
+            slot.insert(open_period_for(conn, organisation, &policy, date)?);
+        }
+        let period = &periods[&(organisation.clone(), date)];
+        wanted.push((
+            place.pa_id.clone(),
+            place.shift.budget_holder_id.clone(),
+            date,
+            period.id.clone(),
+            organisation.clone(),
+        ));
+    }
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let pa_ids: Vec<String> = wanted.iter().map(|w| w.0.clone()).collect();
+    let period_ids: Vec<String> = wanted.iter().map(|w| w.3.clone()).collect();
+    let find =
+        |conn: &mut DbConnection| -> AppResult<HashMap<(String, String, String), TimesheetRow>> {
+            Ok(repo::timesheets_of_pas_in(conn, &pa_ids, &period_ids)?
+                .into_iter()
+                .map(|t| {
+                    (
+                        (
+                            t.pa_id.clone(),
+                            t.budget_holder_id.clone(),
+                            t.pay_period_id.clone(),
+                        ),
+                        t,
+                    )
+                })
+                .collect())
+        };
+    let mut found = find(conn)?;
+    let missing: Vec<TimesheetRow> = wanted
+        .iter()
+        .filter(|w| !found.contains_key(&(w.0.clone(), w.1.clone(), w.3.clone())))
+        .map(|w| TimesheetRow {
+            id: crate::ids::new_id(),
+            organisation_id: w.4.clone(),
+            pa_id: w.0.clone(),
+            budget_holder_id: w.1.clone(),
+            pay_period_id: w.3.clone(),
+            status: Status::Draft.as_str().to_owned(),
+            version: 1,
+            submitted_at: None,
+            decided_by: None,
+            decided_at: None,
+            query_reason: None,
+            paid_in_period_id: None,
+            created_at: now.naive_utc(),
+            updated_at: now.naive_utc(),
+        })
+        .collect();
+    if !missing.is_empty() {
+        // Two events of the batch may want the same new timesheet: made once.
+        let mut unique = missing;
+        unique.sort_by(|a, b| {
+            (&a.pa_id, &a.budget_holder_id, &a.pay_period_id).cmp(&(
+                &b.pa_id,
+                &b.budget_holder_id,
+                &b.pay_period_id,
+            ))
+        });
+        unique.dedup_by(|a, b| {
+            (&a.pa_id, &a.budget_holder_id, &a.pay_period_id)
+                == (&b.pa_id, &b.budget_holder_id, &b.pay_period_id)
+        });
+        repo::insert_timesheets_if_absent(conn, &unique)?;
+        found = find(conn)?;
+    }
+    Ok(wanted
+        .into_iter()
+        .filter_map(|(pa, holder, date, period, _)| {
+            found
+                .get(&(pa.clone(), holder.clone(), period))
+                .filter(|t| Status::parse(&t.status) != Status::Approved)
+                .map(|t| ((pa, holder, date), t.clone()))
+        })
+        .collect())
+}
+
+/// The phone's offline queue through the writer: each event answers as its direct call would;
+/// an unreadable shift id is a 404 for that event alone.
+pub fn sync(
+    writer: &ClockWriter,
+    actor: &AuthUser,
+    request: crate::timesheets::dto::SyncRequest,
+) -> crate::timesheets::dto::SyncResponse {
+    use crate::timesheets::dto::{SyncResponse, SyncResult};
+    let keys: Vec<String> = request
+        .events
+        .iter()
+        .map(|e| e.idempotency_key.clone())
+        .collect();
+    let mut unreadable = Vec::new();
+    let events: Vec<ClockEvent> = request
+        .events
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, e)| match crate::ids::parse_id(&e.shift_id) {
+            Some(shift_id) => Some(ClockEvent {
+                actor: actor.clone(),
+                shift_id,
+                kind: e.kind,
+                request: ClockRequest {
+                    device_time: e.device_time,
+                    location: e.location,
+                },
+                key: e.idempotency_key,
+            }),
+            None => {
+                unreadable.push(index);
+                None
+            }
+        })
+        .collect();
+    let mut answers = writer.record(events).into_iter();
+    let results = keys
+        .into_iter()
+        .enumerate()
+        .map(|(index, key)| {
+            let outcome = if unreadable.contains(&index) {
+                Err(AppError::NotFound)
+            } else {
+                answers
+                    .next()
+                    .unwrap_or_else(|| Err(AppError::internal("an event went unanswered")))
+            };
+            match outcome {
+                Ok(answer) => SyncResult {
+                    idempotency_key: key,
+                    status: answer.status,
+                    replayed: answer.replayed,
+                    body: answer.body,
+                },
+                Err(error) => {
+                    use actix_web::ResponseError;
+                    SyncResult {
+                        idempotency_key: key,
+                        status: error.status_code().as_u16(),
+                        replayed: false,
+                        body: serde_json::to_value(error.problem()).unwrap_or_default(),
+                    }
+                }
+            }
+        })
+        .collect();
+    SyncResponse { results }
+}
