@@ -178,6 +178,13 @@ fn batch(
     events: &[ClockEvent],
     now: DateTime<Utc>,
 ) -> AppResult<Vec<AppResult<Answer>>> {
+    if let DbConnection::Postgresql(c) = conn {
+        // The batch's lookups take arrays (`= ANY($1)`). A cached generic plan cannot know
+        // the array's length and scans whole tables; planned each time, they use the indexes.
+        // For this transaction only.
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+    }
     let mut shift_ids: Vec<String> = events.iter().map(|e| e.shift_id.clone()).collect();
     shift_ids.sort();
     shift_ids.dedup();
@@ -246,26 +253,18 @@ fn batch(
     }
 
     let mut new_records = Vec::new();
+    let mut ins = Vec::new();
+    let mut outs = Vec::new();
     for tracked in records.values() {
         if tracked.new {
             new_records.push(tracked.record.clone());
             continue;
         }
-        // Each end is set only if it is still unset: if another writer got there first, the
-        // batch fails and its events are applied one by one.
-        type SetEnd = fn(&mut DbConnection, &str, &ClockEnd) -> AppResult<bool>;
-        for (end, set) in [
-            (&tracked.clock_in, repo::set_clock_in as SetEnd),
-            (&tracked.clock_out, repo::set_clock_out as SetEnd),
-        ] {
-            if let Some(end) = end {
-                if !set(conn, &tracked.record.id, end)? {
-                    return Err(AppError::Conflict {
-                        code: "conflict",
-                        detail: "a record changed under the batch".into(),
-                    });
-                }
-            }
+        if let Some(end) = &tracked.clock_in {
+            ins.push((tracked.record.id.as_str(), end));
+        }
+        if let Some(end) = &tracked.clock_out {
+            outs.push((tracked.record.id.as_str(), end));
         }
         if tracked.clock_in.is_some() || tracked.clock_out.is_some() {
             clock::touch_if_submitted(
@@ -274,6 +273,16 @@ fn batch(
                 &tracked.timesheet_status,
                 now,
             )?;
+        }
+    }
+    // Each end is set only if it is still unset: if another writer got there first, the batch
+    // fails and its events are applied one by one.
+    for (kind, ends) in [(ClockKind::ClockIn, &ins), (ClockKind::ClockOut, &outs)] {
+        if repo::set_ends(conn, kind, ends)? != ends.len() {
+            return Err(AppError::Conflict {
+                code: "conflict",
+                detail: "a record changed under the batch".into(),
+            });
         }
     }
     repo::insert_records(conn, &new_records)?;

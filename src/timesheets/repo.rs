@@ -863,3 +863,73 @@ pub fn insert_events(conn: &mut DbConnection, rows: &[ClockEventRow]) -> AppResu
     };
     Ok(())
 }
+
+/// Sets one end of many records in one statement, each only if still unset; returns how many
+/// were set (the caller compares it with how many it asked for).
+pub fn set_ends(
+    conn: &mut DbConnection,
+    kind: crate::timesheets::model::ClockKind,
+    ends: &[(&str, &ClockEnd)],
+) -> AppResult<usize> {
+    use diesel::sql_types::{Bool, Integer, Nullable, Text, Timestamp};
+    if ends.is_empty() {
+        return Ok(0);
+    }
+    let prefix = match kind {
+        crate::timesheets::model::ClockKind::ClockIn => "clock_in",
+        crate::timesheets::model::ClockKind::ClockOut => "clock_out",
+    };
+    // Column names come from the enum above, values only ever through binds.
+    let statement = |rows: String| {
+        format!(
+            "WITH v (id, at_, device_at, received_at, distance, outside) AS (VALUES {rows}) \
+             UPDATE shift_records SET {prefix}_at = v.at_, {prefix}_device_at = v.device_at, \
+             {prefix}_received_at = v.received_at, {prefix}_distance_m = v.distance, \
+             outside_radius = (shift_records.outside_radius OR v.outside), updated_at = v.received_at \
+             FROM v WHERE shift_records.id = v.id AND shift_records.{prefix}_at IS NULL"
+        )
+    };
+    Ok(match conn {
+        DbConnection::Postgresql(c) => {
+            let rows: Vec<String> = (0..ends.len())
+                .map(|i| {
+                    let n = i * 6;
+                    format!(
+                        "(${}, ${}::timestamp, ${}::timestamp, ${}::timestamp, ${}::integer, ${}::boolean)",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
+                    )
+                })
+                .collect();
+            let mut query = diesel::sql_query(statement(rows.join(", "))).into_boxed();
+            for (id, end) in ends {
+                query = query
+                    .bind::<Text, _>(*id)
+                    .bind::<Timestamp, _>(end.at)
+                    .bind::<Timestamp, _>(end.device_at)
+                    .bind::<Timestamp, _>(end.received_at)
+                    .bind::<Nullable<Integer>, _>(end.distance_m)
+                    .bind::<Bool, _>(end.outside_radius);
+            }
+            query.execute(c)?
+        }
+        DbConnection::Sqlite(c) => {
+            let rows = vec!["(?, ?, ?, ?, ?, ?)"; ends.len()].join(", ");
+            let mut query = diesel::sql_query(statement(rows)).into_boxed();
+            for (id, end) in ends {
+                query = query
+                    .bind::<Text, _>(*id)
+                    .bind::<Timestamp, _>(end.at)
+                    .bind::<Timestamp, _>(end.device_at)
+                    .bind::<Timestamp, _>(end.received_at)
+                    .bind::<Nullable<Integer>, _>(end.distance_m)
+                    .bind::<Bool, _>(end.outside_radius);
+            }
+            query.execute(c)?
+        }
+    })
+}

@@ -1161,4 +1161,28 @@ async fn a_batch_of_events_answers_each_as_it_would_alone() {
         .await;
     assert_eq!(later.header("Idempotent-Replayed"), Some("true"));
     assert_eq!(later.body, complete.body);
+    // A second batch sets ends on records the first one made.
+    let second = apply(
+        &mut w.app.conn(),
+        &[
+            event(
+                &w.amy_login,
+                &w.night,
+                ClockKind::ClockOut,
+                "2026-10-25T08:00:00Z",
+                "b-night-out",
+            ),
+            event(
+                &w.amy_login,
+                &w.monday,
+                ClockKind::ClockOut,
+                "2026-10-19T11:30:00Z",
+                "b-out-2",
+            ),
+        ],
+        chrono::Utc::now(),
+    );
+    assert_eq!(second[0].as_ref().unwrap().body["worked_minutes"], 660);
+    assert!(second[1].is_err());
+    assert_eq!(w.count("clock_events"), 4);
 }
