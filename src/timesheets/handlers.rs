@@ -66,8 +66,10 @@ async fn clock_event(
         request,
         key,
     };
-    let answer = web::block(move || state.clock.record(vec![event]))
-        .await?
+    let answer = state
+        .clock
+        .record(vec![event])
+        .await
         .into_iter()
         .next()
         .unwrap_or_else(|| Err(AppError::internal("the clock event went unanswered")))?;
@@ -146,7 +148,7 @@ pub async fn sync_clock_events(
     user: AuthUser,
     Json(request): Json<SyncRequest>,
 ) -> AppResult<HttpResponse> {
-    let response = web::block(move || ingest::sync(&state.clock, &user, request)).await?;
+    let response = ingest::sync(&state.clock, &user, request).await;
     Ok(HttpResponse::Ok().json(response))
 }
 
