@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Durability: the server is killed (SIGKILL) twice in the middle of the clock-event load (1 s in,
-# and 1 s after it is back) and restarted; the load generator resends what it was not answered,
-# with the same keys, as the app does. Then every event the server acknowledged must be stored, and none twice.
+# Durability: the server is killed (SIGKILL) twice in the middle of the clock-event load (0.5 s
+# in, and 0.5 s after it is back) and restarted; the load generator resends what it was not
+# answered, with the same keys, as the app does. Then every event the server acknowledged must
+# be stored, and none twice.
 #   scripts/crash-clock.sh [sqlite|postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ $bench seed "$url" "$out/crash-plan.tsv"
 start_server
 $bench load "127.0.0.1:$port" "$out/crash-plan.tsv" "$out/crash-acked.tsv" 64 10 &
 load=$!
-for pause in 1.0 1.0; do
+for pause in 0.5 0.5; do
   sleep "$pause"
   kill -9 "$server"; wait "$server" 2>/dev/null || true
   echo "killed the server mid-load"
