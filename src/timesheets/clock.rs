@@ -248,45 +248,14 @@ fn update_record(
     kind: ClockKind,
     end: &ClockEnd,
 ) -> AppResult<ShiftRecordRow> {
-    if model::Status::parse(timesheet_status) == model::Status::Approved {
-        return Err(AppError::Conflict {
-            code: "timesheet_approved",
-            detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
-        });
-    }
+    check_end(&record, timesheet_status, kind, end)?;
     let set = match kind {
-        ClockKind::ClockIn => {
-            if record.clock_out_at.is_some_and(|out| out < end.at) {
-                return Err(AppError::field(
-                    "device_time",
-                    "after_clock_out",
-                    "is after this shift's clock-out",
-                ));
-            }
-            repo::set_clock_in(conn, &record.id, end)?
-        }
-        ClockKind::ClockOut => {
-            if record.clock_in_at.is_some_and(|start| end.at < start) {
-                return Err(AppError::field(
-                    "device_time",
-                    "before_clock_in",
-                    "is before this shift's clock-in",
-                ));
-            }
-            repo::set_clock_out(conn, &record.id, end)?
-        }
+        ClockKind::ClockIn => repo::set_clock_in(conn, &record.id, end)?,
+        ClockKind::ClockOut => repo::set_clock_out(conn, &record.id, end)?,
     };
+    // Set meanwhile by another event: the conditional update is the last word.
     if !set {
-        return Err(AppError::Conflict {
-            code: match kind {
-                ClockKind::ClockIn => "already_clocked_in",
-                ClockKind::ClockOut => "already_clocked_out",
-            },
-            detail: format!(
-                "this shift already has a {}",
-                kind.as_str().replace('_', "-")
-            ),
-        });
+        return Err(already(kind));
     }
     touch_if_submitted(
         conn,
@@ -296,6 +265,54 @@ fn update_record(
     )?;
     set_end(&mut record, kind, end);
     Ok(record)
+}
+
+/// Whether an event may set this end of the record: not on an approved timesheet, not out of
+/// order with the other end, not twice.
+pub(crate) fn check_end(
+    record: &ShiftRecordRow,
+    timesheet_status: &str,
+    kind: ClockKind,
+    end: &ClockEnd,
+) -> AppResult<()> {
+    if model::Status::parse(timesheet_status) == model::Status::Approved {
+        return Err(AppError::Conflict {
+            code: "timesheet_approved",
+            detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
+        });
+    }
+    match kind {
+        ClockKind::ClockIn if record.clock_out_at.is_some_and(|out| out < end.at) => {
+            Err(AppError::field(
+                "device_time",
+                "after_clock_out",
+                "is after this shift's clock-out",
+            ))
+        }
+        ClockKind::ClockOut if record.clock_in_at.is_some_and(|start| end.at < start) => {
+            Err(AppError::field(
+                "device_time",
+                "before_clock_in",
+                "is before this shift's clock-in",
+            ))
+        }
+        ClockKind::ClockIn if record.clock_in_at.is_some() => Err(already(kind)),
+        ClockKind::ClockOut if record.clock_out_at.is_some() => Err(already(kind)),
+        _ => Ok(()),
+    }
+}
+
+fn already(kind: ClockKind) -> AppError {
+    AppError::Conflict {
+        code: match kind {
+            ClockKind::ClockIn => "already_clocked_in",
+            ClockKind::ClockOut => "already_clocked_out",
+        },
+        detail: format!(
+            "this shift already has a {}",
+            kind.as_str().replace('_', "-")
+        ),
+    }
 }
 
 /// An approver reads a submitted timesheet's version before deciding: a late event changes it.

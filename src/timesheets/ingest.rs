@@ -381,7 +381,7 @@ fn one(
     let tracked = records
         .get_mut(&slot)
         .ok_or_else(|| AppError::internal("record not tracked"))?;
-    check(&tracked.record, &tracked.timesheet_status, event.kind, &end)?;
+    clock::check_end(&tracked.record, &tracked.timesheet_status, event.kind, &end)?;
     set_end(&mut tracked.record, event.kind, &end);
     let row = event_row(
         &tracked.record.id,
@@ -410,53 +410,6 @@ fn one(
         },
         row,
     ))
-}
-
-/// The checks `clock.rs` makes before setting an end, on the batch's copy of the record.
-fn check(record: &ShiftRecordRow, status: &str, kind: ClockKind, end: &ClockEnd) -> AppResult<()> {
-    if Status::parse(status) == Status::Approved {
-        return Err(AppError::Conflict {
-            code: "timesheet_approved",
-            detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
-        });
-    }
-    let (already, out_of_order) = match kind {
-        ClockKind::ClockIn => (
-            record.clock_in_at.is_some(),
-            record.clock_out_at.is_some_and(|out| out < end.at),
-        ),
-        ClockKind::ClockOut => (
-            record.clock_out_at.is_some(),
-            record.clock_in_at.is_some_and(|start| end.at < start),
-        ),
-    };
-    if out_of_order {
-        return Err(match kind {
-            ClockKind::ClockIn => AppError::field(
-                "device_time",
-                "after_clock_out",
-                "is after this shift's clock-out",
-            ),
-            ClockKind::ClockOut => AppError::field(
-                "device_time",
-                "before_clock_in",
-                "is before this shift's clock-in",
-            ),
-        });
-    }
-    if already {
-        return Err(AppError::Conflict {
-            code: match kind {
-                ClockKind::ClockIn => "already_clocked_in",
-                ClockKind::ClockOut => "already_clocked_out",
-            },
-            detail: format!(
-                "this shift already has a {}",
-                kind.as_str().replace('_', "-")
-            ),
-        });
-    }
-    Ok(())
 }
 
 /// The timesheets the batch's new records go on, read (or made) together: keyed by PA,
