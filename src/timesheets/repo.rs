@@ -628,53 +628,19 @@ pub struct Place {
 }
 
 /// A shift the calling PA works on a published roster of their organisation, with all a
-/// clock event needs to know, in one query: every clock event asks it.
+/// clock event needs to know.
 pub fn place_of_caller(
     conn: &mut DbConnection,
     shift_id: &str,
     user_id: &str,
     organisation_id: &str,
 ) -> AppResult<Option<Place>> {
-    use crate::db::schema::{budget_holders, pa_profiles, roster_assignments, rosters};
-    let found: Option<(
-        crate::rostering::repo::RosterShiftRow,
-        String,
-        f64,
-        f64,
-        Option<PolicyRow>,
-    )> = roster_shifts::table
-        .inner_join(rosters::table)
-        .inner_join(budget_holders::table)
-        .inner_join(
-            roster_assignments::table.on(roster_assignments::roster_shift_id.eq(roster_shifts::id)),
-        )
-        .inner_join(pa_profiles::table.on(pa_profiles::id.eq(roster_assignments::pa_id)))
-        .left_join(
-            timesheet_policies::table
-                .on(timesheet_policies::organisation_id.eq(rosters::organisation_id)),
-        )
-        .filter(roster_shifts::id.eq(shift_id))
-        .filter(pa_profiles::user_id.eq(user_id))
-        .filter(rosters::organisation_id.eq(organisation_id))
-        .filter(rosters::status.eq("published"))
-        .select((
-            crate::rostering::repo::RosterShiftRow::as_select(),
-            pa_profiles::id,
-            budget_holders::latitude,
-            budget_holders::longitude,
-            Option::<PolicyRow>::as_select(),
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(
-        found.map(|(shift, pa_id, latitude, longitude, policy)| Place {
-            shift,
-            pa_id,
-            latitude,
-            longitude,
-            policy,
-        }),
-    )
+    Ok(places_of_shifts(conn, &[shift_id.to_owned()])?
+        .into_iter()
+        .find(|(_, user, organisation)| {
+            user.as_deref() == Some(user_id) && organisation == organisation_id
+        })
+        .map(|(place, _, _)| place))
 }
 
 /// Whether a published shift of this organisation exists (to tell 403 from 404).

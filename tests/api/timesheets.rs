@@ -1186,3 +1186,67 @@ async fn a_batch_of_events_answers_each_as_it_would_alone() {
     assert!(second[1].is_err());
     assert_eq!(w.count("clock_events"), 4);
 }
+
+#[actix_web::test]
+async fn the_one_event_path_a_failed_batch_falls_back_to_answers_the_same() {
+    use parota::timesheets::clock::clock;
+    use parota::timesheets::model::ClockKind;
+    let w = week().await;
+    let amy = parota::auth::AuthUser {
+        user_id: w.amy_login.id.clone(),
+        organisation_id: w.organisation.id.clone(),
+        role: Role::Pa,
+        area_code: "QE1".into(),
+        request_id: None,
+    };
+    let request: parota::timesheets::dto::ClockRequest =
+        serde_json::from_value(json!({"device_time": "2026-10-19T08:00:00Z"})).unwrap();
+    let now = chrono::Utc::now();
+    let mut conn = w.app.conn();
+    let first = clock(
+        &mut conn,
+        &amy,
+        &w.monday,
+        ClockKind::ClockIn,
+        &request,
+        "one-1",
+        now,
+    )
+    .unwrap();
+    assert_eq!((first.status, first.replayed), (201, false));
+    let again = clock(
+        &mut conn,
+        &amy,
+        &w.monday,
+        ClockKind::ClockIn,
+        &request,
+        "one-1",
+        now,
+    )
+    .unwrap();
+    assert_eq!((again.status, again.replayed), (201, true));
+    assert_eq!(again.body, first.body);
+    let twice = clock(
+        &mut conn,
+        &amy,
+        &w.monday,
+        ClockKind::ClockIn,
+        &request,
+        "one-2",
+        now,
+    );
+    assert_eq!(twice.unwrap_err().code(), "already_clocked_in");
+    drop(conn);
+    // The batching path sees what the one-event path wrote.
+    let replay = w
+        .clock(
+            &w.amy_login,
+            &w.monday,
+            "clock-in",
+            Some("one-1"),
+            json!({"device_time": "2026-10-19T08:00:00Z"}),
+        )
+        .await;
+    assert_eq!(replay.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(w.count("clock_events"), 1);
+}
