@@ -159,13 +159,6 @@ pub fn find_period(conn: &mut DbConnection, id: &str) -> AppResult<Option<PayPer
         .optional()?)
 }
 
-pub fn insert_period(conn: &mut DbConnection, row: &PayPeriodRow) -> AppResult<()> {
-    diesel::insert_into(pay_periods::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn periods_between(
     conn: &mut DbConnection,
     organisation_id: &str,
@@ -222,13 +215,6 @@ pub fn timesheet_for(
         .select(TimesheetRow::as_select())
         .first(conn)
         .optional()?)
-}
-
-pub fn insert_timesheet(conn: &mut DbConnection, row: &TimesheetRow) -> AppResult<()> {
-    diesel::insert_into(timesheets::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Moves a timesheet from `from` to `to` at `version`; false when it was not there any more.
@@ -320,19 +306,6 @@ pub fn timesheets_of_holder(
 pub fn find_record(conn: &mut DbConnection, id: &str) -> AppResult<Option<ShiftRecordRow>> {
     Ok(shift_records::table
         .find(id)
-        .select(ShiftRecordRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-pub fn record_for_place(
-    conn: &mut DbConnection,
-    roster_shift_id: &str,
-    pa_id: &str,
-) -> AppResult<Option<ShiftRecordRow>> {
-    Ok(shift_records::table
-        .filter(shift_records::roster_shift_id.eq(roster_shift_id))
-        .filter(shift_records::pa_id.eq(pa_id))
         .select(ShiftRecordRow::as_select())
         .first(conn)
         .optional()?)
@@ -431,14 +404,6 @@ pub fn insert_event(conn: &mut DbConnection, row: &ClockEventRow) -> AppResult<(
     Ok(())
 }
 
-pub fn events_of(conn: &mut DbConnection, record_id: &str) -> AppResult<Vec<ClockEventRow>> {
-    Ok(clock_events::table
-        .filter(clock_events::shift_record_id.eq(record_id))
-        .order((clock_events::received_at.asc(), clock_events::id.asc()))
-        .select(ClockEventRow::as_select())
-        .load(conn)?)
-}
-
 pub fn insert_amendment(conn: &mut DbConnection, row: &AmendmentRow) -> AppResult<()> {
     diesel::insert_into(shift_record_amendments::table)
         .values(row)
@@ -475,16 +440,7 @@ pub fn insert_period_if_absent(conn: &mut DbConnection, row: &PayPeriodRow) -> A
 }
 
 pub fn insert_timesheet_if_absent(conn: &mut DbConnection, row: &TimesheetRow) -> AppResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(timesheets::table)
-            .values(row)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(timesheets::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
-    Ok(())
+    insert_timesheets_if_absent(conn, std::slice::from_ref(row))
 }
 
 /// One end of a record, set only if it is not set yet (so two events cannot both win).
@@ -559,20 +515,6 @@ pub fn published_places(
             roster_assignments::pa_id,
         ))
         .load(conn)?)
-}
-
-/// Whether the PA is on a published roster for this shift.
-pub fn works_shift(conn: &mut DbConnection, roster_shift_id: &str, pa_id: &str) -> AppResult<bool> {
-    use crate::db::schema::{roster_assignments, rosters};
-    let found: Option<String> = roster_assignments::table
-        .inner_join(rosters::table.on(rosters::id.eq(roster_assignments::roster_id)))
-        .filter(roster_assignments::roster_shift_id.eq(roster_shift_id))
-        .filter(roster_assignments::pa_id.eq(pa_id))
-        .filter(rosters::status.eq("published"))
-        .select(roster_assignments::id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
 }
 
 /// Whether the PA has worked, or is rostered, for this person on a published roster.
