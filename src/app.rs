@@ -18,7 +18,8 @@ use crate::error::{AppError, AppResult};
 use crate::openapi::ApiDoc;
 use crate::telemetry::{observe_requests, Metrics};
 use crate::{
-    accounts, audit, auth, budgets, health, http, market, openapi, pricing, rostering, timesheets,
+    accounts, audit, auth, budgets, health, http, market, openapi, payroll, pricing, rostering,
+    timesheets,
 };
 
 pub struct AppState {
@@ -143,6 +144,7 @@ pub fn application(
                 .configure(budgets::configure)
                 .configure(rostering::configure)
                 .configure(timesheets::configure)
+                .configure(payroll::configure)
                 // Served from app data filled in below, once the document is complete.
                 .route("/openapi.json", web::get().to(serve_openapi)),
         )

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod mail;
 pub mod market;
 pub mod openapi;
+pub mod payroll;
 pub mod pricing;
 pub mod rostering;
 pub mod rules;

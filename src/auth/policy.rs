@@ -78,6 +78,18 @@ pub enum Resource<'a> {
     PaySettings {
         organisation_id: &'a str,
     },
+    /// Payroll set-up and review: employers (admins), engagements, adjustments and minimum wage
+    /// reviews (team managers and admins), the exports of a period (read by both).
+    Payroll {
+        organisation_id: &'a str,
+    },
+    /// One payroll export: the payroll client that runs its employer reads and acknowledges it
+    /// (`Update`); admins and team managers read it; any other payroll client never learns it
+    /// exists.
+    PayrollExport {
+        organisation_id: &'a str,
+        payroll_client_id: &'a str,
+    },
     /// A roster: the team manager who made it runs it, and admins.
     Roster {
         organisation_id: &'a str,
@@ -221,6 +233,31 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
             }
             actor.role == Role::Admin
                 || (actor.role == Role::TeamManager && actor.user_id == team_manager_id)
+        }
+        Payroll { organisation_id } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            match action {
+                Read | Create | Update => is_manager(),
+                Administer => actor.role == Role::Admin,
+            }
+        }
+        PayrollExport {
+            organisation_id,
+            payroll_client_id,
+        } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            if actor.role == Role::PayrollProvider {
+                if actor.user_id != payroll_client_id {
+                    return Err(AppError::NotFound);
+                }
+                true
+            } else {
+                action == Read && is_manager()
+            }
         }
         RateCards { organisation_id } | PaySettings { organisation_id } => {
             if !same_org(organisation_id) {

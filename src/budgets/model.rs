@@ -283,6 +283,22 @@ pub struct StatementInput<'a> {
     pub as_of: NaiveDate,
 }
 
+/// Allocated less everything committed or spent, up to and including `to`: the statement's
+/// remaining balance in total.
+pub fn remaining_on(entries: &[EntryFigures], to: NaiveDate) -> i64 {
+    entries
+        .iter()
+        .filter(|e| e.entry_date <= to)
+        .map(|e| {
+            if e.kind == EntryKind::Allocation {
+                e.amount_pence
+            } else {
+                -e.amount_pence
+            }
+        })
+        .sum()
+}
+
 /// Balances per stream and in total: every figure a sum of entries (and the profile).
 pub fn statement(input: &StatementInput<'_>) -> Vec<Balance> {
     let streams = streams_of(input.health_share_bp);

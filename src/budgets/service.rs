@@ -41,6 +41,17 @@ fn owner(conn: &mut DbConnection, holder_id: &str) -> AppResult<Owner> {
     Ok(Owner { holder, area_code })
 }
 
+/// The person, once the caller may read their budgets and statements.
+pub fn budget_reader(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    holder_id: &str,
+) -> AppResult<BudgetHolderRow> {
+    let owner = owner(conn, holder_id)?;
+    authorize(actor, Action::Read, owner.resource())?;
+    Ok(owner.holder)
+}
+
 /// The budget and its owner, once the caller may `action` it.
 fn budget_for(
     conn: &mut DbConnection,

@@ -586,6 +586,7 @@ diesel::table! {
         amendments -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        woken_minutes -> Integer,
     }
 }
 
@@ -644,3 +645,105 @@ diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, rosters);
 diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, roster_assignments);
 diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, budget_holders);
 diesel::allow_tables_to_appear_in_same_query!(timesheet_policies, pa_profiles);
+
+diesel::table! {
+    employers (id) {
+        id -> Text,
+        organisation_id -> Text,
+        kind -> Text,
+        budget_holder_id -> Nullable<Text>,
+        name -> Text,
+        paye_reference -> Text,
+        payroll_client_id -> Text,
+        rate_card_id -> Text,
+        pays_travel_time -> Bool,
+        export_sequence -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    engagements (id) {
+        id -> Text,
+        employer_id -> Text,
+        pa_id -> Text,
+        works_number -> Text,
+        date_of_birth -> Date,
+        contracted_minutes_per_week -> Nullable<Integer>,
+        holiday_basis -> Text,
+        starts_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payroll_adjustments (id) {
+        id -> Text,
+        organisation_id -> Text,
+        engagement_id -> Text,
+        budget_holder_id -> Text,
+        pay_period_id -> Text,
+        kind -> Text,
+        amount_pence -> BigInt,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payroll_exports (id) {
+        id -> Text,
+        organisation_id -> Text,
+        employer_id -> Text,
+        pay_period_id -> Text,
+        status -> Text,
+        number -> Nullable<BigInt>,
+        blockers -> Text,
+        checksums -> Nullable<Text>,
+        gross_pence -> BigInt,
+        line_count -> Integer,
+        created_at -> Timestamp,
+        ready_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payroll_export_lines (export_id, line_no) {
+        export_id -> Text,
+        line_no -> Integer,
+        pa_id -> Text,
+        works_number -> Text,
+        budget_holder_id -> Text,
+        element -> Text,
+        description -> Text,
+        quantity_hundredths -> BigInt,
+        unit_rate_e4 -> BigInt,
+        amount_pence -> BigInt,
+        sources -> Text,
+    }
+}
+
+diesel::table! {
+    minimum_wage_reviews (export_id, pa_id) {
+        export_id -> Text,
+        pa_id -> Text,
+        outcome -> Text,
+        top_up_pence -> BigInt,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(engagements -> employers (employer_id));
+diesel::joinable!(payroll_exports -> employers (employer_id));
+diesel::allow_tables_to_appear_in_same_query!(engagements, employers);
+diesel::allow_tables_to_appear_in_same_query!(payroll_exports, employers);
+diesel::allow_tables_to_appear_in_same_query!(timesheets, roster_shifts);
+diesel::allow_tables_to_appear_in_same_query!(shift_record_amendments, shift_records);
+diesel::allow_tables_to_appear_in_same_query!(shift_record_amendments, timesheets);
+diesel::allow_tables_to_appear_in_same_query!(payroll_export_lines, payroll_exports, pay_periods);

@@ -39,6 +39,7 @@ fn personalised_terms() -> RateTerms {
             waking_night_bp: 1500,
             two_to_one_bp: 500,
             short_notice_bp: 2500,
+            overtime_bp: 5000,
         },
         sleep_in: SleepIn {
             pay_pence: 9500,

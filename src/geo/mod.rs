@@ -206,6 +206,16 @@ pub fn distance_km(a: Location, b: Location) -> f64 {
 
 /// A latitude/longitude box holding every point within `radius_km` of `centre` (for an
 /// indexed pre-filter before the exact distance).
+/// Average speed between homes, and a fixed allowance to park and hand over.
+const TRAVEL_KMH: f64 = 30.0;
+const TRAVEL_ALLOWANCE_MINUTES: i64 = 10;
+
+/// Minutes to travel from one home to another: rostering leaves at least this between shifts,
+/// and payroll pays at most this for the gap between them.
+pub fn travel_minutes(a: Location, b: Location) -> i64 {
+    (distance_km(a, b) / TRAVEL_KMH * 60.0).round() as i64 + TRAVEL_ALLOWANCE_MINUTES
+}
+
 pub fn bounding_box(centre: Location, radius_km: f64) -> (Location, Location) {
     let dlat = (radius_km / EARTH_RADIUS_KM).to_degrees();
     let cos = centre.latitude.to_radians().cos().max(0.01);

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use chrono_tz::Europe::London;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -73,6 +73,8 @@ pub struct Uplifts {
     pub waking_night_bp: i64,
     pub two_to_one_bp: i64,
     pub short_notice_bp: i64,
+    /// Payroll: on hours beyond a PA's contracted hours in a week (Monday to Sunday).
+    pub overtime_bp: i64,
 }
 
 /// Flat amounts per PA per sleep-in night, in pence.
@@ -197,6 +199,7 @@ impl RateTerms {
             ("waking_night_bp", u.waking_night_bp),
             ("two_to_one_bp", u.two_to_one_bp),
             ("short_notice_bp", u.short_notice_bp),
+            ("overtime_bp", u.overtime_bp),
         ] {
             if !(0..=5 * BP).contains(&bp) {
                 errors.push(FieldError::new(
@@ -519,64 +522,17 @@ pub fn price(
                 continue;
             }
             let (start, end) = shift_instants(date, shift.start, shift.end);
-            let mut at = start;
-            while at < end {
-                let local = at.with_timezone(&London).naive_local();
-                let boundary = london_instant(next_boundary(terms, local)).min(end);
-                // A boundary in the autumn's repeated hour can land before `at`: step on.
-                let boundary = if boundary <= at {
-                    end.min(at + Duration::minutes(1))
-                } else {
-                    boundary
-                };
-                let minutes = (boundary - at).num_minutes();
-                let local_date = local.date();
-                let u = &terms.uplifts;
-                add(&mut lines, "basic", minutes, BP, week);
-                let day = if rules.bank_holiday(local_date).is_some() {
-                    Some(("bank_holiday_uplift", u.bank_holiday_bp))
-                } else if local_date.weekday() == Weekday::Sun {
-                    Some(("sunday_uplift", u.sunday_bp))
-                } else if local_date.weekday() == Weekday::Sat {
-                    Some(("saturday_uplift", u.saturday_bp))
-                } else {
-                    None
-                };
-                if let Some((element, bp)) = day {
-                    add(&mut lines, element, minutes, bp, week);
+            let shape = Worked {
+                kind: shift.kind,
+                headcount: shift.headcount,
+                short_notice: shift.short_notice,
+            };
+            split_worked(terms, rules, shape, start, end, |element, minutes, bp| {
+                add(&mut lines, element, minutes, bp, week);
+                if element == "basic" {
+                    paid_minutes += minutes * heads;
                 }
-                if shift.kind == ShiftKind::WakingNight {
-                    add(
-                        &mut lines,
-                        "waking_night_uplift",
-                        minutes,
-                        u.waking_night_bp,
-                        week,
-                    );
-                } else if in_night(terms, local.time()) {
-                    add(&mut lines, "night_uplift", minutes, u.night_bp, week);
-                }
-                if shift.headcount == 2 {
-                    add(
-                        &mut lines,
-                        "two_to_one_uplift",
-                        minutes,
-                        u.two_to_one_bp,
-                        week,
-                    );
-                }
-                if shift.short_notice {
-                    add(
-                        &mut lines,
-                        "short_notice_uplift",
-                        minutes,
-                        u.short_notice_bp,
-                        week,
-                    );
-                }
-                paid_minutes += minutes * heads;
-                at = boundary;
-            }
+            });
         }
     }
 
@@ -627,6 +583,68 @@ pub fn price(
         provider_charge_pence: provider_charge,
         versions_used: uses.into_values().collect(),
     })
+}
+
+/// What kind of work a stretch of time was, for the premiums it earns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Worked {
+    pub kind: ShiftKind,
+    pub headcount: u8,
+    pub short_notice: bool,
+}
+
+/// Splits the time from `start` to `end` into pay elements as the module comment says: calls
+/// `add(element, minutes, bp)` for the base (`basic`, 10,000 bp) and each premium, stretch by
+/// stretch between the day and night-window boundaries in Europe/London. Minutes are real
+/// minutes, so a night across a clock change is 9 or 11 hours. Sleep-ins are not split: they
+/// are paid a flat amount and time woken instead.
+pub fn split_worked(
+    terms: &RateTerms,
+    rules: &UkRules,
+    shape: Worked,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    mut add: impl FnMut(&'static str, i64, i64),
+) {
+    let u = &terms.uplifts;
+    let mut at = start;
+    while at < end {
+        let local = at.with_timezone(&London).naive_local();
+        let boundary = london_instant(next_boundary(terms, local)).min(end);
+        // A boundary in the autumn's repeated hour can land before `at`: step on.
+        let boundary = if boundary <= at {
+            end.min(at + Duration::minutes(1))
+        } else {
+            boundary
+        };
+        let minutes = (boundary - at).num_minutes();
+        let local_date = local.date();
+        add("basic", minutes, BP);
+        let day = if rules.bank_holiday(local_date).is_some() {
+            Some(("bank_holiday_uplift", u.bank_holiday_bp))
+        } else if local_date.weekday() == Weekday::Sun {
+            Some(("sunday_uplift", u.sunday_bp))
+        } else if local_date.weekday() == Weekday::Sat {
+            Some(("saturday_uplift", u.saturday_bp))
+        } else {
+            None
+        };
+        if let Some((element, bp)) = day {
+            add(element, minutes, bp);
+        }
+        if shape.kind == ShiftKind::WakingNight {
+            add("waking_night_uplift", minutes, u.waking_night_bp);
+        } else if in_night(terms, local.time()) {
+            add("night_uplift", minutes, u.night_bp);
+        }
+        if shape.headcount == 2 {
+            add("two_to_one_uplift", minutes, u.two_to_one_bp);
+        }
+        if shape.short_notice {
+            add("short_notice_uplift", minutes, u.short_notice_bp);
+        }
+        at = boundary;
+    }
 }
 
 fn hours(minutes: i64) -> f64 {
@@ -808,6 +826,7 @@ mod tests {
                 waking_night_bp: 1500,
                 two_to_one_bp: 500,
                 short_notice_bp: 2500,
+                overtime_bp: 0,
             },
             sleep_in: SleepIn {
                 pay_pence: 9000,

@@ -29,9 +29,6 @@ use crate::time::london_instant;
 
 /// The longest roster in one run.
 pub(crate) const MAX_DAYS: i64 = 42;
-/// Average speed between homes, and a fixed allowance to park and hand over.
-const TRAVEL_KMH: f64 = 30.0;
-const TRAVEL_ALLOWANCE_MINUTES: i64 = 10;
 
 fn reason_code(reason: OpenReason) -> &'static str {
     match reason {
@@ -424,10 +421,7 @@ pub(crate) fn build(
         .map(|a| {
             locations
                 .iter()
-                .map(|b| {
-                    (distance_km(*a, *b) / TRAVEL_KMH * 60.0).round() as i64
-                        + TRAVEL_ALLOWANCE_MINUTES
-                })
+                .map(|b| crate::geo::travel_minutes(*a, *b))
                 .collect()
         })
         .collect();

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Change};
 use crate::auth::policy::Action;
@@ -336,17 +336,17 @@ pub fn query(
 }
 
 /// The fields an amendment may change, as kept before and after.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-struct Amendable {
-    clock_in_at: Option<DateTime<Utc>>,
-    clock_out_at: Option<DateTime<Utc>>,
-    break_minutes: i32,
-    business_miles: f64,
-    expenses_pence: i64,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Amendable {
+    pub clock_in_at: Option<DateTime<Utc>>,
+    pub clock_out_at: Option<DateTime<Utc>>,
+    pub break_minutes: i32,
+    pub business_miles: f64,
+    pub expenses_pence: i64,
 }
 
 impl Amendable {
-    fn of(record: &ShiftRecordRow) -> Self {
+    pub fn of(record: &ShiftRecordRow) -> Self {
         Self {
             clock_in_at: record.clock_in_at.map(|t| t.and_utc()),
             clock_out_at: record.clock_out_at.map(|t| t.and_utc()),

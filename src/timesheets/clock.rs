@@ -132,6 +132,7 @@ pub(crate) fn new_record(
         note: None,
         reminded_at: None,
         amendments: 0,
+        woken_minutes: 0,
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
     }
@@ -475,6 +476,9 @@ pub fn add_details(
         if let Some(pence) = request.expenses_pence {
             record.expenses_pence = i64::from(pence);
         }
+        if let Some(minutes) = request.woken_minutes {
+            record.woken_minutes = minutes as i32;
+        }
         if request.expense_receipt.is_some() {
             record.expense_receipt = request.expense_receipt.clone();
         }
@@ -492,6 +496,13 @@ pub fn add_details(
             if i64::from(record.break_minutes) > (worked.1 - worked.0).num_minutes() {
                 return Err(AppError::field(
                     "break_minutes",
+                    "longer_than_shift",
+                    "is longer than the time between clock-in and clock-out",
+                ));
+            }
+            if i64::from(record.woken_minutes) > (worked.1 - worked.0).num_minutes() {
+                return Err(AppError::field(
+                    "woken_minutes",
                     "longer_than_shift",
                     "is longer than the time between clock-in and clock-out",
                 ));

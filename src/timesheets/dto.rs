@@ -106,6 +106,9 @@ pub struct RecordDetails {
     pub business_miles: Option<f64>,
     #[validate(range(max = 100_000))]
     pub expenses_pence: Option<u32>,
+    /// Sleep-ins: minutes the PA was woken to work, paid by the hour.
+    #[validate(range(max = 720))]
+    pub woken_minutes: Option<u32>,
     /// The receipt's reference, required with expenses.
     #[validate(length(min = 1, max = 100))]
     pub expense_receipt: Option<String>,
@@ -190,6 +193,8 @@ pub struct RecordView {
     pub clock_out: Option<ClockView>,
     pub outside_radius: bool,
     pub break_minutes: i32,
+    /// Sleep-ins: minutes woken to work.
+    pub woken_minutes: i32,
     /// Minutes paid (clock-in to clock-out, real time, less breaks); absent until both ends.
     pub worked_minutes: Option<i64>,
     pub business_miles: f64,
@@ -208,6 +213,9 @@ pub struct PayPeriodView {
     pub ends_on: NaiveDate,
     pub closed: bool,
     pub closed_at: Option<DateTime<Utc>>,
+    /// On closure: the payroll exports the period made, one per employer with pay in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exports: Option<Vec<crate::payroll::dto::ExportView>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

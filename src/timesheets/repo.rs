@@ -86,6 +86,8 @@ pub struct ShiftRecordRow {
     pub amendments: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Sleep-ins: minutes woken to work, paid by the hour.
+    pub woken_minutes: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

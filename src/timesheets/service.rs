@@ -313,6 +313,7 @@ pub fn record_view(
         ),
         outside_radius: record.outside_radius,
         break_minutes: record.break_minutes,
+        woken_minutes: record.woken_minutes,
         worked_minutes: actual.worked_minutes(),
         business_miles: f64::from(record.mileage_tenths) / 10.0,
         expenses_pence: record.expenses_pence,
@@ -378,6 +379,7 @@ pub fn period_view(period: &PayPeriodRow) -> PayPeriodView {
         ends_on: period.ends_on,
         closed: period.closed_at.is_some(),
         closed_at: period.closed_at.map(|t| t.and_utc()),
+        exports: None,
     }
 }
 
@@ -544,7 +546,8 @@ pub fn close_period(
             });
         }
         let closed = repo::find_period(conn, &period.id)?.ok_or(AppError::NotFound)?;
-        let view = period_view(&closed);
+        let exports = crate::payroll::service::export_period(conn, actor, &closed, now)?;
+        let mut view = period_view(&closed);
         crate::audit::record(
             conn,
             Some(actor),
@@ -557,6 +560,7 @@ pub fn close_period(
                 after: Some(&view),
             },
         )?;
+        view.exports = Some(exports);
         Ok(view)
     })
 }

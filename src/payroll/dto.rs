@@ -1,0 +1,226 @@
+//! Request and response shapes for payroll.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::payroll::model::MinimumWageCheck;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EmployerKind {
+    /// A budget holder employing PAs directly, with their own PAYE reference.
+    BudgetHolder,
+    /// The organisation employs the PAs.
+    Organisation,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEmployer {
+    pub kind: EmployerKind,
+    /// Required for a budget holder employer.
+    pub budget_holder_id: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// HMRC employer PAYE reference, e.g. `123/AB45678`.
+    #[validate(length(min = 5, max = 14))]
+    pub paye_reference: String,
+    /// The payroll client (a user id from `POST /payroll-clients`) that runs this PAYE scheme.
+    pub payroll_client_id: String,
+    /// The personalised rate card that pays this employer's PAs.
+    pub rate_card_id: String,
+    /// Whether travel between people is paid (it counts for the minimum wage either way).
+    #[serde(default = "yes")]
+    pub pays_travel_time: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmployerView {
+    pub id: String,
+    pub kind: EmployerKind,
+    pub budget_holder_id: Option<String>,
+    pub name: String,
+    pub paye_reference: String,
+    pub payroll_client_id: String,
+    pub rate_card_id: String,
+    pub pays_travel_time: bool,
+    /// How many exports have been numbered so far.
+    pub exports_made: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEngagement {
+    pub pa_id: String,
+    /// The PA's works number in the payroll software: how every export line names them.
+    #[validate(length(min = 1, max = 20))]
+    pub works_number: String,
+    /// Kept only for the minimum wage age band.
+    pub date_of_birth: NaiveDate,
+    /// Hours a week beyond which the overtime premium is paid; none: no overtime.
+    #[validate(range(min = 0.0, max = 100.0))]
+    pub contracted_hours_per_week: Option<f64>,
+    /// `rolled_up` (irregular hours: 12.07% each period) or `taken` (paid by adjustment).
+    pub holiday_basis: crate::payroll::model::HolidayBasis,
+    pub starts_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EngagementView {
+    pub id: String,
+    pub employer_id: String,
+    pub pa_id: String,
+    pub works_number: String,
+    pub contracted_hours_per_week: Option<f64>,
+    pub holiday_basis: crate::payroll::model::HolidayBasis,
+    pub starts_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentKind {
+    HolidayTaken,
+    Correction,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAdjustment {
+    pub engagement_id: String,
+    /// The person whose budget pays it.
+    pub budget_holder_id: String,
+    pub kind: AdjustmentKind,
+    /// Positive pays more; negative recovers an overpayment.
+    #[validate(range(min = -1_000_000, max = 1_000_000))]
+    pub amount_pence: i64,
+    #[validate(length(min = 1, max = 500))]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdjustmentView {
+    pub id: String,
+    pub engagement_id: String,
+    pub budget_holder_id: String,
+    /// The pay period whose export pays it: the next one to close.
+    pub pay_period_id: String,
+    pub kind: AdjustmentKind,
+    pub amount_pence: i64,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A PA whose pay in an export is below the minimum wage, awaiting review.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Blocker {
+    pub pa_id: String,
+    pub works_number: String,
+    /// The person whose budget pays a top-up.
+    pub budget_holder_id: String,
+    pub counted_minutes: i64,
+    pub counted_pay_pence: i64,
+    pub hourly_rate_pence: i64,
+    pub shortfall_pence: i64,
+}
+
+impl Blocker {
+    pub fn of(pa_id: &str, works_number: &str, holder: &str, check: &MinimumWageCheck) -> Self {
+        Self {
+            pa_id: pa_id.to_owned(),
+            works_number: works_number.to_owned(),
+            budget_holder_id: holder.to_owned(),
+            counted_minutes: check.counted_minutes,
+            counted_pay_pence: check.counted_pay_pence,
+            hourly_rate_pence: check.hourly_rate_pence,
+            shortfall_pence: check.shortfall_pence,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExportView {
+    pub id: String,
+    pub employer_id: String,
+    pub pay_period_id: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// `blocked` (a minimum wage failure awaits review), `ready` or `acknowledged`.
+    pub status: String,
+    /// Numbered 1, 2, 3… per employer once ready.
+    pub number: Option<i64>,
+    pub gross_pence: i64,
+    pub line_count: i32,
+    /// SHA-256 (hex) of each format's bytes, once ready.
+    pub checksums: Option<serde_json::Value>,
+    pub blockers: Vec<Blocker>,
+    pub created_at: DateTime<Utc>,
+    pub ready_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportListQuery {
+    /// `ready` or `acknowledged`; both when absent.
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv`, `json`, `brightpay`, `sage50` or `iris`; otherwise from `Accept` (JSON by default).
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// Pay the shortfall as a top-up line in this export.
+    TopUp,
+    /// No top-up is due (the reason says why, e.g. the hours were recorded wrongly).
+    NotDue,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReview {
+    pub pa_id: String,
+    pub outcome: ReviewOutcome,
+    #[validate(length(min = 1, max = 1000))]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SummaryLine {
+    pub element: String,
+    pub amount_pence: i64,
+}
+
+/// What a pay period cost one person's budget, for their budget statement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PeriodSummary {
+    pub budget_holder_id: String,
+    pub pay_period_id: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// Gross pay from the period's exports, by element.
+    pub pay: Vec<SummaryLine>,
+    pub pay_total_pence: i64,
+    /// Employer National Insurance and pension on that pay, from the rules in force.
+    pub on_costs: Vec<SummaryLine>,
+    pub on_costs_total_pence: i64,
+    /// Exports of the period not yet ready (their pay is shown, but may still gain a top-up).
+    pub exports_blocked: i64,
+    /// The approved budget covering the period's end, and its remaining balance then.
+    pub budget_id: Option<String>,
+    pub budget_remaining_pence: Option<i64>,
+}

@@ -1,0 +1,456 @@
+//! Payroll over HTTP. Each handler states who may call it; the rules live in `auth::policy`.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use futures_util::stream;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::{self, DbPool};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::{Json, Page};
+use crate::ids::parse_id;
+use crate::payroll::dto::*;
+use crate::payroll::formats::{Format, Renderer};
+use crate::payroll::{repo, service};
+
+/// Lines read and written per chunk of a streamed export.
+const LINES_PER_CHUNK: i64 = 1000;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_employer)
+        .service(list_employers)
+        .service(create_engagement)
+        .service(list_engagements)
+        .service(create_payroll_adjustment)
+        .service(list_period_exports)
+        .service(create_minimum_wage_review)
+        .service(list_payroll_exports)
+        .service(read_payroll_export)
+        .service(acknowledge_payroll_export)
+        .service(read_period_summary);
+}
+
+fn id(raw: &str) -> AppResult<String> {
+    parse_id(raw).ok_or(AppError::NotFound)
+}
+
+/// Register an employer: a budget holder employing PAs directly (with their PAYE reference) or the organisation, with the payroll client that runs it and the rate card that pays its PAs. Who may call: admins.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "create_employer",
+    request_body = CreateEmployer,
+    responses(
+        (status = 201, description = "The employer", body = EmployerView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The person is already an employer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/employers")]
+pub async fn create_employer(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(request): Json<CreateEmployer>,
+) -> AppResult<HttpResponse> {
+    let view = db::run(&state.pool, move |conn| {
+        service::create_employer(conn, &user, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The organisation's employers. Who may call: admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "list_employers",
+    responses(
+        (status = 200, description = "Employers", body = Vec<EmployerView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/employers")]
+pub async fn list_employers(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let list = db::run(&state.pool, move |conn| {
+        service::list_employers(conn, &user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Record a PA's employment with an employer: their works number in the payroll software, date of birth (for the minimum wage age band only), contracted hours and holiday basis. Who may call: admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "create_engagement",
+    params(("id" = String, Path, description = "Employer id")),
+    request_body = CreateEngagement,
+    responses(
+        (status = 201, description = "The engagement", body = EngagementView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such employer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already engaged, or the works number is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/employers/{id}/engagements")]
+pub async fn create_engagement(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    Json(request): Json<CreateEngagement>,
+) -> AppResult<HttpResponse> {
+    let employer = id(&path)?;
+    let view = db::run(&state.pool, move |conn| {
+        service::create_engagement(conn, &user, &employer, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// An employer's engagements. Who may call: admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "list_engagements",
+    params(("id" = String, Path, description = "Employer id")),
+    responses(
+        (status = 200, description = "Engagements", body = Vec<EngagementView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such employer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/employers/{id}/engagements")]
+pub async fn list_engagements(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let employer = id(&path)?;
+    let list = db::run(&state.pool, move |conn| {
+        service::list_engagements(conn, &user, &employer)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Add pay by hand (holiday taken, a correction) to the next pay period to close. Who may call: admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "create_payroll_adjustment",
+    request_body = CreateAdjustment,
+    responses(
+        (status = 201, description = "The adjustment, with the period that pays it", body = AdjustmentView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/payroll/adjustments")]
+pub async fn create_payroll_adjustment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(request): Json<CreateAdjustment>,
+) -> AppResult<HttpResponse> {
+    let view = db::run(&state.pool, move |conn| {
+        service::create_adjustment(conn, &user, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The payroll exports a closed period made, blocked ones with the minimum wage failures awaiting review. Who may call: admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "list_period_exports",
+    params(("id" = String, Path, description = "Pay period id")),
+    responses(
+        (status = 200, description = "Exports", body = Vec<ExportView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such period", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/pay-periods/{id}/exports")]
+pub async fn list_period_exports(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let period = id(&path)?;
+    let list = db::run(&state.pool, move |conn| {
+        service::period_exports(conn, &user, &period)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Settle a PA's minimum wage failure in a blocked export: pay the shortfall as a top-up line, or record why none is due. The export is numbered and ready once no failure is left. Who may call: admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "create_minimum_wage_review",
+    params(("id" = String, Path, description = "Export id")),
+    request_body = CreateReview,
+    responses(
+        (status = 200, description = "The export", body = ExportView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The PA's pay needs no review", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/payroll/exports/{id}/minimum-wage-reviews")]
+pub async fn create_minimum_wage_review(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    Json(request): Json<CreateReview>,
+) -> AppResult<HttpResponse> {
+    let export = id(&path)?;
+    let view = db::run(&state.pool, move |conn| {
+        service::review(conn, &user, &export, request, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The exports of the employers this payroll client runs, oldest first, paged by cursor. Who may call: payroll clients.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "list_payroll_exports",
+    params(ExportListQuery),
+    responses(
+        (status = 200, description = "Exports", body = Page<ExportView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a payroll client", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/payroll/exports")]
+pub async fn list_payroll_exports(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<ExportListQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = db::run(&state.pool, move |conn| {
+        service::client_exports(conn, &user, &query)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+fn chosen_format(query: &ExportQuery, req: &HttpRequest) -> AppResult<Format> {
+    if let Some(name) = &query.format {
+        return Format::parse(name).ok_or_else(|| {
+            AppError::field(
+                "format",
+                "invalid",
+                "must be csv, json, brightpay, sage50 or iris",
+            )
+        });
+    }
+    Ok(req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Format::from_accept)
+        .unwrap_or(Format::Json))
+}
+
+struct Chunks {
+    pool: DbPool,
+    export_id: String,
+    renderer: Renderer,
+    after_line: i32,
+    started: bool,
+    done: bool,
+}
+
+/// The next chunk of an export: a page of lines read and written on the blocking pool.
+/// A failure mid-stream ends it with an error, so the client sees a broken transfer rather than
+/// a short file.
+async fn next_chunk(
+    state: Option<Chunks>,
+) -> Option<(Result<Bytes, actix_web::Error>, Option<Chunks>)> {
+    let mut state = state.filter(|s| !s.done)?;
+    let result = web::block(move || -> AppResult<(Vec<u8>, Chunks)> {
+        let mut conn = state.pool.get()?;
+        let mut out = Vec::new();
+        let io = |e: std::io::Error| AppError::internal(format!("writing an export: {e}"));
+        if !state.started {
+            state.renderer.begin(&mut out).map_err(io)?;
+            state.started = true;
+        }
+        let page = repo::lines_of(
+            &mut conn,
+            &state.export_id,
+            state.after_line,
+            LINES_PER_CHUNK,
+        )?;
+        for row in &page {
+            state
+                .renderer
+                .line(&service::line_of(row), &mut out)
+                .map_err(io)?;
+        }
+        if let Some(last) = page.last() {
+            state.after_line = last.line_no;
+        }
+        if (page.len() as i64) < LINES_PER_CHUNK {
+            state.renderer.end(&mut out).map_err(io)?;
+            state.done = true;
+        }
+        Ok((out, state))
+    })
+    .await;
+    match result {
+        Ok(Ok((bytes, state))) => Some((Ok(Bytes::from(bytes)), Some(state))),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "streaming a payroll export failed");
+            Some((Err(e.into()), None))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "streaming a payroll export failed");
+            Some((Err(e.into()), None))
+        }
+    }
+}
+
+/// One export, streamed in the format asked for by `?format=` or `Accept` (JSON by default): parota's CSV or JSON, or the import file of BrightPay, Sage 50 Payroll or IRIS. The same export always gives the same bytes; `X-Checksum-SHA256` carries their SHA-256. Who may call: the payroll client that runs the export's employer (any other gets 404), admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "read_payroll_export",
+    params(("id" = String, Path, description = "Export id"), ExportQuery),
+    responses(
+        (status = 200, description = "The export's lines in the chosen format", content_type = "text/csv"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Blocked on a minimum wage review", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/payroll/exports/{id}")]
+pub async fn read_payroll_export(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    query: web::Query<ExportQuery>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let export_id = id(&path)?;
+    let format = chosen_format(&query, &req)?;
+    let wanted = export_id.clone();
+    let (head, view) = db::run(&state.pool, move |conn| {
+        service::export_to_write(conn, &user, &wanted)
+    })
+    .await?;
+    let checksum = view
+        .checksums
+        .as_ref()
+        .and_then(|c| c.get(format.as_str()))
+        .and_then(|c| c.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let extension = if format == Format::Json {
+        "json"
+    } else {
+        "csv"
+    };
+    let filename = format!(
+        "parota-{}-{}-{}.{extension}",
+        head.paye_reference.replace('/', "-"),
+        head.number,
+        format.as_str()
+    );
+    let chunks = Chunks {
+        pool: state.pool.clone(),
+        export_id,
+        renderer: Renderer::new(format, head),
+        after_line: 0,
+        started: false,
+        done: false,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format.media_type())
+        .insert_header(("X-Checksum-SHA256", checksum.clone()))
+        .insert_header((header::ETAG, format!("\"{checksum}\"")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .streaming(stream::unfold(Some(chunks), next_chunk)))
+}
+
+/// Confirm the export has been taken into payroll. Saying so again changes nothing. Who may call: the payroll client that runs the export's employer.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "acknowledge_payroll_export",
+    params(("id" = String, Path, description = "Export id")),
+    responses(
+        (status = 200, description = "The acknowledged export", body = ExportView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the export's payroll client", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/payroll/exports/{id}/acknowledge")]
+pub async fn acknowledge_payroll_export(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let export = id(&path)?;
+    let view = db::run(&state.pool, move |conn| {
+        service::acknowledge(conn, &user, &export, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// What a pay period cost one person's budget, for their budget statement: pay by element from the period's exports, employer National Insurance and pension on it, and the budget's remaining balance. Who may call: whoever may read the person's budget statement.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "read_period_summary",
+    params(
+        ("id" = String, Path, description = "Budget holder id"),
+        ("period_id" = String, Path, description = "Pay period id"),
+    ),
+    responses(
+        (status = 200, description = "The period's cost", body = PeriodSummary),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/budget-holders/{id}/pay-periods/{period_id}/summary")]
+pub async fn read_period_summary(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (holder, period) = path.into_inner();
+    let (holder, period) = (id(&holder)?, id(&period)?);
+    let summary = db::run(&state.pool, move |conn| {
+        service::period_summary(conn, &user, &holder, &period)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}

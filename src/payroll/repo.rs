@@ -1,0 +1,510 @@
+//! Queries for employers, engagements, adjustments and payroll exports.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{
+    budget_holders, employers, engagements, minimum_wage_reviews, pay_periods, payroll_adjustments,
+    payroll_export_lines, payroll_exports, roster_shifts, shift_record_amendments, shift_records,
+    timesheets,
+};
+use crate::db::DbConnection;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = employers)]
+pub struct EmployerRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub kind: String,
+    pub budget_holder_id: Option<String>,
+    pub name: String,
+    pub paye_reference: String,
+    pub payroll_client_id: String,
+    pub rate_card_id: String,
+    pub pays_travel_time: bool,
+    pub export_sequence: i64,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = engagements)]
+pub struct EngagementRow {
+    pub id: String,
+    pub employer_id: String,
+    pub pa_id: String,
+    pub works_number: String,
+    pub date_of_birth: NaiveDate,
+    pub contracted_minutes_per_week: Option<i32>,
+    pub holiday_basis: String,
+    pub starts_on: NaiveDate,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payroll_adjustments)]
+pub struct AdjustmentRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub engagement_id: String,
+    pub budget_holder_id: String,
+    pub pay_period_id: String,
+    pub kind: String,
+    pub amount_pence: i64,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payroll_exports)]
+pub struct ExportRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub employer_id: String,
+    pub pay_period_id: String,
+    pub status: String,
+    pub number: Option<i64>,
+    pub blockers: String,
+    pub checksums: Option<String>,
+    pub gross_pence: i64,
+    pub line_count: i32,
+    pub created_at: NaiveDateTime,
+    pub ready_at: Option<NaiveDateTime>,
+    pub acknowledged_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payroll_export_lines)]
+pub struct LineRow {
+    pub export_id: String,
+    pub line_no: i32,
+    pub pa_id: String,
+    pub works_number: String,
+    pub budget_holder_id: String,
+    pub element: String,
+    pub description: String,
+    pub quantity_hundredths: i64,
+    pub unit_rate_e4: i64,
+    pub amount_pence: i64,
+    pub sources: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = minimum_wage_reviews)]
+pub struct ReviewRow {
+    pub export_id: String,
+    pub pa_id: String,
+    pub outcome: String,
+    pub top_up_pence: i64,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// One approved record paid in a period, with what payroll needs of its shift.
+#[derive(Debug, Clone, Queryable)]
+pub struct PaidRecord {
+    pub record_id: String,
+    pub timesheet_id: String,
+    pub pa_id: String,
+    pub budget_holder_id: String,
+    pub clock_in_at: Option<NaiveDateTime>,
+    pub clock_out_at: Option<NaiveDateTime>,
+    pub break_minutes: i32,
+    pub mileage_tenths: i32,
+    pub expenses_pence: i64,
+    pub woken_minutes: i32,
+    pub kind: Option<String>,
+    pub headcount: Option<i32>,
+}
+
+/// What payroll needs of a person: their home (for travel) and competency level.
+#[derive(Debug, Clone, Queryable)]
+pub struct HolderFacts {
+    pub id: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub minimum_level: i32,
+}
+
+pub fn insert_employer(conn: &mut DbConnection, row: &EmployerRow) -> AppResult<()> {
+    diesel::insert_into(employers::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_employer(conn: &mut DbConnection, id: &str) -> AppResult<Option<EmployerRow>> {
+    Ok(employers::table
+        .find(id)
+        .select(EmployerRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn employers_of(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Vec<EmployerRow>> {
+    Ok(employers::table
+        .filter(employers::organisation_id.eq(organisation_id))
+        .order(employers::created_at.asc())
+        .select(EmployerRow::as_select())
+        .load(conn)?)
+}
+
+/// Takes the next export number for an employer (inside the caller's transaction).
+pub fn next_export_number(conn: &mut DbConnection, employer_id: &str) -> AppResult<i64> {
+    diesel::update(employers::table.find(employer_id))
+        .set(employers::export_sequence.eq(employers::export_sequence + 1))
+        .execute(conn)?;
+    Ok(employers::table
+        .find(employer_id)
+        .select(employers::export_sequence)
+        .first(conn)?)
+}
+
+pub fn insert_engagement(conn: &mut DbConnection, row: &EngagementRow) -> AppResult<()> {
+    diesel::insert_into(engagements::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_engagement(conn: &mut DbConnection, id: &str) -> AppResult<Option<EngagementRow>> {
+    Ok(engagements::table
+        .find(id)
+        .select(EngagementRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn engagements_of(conn: &mut DbConnection, employer_id: &str) -> AppResult<Vec<EngagementRow>> {
+    Ok(engagements::table
+        .filter(engagements::employer_id.eq(employer_id))
+        .order(engagements::works_number.asc())
+        .select(EngagementRow::as_select())
+        .load(conn)?)
+}
+
+/// Every engagement with every employer of an organisation.
+pub fn engagements_in(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+) -> AppResult<Vec<EngagementRow>> {
+    Ok(engagements::table
+        .inner_join(employers::table)
+        .filter(employers::organisation_id.eq(organisation_id))
+        .select(EngagementRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_adjustment(conn: &mut DbConnection, row: &AdjustmentRow) -> AppResult<()> {
+    diesel::insert_into(payroll_adjustments::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn adjustments_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<AdjustmentRow>> {
+    Ok(payroll_adjustments::table
+        .filter(payroll_adjustments::pay_period_id.eq(period_id))
+        .order(payroll_adjustments::id.asc())
+        .select(AdjustmentRow::as_select())
+        .load(conn)?)
+}
+
+/// Every approved record whose timesheet is paid in `period_id`, in a stable order.
+pub fn records_paid_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<PaidRecord>> {
+    Ok(shift_records::table
+        .inner_join(timesheets::table.on(timesheets::id.eq(shift_records::timesheet_id)))
+        .left_join(
+            roster_shifts::table.on(roster_shifts::id
+                .nullable()
+                .eq(shift_records::roster_shift_id)),
+        )
+        .filter(timesheets::paid_in_period_id.eq(period_id))
+        .filter(timesheets::status.eq("approved"))
+        .order(shift_records::id.asc())
+        .select((
+            shift_records::id,
+            shift_records::timesheet_id,
+            shift_records::pa_id,
+            shift_records::budget_holder_id,
+            shift_records::clock_in_at,
+            shift_records::clock_out_at,
+            shift_records::break_minutes,
+            shift_records::mileage_tenths,
+            shift_records::expenses_pence,
+            shift_records::woken_minutes,
+            roster_shifts::kind.nullable(),
+            roster_shifts::headcount.nullable(),
+        ))
+        .load(conn)?)
+}
+
+/// Amendments carried by `period_id` to records an earlier period already paid:
+/// (amendment id, record id, before JSON, after JSON).
+pub fn amendments_carried_by(
+    conn: &mut DbConnection,
+    period_id: &str,
+) -> AppResult<Vec<(String, String, String, String)>> {
+    Ok(shift_record_amendments::table
+        .inner_join(
+            shift_records::table.on(shift_records::id.eq(shift_record_amendments::shift_record_id)),
+        )
+        .inner_join(timesheets::table.on(timesheets::id.eq(shift_records::timesheet_id)))
+        .filter(shift_record_amendments::pay_period_id.eq(period_id))
+        .filter(timesheets::paid_in_period_id.ne(period_id))
+        .order(shift_record_amendments::created_at.asc())
+        .select((
+            shift_record_amendments::id,
+            shift_record_amendments::shift_record_id,
+            shift_record_amendments::before_json,
+            shift_record_amendments::after_json,
+        ))
+        .load(conn)?)
+}
+
+/// The records behind amendments, keyed the same way as `records_paid_in`.
+pub fn paid_records(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<PaidRecord>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        found.extend(
+            shift_records::table
+                .left_join(
+                    roster_shifts::table.on(roster_shifts::id
+                        .nullable()
+                        .eq(shift_records::roster_shift_id)),
+                )
+                .filter(shift_records::id.eq_any(chunk))
+                .select((
+                    shift_records::id,
+                    shift_records::timesheet_id,
+                    shift_records::pa_id,
+                    shift_records::budget_holder_id,
+                    shift_records::clock_in_at,
+                    shift_records::clock_out_at,
+                    shift_records::break_minutes,
+                    shift_records::mileage_tenths,
+                    shift_records::expenses_pence,
+                    shift_records::woken_minutes,
+                    roster_shifts::kind.nullable(),
+                    roster_shifts::headcount.nullable(),
+                ))
+                .load::<PaidRecord>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+pub fn holder_facts(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Vec<HolderFacts>> {
+    Ok(budget_holders::table
+        .filter(budget_holders::organisation_id.eq(organisation_id))
+        .select((
+            budget_holders::id,
+            budget_holders::latitude,
+            budget_holders::longitude,
+            budget_holders::minimum_level,
+        ))
+        .load(conn)?)
+}
+
+/// Tenths of a mile each (employer, PA) was paid for in exports of periods from `since` up to
+/// (not including) the period starting `before`.
+pub fn miles_paid(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    since: NaiveDate,
+    before: NaiveDate,
+) -> AppResult<Vec<(String, String, i64)>> {
+    let rows: Vec<(String, String, i64)> = payroll_export_lines::table
+        .inner_join(
+            payroll_exports::table.on(payroll_exports::id.eq(payroll_export_lines::export_id)),
+        )
+        .inner_join(pay_periods::table.on(pay_periods::id.eq(payroll_exports::pay_period_id)))
+        .filter(payroll_exports::organisation_id.eq(organisation_id))
+        .filter(payroll_export_lines::element.eq("mileage"))
+        .filter(pay_periods::starts_on.ge(since))
+        .filter(pay_periods::starts_on.lt(before))
+        .select((
+            payroll_exports::employer_id,
+            payroll_export_lines::pa_id,
+            payroll_export_lines::quantity_hundredths,
+        ))
+        .load(conn)?;
+    // Quantities are hundredths of a mile; the rules count tenths.
+    Ok(rows
+        .into_iter()
+        .map(|(employer, pa, hundredths)| (employer, pa, hundredths / 10))
+        .collect())
+}
+
+pub fn insert_export(conn: &mut DbConnection, row: &ExportRow) -> AppResult<()> {
+    diesel::insert_into(payroll_exports::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_export(conn: &mut DbConnection, id: &str) -> AppResult<Option<ExportRow>> {
+    Ok(payroll_exports::table
+        .find(id)
+        .select(ExportRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn exports_of_period(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<ExportRow>> {
+    Ok(payroll_exports::table
+        .filter(payroll_exports::pay_period_id.eq(period_id))
+        .order(payroll_exports::id.asc())
+        .select(ExportRow::as_select())
+        .load(conn)?)
+}
+
+/// A payroll client's exports after `cursor` (an export id), oldest first.
+pub fn exports_for_client(
+    conn: &mut DbConnection,
+    client_id: &str,
+    status: Option<&str>,
+    cursor: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<ExportRow>> {
+    let mut query = payroll_exports::table
+        .inner_join(employers::table)
+        .filter(employers::payroll_client_id.eq(client_id))
+        .filter(payroll_exports::status.ne("blocked"))
+        .select(ExportRow::as_select())
+        .order(payroll_exports::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(payroll_exports::status.eq(status.to_owned()));
+    }
+    if let Some(cursor) = cursor {
+        query = query.filter(payroll_exports::id.gt(cursor.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Marks a blocked export ready with its number and checksums; false if it was not blocked.
+pub fn make_ready(
+    conn: &mut DbConnection,
+    id: &str,
+    number: i64,
+    checksums: &str,
+    gross_pence: i64,
+    line_count: i32,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    let changed = diesel::update(
+        payroll_exports::table
+            .find(id)
+            .filter(payroll_exports::status.eq("blocked")),
+    )
+    .set((
+        payroll_exports::status.eq("ready"),
+        payroll_exports::number.eq(Some(number)),
+        payroll_exports::checksums.eq(Some(checksums)),
+        payroll_exports::blockers.eq("[]"),
+        payroll_exports::gross_pence.eq(gross_pence),
+        payroll_exports::line_count.eq(line_count),
+        payroll_exports::ready_at.eq(Some(at)),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn set_blockers(conn: &mut DbConnection, id: &str, blockers: &str) -> AppResult<()> {
+    diesel::update(payroll_exports::table.find(id))
+        .set(payroll_exports::blockers.eq(blockers))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a ready export acknowledged; false if it was not ready.
+pub fn acknowledge(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> AppResult<bool> {
+    let changed = diesel::update(
+        payroll_exports::table
+            .find(id)
+            .filter(payroll_exports::status.eq("ready")),
+    )
+    .set((
+        payroll_exports::status.eq("acknowledged"),
+        payroll_exports::acknowledged_at.eq(Some(at)),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Lines in batches: one statement per thousand.
+pub fn insert_lines(conn: &mut DbConnection, rows: &[LineRow]) -> AppResult<()> {
+    for chunk in rows.chunks(1000) {
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(payroll_export_lines::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Postgresql(c) => diesel::insert_into(payroll_export_lines::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// Rewrites an export's lines (only while it is blocked: a ready export never changes).
+pub fn replace_lines(conn: &mut DbConnection, export_id: &str, rows: &[LineRow]) -> AppResult<()> {
+    diesel::delete(
+        payroll_export_lines::table.filter(payroll_export_lines::export_id.eq(export_id)),
+    )
+    .execute(conn)?;
+    insert_lines(conn, rows)
+}
+
+/// Up to `limit` lines of an export after `after_line` (a page for streaming).
+pub fn lines_of(
+    conn: &mut DbConnection,
+    export_id: &str,
+    after_line: i32,
+    limit: i64,
+) -> AppResult<Vec<LineRow>> {
+    Ok(payroll_export_lines::table
+        .filter(payroll_export_lines::export_id.eq(export_id))
+        .filter(payroll_export_lines::line_no.gt(after_line))
+        .order(payroll_export_lines::line_no.asc())
+        .limit(limit)
+        .select(LineRow::as_select())
+        .load(conn)?)
+}
+
+/// Lines of the given exports that pay work for one person.
+pub fn lines_for_holder(
+    conn: &mut DbConnection,
+    export_ids: &[String],
+    budget_holder_id: &str,
+) -> AppResult<Vec<LineRow>> {
+    Ok(payroll_export_lines::table
+        .filter(payroll_export_lines::export_id.eq_any(export_ids))
+        .filter(payroll_export_lines::budget_holder_id.eq(budget_holder_id))
+        .order((
+            payroll_export_lines::export_id.asc(),
+            payroll_export_lines::line_no.asc(),
+        ))
+        .select(LineRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_review(conn: &mut DbConnection, row: &ReviewRow) -> AppResult<()> {
+    diesel::insert_into(minimum_wage_reviews::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn reviews_of(conn: &mut DbConnection, export_id: &str) -> AppResult<Vec<ReviewRow>> {
+    Ok(minimum_wage_reviews::table
+        .filter(minimum_wage_reviews::export_id.eq(export_id))
+        .select(ReviewRow::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,1211 @@
+//! Payroll: employers and engagements, adjustments, the exports a closed period makes, minimum
+//! wage reviews, and what payroll clients pull.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Europe::London;
+use sha2::{Digest, Sha256};
+
+use crate::accounts::repo as accounts_repo;
+use crate::audit::{self, Change};
+use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::{AuthUser, Role};
+use crate::budgets::repo as budget_repo;
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::geo::Location;
+use crate::http::Page;
+use crate::market::repo as market_repo;
+use crate::payroll::dto::*;
+use crate::payroll::formats::{self, Format, Head, Line};
+use crate::payroll::model::{self, Extra, HolidayBasis, PayError, PayInput, Shift, ShiftKind};
+use crate::payroll::repo::{self, EmployerRow, EngagementRow, ExportRow, LineRow, PaidRecord};
+use crate::pricing::model::Version;
+use crate::pricing::repo as pricing_repo;
+use crate::timesheets::approval::Amendable;
+use crate::timesheets::repo::PayPeriodRow;
+use crate::timesheets::service::{open_period_for, policy_of};
+
+fn payroll(organisation_id: &str) -> Resource<'_> {
+    Resource::Payroll { organisation_id }
+}
+
+pub fn employer_view(row: &EmployerRow) -> EmployerView {
+    EmployerView {
+        id: row.id.clone(),
+        kind: if row.kind == "budget_holder" {
+            EmployerKind::BudgetHolder
+        } else {
+            EmployerKind::Organisation
+        },
+        budget_holder_id: row.budget_holder_id.clone(),
+        name: row.name.clone(),
+        paye_reference: row.paye_reference.clone(),
+        payroll_client_id: row.payroll_client_id.clone(),
+        rate_card_id: row.rate_card_id.clone(),
+        pays_travel_time: row.pays_travel_time,
+        exports_made: row.export_sequence,
+        created_at: row.created_at.and_utc(),
+    }
+}
+
+pub fn engagement_view(row: &EngagementRow) -> EngagementView {
+    EngagementView {
+        id: row.id.clone(),
+        employer_id: row.employer_id.clone(),
+        pa_id: row.pa_id.clone(),
+        works_number: row.works_number.clone(),
+        contracted_hours_per_week: row.contracted_minutes_per_week.map(|m| f64::from(m) / 60.0),
+        holiday_basis: HolidayBasis::parse(&row.holiday_basis),
+        starts_on: row.starts_on,
+    }
+}
+
+/// Registers an employer. Who may call: admins.
+pub fn create_employer(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    request: CreateEmployer,
+    now: DateTime<Utc>,
+) -> AppResult<EmployerView> {
+    authorize(actor, Action::Administer, payroll(&actor.organisation_id))?;
+    let holder = match (request.kind, &request.budget_holder_id) {
+        (EmployerKind::BudgetHolder, Some(id)) => {
+            let holder = market_repo::find_budget_holder(conn, id)?
+                .filter(|h| h.organisation_id == actor.organisation_id)
+                .ok_or_else(|| {
+                    AppError::field(
+                        "budget_holder_id",
+                        "not_found",
+                        "is not a person of this organisation",
+                    )
+                })?;
+            Some(holder.id)
+        }
+        (EmployerKind::BudgetHolder, None) => {
+            return Err(AppError::field(
+                "budget_holder_id",
+                "required",
+                "is required for a budget holder employer",
+            ))
+        }
+        (EmployerKind::Organisation, Some(_)) => {
+            return Err(AppError::field(
+                "budget_holder_id",
+                "not_allowed",
+                "is only for a budget holder employer",
+            ))
+        }
+        (EmployerKind::Organisation, None) => None,
+    };
+    let client = accounts_repo::find_user(conn, &request.payroll_client_id)?.filter(|u| {
+        u.organisation_id == actor.organisation_id && u.role == Role::PayrollProvider.as_str()
+    });
+    if client.is_none() {
+        return Err(AppError::field(
+            "payroll_client_id",
+            "not_found",
+            "is not a payroll client of this organisation",
+        ));
+    }
+    let card = pricing_repo::find_card(conn, &request.rate_card_id)?
+        .filter(|c| c.organisation_id == actor.organisation_id);
+    if card.is_none() {
+        return Err(AppError::field(
+            "rate_card_id",
+            "not_found",
+            "is not a rate card of this organisation",
+        ));
+    }
+    let paye = request.paye_reference.trim().to_uppercase();
+    if !valid_paye_reference(&paye) {
+        return Err(AppError::field(
+            "paye_reference",
+            "invalid",
+            "must be an employer PAYE reference: three digits, a slash, then letters and digits (123/AB45678)",
+        ));
+    }
+    let row = EmployerRow {
+        id: crate::ids::new_id(),
+        organisation_id: actor.organisation_id.clone(),
+        kind: match request.kind {
+            EmployerKind::BudgetHolder => "budget_holder",
+            EmployerKind::Organisation => "organisation",
+        }
+        .to_owned(),
+        budget_holder_id: holder,
+        name: request.name.trim().to_owned(),
+        paye_reference: paye,
+        payroll_client_id: request.payroll_client_id.clone(),
+        rate_card_id: request.rate_card_id.clone(),
+        pays_travel_time: request.pays_travel_time,
+        export_sequence: 0,
+        created_by: actor.user_id.clone(),
+        created_at: now.naive_utc(),
+    };
+    let view = employer_view(&row);
+    write_transaction(conn, |conn| {
+        repo::insert_employer(conn, &row)?;
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &row.organisation_id,
+                action: "employer.created",
+                entity_type: "employer",
+                entity_id: &row.id,
+                before: None,
+                after: Some(&view),
+            },
+        )
+    })?;
+    Ok(view)
+}
+
+/// `123/AB45678`: a three-digit tax office number, a slash, up to ten letters and digits.
+fn valid_paye_reference(text: &str) -> bool {
+    let Some((office, reference)) = text.split_once('/') else {
+        return false;
+    };
+    office.len() == 3
+        && office.chars().all(|c| c.is_ascii_digit())
+        && (1..=10).contains(&reference.len())
+        && reference.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// The organisation's employers. Who may call: admins and team managers.
+pub fn list_employers(conn: &mut DbConnection, actor: &AuthUser) -> AppResult<Vec<EmployerView>> {
+    authorize(actor, Action::Read, payroll(&actor.organisation_id))?;
+    Ok(repo::employers_of(conn, &actor.organisation_id)?
+        .iter()
+        .map(employer_view)
+        .collect())
+}
+
+fn employer_in(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    id: &str,
+    action: Action,
+) -> AppResult<EmployerRow> {
+    let employer = repo::find_employer(conn, id)?.ok_or(AppError::NotFound)?;
+    authorize(actor, action, payroll(&employer.organisation_id))?;
+    Ok(employer)
+}
+
+/// Records a PA's employment with an employer. Who may call: admins and team managers.
+pub fn create_engagement(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    employer_id: &str,
+    request: CreateEngagement,
+    now: DateTime<Utc>,
+) -> AppResult<EngagementView> {
+    let employer = employer_in(conn, actor, employer_id, Action::Create)?;
+    market_repo::find_pa(conn, &request.pa_id)?
+        .filter(|p| p.organisation_id == employer.organisation_id)
+        .ok_or_else(|| AppError::field("pa_id", "not_found", "is not a PA of this organisation"))?;
+    let age = model::age_on(request.date_of_birth, request.starts_on);
+    if !(16..=100).contains(&age) || request.date_of_birth > request.starts_on {
+        return Err(AppError::field(
+            "date_of_birth",
+            "range",
+            "must make the PA 16 to 100 years old when the engagement starts",
+        ));
+    }
+    let row = EngagementRow {
+        id: crate::ids::new_id(),
+        employer_id: employer.id.clone(),
+        pa_id: request.pa_id.clone(),
+        works_number: request.works_number.trim().to_owned(),
+        date_of_birth: request.date_of_birth,
+        contracted_minutes_per_week: request
+            .contracted_hours_per_week
+            .map(|h| (h * 60.0).round() as i32),
+        holiday_basis: request.holiday_basis.as_str().to_owned(),
+        starts_on: request.starts_on,
+        created_by: actor.user_id.clone(),
+        created_at: now.naive_utc(),
+    };
+    // The audit trail keeps the view, which leaves out the date of birth.
+    let view = engagement_view(&row);
+    write_transaction(conn, |conn| {
+        repo::insert_engagement(conn, &row).map_err(|e| match e {
+            AppError::Conflict { .. } => AppError::Conflict {
+                code: "engagement_exists",
+                detail: "this PA is already engaged by this employer, or the works number is taken"
+                    .into(),
+            },
+            other => other,
+        })?;
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &employer.organisation_id,
+                action: "engagement.created",
+                entity_type: "engagement",
+                entity_id: &row.id,
+                before: None,
+                after: Some(&view),
+            },
+        )
+    })?;
+    Ok(view)
+}
+
+/// An employer's engagements. Who may call: admins and team managers.
+pub fn list_engagements(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    employer_id: &str,
+) -> AppResult<Vec<EngagementView>> {
+    let employer = employer_in(conn, actor, employer_id, Action::Read)?;
+    Ok(repo::engagements_of(conn, &employer.id)?
+        .iter()
+        .map(engagement_view)
+        .collect())
+}
+
+/// Adds pay by hand (holiday taken, a correction) to the next period to close. Who may call:
+/// admins and team managers.
+pub fn create_adjustment(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    request: CreateAdjustment,
+    now: DateTime<Utc>,
+) -> AppResult<AdjustmentView> {
+    let engagement = repo::find_engagement(conn, &request.engagement_id)?.ok_or_else(|| {
+        AppError::field(
+            "engagement_id",
+            "not_found",
+            "is not an engagement of this organisation",
+        )
+    })?;
+    let employer = repo::find_employer(conn, &engagement.employer_id)?.ok_or(AppError::NotFound)?;
+    if employer.organisation_id != actor.organisation_id {
+        return Err(AppError::field(
+            "engagement_id",
+            "not_found",
+            "is not an engagement of this organisation",
+        ));
+    }
+    authorize(actor, Action::Create, payroll(&employer.organisation_id))?;
+    let holder = market_repo::find_budget_holder(conn, &request.budget_holder_id)?
+        .filter(|h| h.organisation_id == employer.organisation_id)
+        .ok_or_else(|| {
+            AppError::field(
+                "budget_holder_id",
+                "not_found",
+                "is not a person of this organisation",
+            )
+        })?;
+    if employer
+        .budget_holder_id
+        .as_ref()
+        .is_some_and(|h| h != &holder.id)
+    {
+        return Err(AppError::field(
+            "budget_holder_id",
+            "not_employer",
+            "this employer pays only its own budget holder's PAs",
+        ));
+    }
+    if request.amount_pence == 0 {
+        return Err(AppError::field("amount_pence", "range", "must not be 0"));
+    }
+    let policy = policy_of(conn, &employer.organisation_id)?;
+    let today = now.with_timezone(&London).date_naive();
+    write_transaction(conn, |conn| {
+        let period = open_period_for(conn, &employer.organisation_id, &policy, today)?;
+        let row = repo::AdjustmentRow {
+            id: crate::ids::new_id(),
+            organisation_id: employer.organisation_id.clone(),
+            engagement_id: engagement.id.clone(),
+            budget_holder_id: holder.id.clone(),
+            pay_period_id: period.id.clone(),
+            kind: match request.kind {
+                AdjustmentKind::HolidayTaken => "holiday_taken",
+                AdjustmentKind::Correction => "correction",
+            }
+            .to_owned(),
+            amount_pence: request.amount_pence,
+            reason: request.reason.trim().to_owned(),
+            created_by: actor.user_id.clone(),
+            created_at: now.naive_utc(),
+        };
+        repo::insert_adjustment(conn, &row)?;
+        let view = AdjustmentView {
+            id: row.id.clone(),
+            engagement_id: row.engagement_id.clone(),
+            budget_holder_id: row.budget_holder_id.clone(),
+            pay_period_id: row.pay_period_id.clone(),
+            kind: request.kind,
+            amount_pence: row.amount_pence,
+            reason: row.reason.clone(),
+            created_at: now,
+        };
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &row.organisation_id,
+                action: "payroll_adjustment.created",
+                entity_type: "payroll_adjustment",
+                entity_id: &row.id,
+                before: None,
+                after: Some(&view),
+            },
+        )?;
+        Ok(view)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closing a period
+
+/// Who employs whom, for routing each record to an employer.
+struct Employment<'a> {
+    employers: HashMap<&'a str, &'a EmployerRow>,
+    holder_employer: HashMap<&'a str, &'a EmployerRow>,
+    organisation_employers: Vec<&'a EmployerRow>,
+    engagements: HashMap<(&'a str, &'a str), &'a EngagementRow>,
+    by_id: HashMap<&'a str, &'a EngagementRow>,
+}
+
+impl<'a> Employment<'a> {
+    fn new(employers: &'a [EmployerRow], engagements: &'a [EngagementRow]) -> Self {
+        Self {
+            employers: employers.iter().map(|e| (e.id.as_str(), e)).collect(),
+            holder_employer: employers
+                .iter()
+                .filter_map(|e| e.budget_holder_id.as_deref().map(|h| (h, e)))
+                .collect(),
+            organisation_employers: employers
+                .iter()
+                .filter(|e| e.kind == "organisation")
+                .collect(),
+            engagements: engagements
+                .iter()
+                .map(|g| ((g.employer_id.as_str(), g.pa_id.as_str()), g))
+                .collect(),
+            by_id: engagements.iter().map(|g| (g.id.as_str(), g)).collect(),
+        }
+    }
+
+    /// The PA's engagement for work for this person: with the person as employer if they are
+    /// one and engage the PA, else with the organisation.
+    fn of(&self, pa_id: &str, holder_id: &str) -> Option<&'a EngagementRow> {
+        if let Some(employer) = self.holder_employer.get(holder_id) {
+            if let Some(g) = self.engagements.get(&(employer.id.as_str(), pa_id)) {
+                return Some(g);
+            }
+        }
+        self.organisation_employers
+            .iter()
+            .find_map(|e| self.engagements.get(&(e.id.as_str(), pa_id)).copied())
+    }
+}
+
+/// One engagement's pay inputs in a period.
+#[derive(Default)]
+struct Work {
+    shifts: Vec<Shift>,
+    extras: Vec<Extra>,
+}
+
+fn shift_of(record: &PaidRecord, holders: &HashMap<String, repo::HolderFacts>) -> AppResult<Shift> {
+    let (Some(clock_in), Some(clock_out)) = (record.clock_in_at, record.clock_out_at) else {
+        return Err(AppError::internal(
+            "an approved record lacks a clock-in or clock-out",
+        ));
+    };
+    let holder = holders.get(&record.budget_holder_id);
+    Ok(Shift {
+        record_id: record.record_id.clone(),
+        timesheet_id: record.timesheet_id.clone(),
+        budget_holder_id: record.budget_holder_id.clone(),
+        home: holder.map(|h| Location {
+            latitude: h.latitude,
+            longitude: h.longitude,
+        }),
+        clock_in: clock_in.and_utc(),
+        clock_out: clock_out.and_utc(),
+        break_minutes: i64::from(record.break_minutes),
+        kind: record
+            .kind
+            .as_deref()
+            .map_or(ShiftKind::Day, ShiftKind::parse),
+        headcount: u8::try_from(record.headcount.unwrap_or(1)).unwrap_or(1),
+        short_notice: false,
+        level: holder.map_or(1, |h| h.minimum_level),
+        woken_minutes: i64::from(record.woken_minutes),
+        mileage_tenths: i64::from(record.mileage_tenths),
+        expenses_pence: record.expenses_pence,
+    })
+}
+
+fn pay_problem(error: PayError, employer: &EmployerRow) -> AppError {
+    AppError::Conflict {
+        code: "pay_not_calculable",
+        detail: match error {
+            PayError::NoVersion(date) => format!(
+                "rate card {} has no version in force on {date} (employer {})",
+                employer.rate_card_id, employer.name
+            ),
+            PayError::LevelNotPriced { level, date } => format!(
+                "rate card {} does not price level {level} on {date} (employer {})",
+                employer.rate_card_id, employer.name
+            ),
+            PayError::RulesUnknown(date) => {
+                format!("the UK rules data does not cover {date}")
+            }
+        },
+    }
+}
+
+/// The gross difference an amendment made to one record's pay, worked out on that record alone.
+fn amendment_change(
+    record: &Shift,
+    before: &Amendable,
+    after: &Amendable,
+    engagement: &EngagementRow,
+    versions: &[Version],
+    period_start: NaiveDate,
+) -> Result<i64, PayError> {
+    let gross = |fields: &Amendable| -> Result<i64, PayError> {
+        let (Some(clock_in), Some(clock_out)) = (fields.clock_in_at, fields.clock_out_at) else {
+            return Ok(0);
+        };
+        let shift = Shift {
+            clock_in,
+            clock_out,
+            break_minutes: i64::from(fields.break_minutes),
+            mileage_tenths: (fields.business_miles * 10.0).round() as i64,
+            expenses_pence: fields.expenses_pence,
+            ..record.clone()
+        };
+        model::pay(&PayInput {
+            period_start,
+            date_of_birth: engagement.date_of_birth,
+            contracted_minutes_per_week: None,
+            holiday_basis: HolidayBasis::parse(&engagement.holiday_basis),
+            pays_travel_time: false,
+            versions,
+            rules: crate::rules::uk(),
+            miles_before_tenths: 0,
+            shifts: std::slice::from_ref(&shift),
+            extras: &[],
+        })
+        .map(|slip| slip.gross_pence)
+    };
+    Ok(gross(after)? - gross(before)?)
+}
+
+/// Makes the exports for a period being closed, inside the caller's transaction: one per
+/// employer with pay in the period, ready (numbered, checksummed) or blocked on a minimum wage
+/// failure. An organisation with no employers set up has no payroll to export.
+pub fn export_period(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    period: &PayPeriodRow,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ExportView>> {
+    let organisation_id = period.organisation_id.as_str();
+    let employers = repo::employers_of(conn, organisation_id)?;
+    if employers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let engagements = repo::engagements_in(conn, organisation_id)?;
+    let employment = Employment::new(&employers, &engagements);
+    let holders: HashMap<String, repo::HolderFacts> = repo::holder_facts(conn, organisation_id)?
+        .into_iter()
+        .map(|h| (h.id.clone(), h))
+        .collect();
+    let card_ids: Vec<String> = employers.iter().map(|e| e.rate_card_id.clone()).collect();
+    let mut versions: HashMap<String, Vec<Version>> = HashMap::new();
+    for v in pricing_repo::versions_of(conn, &card_ids)? {
+        let terms = serde_json::from_str(&v.terms)
+            .map_err(|e| AppError::internal(format!("rate card terms unreadable: {e}")))?;
+        versions
+            .entry(v.rate_card_id.clone())
+            .or_default()
+            .push(Version {
+                id: v.id,
+                effective_from: v.effective_from,
+                terms,
+            });
+    }
+    let mut miles: HashMap<(String, String), i64> = HashMap::new();
+    let tax_year = crate::timesheets::model::tax_year_start(period.starts_on);
+    for (employer, pa, tenths) in
+        repo::miles_paid(conn, organisation_id, tax_year, period.starts_on)?
+    {
+        *miles.entry((employer, pa)).or_default() += tenths;
+    }
+
+    let mut work: BTreeMap<&str, Work> = BTreeMap::new();
+    let mut missing: Vec<String> = Vec::new();
+    for record in repo::records_paid_in(conn, &period.id)? {
+        match employment.of(&record.pa_id, &record.budget_holder_id) {
+            Some(g) => work
+                .entry(g.id.as_str())
+                .or_default()
+                .shifts
+                .push(shift_of(&record, &holders)?),
+            None => missing.push(format!(
+                "PA {} working for {}",
+                record.pa_id, record.budget_holder_id
+            )),
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+        return Err(AppError::Conflict {
+            code: "engagement_missing",
+            detail: format!(
+                "{} PA(s) worked in this period with no engagement to pay them: {}",
+                missing.len(),
+                shown.join("; ")
+            ),
+        });
+    }
+
+    let carried = repo::amendments_carried_by(conn, &period.id)?;
+    let record_ids: Vec<String> = carried.iter().map(|(_, r, _, _)| r.clone()).collect();
+    let amended: HashMap<String, PaidRecord> = repo::paid_records(conn, &record_ids)?
+        .into_iter()
+        .map(|r| (r.record_id.clone(), r))
+        .collect();
+    for (amendment_id, record_id, before, after) in &carried {
+        let Some(record) = amended.get(record_id) else {
+            continue;
+        };
+        let Some(g) = employment.of(&record.pa_id, &record.budget_holder_id) else {
+            continue;
+        };
+        let employer = employment.employers[g.employer_id.as_str()];
+        let (Ok(before), Ok(after)) = (
+            serde_json::from_str::<Amendable>(before),
+            serde_json::from_str::<Amendable>(after),
+        ) else {
+            return Err(AppError::internal("an amendment's fields are unreadable"));
+        };
+        let shift = shift_of(record, &holders)?;
+        let cards = versions
+            .get(&employer.rate_card_id)
+            .map_or(&[][..], Vec::as_slice);
+        let change = amendment_change(&shift, &before, &after, g, cards, period.starts_on)
+            .map_err(|e| pay_problem(e, employer))?;
+        if change != 0 {
+            work.entry(g.id.as_str()).or_default().extras.push(Extra {
+                budget_holder_id: record.budget_holder_id.clone(),
+                element: "amendment",
+                description: format!("Amended shift of {}", shift.local_date()),
+                amount_pence: change,
+                source: amendment_id.clone(),
+            });
+        }
+    }
+    for adjustment in repo::adjustments_in(conn, &period.id)? {
+        let Some(g) = employment.by_id.get(adjustment.engagement_id.as_str()) else {
+            continue;
+        };
+        work.entry(g.id.as_str()).or_default().extras.push(Extra {
+            budget_holder_id: adjustment.budget_holder_id.clone(),
+            element: if adjustment.kind == "holiday_taken" {
+                "holiday_taken"
+            } else {
+                "correction"
+            },
+            description: adjustment.reason.clone(),
+            amount_pence: adjustment.amount_pence,
+            source: adjustment.id.clone(),
+        });
+    }
+
+    // Payslips, employer by employer, PA by works number.
+    let mut by_employer: BTreeMap<&str, Vec<(&EngagementRow, model::Payslip)>> = BTreeMap::new();
+    for (engagement_id, inputs) in &work {
+        let g = employment.by_id[engagement_id];
+        let employer = employment.employers[g.employer_id.as_str()];
+        let cards = versions
+            .get(&employer.rate_card_id)
+            .map_or(&[][..], Vec::as_slice);
+        let slip = model::pay(&PayInput {
+            period_start: period.starts_on,
+            date_of_birth: g.date_of_birth,
+            contracted_minutes_per_week: g.contracted_minutes_per_week.map(i64::from),
+            holiday_basis: HolidayBasis::parse(&g.holiday_basis),
+            pays_travel_time: employer.pays_travel_time,
+            versions: cards,
+            rules: crate::rules::uk(),
+            miles_before_tenths: miles
+                .get(&(employer.id.clone(), g.pa_id.clone()))
+                .copied()
+                .unwrap_or(0),
+            shifts: &inputs.shifts,
+            extras: &inputs.extras,
+        })
+        .map_err(|e| pay_problem(e, employer))?;
+        by_employer
+            .entry(employer.id.as_str())
+            .or_default()
+            .push((g, slip));
+    }
+
+    let mut made = Vec::new();
+    for (employer_id, mut slips) in by_employer {
+        let employer = employment.employers[employer_id];
+        slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
+        let export_id = crate::ids::new_id();
+        let mut lines = Vec::new();
+        let mut blockers = Vec::new();
+        for (g, slip) in &slips {
+            if slip.minimum_wage.shortfall_pence > 0 {
+                let holder = slip
+                    .lines
+                    .first()
+                    .map_or("", |l| l.budget_holder_id.as_str());
+                blockers.push(Blocker::of(
+                    &g.pa_id,
+                    &g.works_number,
+                    holder,
+                    &slip.minimum_wage,
+                ));
+            }
+            for line in &slip.lines {
+                lines.push(LineRow {
+                    export_id: export_id.clone(),
+                    line_no: lines.len() as i32 + 1,
+                    pa_id: g.pa_id.clone(),
+                    works_number: g.works_number.clone(),
+                    budget_holder_id: line.budget_holder_id.clone(),
+                    element: line.element.to_owned(),
+                    description: line.description.clone(),
+                    quantity_hundredths: line.quantity_hundredths,
+                    unit_rate_e4: line.unit_rate_e4,
+                    amount_pence: line.amount_pence,
+                    sources: line.sources.iter().cloned().collect::<Vec<_>>().join(" "),
+                });
+            }
+        }
+        let row = ExportRow {
+            id: export_id.clone(),
+            organisation_id: organisation_id.to_owned(),
+            employer_id: employer.id.clone(),
+            pay_period_id: period.id.clone(),
+            status: "blocked".into(),
+            number: None,
+            blockers: serde_json::to_string(&blockers).unwrap_or_else(|_| "[]".into()),
+            checksums: None,
+            gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
+            line_count: lines.len() as i32,
+            created_at: now.naive_utc(),
+            ready_at: None,
+            acknowledged_at: None,
+        };
+        repo::insert_export(conn, &row)?;
+        repo::insert_lines(conn, &lines)?;
+        if blockers.is_empty() {
+            make_ready(conn, &row, employer, period, &lines, now)?;
+        }
+        let stored = repo::find_export(conn, &row.id)?.ok_or(AppError::NotFound)?;
+        let view = export_view(&stored, period);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id,
+                action: "payroll_export.created",
+                entity_type: "payroll_export",
+                entity_id: &row.id,
+                before: None,
+                after: Some(&view),
+            },
+        )?;
+        made.push(view);
+    }
+    Ok(made)
+}
+
+fn head_of(
+    row: &ExportRow,
+    employer: &EmployerRow,
+    period: &PayPeriodRow,
+    number: i64,
+    ready_at: DateTime<Utc>,
+) -> Head {
+    Head {
+        id: row.id.clone(),
+        number,
+        employer_id: employer.id.clone(),
+        employer_name: employer.name.clone(),
+        paye_reference: employer.paye_reference.clone(),
+        period_start: period.starts_on,
+        period_end: period.ends_on,
+        gross_pence: row.gross_pence,
+        line_count: row.line_count,
+        ready_at,
+    }
+}
+
+pub fn line_of(row: &LineRow) -> Line {
+    Line {
+        line_no: row.line_no,
+        works_number: row.works_number.clone(),
+        pa_id: row.pa_id.clone(),
+        budget_holder_id: row.budget_holder_id.clone(),
+        element: row.element.clone(),
+        description: row.description.clone(),
+        quantity_hundredths: row.quantity_hundredths,
+        unit_rate_e4: row.unit_rate_e4,
+        amount_pence: row.amount_pence,
+        sources: row.sources.clone(),
+    }
+}
+
+struct HashWriter(Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The SHA-256 of every format of an export, as hex.
+pub fn checksums(head: &Head, lines: &[Line]) -> BTreeMap<&'static str, String> {
+    Format::ALL
+        .into_iter()
+        .map(|format| {
+            let mut hasher = HashWriter(Sha256::new());
+            // Writing into a hasher cannot fail.
+            let _ = formats::render(format, head, lines, &mut hasher);
+            let digest = hasher.0.finalize();
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            (format.as_str(), hex)
+        })
+        .collect()
+}
+
+/// Numbers a blocked export, fixes its checksums and marks it ready.
+fn make_ready(
+    conn: &mut DbConnection,
+    row: &ExportRow,
+    employer: &EmployerRow,
+    period: &PayPeriodRow,
+    lines: &[LineRow],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let number = repo::next_export_number(conn, &employer.id)?;
+    // Instants are stored to the microsecond: the head carries what a reread will see.
+    let ready_at = now.naive_utc().and_utc();
+    let gross: i64 = lines.iter().map(|l| l.amount_pence).sum();
+    let ready = ExportRow {
+        gross_pence: gross,
+        line_count: lines.len() as i32,
+        ..row.clone()
+    };
+    let head = head_of(&ready, employer, period, number, ready_at);
+    let lines: Vec<Line> = lines.iter().map(line_of).collect();
+    let sums = serde_json::to_string(&checksums(&head, &lines)).unwrap_or_default();
+    if !repo::make_ready(
+        conn,
+        &row.id,
+        number,
+        &sums,
+        gross,
+        lines.len() as i32,
+        ready_at.naive_utc(),
+    )? {
+        return Err(AppError::Conflict {
+            code: "export_not_blocked",
+            detail: "this export is already ready".into(),
+        });
+    }
+    Ok(())
+}
+
+pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> ExportView {
+    ExportView {
+        id: row.id.clone(),
+        employer_id: row.employer_id.clone(),
+        pay_period_id: row.pay_period_id.clone(),
+        period_start: period.starts_on,
+        period_end: period.ends_on,
+        status: row.status.clone(),
+        number: row.number,
+        gross_pence: row.gross_pence,
+        line_count: row.line_count,
+        checksums: row
+            .checksums
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok()),
+        blockers: serde_json::from_str(&row.blockers).unwrap_or_default(),
+        created_at: row.created_at.and_utc(),
+        ready_at: row.ready_at.map(|t| t.and_utc()),
+        acknowledged_at: row.acknowledged_at.map(|t| t.and_utc()),
+    }
+}
+
+fn period_of(conn: &mut DbConnection, id: &str) -> AppResult<PayPeriodRow> {
+    crate::timesheets::repo::find_period(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// The exports a closed period made. Who may call: admins and team managers.
+pub fn period_exports(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    period_id: &str,
+) -> AppResult<Vec<ExportView>> {
+    let period = period_of(conn, period_id)?;
+    authorize(actor, Action::Read, payroll(&period.organisation_id))?;
+    Ok(repo::exports_of_period(conn, &period.id)?
+        .iter()
+        .map(|e| export_view(e, &period))
+        .collect())
+}
+
+/// Settles one PA's minimum wage failure in a blocked export: a top-up line for the shortfall,
+/// or the reason none is due. The export becomes ready once none is left. Who may call: admins
+/// and team managers.
+pub fn review(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    export_id: &str,
+    request: CreateReview,
+    now: DateTime<Utc>,
+) -> AppResult<ExportView> {
+    let export = repo::find_export(conn, export_id)?.ok_or(AppError::NotFound)?;
+    authorize(actor, Action::Create, payroll(&export.organisation_id))?;
+    let employer = repo::find_employer(conn, &export.employer_id)?.ok_or(AppError::NotFound)?;
+    let period = period_of(conn, &export.pay_period_id)?;
+    write_transaction(conn, |conn| {
+        let export = repo::find_export(conn, export_id)?.ok_or(AppError::NotFound)?;
+        let mut blockers: Vec<Blocker> = serde_json::from_str(&export.blockers).unwrap_or_default();
+        let Some(position) = blockers.iter().position(|b| b.pa_id == request.pa_id) else {
+            return Err(AppError::field(
+                "pa_id",
+                "not_blocking",
+                "this PA's pay in this export needs no minimum wage review",
+            ));
+        };
+        let blocker = blockers.remove(position);
+        let top_up = match request.outcome {
+            ReviewOutcome::TopUp => blocker.shortfall_pence,
+            ReviewOutcome::NotDue => 0,
+        };
+        repo::insert_review(
+            conn,
+            &repo::ReviewRow {
+                export_id: export.id.clone(),
+                pa_id: blocker.pa_id.clone(),
+                outcome: match request.outcome {
+                    ReviewOutcome::TopUp => "top_up",
+                    ReviewOutcome::NotDue => "not_due",
+                }
+                .to_owned(),
+                top_up_pence: top_up,
+                reason: request.reason.trim().to_owned(),
+                created_by: actor.user_id.clone(),
+                created_at: now.naive_utc(),
+            },
+        )?;
+        let mut lines = repo::lines_of(conn, &export.id, 0, i64::MAX)?;
+        if top_up > 0 {
+            // The top-up goes after the PA's last line, keeping each PA's lines together.
+            let after = lines
+                .iter()
+                .rposition(|l| l.pa_id == blocker.pa_id)
+                .map_or(lines.len(), |i| i + 1);
+            let line = LineRow {
+                export_id: export.id.clone(),
+                line_no: 0,
+                pa_id: blocker.pa_id.clone(),
+                works_number: blocker.works_number.clone(),
+                budget_holder_id: blocker.budget_holder_id.clone(),
+                element: "minimum_wage_top_up".into(),
+                description: "Minimum wage top-up".into(),
+                quantity_hundredths: 100,
+                unit_rate_e4: top_up * model::RATE_SCALE,
+                amount_pence: top_up,
+                sources: export.id.clone(),
+            };
+            lines.insert(after, line);
+            for (i, l) in lines.iter_mut().enumerate() {
+                l.line_no = i as i32 + 1;
+            }
+            repo::replace_lines(conn, &export.id, &lines)?;
+        }
+        repo::set_blockers(
+            conn,
+            &export.id,
+            &serde_json::to_string(&blockers).unwrap_or_default(),
+        )?;
+        if blockers.is_empty() {
+            make_ready(conn, &export, &employer, &period, &lines, now)?;
+        }
+        let stored = repo::find_export(conn, &export.id)?.ok_or(AppError::NotFound)?;
+        let view = export_view(&stored, &period);
+        audit::record(
+            conn,
+            Some(actor),
+            Change {
+                organisation_id: &export.organisation_id,
+                action: "payroll_export.minimum_wage_reviewed",
+                entity_type: "payroll_export",
+                entity_id: &export.id,
+                before: Some(&blocker),
+                after: Some(&view),
+            },
+        )?;
+        Ok(view)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// What payroll clients pull
+
+/// A payroll client's exports, oldest first. Who may call: payroll clients (each sees only the
+/// exports of the employers it runs).
+pub fn client_exports(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    query: &ExportListQuery,
+) -> AppResult<Page<ExportView>> {
+    if actor.role != Role::PayrollProvider {
+        return Err(AppError::Forbidden);
+    }
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s @ ("ready" | "acknowledged")) => Some(s),
+        Some(_) => {
+            return Err(AppError::field(
+                "status",
+                "invalid",
+                "must be ready or acknowledged",
+            ))
+        }
+    };
+    let limit = crate::http::PageQuery {
+        limit: query.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let rows = repo::exports_for_client(
+        conn,
+        &actor.user_id,
+        status,
+        query.cursor.as_deref(),
+        limit + 1,
+    )?;
+    let mut periods: HashMap<String, PayPeriodRow> = HashMap::new();
+    let mut views = Vec::new();
+    for row in &rows {
+        if !periods.contains_key(&row.pay_period_id) {
+            let period = period_of(conn, &row.pay_period_id)?;
+            periods.insert(row.pay_period_id.clone(), period);
+        }
+        views.push(export_view(row, &periods[&row.pay_period_id]));
+    }
+    Ok(Page::from_rows(views, limit, |v| v.id.clone()))
+}
+
+/// An export, ready to write out: its heading and view. Who may call: the payroll client that
+/// runs its employer, admins and team managers. A blocked export has nothing to write yet.
+pub fn export_to_write(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    export_id: &str,
+) -> AppResult<(Head, ExportView)> {
+    let export = repo::find_export(conn, export_id)?.ok_or(AppError::NotFound)?;
+    let employer = repo::find_employer(conn, &export.employer_id)?.ok_or(AppError::NotFound)?;
+    authorize(
+        actor,
+        Action::Read,
+        Resource::PayrollExport {
+            organisation_id: &export.organisation_id,
+            payroll_client_id: &employer.payroll_client_id,
+        },
+    )?;
+    let period = period_of(conn, &export.pay_period_id)?;
+    let (Some(number), Some(ready_at)) = (export.number, export.ready_at) else {
+        if actor.role == Role::PayrollProvider {
+            return Err(AppError::NotFound);
+        }
+        return Err(AppError::Conflict {
+            code: "export_blocked",
+            detail: "a minimum wage failure in this export awaits review".into(),
+        });
+    };
+    let head = head_of(&export, &employer, &period, number, ready_at.and_utc());
+    Ok((head, export_view(&export, &period)))
+}
+
+/// Confirms the payroll client has taken an export; saying so again changes nothing. Who may
+/// call: the payroll client that runs its employer.
+pub fn acknowledge(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    export_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<ExportView> {
+    let export = repo::find_export(conn, export_id)?.ok_or(AppError::NotFound)?;
+    let employer = repo::find_employer(conn, &export.employer_id)?.ok_or(AppError::NotFound)?;
+    authorize(
+        actor,
+        Action::Update,
+        Resource::PayrollExport {
+            organisation_id: &export.organisation_id,
+            payroll_client_id: &employer.payroll_client_id,
+        },
+    )?;
+    if actor.role != Role::PayrollProvider {
+        return Err(AppError::Forbidden);
+    }
+    let period = period_of(conn, &export.pay_period_id)?;
+    match export.status.as_str() {
+        "acknowledged" => return Ok(export_view(&export, &period)),
+        "blocked" => return Err(AppError::NotFound),
+        _ => {}
+    }
+    write_transaction(conn, |conn| {
+        repo::acknowledge(conn, &export.id, now.naive_utc())?;
+        let stored = repo::find_export(conn, &export.id)?.ok_or(AppError::NotFound)?;
+        let view = export_view(&stored, &period);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &export.organisation_id,
+                action: "payroll_export.acknowledged",
+                entity_type: "payroll_export",
+                entity_id: &export.id,
+                before: None,
+                after: Some(&view),
+            },
+        )?;
+        Ok(view)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The budget statement's view of a period
+
+/// What a closed pay period cost one person's budget: pay from its exports, employer National
+/// Insurance and pension on it, and the budget's balance. Who may call: whoever may read the
+/// person's budget statement.
+pub fn period_summary(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    holder_id: &str,
+    period_id: &str,
+) -> AppResult<PeriodSummary> {
+    let holder = crate::budgets::service::budget_reader(conn, actor, holder_id)?;
+    let period = period_of(conn, period_id)?;
+    if period.organisation_id != holder.organisation_id {
+        return Err(AppError::NotFound);
+    }
+    let exports = repo::exports_of_period(conn, &period.id)?;
+    let blocked = exports.iter().filter(|e| e.status == "blocked").count() as i64;
+    let ids: Vec<String> = exports.iter().map(|e| e.id.clone()).collect();
+    let lines = repo::lines_for_holder(conn, &ids, &holder.id)?;
+    let mut pay: BTreeMap<String, i64> = BTreeMap::new();
+    let mut per_pa: BTreeMap<String, i64> = BTreeMap::new();
+    for line in &lines {
+        *pay.entry(line.element.clone()).or_default() += line.amount_pence;
+        let taxable = !matches!(line.element.as_str(), "mileage" | "expenses");
+        if taxable {
+            *per_pa.entry(line.pa_id.clone()).or_default() += line.amount_pence;
+        }
+    }
+    let pay_total: i64 = pay.values().sum();
+    let on_costs = on_costs(&per_pa, &period)?;
+    let on_costs_total = on_costs.iter().map(|l| l.amount_pence).sum();
+    let budget = budget_repo::approved_budget_on(conn, &holder.id, period.ends_on)?;
+    let remaining = match &budget {
+        Some(b) => {
+            let figures = budget_repo::figures_until(conn, &b.id, period.ends_on)?;
+            Some(crate::budgets::model::remaining_on(
+                &figures,
+                period.ends_on,
+            ))
+        }
+        None => None,
+    };
+    let mut pay_lines: Vec<SummaryLine> = pay
+        .into_iter()
+        .map(|(element, amount_pence)| SummaryLine {
+            element,
+            amount_pence,
+        })
+        .collect();
+    pay_lines.sort_by_key(|l| {
+        model::ELEMENTS
+            .iter()
+            .position(|e| e.code == l.element)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(PeriodSummary {
+        budget_holder_id: holder.id.clone(),
+        pay_period_id: period.id.clone(),
+        period_start: period.starts_on,
+        period_end: period.ends_on,
+        pay: pay_lines,
+        pay_total_pence: pay_total,
+        on_costs,
+        on_costs_total_pence: on_costs_total,
+        exports_blocked: blocked,
+        budget_id: budget.map(|b| b.id),
+        budget_remaining_pence: remaining,
+    })
+}
+
+/// Employer National Insurance and minimum pension contributions on each PA's earnings in the
+/// period, against the annual thresholds in force at its start shared out over the period's
+/// length in days.
+fn on_costs(per_pa: &BTreeMap<String, i64>, period: &PayPeriodRow) -> AppResult<Vec<SummaryLine>> {
+    let rules = crate::rules::uk();
+    let date = period.starts_on;
+    let unknown = || AppError::internal(format!("the UK rules data does not cover {date}"));
+    let ni = rules
+        .employer_national_insurance(date)
+        .ok_or_else(unknown)?;
+    let pension = rules.pension(date).ok_or_else(unknown)?;
+    let days = i128::from((period.ends_on - period.starts_on).num_days() + 1);
+    let share = |annual: i64| i128::from(annual) * days / 365;
+    let (mut national_insurance, mut pension_total) = (0i64, 0i64);
+    for earnings in per_pa.values() {
+        let earnings = i128::from(*earnings);
+        national_insurance += crate::pricing::model::round_div(
+            (earnings - share(ni.secondary_threshold_pence_per_year)).max(0)
+                * i128::from(ni.rate_bp),
+            10_000,
+        );
+        let qualifying = earnings.min(share(pension.qualifying_upper_pence_per_year))
+            - share(pension.qualifying_lower_pence_per_year);
+        pension_total += crate::pricing::model::round_div(
+            qualifying.max(0) * i128::from(pension.employer_minimum_bp),
+            10_000,
+        );
+    }
+    Ok(vec![
+        SummaryLine {
+            element: "employer_national_insurance".into(),
+            amount_pence: national_insurance,
+        },
+        SummaryLine {
+            element: "employer_pension".into(),
+            amount_pence: pension_total,
+        },
+    ])
+}
