@@ -807,8 +807,8 @@ fn make_ready(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let number = repo::next_export_number(conn, &employer.id)?;
-    // Instants are stored to the microsecond: the head carries what a reread will see.
-    let ready_at = now.naive_utc().and_utc();
+    // Whole seconds: what every backend stores exactly, so a reread writes the same heading.
+    let ready_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let gross: i64 = lines.iter().map(|l| l.amount_pence).sum();
     let ready = ExportRow {
         gross_pence: gross,

@@ -17,6 +17,7 @@ mod mail;
 mod market;
 mod migrations;
 mod openapi;
+mod payroll;
 mod pricing;
 mod rostering;
 mod timesheets;

@@ -10,21 +10,21 @@ use crate::helpers::{TestApp, TestOrganisation, TestResponse, TestUser};
 /// A published week (19–25 October 2026) for Ann: Monday 09:00–12:00 and the Saturday night
 /// 22:00–08:00 across the clock change, both worked by Amy. Ben is another PA of the
 /// organisation, on no shift.
-struct Week {
-    app: TestApp,
-    organisation: TestOrganisation,
-    admin: TestUser,
-    manager: TestUser,
-    person: TestUser,
-    holder: String,
-    amy: String,
-    amy_login: TestUser,
-    ben_login: TestUser,
-    monday: String,
-    night: String,
+pub(crate) struct Week {
+    pub(crate) app: TestApp,
+    pub(crate) organisation: TestOrganisation,
+    pub(crate) admin: TestUser,
+    pub(crate) manager: TestUser,
+    pub(crate) person: TestUser,
+    pub(crate) holder: String,
+    pub(crate) amy: String,
+    pub(crate) amy_login: TestUser,
+    pub(crate) ben_login: TestUser,
+    pub(crate) monday: String,
+    pub(crate) night: String,
 }
 
-async fn week() -> Week {
+pub(crate) async fn week() -> Week {
     let app = TestApp::spawn().await;
     let organisation = app.provider();
     let admin = app.user(&organisation, Role::Admin);
@@ -166,7 +166,7 @@ async fn week() -> Week {
 }
 
 /// A PA login linked to a profile the manager created.
-fn login_for(app: &TestApp, organisation: &TestOrganisation, pa: &str) -> TestUser {
+pub(crate) fn login_for(app: &TestApp, organisation: &TestOrganisation, pa: &str) -> TestUser {
     use diesel::prelude::*;
     use parota::db::schema::pa_profiles;
     let user = app.user(organisation, Role::Pa);
@@ -178,7 +178,7 @@ fn login_for(app: &TestApp, organisation: &TestOrganisation, pa: &str) -> TestUs
 }
 
 /// Near Ann's home (her postcode sector's centroid is within a few hundred metres).
-fn at_home() -> Value {
+pub(crate) fn at_home() -> Value {
     let home = parota::geo::Postcode::parse("BB11 2AB")
         .unwrap()
         .locate()
@@ -187,7 +187,7 @@ fn at_home() -> Value {
 }
 
 impl Week {
-    async fn clock(
+    pub(crate) async fn clock(
         &self,
         who: &TestUser,
         shift: &str,
@@ -205,7 +205,7 @@ impl Week {
         self.app.send(request).await
     }
 
-    async fn work_monday(&self) -> String {
+    pub(crate) async fn work_monday(&self) -> String {
         let start = self
             .clock(
                 &self.amy_login,
@@ -229,7 +229,7 @@ impl Week {
         end.body["timesheet_id"].as_str().unwrap().to_owned()
     }
 
-    async fn submit(&self, timesheet: &str) -> TestResponse {
+    pub(crate) async fn submit(&self, timesheet: &str) -> TestResponse {
         self.post(
             &self.amy_login,
             &format!("/api/v1/timesheets/{timesheet}/submission"),
@@ -239,7 +239,12 @@ impl Week {
     }
 
     /// Sets the organisation's policy (as an admin unless `who` says otherwise).
-    async fn set_policy(&self, who: &TestUser, approver: &str, radius_m: i32) -> TestResponse {
+    pub(crate) async fn set_policy(
+        &self,
+        who: &TestUser,
+        approver: &str,
+        radius_m: i32,
+    ) -> TestResponse {
         self.app
             .send(
                 TestRequest::put()
@@ -257,7 +262,7 @@ impl Week {
             .await
     }
 
-    async fn post(&self, who: &TestUser, path: &str, body: Value) -> TestResponse {
+    pub(crate) async fn post(&self, who: &TestUser, path: &str, body: Value) -> TestResponse {
         self.app.post_json(path, Some(&who.token), &body).await
     }
 

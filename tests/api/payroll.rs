@@ -1,0 +1,587 @@
+//! Payroll end to end: a closed period's exports, pulled by the payroll client that runs the
+//! employer in each format (pinned by reference files), byte-identical on every read; minimum
+//! wage failures blocking an export until reviewed; amendments after close paid in the next
+//! period; and no other payroll client ever seeing an export.
+
+use actix_web::test::TestRequest;
+use diesel::prelude::*;
+use parota::auth::Role;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{TestResponse, TestUser};
+use crate::timesheets::{at_home, week, Week};
+
+/// Level 2 pays £13.00 an hour, premiums as in the hand-worked unit tests.
+fn card_terms() -> Value {
+    json!({
+        "levels": [{"level": 1, "pay_pence": 1280, "charge_pence": 2000}, {"level": 2, "pay_pence": 1300, "charge_pence": 2100}],
+        "night_start": "22:00",
+        "night_end": "07:00",
+        "uplifts": {"night_bp": 1000, "saturday_bp": 1000, "sunday_bp": 2000, "bank_holiday_bp": 5000,
+                    "waking_night_bp": 1500, "two_to_one_bp": 500},
+        "sleep_in": {"pay_pence": 9500, "charge_pence": 12000}
+    })
+}
+
+struct Payroll {
+    w: Week,
+    client: TestUser,
+    other_client: TestUser,
+    employer: String,
+}
+
+/// The week, paid monthly, with Ann as Amy's employer (PAYE 123/AB45678) run by one payroll
+/// client; another client of the same organisation runs no employer here.
+async fn payroll(kind: &str, date_of_birth: &str, pays_travel_time: bool) -> Payroll {
+    let w = week().await;
+    let policy = w.set_policy(&w.admin, "team_manager", 1000).await;
+    assert_eq!(policy.status, 200, "{}", policy.text);
+    let card = w
+        .post(
+            &w.admin,
+            "/api/v1/rate-cards",
+            json!({"name": "PHB 2026", "kind": "personalised", "effective_from": "2026-10-01", "terms": card_terms()}),
+        )
+        .await;
+    assert_eq!(card.status, 201, "{}", card.text);
+    let client = w.app.user(&w.organisation, Role::PayrollProvider);
+    let other_client = w.app.user(&w.organisation, Role::PayrollProvider);
+    let mut body = json!({
+        "kind": kind, "name": "Ann Riley", "paye_reference": "123/ab45678",
+        "payroll_client_id": client.id, "rate_card_id": card.body["id"],
+        "pays_travel_time": pays_travel_time
+    });
+    if kind == "budget_holder" {
+        body["budget_holder_id"] = json!(w.holder);
+    }
+    // Only admins register employers, and the client must be a payroll client.
+    w.post(&w.manager, "/api/v1/employers", body.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    let mut wrong = body.clone();
+    wrong["payroll_client_id"] = json!(w.manager.id);
+    let problem = w
+        .post(&w.admin, "/api/v1/employers", wrong)
+        .await
+        .assert_problem(422, "validation_failed")
+        .clone();
+    assert_eq!(problem["errors"][0]["field"], "payroll_client_id");
+    let employer = w.post(&w.admin, "/api/v1/employers", body).await;
+    assert_eq!(employer.status, 201, "{}", employer.text);
+    assert_eq!(employer.body["paye_reference"], "123/AB45678");
+    let employer = employer.body["id"].as_str().unwrap().to_owned();
+    let engaged = w
+        .post(
+            &w.manager,
+            &format!("/api/v1/employers/{employer}/engagements"),
+            json!({"pa_id": w.amy, "works_number": "AMY01", "date_of_birth": date_of_birth,
+                   "holiday_basis": "rolled_up", "starts_on": "2026-10-01"}),
+        )
+        .await;
+    assert_eq!(engaged.status, 201, "{}", engaged.text);
+    assert!(
+        engaged.body.get("date_of_birth").is_none(),
+        "the date of birth is kept, not shown"
+    );
+    Payroll {
+        w,
+        client,
+        other_client,
+        employer,
+    }
+}
+
+impl Payroll {
+    /// Amy works Monday 09:02–12:00 and the Saturday waking night across the clock change;
+    /// both approved. Returns the timesheet.
+    async fn work_the_week(&self) -> String {
+        let w = &self.w;
+        let timesheet = w.work_monday().await;
+        for (kind, key, at) in [
+            ("clock-in", "night-in", "2026-10-24T21:00:00Z"),
+            ("clock-out", "night-out", "2026-10-25T08:00:00Z"),
+        ] {
+            let done = w
+                .clock(
+                    &w.amy_login,
+                    &w.night,
+                    kind,
+                    Some(key),
+                    json!({"device_time": at, "location": at_home()}),
+                )
+                .await;
+            assert!(done.status.is_success(), "{}", done.text);
+        }
+        let submitted = w.submit(&timesheet).await;
+        assert_eq!(submitted.status, 200, "{}", submitted.text);
+        self.approve(&timesheet).await;
+        timesheet
+    }
+
+    async fn approve(&self, timesheet: &str) {
+        let approved = self
+            .w
+            .post(
+                &self.w.manager,
+                &format!("/api/v1/timesheets/{timesheet}/approval"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(approved.status, 200, "{}", approved.text);
+    }
+
+    async fn period_starting(&self, date: &str) -> String {
+        let periods = self
+            .w
+            .app
+            .get(
+                &format!("/api/v1/pay-periods?from={date}&to={date}"),
+                Some(&self.w.manager.token),
+            )
+            .await;
+        assert_eq!(periods.status, 200, "{}", periods.text);
+        periods.body[0]["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn close(&self, period: &str) -> TestResponse {
+        self.w
+            .post(
+                &self.w.admin,
+                &format!("/api/v1/pay-periods/{period}/closure"),
+                json!({}),
+            )
+            .await
+    }
+
+    async fn pull(&self, who: &TestUser, export: &str, query: &str) -> TestResponse {
+        self.w
+            .app
+            .get(
+                &format!("/api/v1/payroll/exports/{export}{query}"),
+                Some(&who.token),
+            )
+            .await
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The export with its random ids and instant named, so a reference file can pin the rest.
+fn named(text: &str, names: &[(&str, &str)], ready_at: &str) -> String {
+    let mut text = text.replace(ready_at, "READY_AT");
+    for (id, name) in names {
+        text = text.replace(id, name);
+    }
+    text
+}
+
+/// Compares with `tests/fixtures/payroll/<name>`; `UPDATE_FIXTURES=1` rewrites it instead.
+fn assert_matches_reference(name: &str, actual: &str) {
+    let path = format!(
+        "{}/tests/fixtures/payroll/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if std::env::var("UPDATE_FIXTURES").is_ok() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(actual, expected, "{name} differs from its reference file");
+}
+
+#[actix_web::test]
+async fn a_closed_period_exports_exact_pay_that_only_the_employers_payroll_client_pulls() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let timesheet = p.work_the_week().await;
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let exports = closed.body["exports"].as_array().unwrap();
+    assert_eq!(exports.len(), 1, "{}", closed.text);
+    let export = exports[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(exports[0]["status"], "ready");
+    assert_eq!(exports[0]["number"], 1);
+    // Monday 2 h 58 min and the 11-hour waking night: 13.97 h × £13.00 = £181.61; Saturday
+    // 2 h × £1.30 = £2.60; Sunday 9 h × £2.60 = £23.40; waking night 11 h × £1.95 = £21.45;
+    // holiday 12.07% of £229.06 = £27.65 (27.6475). Gross £256.71.
+    assert_eq!(exports[0]["gross_pence"], 25_671, "{}", closed.text);
+
+    // The client lists it, reads it in every format, and gets the same bytes every time.
+    let listed = w
+        .app
+        .get(
+            "/api/v1/payroll/exports?status=ready",
+            Some(&p.client.token),
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["items"][0]["id"], export.as_str());
+    let ready_at = listed.body["items"][0]["ready_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let names = [
+        (export.as_str(), "EXPORT"),
+        (w.amy.as_str(), "AMY"),
+        (w.holder.as_str(), "ANN"),
+        (timesheet.as_str(), "TIMESHEET"),
+        (p.employer.as_str(), "EMPLOYER"),
+    ];
+    for (format, file, media) in [
+        ("csv", "export.csv", "text/csv"),
+        ("json", "export.json", "application/json"),
+        ("brightpay", "brightpay.csv", "text/csv"),
+        ("sage50", "sage50.csv", "text/csv"),
+        ("iris", "iris.csv", "text/csv"),
+    ] {
+        let first = p
+            .pull(&p.client, &export, &format!("?format={format}"))
+            .await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        assert!(first.content_type().starts_with(media), "{format}");
+        let checksum = first.header("X-Checksum-SHA256").unwrap().to_owned();
+        assert_eq!(sha256_hex(&first.text), checksum, "{format}");
+        assert_eq!(
+            listed.body["items"][0]["checksums"][format],
+            checksum.as_str()
+        );
+        let again = p
+            .pull(&p.client, &export, &format!("?format={format}"))
+            .await;
+        assert_eq!(again.text, first.text, "{format} regenerates byte for byte");
+        assert_matches_reference(file, &named(&first.text, &names, &ready_at));
+    }
+    // Content negotiation picks CSV; JSON by default; an unknown format names the field.
+    let by_accept = w
+        .app
+        .send(
+            TestRequest::get()
+                .uri(&format!("/api/v1/payroll/exports/{export}"))
+                .insert_header(("authorization", format!("Bearer {}", p.client.token)))
+                .insert_header(("Accept", "text/csv")),
+        )
+        .await;
+    assert!(
+        by_accept.text.starts_with("export_number,"),
+        "{}",
+        by_accept.text
+    );
+    let json = p.pull(&p.client, &export, "").await;
+    assert_eq!(json.body["export"]["paye_reference"], "123/AB45678");
+    assert_eq!(json.body["lines"].as_array().unwrap().len(), 5);
+    let problem = p
+        .pull(&p.client, &export, "?format=xlsx")
+        .await
+        .assert_problem(422, "validation_failed")
+        .clone();
+    assert_eq!(problem["errors"][0]["field"], "format");
+
+    // Another payroll client, of this or any organisation, never learns the export exists;
+    // a PA may not read it.
+    p.pull(&p.other_client, &export, "?format=csv")
+        .await
+        .assert_problem(404, "not_found");
+    let elsewhere = w.app.provider();
+    let stranger = w.app.user(&elsewhere, Role::PayrollProvider);
+    p.pull(&stranger, &export, "")
+        .await
+        .assert_problem(404, "not_found");
+    let nothing = w
+        .app
+        .get("/api/v1/payroll/exports", Some(&p.other_client.token))
+        .await;
+    assert_eq!(nothing.body["items"], json!([]));
+    p.pull(&w.amy_login, &export, "")
+        .await
+        .assert_problem(403, "forbidden");
+    let acknowledge = format!("/api/v1/payroll/exports/{export}/acknowledge");
+    w.post(&p.other_client, &acknowledge, json!({}))
+        .await
+        .assert_problem(404, "not_found");
+    w.post(&w.admin, &acknowledge, json!({}))
+        .await
+        .assert_problem(403, "forbidden");
+
+    // Acknowledged once; saying so again changes nothing.
+    let acknowledged = w.post(&p.client, &acknowledge, json!({})).await;
+    assert_eq!(acknowledged.status, 200, "{}", acknowledged.text);
+    assert_eq!(acknowledged.body["status"], "acknowledged");
+    let again = w.post(&p.client, &acknowledge, json!({})).await;
+    assert_eq!(again.body, acknowledged.body);
+    let ready = w
+        .app
+        .get(
+            "/api/v1/payroll/exports?status=ready",
+            Some(&p.client.token),
+        )
+        .await;
+    assert_eq!(ready.body["items"], json!([]));
+
+    // The budget statement's view: pay by element and on-costs, Ann and her team manager only.
+    let summary_path = format!(
+        "/api/v1/budget-holders/{}/pay-periods/{october}/summary",
+        w.holder
+    );
+    let summary = w.app.get(&summary_path, Some(&w.person.token)).await;
+    assert_eq!(summary.status, 200, "{}", summary.text);
+    assert_eq!(summary.body["pay_total_pence"], 25_671);
+    assert_eq!(
+        summary.body["pay"][0],
+        json!({"element": "basic", "amount_pence": 18_161})
+    );
+    // Below the employer NI threshold (£5,000 a year, £424.65 for 31 days): none due.
+    assert_eq!(summary.body["on_costs"][0]["amount_pence"], 0);
+    assert!(summary.body["budget_remaining_pence"].as_i64().unwrap() < 500_000);
+    w.app
+        .get(&summary_path, Some(&w.amy_login.token))
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn an_amendment_after_close_is_paid_in_the_next_period_and_the_export_never_changes() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let timesheet = p.work_the_week().await;
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    let export = closed.body["exports"][0]["id"].as_str().unwrap().to_owned();
+    let before = p.pull(&p.client, &export, "?format=csv").await;
+
+    // Amy stayed an hour longer on Monday than she clocked: amended after the close.
+    let sheet = w
+        .app
+        .get(
+            &format!("/api/v1/timesheets/{timesheet}"),
+            Some(&w.manager.token),
+        )
+        .await;
+    let monday = sheet.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["date"] == "2026-10-19")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let amended = w
+        .post(
+            &w.manager,
+            &format!("/api/v1/shift-records/{monday}/amendments"),
+            json!({"reason": "Stayed until 13:00, confirmed by Ann", "clock_out_at": "2026-10-19T12:00:00Z"}),
+        )
+        .await;
+    assert_eq!(amended.status, 201, "{}", amended.text);
+    let after = p.pull(&p.client, &export, "?format=csv").await;
+    assert_eq!(after.text, before.text, "a delivered export never changes");
+
+    let november = p.period_starting("2026-11-01").await;
+    assert_eq!(amended.body["pay_period_id"], november.as_str());
+    let closed = p.close(&november).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let next = &closed.body["exports"][0];
+    assert_eq!(next["number"], 2, "{}", closed.text);
+    // Alone, the Monday was 2.97 h (£38.61 + £4.66 holiday); amended, 3.97 h (£51.61 +
+    // £6.23): £14.57 more.
+    let json = p.pull(&p.client, next["id"].as_str().unwrap(), "").await;
+    let lines = json.body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{}", json.text);
+    assert_eq!(lines[0]["element"], "amendment");
+    assert_eq!(lines[0]["amount_pence"], 1_457);
+    assert_eq!(lines[0]["sources"], amended.body["id"]);
+}
+
+#[actix_web::test]
+async fn unpaid_travel_below_the_minimum_wage_blocks_the_export_until_a_manager_reviews_it() {
+    // Amy is 18; the organisation employs her and does not pay travel time.
+    let p = payroll("organisation", "2008-01-01", false).await;
+    let w = &p.w;
+    // After Monday at Ann's she does half an hour for Bob in Manchester, 90 minutes later.
+    let bob = w
+        .post(
+            &w.manager,
+            "/api/v1/budget-holders",
+            json!({"display_name": "Bob Kay", "postcode": "M1 1AE", "funding": "chc", "minimum_level": 2,
+                   "support_needs": [{"day": "tuesday", "start": "09:00", "end": "10:00"}]}),
+        )
+        .await;
+    assert_eq!(bob.status, 201, "{}", bob.text);
+    let bob = bob.body["id"].as_str().unwrap().to_owned();
+    let budget = w
+        .post(
+            &w.manager,
+            &format!("/api/v1/budget-holders/{bob}/budgets"),
+            json!({"name": "Budget", "amount_pence": 100_000, "period_start": "2026-10-01", "period_end": "2027-03-31", "health_share_bp": 10000}),
+        )
+        .await;
+    let approved = w
+        .post(
+            &w.manager,
+            &format!(
+                "/api/v1/budgets/{}/approval",
+                budget.body["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let team = w
+        .post(
+            &w.manager,
+            &format!("/api/v1/budget-holders/{bob}/team"),
+            json!({"pa_id": w.amy}),
+        )
+        .await;
+    assert!(team.status.is_success(), "{}", team.text);
+    let ann_sheet = w.work_monday().await;
+    let bob_work = w
+        .app
+        .send(
+            TestRequest::post()
+                .uri(&format!("/api/v1/budget-holders/{bob}/unrostered-work"))
+                .insert_header(("authorization", format!("Bearer {}", w.amy_login.token)))
+                .insert_header(("Idempotency-Key", "bob-1"))
+                .set_json(json!({"started_at": "2026-10-19T12:30:00Z", "ended_at": "2026-10-19T13:00:00Z", "reason": "Bob's carer was ill"})),
+        )
+        .await;
+    assert_eq!(bob_work.status, 201, "{}", bob_work.text);
+    let bob_sheet = bob_work.body["timesheet_id"].as_str().unwrap().to_owned();
+    for sheet in [&ann_sheet, &bob_sheet] {
+        w.submit(sheet).await;
+        p.approve(sheet).await;
+    }
+
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let export = &closed.body["exports"][0];
+    assert_eq!(export["status"], "blocked", "{}", closed.text);
+    assert_eq!(export["number"], Value::Null);
+    let blocker = &export["blockers"][0];
+    assert_eq!(blocker["pa_id"], w.amy.as_str());
+    assert_eq!(
+        blocker["hourly_rate_pence"], 1_085,
+        "the 18–20 rate from April 2026"
+    );
+    // 2 h 58 min at Ann's and 30 min at Bob's: 3.47 h × £13.00 = £45.11 for the minutes
+    // worked plus the journey between the homes, which counts though unpaid.
+    let travel = {
+        use parota::db::schema::budget_holders::dsl::*;
+        let home = |holder: &str| -> parota::geo::Location {
+            let (lat, lon): (f64, f64) = budget_holders
+                .find(holder)
+                .select((latitude, longitude))
+                .first(&mut w.app.conn())
+                .unwrap();
+            parota::geo::Location {
+                latitude: lat,
+                longitude: lon,
+            }
+        };
+        parota::geo::travel_minutes(home(&w.holder), home(&bob)).min(90)
+    };
+    assert!(travel > 60, "Burnley to Manchester: {travel} minutes");
+    let counted = 178 + 30 + travel;
+    let required = (1_085 * counted + 59) / 60;
+    assert_eq!(blocker["counted_minutes"], counted);
+    assert_eq!(blocker["counted_pay_pence"], 4_511);
+    assert_eq!(blocker["shortfall_pence"], required - 4_511);
+    let export_id = export["id"].as_str().unwrap().to_owned();
+
+    // Nothing to pull while blocked: the client does not see it; a manager is told why.
+    let listed = w
+        .app
+        .get("/api/v1/payroll/exports", Some(&p.client.token))
+        .await;
+    assert_eq!(listed.body["items"], json!([]));
+    p.pull(&p.client, &export_id, "")
+        .await
+        .assert_problem(404, "not_found");
+    p.pull(&w.manager, &export_id, "")
+        .await
+        .assert_problem(409, "export_blocked");
+
+    // Only a manager reviews; the top-up pays the shortfall and the export is numbered.
+    let review = format!("/api/v1/payroll/exports/{export_id}/minimum-wage-reviews");
+    w.post(
+        &w.amy_login,
+        &review,
+        json!({"pa_id": w.amy, "outcome": "top_up", "reason": "x"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let problem = w
+        .post(
+            &w.manager,
+            &review,
+            json!({"pa_id": bob, "outcome": "top_up", "reason": "x"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed")
+        .clone();
+    assert_eq!(problem["errors"][0]["field"], "pa_id");
+    let reviewed = w
+        .post(
+            &w.manager,
+            &review,
+            json!({"pa_id": w.amy, "outcome": "top_up", "reason": "Travel between Ann and Bob counts as working time"}),
+        )
+        .await;
+    assert_eq!(reviewed.status, 200, "{}", reviewed.text);
+    assert_eq!(reviewed.body["status"], "ready");
+    assert_eq!(reviewed.body["number"], 1);
+    assert_eq!(reviewed.body["blockers"], json!([]));
+    let json = p.pull(&p.client, &export_id, "").await;
+    let lines = json.body["lines"].as_array().unwrap();
+    let top_up = lines.last().unwrap();
+    assert_eq!(top_up["element"], "minimum_wage_top_up");
+    assert_eq!(top_up["amount_pence"], required - 4_511);
+    assert_eq!(
+        json.body["export"]["gross_pence"],
+        lines
+            .iter()
+            .map(|l| l["amount_pence"].as_i64().unwrap())
+            .sum::<i64>()
+    );
+}
+
+#[actix_web::test]
+async fn a_period_with_work_no_engagement_pays_does_not_close() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    // Amy's engagement is gone: the close is refused and nothing is written.
+    {
+        use parota::db::schema::engagements::dsl::*;
+        diesel::delete(engagements)
+            .execute(&mut w.app.conn())
+            .unwrap();
+    }
+    p.work_the_week().await;
+    let october = p.period_starting("2026-10-01").await;
+    let refused = p.close(&october).await;
+    let problem = refused.assert_problem(409, "engagement_missing");
+    assert!(problem["detail"].as_str().unwrap().contains(&w.amy));
+    let periods = w
+        .app
+        .get(
+            "/api/v1/pay-periods?from=2026-10-01&to=2026-10-01",
+            Some(&w.manager.token),
+        )
+        .await;
+    assert_eq!(periods.body[0]["closed"], false);
+    let exports = w
+        .app
+        .get(
+            &format!("/api/v1/pay-periods/{october}/exports"),
+            Some(&w.manager.token),
+        )
+        .await;
+    assert_eq!(exports.body, json!([]));
+}
