@@ -214,8 +214,23 @@ pub fn adjustments_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec
         .load(conn)?)
 }
 
-/// Every approved record whose timesheet is paid in `period_id`, in a stable order.
-pub fn records_paid_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<PaidRecord>> {
+/// The PAs with approved timesheets paid in `period_id`, in order.
+pub fn pas_paid_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<String>> {
+    Ok(timesheets::table
+        .filter(timesheets::paid_in_period_id.eq(period_id))
+        .filter(timesheets::status.eq("approved"))
+        .select(timesheets::pa_id)
+        .distinct()
+        .order(timesheets::pa_id.asc())
+        .load(conn)?)
+}
+
+/// The approved records of these PAs whose timesheets are paid in `period_id`.
+pub fn records_paid_in(
+    conn: &mut DbConnection,
+    period_id: &str,
+    pa_ids: &[String],
+) -> AppResult<Vec<PaidRecord>> {
     Ok(shift_records::table
         .inner_join(timesheets::table.on(timesheets::id.eq(shift_records::timesheet_id)))
         .left_join(
@@ -225,6 +240,7 @@ pub fn records_paid_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Ve
         )
         .filter(timesheets::paid_in_period_id.eq(period_id))
         .filter(timesheets::status.eq("approved"))
+        .filter(timesheets::pa_id.eq_any(pa_ids))
         .order(shift_records::id.asc())
         .select((
             shift_records::id,

@@ -409,12 +409,8 @@ impl<'a> Employment<'a> {
     }
 }
 
-/// One engagement's pay inputs in a period.
-#[derive(Default)]
-struct Work {
-    shifts: Vec<Shift>,
-    extras: Vec<Extra>,
-}
+/// PAs whose records are read and paid at once when a period closes.
+const PAS_PER_BATCH: usize = 250;
 
 fn shift_of(record: &PaidRecord, holders: &HashMap<String, repo::HolderFacts>) -> AppResult<Shift> {
     let (Some(clock_in), Some(clock_out)) = (record.clock_in_at, record.clock_out_at) else {
@@ -546,35 +542,8 @@ pub fn export_period(
         *miles.entry((employer, pa)).or_default() += tenths;
     }
 
-    let mut work: BTreeMap<&str, Work> = BTreeMap::new();
-    let mut missing: Vec<String> = Vec::new();
-    for record in repo::records_paid_in(conn, &period.id)? {
-        match employment.of(&record.pa_id, &record.budget_holder_id) {
-            Some(g) => work
-                .entry(g.id.as_str())
-                .or_default()
-                .shifts
-                .push(shift_of(&record, &holders)?),
-            None => missing.push(format!(
-                "PA {} working for {}",
-                record.pa_id, record.budget_holder_id
-            )),
-        }
-    }
-    missing.sort();
-    missing.dedup();
-    if !missing.is_empty() {
-        let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
-        return Err(AppError::Conflict {
-            code: "engagement_missing",
-            detail: format!(
-                "{} PA(s) worked in this period with no engagement to pay them: {}",
-                missing.len(),
-                shown.join("; ")
-            ),
-        });
-    }
-
+    // Amendments carried from earlier periods and adjustments: few, gathered first.
+    let mut extras: HashMap<&str, Vec<Extra>> = HashMap::new();
     let carried = repo::amendments_carried_by(conn, &period.id)?;
     let record_ids: Vec<String> = carried.iter().map(|(_, r, _, _)| r.clone()).collect();
     let amended: HashMap<String, PaidRecord> = repo::paid_records(conn, &record_ids)?
@@ -602,7 +571,7 @@ pub fn export_period(
         let change = amendment_change(&shift, &before, &after, g, cards, period.starts_on)
             .map_err(|e| pay_problem(e, employer))?;
         if change != 0 {
-            work.entry(g.id.as_str()).or_default().extras.push(Extra {
+            extras.entry(g.id.as_str()).or_default().push(Extra {
                 budget_holder_id: record.budget_holder_id.clone(),
                 element: "amendment",
                 description: format!("Amended shift of {}", shift.local_date()),
@@ -615,7 +584,7 @@ pub fn export_period(
         let Some(g) = employment.by_id.get(adjustment.engagement_id.as_str()) else {
             continue;
         };
-        work.entry(g.id.as_str()).or_default().extras.push(Extra {
+        extras.entry(g.id.as_str()).or_default().push(Extra {
             budget_holder_id: adjustment.budget_holder_id.clone(),
             element: if adjustment.kind == "holiday_taken" {
                 "holiday_taken"
@@ -628,34 +597,80 @@ pub fn export_period(
         });
     }
 
-    // Payslips, employer by employer, PA by works number.
+    // Records are read a batch of PAs at a time and only their pay lines kept, so memory
+    // follows the number of PAs and lines, not shifts.
+    let mut pa_ids: Vec<String> = repo::pas_paid_in(conn, &period.id)?;
+    pa_ids.extend(
+        extras
+            .keys()
+            .filter_map(|g| employment.by_id.get(g))
+            .map(|g| g.pa_id.clone()),
+    );
+    pa_ids.sort();
+    pa_ids.dedup();
     let mut by_employer: BTreeMap<&str, Vec<(&EngagementRow, model::Payslip)>> = BTreeMap::new();
-    for (engagement_id, inputs) in &work {
-        let g = employment.by_id[engagement_id];
-        let employer = employment.employers[g.employer_id.as_str()];
-        let cards = versions
-            .get(&employer.rate_card_id)
-            .map_or(&[][..], Vec::as_slice);
-        let slip = model::pay(&PayInput {
-            period_start: period.starts_on,
-            date_of_birth: g.date_of_birth,
-            contracted_minutes_per_week: g.contracted_minutes_per_week.map(i64::from),
-            holiday_basis: HolidayBasis::parse(&g.holiday_basis),
-            pays_travel_time: employer.pays_travel_time,
-            versions: cards,
-            rules: crate::rules::uk(),
-            miles_before_tenths: miles
-                .get(&(employer.id.clone(), g.pa_id.clone()))
-                .copied()
-                .unwrap_or(0),
-            shifts: &inputs.shifts,
-            extras: &inputs.extras,
-        })
-        .map_err(|e| pay_problem(e, employer))?;
-        by_employer
-            .entry(employer.id.as_str())
-            .or_default()
-            .push((g, slip));
+    let mut missing: Vec<String> = Vec::new();
+    for chunk in pa_ids.chunks(PAS_PER_BATCH) {
+        let mut work: BTreeMap<&str, Vec<Shift>> = BTreeMap::new();
+        for record in repo::records_paid_in(conn, &period.id, chunk)? {
+            match employment.of(&record.pa_id, &record.budget_holder_id) {
+                Some(g) => work
+                    .entry(g.id.as_str())
+                    .or_default()
+                    .push(shift_of(&record, &holders)?),
+                None => missing.push(format!(
+                    "PA {} working for {}",
+                    record.pa_id, record.budget_holder_id
+                )),
+            }
+        }
+        // PAs paid only an adjustment this period.
+        for engagement_id in extras.keys() {
+            let g = employment.by_id[engagement_id];
+            if chunk.binary_search(&g.pa_id).is_ok() {
+                work.entry(g.id.as_str()).or_default();
+            }
+        }
+        for (engagement_id, shifts) in &work {
+            let g = employment.by_id[engagement_id];
+            let employer = employment.employers[g.employer_id.as_str()];
+            let cards = versions
+                .get(&employer.rate_card_id)
+                .map_or(&[][..], Vec::as_slice);
+            let slip = model::pay(&PayInput {
+                period_start: period.starts_on,
+                date_of_birth: g.date_of_birth,
+                contracted_minutes_per_week: g.contracted_minutes_per_week.map(i64::from),
+                holiday_basis: HolidayBasis::parse(&g.holiday_basis),
+                pays_travel_time: employer.pays_travel_time,
+                versions: cards,
+                rules: crate::rules::uk(),
+                miles_before_tenths: miles
+                    .get(&(employer.id.clone(), g.pa_id.clone()))
+                    .copied()
+                    .unwrap_or(0),
+                shifts,
+                extras: extras.get(engagement_id).map_or(&[][..], Vec::as_slice),
+            })
+            .map_err(|e| pay_problem(e, employer))?;
+            by_employer
+                .entry(employer.id.as_str())
+                .or_default()
+                .push((g, slip));
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+        return Err(AppError::Conflict {
+            code: "engagement_missing",
+            detail: format!(
+                "{} PA(s) worked in this period with no engagement to pay them: {}",
+                missing.len(),
+                shown.join("; ")
+            ),
+        });
     }
 
     let mut made = Vec::new();

@@ -59,6 +59,9 @@ CREATE TABLE payroll_adjustments (
 );
 CREATE INDEX payroll_adjustments_period ON payroll_adjustments (pay_period_id);
 
+-- What a closing period pays, PA by PA.
+CREATE INDEX timesheets_paid_in ON timesheets (paid_in_period_id, pa_id);
+
 -- One export per employer per closed period. Blocked while a PA's pay is below the minimum
 -- wage and unreviewed; numbered and checksummed when ready; never changed after.
 CREATE TABLE payroll_exports (
