@@ -3,6 +3,7 @@
 
 pub mod budgets;
 pub mod market;
+pub mod payroll;
 
 use chrono::{DateTime, Utc};
 
@@ -153,7 +154,20 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
             .position(|a| a.role == Role::Admin)
             .map(|index| seeded_id(SEED_MILLIS, 100 + index as u64))
             .unwrap_or_default();
-        budgets::load(conn, SEED_MILLIS, &provider.id, &admin, &holders)
+        budgets::load(conn, SEED_MILLIS, &provider.id, &admin, &holders)?;
+        let payroll_client = accounts
+            .iter()
+            .position(|a| a.login == DEMO_PAYROLL_CLIENT)
+            .map(|index| seeded_id(SEED_MILLIS, 100 + index as u64))
+            .unwrap_or_default();
+        payroll::load(
+            conn,
+            SEED_MILLIS,
+            &provider.id,
+            &admin,
+            &payroll_client,
+            &holders,
+        )
     })?;
     Ok(DemoSummary {
         already_loaded: false,

@@ -90,7 +90,7 @@ pub enum AdjustmentKind {
     Correction,
 }
 
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAdjustment {
     pub engagement_id: String,

@@ -143,7 +143,7 @@ pub async fn list_engagements(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Add pay by hand (holiday taken, a correction) to the next pay period to close. Who may call: admins and team managers.
+/// Add pay by hand (holiday taken, a correction) to the next pay period to close. Send an `Idempotency-Key` to make a retry safe: the same key answers the same, once. Who may call: admins and team managers.
 #[utoipa::path(
     tag = "payroll",
     operation_id = "create_payroll_adjustment",
@@ -152,21 +152,25 @@ pub async fn list_engagements(
         (status = 201, description = "The adjustment, with the period that pays it", body = AdjustmentView),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The Idempotency-Key was used for a different request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     security(("bearer" = []))
 )]
 #[post("/payroll/adjustments")]
 pub async fn create_payroll_adjustment(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     Json(request): Json<CreateAdjustment>,
 ) -> AppResult<HttpResponse> {
-    let view = db::run(&state.pool, move |conn| {
-        service::create_adjustment(conn, &user, request, Utc::now())
+    let key = crate::idempotency::key_of(&req)?;
+    let answer = db::run(&state.pool, move |conn| {
+        service::create_adjustment(conn, &user, request, key.as_deref(), Utc::now())
     })
     .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(answer.into_response())
 }
 
 /// The payroll exports a closed period made, blocked ones with the minimum wage failures awaiting review. Who may call: admins and team managers.

@@ -17,6 +17,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::geo::Location;
 use crate::http::Page;
+use crate::idempotency::{self, Answer};
 use crate::market::repo as market_repo;
 use crate::payroll::dto::*;
 use crate::payroll::formats::{self, Format, Head, Line};
@@ -269,14 +270,15 @@ pub fn list_engagements(
         .collect())
 }
 
-/// Adds pay by hand (holiday taken, a correction) to the next period to close. Who may call:
-/// admins and team managers.
+/// Adds pay by hand (holiday taken, a correction) to the next period to close, once per
+/// `Idempotency-Key`. Who may call: admins and team managers.
 pub fn create_adjustment(
     conn: &mut DbConnection,
     actor: &AuthUser,
     request: CreateAdjustment,
+    key: Option<&str>,
     now: DateTime<Utc>,
-) -> AppResult<AdjustmentView> {
+) -> AppResult<Answer> {
     let engagement = repo::find_engagement(conn, &request.engagement_id)?.ok_or_else(|| {
         AppError::field(
             "engagement_id",
@@ -318,7 +320,8 @@ pub fn create_adjustment(
     }
     let policy = policy_of(conn, &employer.organisation_id)?;
     let today = now.with_timezone(&London).date_naive();
-    write_transaction(conn, |conn| {
+    let hash = idempotency::request_hash(&request);
+    idempotency::once(conn, &actor.user_id, key, &hash, now, |conn| {
         let period = open_period_for(conn, &employer.organisation_id, &policy, today)?;
         let row = repo::AdjustmentRow {
             id: crate::ids::new_id(),
@@ -359,7 +362,7 @@ pub fn create_adjustment(
                 after: Some(&view),
             },
         )?;
-        Ok(view)
+        Ok((201, view))
     })
 }
 
@@ -673,7 +676,7 @@ pub fn export_period(
         });
     }
 
-    let mut made = Vec::new();
+    let (mut made, mut rows, mut all_lines) = (Vec::new(), Vec::new(), Vec::new());
     for (employer_id, mut slips) in by_employer {
         let employer = employment.employers[employer_id];
         slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
@@ -709,7 +712,7 @@ pub fn export_period(
                 });
             }
         }
-        let row = ExportRow {
+        let mut row = ExportRow {
             id: export_id.clone(),
             organisation_id: organisation_id.to_owned(),
             employer_id: employer.id.clone(),
@@ -724,13 +727,21 @@ pub fn export_period(
             ready_at: None,
             acknowledged_at: None,
         };
-        repo::insert_export(conn, &row)?;
-        repo::insert_lines(conn, &lines)?;
         if blockers.is_empty() {
-            make_ready(conn, &row, employer, period, &lines, now)?;
+            let ready = readiness(conn, &row, employer, period, &lines, now)?;
+            row.status = "ready".into();
+            row.number = Some(ready.number);
+            row.checksums = Some(ready.checksums);
+            row.ready_at = Some(ready.ready_at);
         }
-        let stored = repo::find_export(conn, &row.id)?.ok_or(AppError::NotFound)?;
-        let view = export_view(&stored, period);
+        made.push(export_view(&row, period));
+        rows.push(row);
+        all_lines.extend(lines);
+    }
+    // Written together: a statement per thousand rows, not per export.
+    repo::insert_exports(conn, &rows)?;
+    repo::insert_lines(conn, &all_lines)?;
+    for view in &made {
         audit::record(
             conn,
             Some(actor),
@@ -738,12 +749,11 @@ pub fn export_period(
                 organisation_id,
                 action: "payroll_export.created",
                 entity_type: "payroll_export",
-                entity_id: &row.id,
+                entity_id: &view.id,
                 before: None,
-                after: Some(&view),
+                after: Some(view),
             },
         )?;
-        made.push(view);
     }
     Ok(made)
 }
@@ -813,6 +823,40 @@ pub fn checksums(head: &Head, lines: &[Line]) -> BTreeMap<&'static str, String> 
 }
 
 /// Numbers a blocked export, fixes its checksums and marks it ready.
+/// What makes an export ready: its number, the checksum of each format, the instant.
+struct Readiness {
+    number: i64,
+    checksums: String,
+    ready_at: chrono::NaiveDateTime,
+}
+
+/// Takes the employer's next export number and fixes the checksums of the lines as they are.
+fn readiness(
+    conn: &mut DbConnection,
+    row: &ExportRow,
+    employer: &EmployerRow,
+    period: &PayPeriodRow,
+    lines: &[LineRow],
+    now: DateTime<Utc>,
+) -> AppResult<Readiness> {
+    let number = repo::next_export_number(conn, &employer.id)?;
+    // Whole seconds: what every backend stores exactly, so a reread writes the same heading.
+    let ready_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let ready = ExportRow {
+        gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
+        line_count: lines.len() as i32,
+        ..row.clone()
+    };
+    let head = head_of(&ready, employer, period, number, ready_at);
+    let lines: Vec<Line> = lines.iter().map(line_of).collect();
+    Ok(Readiness {
+        number,
+        checksums: serde_json::to_string(&checksums(&head, &lines)).unwrap_or_default(),
+        ready_at: ready_at.naive_utc(),
+    })
+}
+
+/// Numbers a blocked export, fixes its checksums and marks it ready.
 fn make_ready(
     conn: &mut DbConnection,
     row: &ExportRow,
@@ -821,26 +865,16 @@ fn make_ready(
     lines: &[LineRow],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let number = repo::next_export_number(conn, &employer.id)?;
-    // Whole seconds: what every backend stores exactly, so a reread writes the same heading.
-    let ready_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let ready = readiness(conn, row, employer, period, lines, now)?;
     let gross: i64 = lines.iter().map(|l| l.amount_pence).sum();
-    let ready = ExportRow {
-        gross_pence: gross,
-        line_count: lines.len() as i32,
-        ..row.clone()
-    };
-    let head = head_of(&ready, employer, period, number, ready_at);
-    let lines: Vec<Line> = lines.iter().map(line_of).collect();
-    let sums = serde_json::to_string(&checksums(&head, &lines)).unwrap_or_default();
     if !repo::make_ready(
         conn,
         &row.id,
-        number,
-        &sums,
+        ready.number,
+        &ready.checksums,
         gross,
         lines.len() as i32,
-        ready_at.naive_utc(),
+        ready.ready_at,
     )? {
         return Err(AppError::Conflict {
             code: "export_not_blocked",

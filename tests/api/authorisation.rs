@@ -156,6 +156,20 @@ async fn every_endpoint_answers_each_role_as_the_policy_says() {
         },
         Case {
             method: "GET",
+            path: "/api/v1/employers".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/payroll/exports".into(),
+            body: None,
+            by_role: [403, 403, 403, 403, 200, 403],
+            other_organisation: 403,
+        },
+        Case {
+            method: "GET",
             path: format!("/api/v1/organisations/{}/timesheet-policy", organisation.id),
             body: None,
             by_role: [200, 200, 403, 403, 403, 404],

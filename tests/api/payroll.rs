@@ -384,6 +384,32 @@ async fn an_amendment_after_close_is_paid_in_the_next_period_and_the_export_neve
 
     let november = p.period_starting("2026-11-01").await;
     assert_eq!(amended.body["pay_period_id"], november.as_str());
+
+    // A week's holiday taken, added by hand; the retry with the same key adds nothing.
+    let engagements = w
+        .app
+        .get(
+            &format!("/api/v1/employers/{}/engagements", p.employer),
+            Some(&w.manager.token),
+        )
+        .await;
+    let holiday = json!({"engagement_id": engagements.body[0]["id"], "budget_holder_id": w.holder,
+                         "kind": "holiday_taken", "amount_pence": 5_000, "reason": "Holiday 2–6 November"});
+    let add = |key: &'static str| {
+        let request = TestRequest::post()
+            .uri("/api/v1/payroll/adjustments")
+            .insert_header(("authorization", format!("Bearer {}", w.manager.token)))
+            .insert_header(("Idempotency-Key", key))
+            .set_json(holiday.clone());
+        w.app.send(request)
+    };
+    let added = add("holiday-1").await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    assert_eq!(added.body["pay_period_id"], november.as_str());
+    let retried = add("holiday-1").await;
+    assert_eq!(retried.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(retried.body["id"], added.body["id"]);
+
     let closed = p.close(&november).await;
     assert_eq!(closed.status, 200, "{}", closed.text);
     let next = &closed.body["exports"][0];
@@ -392,10 +418,13 @@ async fn an_amendment_after_close_is_paid_in_the_next_period_and_the_export_neve
     // £6.23): £14.57 more.
     let json = p.pull(&p.client, next["id"].as_str().unwrap(), "").await;
     let lines = json.body["lines"].as_array().unwrap();
-    assert_eq!(lines.len(), 1, "{}", json.text);
-    assert_eq!(lines[0]["element"], "amendment");
-    assert_eq!(lines[0]["amount_pence"], 1_457);
-    assert_eq!(lines[0]["sources"], amended.body["id"]);
+    assert_eq!(lines.len(), 2, "{}", json.text);
+    assert_eq!(lines[0]["element"], "holiday_taken");
+    assert_eq!(lines[0]["amount_pence"], 5_000);
+    assert_eq!(lines[0]["sources"], added.body["id"]);
+    assert_eq!(lines[1]["element"], "amendment");
+    assert_eq!(lines[1]["amount_pence"], 1_457);
+    assert_eq!(lines[1]["sources"], amended.body["id"]);
 }
 
 #[actix_web::test]
