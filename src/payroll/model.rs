@@ -287,52 +287,54 @@ pub fn age_on(date_of_birth: NaiveDate, date: NaiveDate) -> u32 {
     years.max(0) as u32
 }
 
-/// Hourly lines keyed by person, element and rate: minutes and sources.
+/// Lines keyed by person, element and rate, borrowing from the shifts (a close pays 100,000
+/// of them: no allocation per stretch of time).
+type Key<'a> = (&'a str, &'static str, i64);
+
 #[derive(Default)]
-struct Lines {
-    hourly: BTreeMap<(String, &'static str, i64), (i64, BTreeSet<String>)>,
-    /// Units in hundredths (nights, miles), keyed the same way.
-    counted: BTreeMap<(String, &'static str, i64), (i64, BTreeSet<String>)>,
+struct Lines<'a> {
+    /// Minutes and sources of hourly lines.
+    hourly: BTreeMap<Key<'a>, (i64, BTreeSet<&'a str>)>,
+    /// Hundredths of a unit (nights, miles) and sources.
+    counted: BTreeMap<Key<'a>, (i64, BTreeSet<&'a str>)>,
 }
 
-impl Lines {
+impl<'a> Lines<'a> {
     fn minutes(
         &mut self,
-        holder: &str,
+        holder: &'a str,
         element: &'static str,
         rate_e4: i64,
         minutes: i64,
-        source: &str,
+        source: &'a str,
     ) {
         if minutes == 0 || rate_e4 == 0 {
             return;
         }
-        let entry = self
-            .hourly
-            .entry((holder.to_owned(), element, rate_e4))
-            .or_default();
+        let entry = self.hourly.entry((holder, element, rate_e4)).or_default();
         entry.0 += minutes;
-        entry.1.insert(source.to_owned());
+        entry.1.insert(source);
     }
 
     fn units(
         &mut self,
-        holder: &str,
+        holder: &'a str,
         element: &'static str,
         rate_e4: i64,
         hundredths: i64,
-        source: &str,
+        source: &'a str,
     ) {
         if hundredths == 0 {
             return;
         }
-        let entry = self
-            .counted
-            .entry((holder.to_owned(), element, rate_e4))
-            .or_default();
+        let entry = self.counted.entry((holder, element, rate_e4)).or_default();
         entry.0 += hundredths;
-        entry.1.insert(source.to_owned());
+        entry.1.insert(source);
     }
+}
+
+fn owned(sources: BTreeSet<&str>) -> BTreeSet<String> {
+    sources.into_iter().map(str::to_owned).collect()
 }
 
 fn amount(quantity_hundredths: i64, unit_rate_e4: i64) -> i64 {
@@ -384,7 +386,7 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
     let mut counted_minutes = 0i64;
     let mut week_minutes: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut miles_so_far = input.miles_before_tenths;
-    let mut expenses: BTreeMap<String, (i64, BTreeSet<String>)> = BTreeMap::new();
+    let mut expenses: BTreeMap<&str, (i64, BTreeSet<&str>)> = BTreeMap::new();
     let mut previous: Option<&Shift> = None;
 
     for shift in &shifts {
@@ -490,9 +492,9 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
             miles_so_far += shift.mileage_tenths;
         }
         if shift.expenses_pence != 0 {
-            let entry = expenses.entry(holder.to_owned()).or_default();
+            let entry = expenses.entry(holder).or_default();
             entry.0 += shift.expenses_pence;
-            entry.1.insert(source.to_owned());
+            entry.1.insert(source);
         }
     }
 
@@ -500,28 +502,34 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
     for ((holder, element, rate), (minutes, sources)) in lines.hourly {
         let quantity = round_div(i128::from(minutes) * 100, 60);
         out.push(PayLine {
-            budget_holder_id: holder,
+            budget_holder_id: holder.to_owned(),
             element,
             description: element_of(element).map_or(element, |e| e.title).to_owned(),
             quantity_hundredths: quantity,
             unit_rate_e4: rate,
             amount_pence: amount(quantity, rate),
-            sources,
+            sources: owned(sources),
         });
     }
     for ((holder, element, rate), (hundredths, sources)) in lines.counted {
         out.push(PayLine {
-            budget_holder_id: holder,
+            budget_holder_id: holder.to_owned(),
             element,
             description: element_of(element).map_or(element, |e| e.title).to_owned(),
             quantity_hundredths: hundredths,
             unit_rate_e4: rate,
             amount_pence: amount(hundredths, rate),
-            sources,
+            sources: owned(sources),
         });
     }
     for (holder, (pence, sources)) in expenses {
-        out.push(item(&holder, "expenses", "Expenses".into(), pence, sources));
+        out.push(item(
+            holder,
+            "expenses",
+            "Expenses".into(),
+            pence,
+            owned(sources),
+        ));
     }
     if input.holiday_basis == HolidayBasis::RolledUp {
         let holiday = rules

@@ -225,22 +225,26 @@ pub fn pas_paid_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<St
         .load(conn)?)
 }
 
-/// The approved records of these PAs whose timesheets are paid in `period_id`.
-pub fn records_paid_in(
-    conn: &mut DbConnection,
-    period_id: &str,
-    pa_ids: &[String],
-) -> AppResult<Vec<PaidRecord>> {
-    Ok(shift_records::table
+/// Which records payroll reads.
+pub enum RecordsOf<'a> {
+    /// The approved records of these PAs whose timesheets are paid in the period.
+    PaidIn {
+        period_id: &'a str,
+        pa_ids: &'a [String],
+    },
+    /// These records (behind amendments), wherever they were paid.
+    Ids(&'a [String]),
+}
+
+/// Records with what payroll needs of their shifts, in a stable order.
+pub fn paid_records(conn: &mut DbConnection, which: RecordsOf<'_>) -> AppResult<Vec<PaidRecord>> {
+    let query = shift_records::table
         .inner_join(timesheets::table.on(timesheets::id.eq(shift_records::timesheet_id)))
         .left_join(
             roster_shifts::table.on(roster_shifts::id
                 .nullable()
                 .eq(shift_records::roster_shift_id)),
         )
-        .filter(timesheets::paid_in_period_id.eq(period_id))
-        .filter(timesheets::status.eq("approved"))
-        .filter(timesheets::pa_id.eq_any(pa_ids))
         .order(shift_records::id.asc())
         .select((
             shift_records::id,
@@ -256,7 +260,15 @@ pub fn records_paid_in(
             roster_shifts::kind.nullable(),
             roster_shifts::headcount.nullable(),
         ))
-        .load(conn)?)
+        .into_boxed();
+    let query = match which {
+        RecordsOf::PaidIn { period_id, pa_ids } => query
+            .filter(timesheets::paid_in_period_id.eq(period_id))
+            .filter(timesheets::status.eq("approved"))
+            .filter(timesheets::pa_id.eq_any(pa_ids)),
+        RecordsOf::Ids(ids) => query.filter(shift_records::id.eq_any(ids)),
+    };
+    Ok(query.load(conn)?)
 }
 
 /// Amendments carried by `period_id` to records an earlier period already paid:
@@ -280,38 +292,6 @@ pub fn amendments_carried_by(
             shift_record_amendments::after_json,
         ))
         .load(conn)?)
-}
-
-/// The records behind amendments, keyed the same way as `records_paid_in`.
-pub fn paid_records(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<PaidRecord>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(500) {
-        found.extend(
-            shift_records::table
-                .left_join(
-                    roster_shifts::table.on(roster_shifts::id
-                        .nullable()
-                        .eq(shift_records::roster_shift_id)),
-                )
-                .filter(shift_records::id.eq_any(chunk))
-                .select((
-                    shift_records::id,
-                    shift_records::timesheet_id,
-                    shift_records::pa_id,
-                    shift_records::budget_holder_id,
-                    shift_records::clock_in_at,
-                    shift_records::clock_out_at,
-                    shift_records::break_minutes,
-                    shift_records::mileage_tenths,
-                    shift_records::expenses_pence,
-                    shift_records::woken_minutes,
-                    roster_shifts::kind.nullable(),
-                    roster_shifts::headcount.nullable(),
-                ))
-                .load::<PaidRecord>(conn)?,
-        );
-    }
-    Ok(found)
 }
 
 pub fn holder_facts(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Vec<HolderFacts>> {

@@ -22,7 +22,9 @@ use crate::market::repo as market_repo;
 use crate::payroll::dto::*;
 use crate::payroll::formats::{self, Format, Head, Line};
 use crate::payroll::model::{self, Extra, HolidayBasis, PayError, PayInput, Shift, ShiftKind};
-use crate::payroll::repo::{self, EmployerRow, EngagementRow, ExportRow, LineRow, PaidRecord};
+use crate::payroll::repo::{
+    self, EmployerRow, EngagementRow, ExportRow, LineRow, PaidRecord, RecordsOf,
+};
 use crate::pricing::model::Version;
 use crate::pricing::repo as pricing_repo;
 use crate::timesheets::approval::Amendable;
@@ -415,7 +417,7 @@ impl<'a> Employment<'a> {
 /// PAs whose records are read and paid at once when a period closes.
 const PAS_PER_BATCH: usize = 250;
 
-fn shift_of(record: &PaidRecord, holders: &HashMap<String, repo::HolderFacts>) -> AppResult<Shift> {
+fn shift_of(record: PaidRecord, holders: &HashMap<String, repo::HolderFacts>) -> AppResult<Shift> {
     let (Some(clock_in), Some(clock_out)) = (record.clock_in_at, record.clock_out_at) else {
         return Err(AppError::internal(
             "an approved record lacks a clock-in or clock-out",
@@ -423,9 +425,9 @@ fn shift_of(record: &PaidRecord, holders: &HashMap<String, repo::HolderFacts>) -
     };
     let holder = holders.get(&record.budget_holder_id);
     Ok(Shift {
-        record_id: record.record_id.clone(),
-        timesheet_id: record.timesheet_id.clone(),
-        budget_holder_id: record.budget_holder_id.clone(),
+        record_id: record.record_id,
+        timesheet_id: record.timesheet_id,
+        budget_holder_id: record.budget_holder_id,
         home: holder.map(|h| Location {
             latitude: h.latitude,
             longitude: h.longitude,
@@ -549,10 +551,12 @@ pub fn export_period(
     let mut extras: HashMap<&str, Vec<Extra>> = HashMap::new();
     let carried = repo::amendments_carried_by(conn, &period.id)?;
     let record_ids: Vec<String> = carried.iter().map(|(_, r, _, _)| r.clone()).collect();
-    let amended: HashMap<String, PaidRecord> = repo::paid_records(conn, &record_ids)?
-        .into_iter()
-        .map(|r| (r.record_id.clone(), r))
-        .collect();
+    let mut amended: HashMap<String, PaidRecord> = HashMap::new();
+    for chunk in record_ids.chunks(500) {
+        for record in repo::paid_records(conn, RecordsOf::Ids(chunk))? {
+            amended.insert(record.record_id.clone(), record);
+        }
+    }
     for (amendment_id, record_id, before, after) in &carried {
         let Some(record) = amended.get(record_id) else {
             continue;
@@ -567,7 +571,7 @@ pub fn export_period(
         ) else {
             return Err(AppError::internal("an amendment's fields are unreadable"));
         };
-        let shift = shift_of(record, &holders)?;
+        let shift = shift_of(record.clone(), &holders)?;
         let cards = versions
             .get(&employer.rate_card_id)
             .map_or(&[][..], Vec::as_slice);
@@ -615,12 +619,16 @@ pub fn export_period(
     let mut missing: Vec<String> = Vec::new();
     for chunk in pa_ids.chunks(PAS_PER_BATCH) {
         let mut work: BTreeMap<&str, Vec<Shift>> = BTreeMap::new();
-        for record in repo::records_paid_in(conn, &period.id, chunk)? {
+        let which = RecordsOf::PaidIn {
+            period_id: &period.id,
+            pa_ids: chunk,
+        };
+        for record in repo::paid_records(conn, which)? {
             match employment.of(&record.pa_id, &record.budget_holder_id) {
                 Some(g) => work
                     .entry(g.id.as_str())
                     .or_default()
-                    .push(shift_of(&record, &holders)?),
+                    .push(shift_of(record, &holders)?),
                 None => missing.push(format!(
                     "PA {} working for {}",
                     record.pa_id, record.budget_holder_id
