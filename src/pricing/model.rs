@@ -119,10 +119,16 @@ pub struct RateTerms {
 }
 
 pub fn parse_clock(text: &str) -> Option<NaiveTime> {
-    if text.len() != 5 {
+    let bytes = text.as_bytes();
+    if bytes.len() != 5 || bytes[2] != b':' {
         return None;
     }
-    NaiveTime::parse_from_str(text, "%H:%M").ok()
+    let number = |pair: &[u8]| -> Option<u32> {
+        pair.iter().try_fold(0, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    NaiveTime::from_hms_opt(number(&bytes[..2])?, number(&bytes[3..])?, 0)
 }
 
 fn nonnegative(field: &str, value: i64, errors: &mut Vec<FieldError>) {
@@ -409,37 +415,46 @@ fn version_on(versions: &[Version], date: NaiveDate) -> Option<&Version> {
         .max_by_key(|v| v.effective_from)
 }
 
-fn in_night(terms: &RateTerms, local: NaiveTime) -> bool {
-    let (Some(start), Some(end)) = (
-        parse_clock(&terms.night_start),
-        parse_clock(&terms.night_end),
-    ) else {
-        return false;
-    };
-    if start < end {
-        local >= start && local < end
-    } else {
-        local >= start || local < end
-    }
+/// A card's night window, parsed once for a shift rather than at every stretch of it.
+#[derive(Debug, Clone, Copy)]
+struct NightWindow {
+    start: Option<NaiveTime>,
+    end: Option<NaiveTime>,
 }
 
-/// The next instant after `t` (local `local`) where the day or the night window changes.
-fn next_boundary(terms: &RateTerms, local: NaiveDateTime) -> NaiveDateTime {
-    let mut candidates = vec![(local.date() + Duration::days(1)).and_time(NaiveTime::MIN)];
-    for clock in [&terms.night_start, &terms.night_end] {
-        if let Some(time) = parse_clock(clock) {
+impl NightWindow {
+    fn of(terms: &RateTerms) -> Self {
+        Self {
+            start: parse_clock(&terms.night_start),
+            end: parse_clock(&terms.night_end),
+        }
+    }
+
+    fn contains(self, local: NaiveTime) -> bool {
+        let (Some(start), Some(end)) = (self.start, self.end) else {
+            return false;
+        };
+        if start < end {
+            local >= start && local < end
+        } else {
+            local >= start || local < end
+        }
+    }
+
+    /// The next local time after `local` where the day or the night window changes.
+    fn next_boundary(self, local: NaiveDateTime) -> NaiveDateTime {
+        let mut next = (local.date() + Duration::days(1)).and_time(NaiveTime::MIN);
+        for time in [self.start, self.end].into_iter().flatten() {
             let today = local.date().and_time(time);
-            candidates.push(if today > local {
+            let candidate = if today > local {
                 today
             } else {
                 today + Duration::days(1)
-            });
+            };
+            next = next.min(candidate);
         }
+        next
     }
-    candidates
-        .into_iter()
-        .min()
-        .unwrap_or(local + Duration::days(1))
 }
 
 /// Prices `pattern` for every date from `from` for `weeks` weeks, each shift under the card
@@ -607,10 +622,11 @@ pub fn split_worked(
     mut add: impl FnMut(&'static str, i64, i64),
 ) {
     let u = &terms.uplifts;
+    let night = NightWindow::of(terms);
     let mut at = start;
     while at < end {
         let local = at.with_timezone(&London).naive_local();
-        let boundary = london_instant(next_boundary(terms, local)).min(end);
+        let boundary = london_instant(night.next_boundary(local)).min(end);
         // A boundary in the autumn's repeated hour can land before `at`: step on.
         let boundary = if boundary <= at {
             end.min(at + Duration::minutes(1))
@@ -634,7 +650,7 @@ pub fn split_worked(
         }
         if shape.kind == ShiftKind::WakingNight {
             add("waking_night_uplift", minutes, u.waking_night_bp);
-        } else if in_night(terms, local.time()) {
+        } else if night.contains(local.time()) {
             add("night_uplift", minutes, u.night_bp);
         }
         if shape.headcount == 2 {
