@@ -11,6 +11,7 @@
 //! - `iris`: IRIS Cascade's current-period element import, file format two, no header:
 //!   employee id, pay element id, amount (hours or value), rate value, `E` for an earning.
 
+use std::fmt::{self, Write as _};
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -108,33 +109,51 @@ pub struct Renderer {
     lines_written: u64,
 }
 
-/// `123` → `1.23`, `-5` → `-0.05`.
-pub fn hundredths(value: i64) -> String {
-    let sign = if value < 0 { "-" } else { "" };
-    let v = value.unsigned_abs();
-    format!("{sign}{}.{:02}", v / 100, v % 100)
+/// Hundredths written with two decimals: `123` → `1.23`, `-5` → `-0.05`. (Display types,
+/// not strings: a close writes every line in five formats.)
+pub struct Hundredths(pub i64);
+
+impl fmt::Display for Hundredths {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let v = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", v / 100, v % 100)
+    }
 }
 
 /// A rate in pence × 10,000 as pounds, with as many decimals as it needs (at least two).
-pub fn pounds_rate(rate_e4: i64) -> String {
-    let sign = if rate_e4 < 0 { "-" } else { "" };
-    let v = rate_e4.unsigned_abs();
-    let scale = 100 * RATE_SCALE as u64;
-    let fraction = format!("{:06}", v % scale);
-    let trimmed = fraction.trim_end_matches('0');
-    let digits = if trimmed.len() < 2 {
-        &fraction[..2]
-    } else {
-        trimmed
-    };
-    format!("{sign}{}.{digits}", v / scale)
+pub struct PoundsRate(pub i64);
+
+impl fmt::Display for PoundsRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let v = self.0.unsigned_abs();
+        let scale = 100 * RATE_SCALE as u64;
+        let (mut fraction, mut digits) = (v % scale, 6);
+        while digits > 2 && fraction % 10 == 0 {
+            fraction /= 10;
+            digits -= 1;
+        }
+        write!(f, "{sign}{}.{fraction:0digits$}", v / scale)
+    }
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
+/// A CSV field, quoted when it holds a comma, quote or line break.
+struct CsvField<'a>(&'a str);
+
+impl fmt::Display for CsvField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.contains([',', '"', '\n', '\r']) {
+            return f.write_str(self.0);
+        }
+        f.write_char('"')?;
+        for part in self.0.split_inclusive('"') {
+            f.write_str(part)?;
+            if part.ends_with('"') {
+                f.write_char('"')?;
+            }
+        }
+        f.write_char('"')
     }
 }
 
@@ -176,18 +195,18 @@ impl Renderer {
                 out,
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
                 h.number,
-                csv_field(&h.paye_reference),
+                CsvField(&h.paye_reference),
                 h.period_start,
                 h.period_end,
                 line.line_no,
-                csv_field(&line.works_number),
+                CsvField(&line.works_number),
                 line.pa_id,
                 line.budget_holder_id,
                 line.element,
-                csv_field(&line.description),
-                hundredths(line.quantity_hundredths),
-                pounds_rate(line.unit_rate_e4),
-                hundredths(line.amount_pence),
+                CsvField(&line.description),
+                Hundredths(line.quantity_hundredths),
+                PoundsRate(line.unit_rate_e4),
+                Hundredths(line.amount_pence),
                 line.sources,
             )?,
             Format::Json => {
@@ -199,10 +218,10 @@ impl Renderer {
             Format::BrightPay => write!(
                 out,
                 "{},{},{},{}\r\n",
-                csv_field(&line.works_number),
-                csv_field(&line.description),
-                pounds_rate(line.unit_rate_e4),
-                hundredths(line.quantity_hundredths),
+                CsvField(&line.works_number),
+                CsvField(&line.description),
+                PoundsRate(line.unit_rate_e4),
+                Hundredths(line.quantity_hundredths),
             )?,
             Format::Sage50 => {
                 let payment = element_of(&line.element).map_or(0, |e| e.sage_payment);
@@ -210,18 +229,18 @@ impl Renderer {
                     write!(
                         out,
                         "2,{},{},,,{},{}\r\n",
-                        csv_field(&line.works_number),
+                        CsvField(&line.works_number),
                         payment,
-                        hundredths(line.quantity_hundredths),
-                        pounds_rate(line.unit_rate_e4),
+                        Hundredths(line.quantity_hundredths),
+                        PoundsRate(line.unit_rate_e4),
                     )?
                 } else {
                     write!(
                         out,
                         "2,{},{},,,{},\r\n",
-                        csv_field(&line.works_number),
+                        CsvField(&line.works_number),
                         payment,
-                        hundredths(line.amount_pence),
+                        Hundredths(line.amount_pence),
                     )?
                 }
             }
@@ -231,18 +250,18 @@ impl Renderer {
                     write!(
                         out,
                         "{},{},{},{},E\r\n",
-                        csv_field(&line.works_number),
+                        CsvField(&line.works_number),
                         id,
-                        hundredths(line.quantity_hundredths),
-                        pounds_rate(line.unit_rate_e4),
+                        Hundredths(line.quantity_hundredths),
+                        PoundsRate(line.unit_rate_e4),
                     )?
                 } else {
                     write!(
                         out,
                         "{},{},{},,E\r\n",
-                        csv_field(&line.works_number),
+                        CsvField(&line.works_number),
                         id,
-                        hundredths(line.amount_pence),
+                        Hundredths(line.amount_pence),
                     )?
                 }
             }
@@ -280,12 +299,13 @@ mod tests {
 
     #[test]
     fn amounts_and_rates_print_exactly() {
-        assert_eq!(hundredths(9533), "95.33");
-        assert_eq!(hundredths(-5), "-0.05");
-        assert_eq!(pounds_rate(13_000_000), "13.00");
-        assert_eq!(pounds_rate(1_906_500), "1.9065");
-        assert_eq!(pounds_rate(450_000), "0.45");
-        assert_eq!(pounds_rate(1), "0.000001");
+        assert_eq!(Hundredths(9533).to_string(), "95.33");
+        assert_eq!(Hundredths(-5).to_string(), "-0.05");
+        assert_eq!(PoundsRate(13_000_000).to_string(), "13.00");
+        assert_eq!(PoundsRate(1_906_500).to_string(), "1.9065");
+        assert_eq!(PoundsRate(450_000).to_string(), "0.45");
+        assert_eq!(PoundsRate(-1).to_string(), "-0.000001");
+        assert_eq!(CsvField("a \"b\", c").to_string(), "\"a \"\"b\"\", c\"");
     }
 
     #[test]

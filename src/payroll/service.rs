@@ -685,6 +685,7 @@ pub fn export_period(
     }
 
     let (mut made, mut rows, mut all_lines) = (Vec::new(), Vec::new(), Vec::new());
+    let mut built: Vec<(ExportRow, &EmployerRow, Vec<LineRow>)> = Vec::new();
     for (employer_id, mut slips) in by_employer {
         let employer = employment.employers[employer_id];
         slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
@@ -736,12 +737,20 @@ pub fn export_period(
             acknowledged_at: None,
         };
         if blockers.is_empty() {
-            let ready = readiness(conn, &row, employer, period, &lines, now)?;
             row.status = "ready".into();
-            row.number = Some(ready.number);
-            row.checksums = Some(ready.checksums);
-            row.ready_at = Some(ready.ready_at);
+            row.number = Some(repo::next_export_number(conn, &employer.id)?);
+            row.ready_at = Some(ready_instant(now).naive_utc());
         }
+        built.push((row, employer, lines));
+    }
+    // The checksums of every format of every ready export, on both cores.
+    let half = built.len() / 2;
+    let (first, second) = built.split_at_mut(half);
+    std::thread::scope(|scope| {
+        scope.spawn(|| fix_checksums(first, period));
+        fix_checksums(second, period);
+    });
+    for (row, _, lines) in built {
         made.push(export_view(&row, period));
         rows.push(row);
         all_lines.extend(lines);
@@ -831,6 +840,23 @@ pub fn checksums(head: &Head, lines: &[Line]) -> BTreeMap<&'static str, String> 
 }
 
 /// Numbers a blocked export, fixes its checksums and marks it ready.
+/// Whole seconds: what every backend stores exactly, so a reread writes the same heading.
+fn ready_instant(now: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+}
+
+/// Fixes the checksums of the ready exports among `built` (numbered, with their instant).
+fn fix_checksums(built: &mut [(ExportRow, &EmployerRow, Vec<LineRow>)], period: &PayPeriodRow) {
+    for (row, employer, lines) in built.iter_mut() {
+        let (Some(number), Some(ready_at)) = (row.number, row.ready_at) else {
+            continue;
+        };
+        let head = head_of(row, employer, period, number, ready_at.and_utc());
+        let lines: Vec<Line> = lines.iter().map(line_of).collect();
+        row.checksums = Some(serde_json::to_string(&checksums(&head, &lines)).unwrap_or_default());
+    }
+}
+
 /// What makes an export ready: its number, the checksum of each format, the instant.
 struct Readiness {
     number: i64,
@@ -848,8 +874,7 @@ fn readiness(
     now: DateTime<Utc>,
 ) -> AppResult<Readiness> {
     let number = repo::next_export_number(conn, &employer.id)?;
-    // Whole seconds: what every backend stores exactly, so a reread writes the same heading.
-    let ready_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let ready_at = ready_instant(now);
     let ready = ExportRow {
         gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
         line_count: lines.len() as i32,
