@@ -84,15 +84,7 @@ fn seed(database_url: &str, plan_file: &str) {
     };
     let manager = user(Role::TeamManager, 0);
     parota::accounts::repo::insert_user(&mut conn, &manager).unwrap();
-    let districts: Vec<(String, parota::geo::Location)> = parota::demo::EAST_LANCASHIRE
-        .iter()
-        .map(|d| {
-            (
-                (*d).to_owned(),
-                parota::geo::Postcode::parse(d).unwrap().locate().unwrap(),
-            )
-        })
-        .collect();
+    let districts = parota::demo::east_lancashire();
     let managers = vec![manager.id.clone()];
     let today = parota::time::london_local(now).date();
     let mut plan = String::new();

@@ -83,15 +83,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
     for u in [&manager, &admin, &client] {
         parota::accounts::repo::insert_user(&mut conn, u).unwrap();
     }
-    let districts: Vec<(String, parota::geo::Location)> = parota::demo::EAST_LANCASHIRE
-        .iter()
-        .map(|d| {
-            (
-                (*d).to_owned(),
-                parota::geo::Postcode::parse(d).unwrap().locate().unwrap(),
-            )
-        })
-        .collect();
+    let districts = parota::demo::east_lancashire();
     let period_start = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
     parota::db::write_transaction(&mut conn, |conn| {
         let market = generate(

@@ -24,6 +24,20 @@ pub const EAST_LANCASHIRE: [&str; 14] = [
     "OL13",
 ];
 pub const DEMO_PAS: usize = 100;
+
+/// The East Lancashire districts with their centroids, for generated markets.
+pub fn east_lancashire() -> Vec<(String, crate::geo::Location)> {
+    EAST_LANCASHIRE
+        .iter()
+        .filter_map(|d| {
+            crate::geo::Postcode::parse(d)
+                .ok()?
+                .locate()
+                .ok()
+                .map(|l| ((*d).to_owned(), l))
+        })
+        .collect()
+}
 pub const DEMO_BUDGET_HOLDERS: usize = 10;
 /// 2026-04-01T00:00:00Z: every demo id is derived from it, so ids are the same on every load.
 const SEED_MILLIS: u64 = 1_775_001_600_000;
@@ -231,16 +245,7 @@ fn load_market(
     use crate::db::schema::{budget_holders, pa_profiles};
     use diesel::prelude::*;
 
-    let districts: Vec<(String, crate::geo::Location)> = EAST_LANCASHIRE
-        .iter()
-        .filter_map(|d| {
-            crate::geo::Postcode::parse(d)
-                .ok()?
-                .locate()
-                .ok()
-                .map(|l| ((*d).to_owned(), l))
-        })
-        .collect();
+    let districts = east_lancashire();
     let user_id = |login: &str| -> Option<String> {
         accounts
             .iter()
