@@ -477,6 +477,17 @@ pub fn add_details(
             record.expenses_pence = i64::from(pence);
         }
         if let Some(minutes) = request.woken_minutes {
+            let shift = match &record.roster_shift_id {
+                Some(id) => crate::rostering::repo::find_shift(conn, id)?,
+                None => None,
+            };
+            if shift.is_none_or(|s| s.kind != "sleep_in") {
+                return Err(AppError::field(
+                    "woken_minutes",
+                    "not_a_sleep_in",
+                    "is recorded only on a sleep-in shift",
+                ));
+            }
             record.woken_minutes = minutes as i32;
         }
         if request.expense_receipt.is_some() {

@@ -614,3 +614,186 @@ async fn a_period_with_work_no_engagement_pays_does_not_close() {
         .await;
     assert_eq!(exports.body, json!([]));
 }
+
+#[actix_web::test]
+async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum() {
+    use parota::payroll::formats::{Head, Line};
+    use parota::payroll::repo::{ExportRow, LineRow};
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let october = {
+        let policy = parota::timesheets::model::Policy::default();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        parota::timesheets::service::open_period_for(
+            &mut w.app.conn(),
+            &w.organisation.id,
+            &policy,
+            date,
+        )
+        .unwrap()
+        .id
+    };
+    // 2,500 lines: three pages of a thousand, with a description that needs quoting.
+    let export_id = parota::ids::new_id();
+    let lines: Vec<LineRow> = (1..=2_500)
+        .map(|n| LineRow {
+            export_id: export_id.clone(),
+            line_no: n,
+            pa_id: w.amy.clone(),
+            works_number: format!("W{n:04}"),
+            budget_holder_id: w.holder.clone(),
+            element: "basic".into(),
+            description: "Basic hours, \"day\"".into(),
+            quantity_hundredths: 750,
+            unit_rate_e4: 13_000_000,
+            amount_pence: 9_750,
+            sources: "T".into(),
+        })
+        .collect();
+    let ready_at = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let head = Head {
+        id: export_id.clone(),
+        number: 1,
+        employer_id: p.employer.clone(),
+        employer_name: "Ann Riley".into(),
+        paye_reference: "123/AB45678".into(),
+        period_start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        period_end: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        gross_pence: 9_750 * 2_500,
+        line_count: 2_500,
+        ready_at,
+    };
+    let as_lines: Vec<Line> = lines
+        .iter()
+        .map(parota::payroll::service::line_of)
+        .collect();
+    let sums = parota::payroll::service::checksums(&head, &as_lines);
+    {
+        let mut conn = w.app.conn();
+        parota::payroll::repo::insert_exports(
+            &mut conn,
+            &[ExportRow {
+                id: export_id.clone(),
+                organisation_id: w.organisation.id.clone(),
+                employer_id: p.employer.clone(),
+                pay_period_id: october,
+                status: "ready".into(),
+                number: Some(1),
+                blockers: "[]".into(),
+                checksums: Some(serde_json::to_string(&sums).unwrap()),
+                gross_pence: head.gross_pence,
+                line_count: 2_500,
+                created_at: ready_at.naive_utc(),
+                ready_at: Some(ready_at.naive_utc()),
+                acknowledged_at: None,
+            }],
+        )
+        .unwrap();
+        parota::payroll::repo::insert_lines(&mut conn, &lines).unwrap();
+    }
+    for format in ["csv", "json", "brightpay", "sage50", "iris"] {
+        let pulled = p
+            .pull(&p.client, &export_id, &format!("?format={format}"))
+            .await;
+        assert_eq!(pulled.status, 200, "{}", pulled.text);
+        assert_eq!(sha256_hex(&pulled.text), sums[format], "{format}");
+    }
+    let json = p.pull(&p.client, &export_id, "?format=json").await;
+    let pulled = json.body["lines"].as_array().unwrap();
+    assert_eq!(pulled.len(), 2_500);
+    assert_eq!(pulled[1_000]["line_no"], 1_001);
+    assert_eq!(pulled[2_499]["description"], "Basic hours, \"day\"");
+    let csv = p.pull(&p.client, &export_id, "?format=csv").await;
+    assert_eq!(csv.text.lines().count(), 2_501);
+    assert!(csv.text.contains(",\"Basic hours, \"\"day\"\"\","));
+}
+
+#[actix_web::test]
+async fn a_sleep_in_with_an_hour_woken_is_paid_the_night_and_the_hour() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    {
+        use parota::db::schema::roster_shifts::dsl::*;
+        diesel::update(roster_shifts.find(&w.night))
+            .set(kind.eq("sleep_in"))
+            .execute(&mut w.app.conn())
+            .unwrap();
+    }
+    let mut timesheet = String::new();
+    for (clock, key, at) in [
+        ("clock-in", "sleep-in", "2026-10-24T21:00:00Z"),
+        ("clock-out", "sleep-out", "2026-10-25T08:00:00Z"),
+    ] {
+        let done = w
+            .clock(
+                &w.amy_login,
+                &w.night,
+                clock,
+                Some(key),
+                json!({"device_time": at, "location": at_home()}),
+            )
+            .await;
+        assert!(done.status.is_success(), "{}", done.text);
+        timesheet = done.body["timesheet_id"].as_str().unwrap().to_owned();
+    }
+    let sheet = w
+        .app
+        .get(
+            &format!("/api/v1/timesheets/{timesheet}"),
+            Some(&w.amy_login.token),
+        )
+        .await;
+    let record = format!(
+        "/api/v1/shift-records/{}",
+        sheet.body["records"][0]["id"].as_str().unwrap()
+    );
+    // More than the night lasted (11 hours across the clock change) is refused.
+    let problem = w
+        .app
+        .patch_json(
+            &record,
+            Some(&w.amy_login.token),
+            &json!({"woken_minutes": 700}),
+        )
+        .await
+        .assert_problem(422, "validation_failed")
+        .clone();
+    assert_eq!(problem["errors"][0]["code"], "longer_than_shift");
+    let woken = w
+        .app
+        .patch_json(
+            &record,
+            Some(&w.amy_login.token),
+            &json!({"woken_minutes": 60}),
+        )
+        .await;
+    assert_eq!(woken.status, 200, "{}", woken.text);
+    assert_eq!(woken.body["woken_minutes"], 60);
+    w.submit(&timesheet).await;
+    p.approve(&timesheet).await;
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    let export = closed.body["exports"][0]["id"].as_str().unwrap().to_owned();
+    let json = p.pull(&p.client, &export, "").await;
+    let lines: Vec<(String, i64, i64)> = json.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["element"].as_str().unwrap().to_owned(),
+                l["quantity_hundredths"].as_i64().unwrap(),
+                l["amount_pence"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // £95.00 for the night, 1 h woken at £13.00, holiday 12.07% of £108.00 = £13.04.
+    assert_eq!(
+        lines,
+        vec![
+            ("sleep_in".to_owned(), 100, 9_500),
+            ("sleep_in_woken".to_owned(), 100, 1_300),
+            ("holiday_pay".to_owned(), 100, 1_304),
+        ]
+    );
+}

@@ -629,6 +629,18 @@ async fn approval_posts_the_actual_cost_and_only_approvers_decide() {
         details.assert_problem(422, "validation_failed")["errors"][0]["field"],
         "expense_receipt"
     );
+    let woken = w
+        .app
+        .patch_json(
+            &format!("/api/v1/shift-records/{record}"),
+            Some(&w.amy_login.token),
+            &json!({"woken_minutes": 30}),
+        )
+        .await;
+    assert_eq!(
+        woken.assert_problem(422, "validation_failed")["errors"][0]["code"],
+        "not_a_sleep_in"
+    );
     let details = w
         .app
         .patch_json(
