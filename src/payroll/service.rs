@@ -848,45 +848,23 @@ fn ready_instant(now: DateTime<Utc>) -> DateTime<Utc> {
 /// Fixes the checksums of the ready exports among `built` (numbered, with their instant).
 fn fix_checksums(built: &mut [(ExportRow, &EmployerRow, Vec<LineRow>)], period: &PayPeriodRow) {
     for (row, employer, lines) in built.iter_mut() {
-        let (Some(number), Some(ready_at)) = (row.number, row.ready_at) else {
-            continue;
-        };
-        let head = head_of(row, employer, period, number, ready_at.and_utc());
-        let lines: Vec<Line> = lines.iter().map(line_of).collect();
-        row.checksums = Some(serde_json::to_string(&checksums(&head, &lines)).unwrap_or_default());
+        row.checksums = checksums_of(row, employer, period, lines);
     }
 }
 
-/// What makes an export ready: its number, the checksum of each format, the instant.
-struct Readiness {
-    number: i64,
-    checksums: String,
-    ready_at: chrono::NaiveDateTime,
-}
-
-/// Takes the employer's next export number and fixes the checksums of the lines as they are.
-fn readiness(
-    conn: &mut DbConnection,
+/// The checksum of every format of a numbered export, as stored; none until it is numbered.
+fn checksums_of(
     row: &ExportRow,
     employer: &EmployerRow,
     period: &PayPeriodRow,
     lines: &[LineRow],
-    now: DateTime<Utc>,
-) -> AppResult<Readiness> {
-    let number = repo::next_export_number(conn, &employer.id)?;
-    let ready_at = ready_instant(now);
-    let ready = ExportRow {
-        gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
-        line_count: lines.len() as i32,
-        ..row.clone()
+) -> Option<String> {
+    let (Some(number), Some(ready_at)) = (row.number, row.ready_at) else {
+        return None;
     };
-    let head = head_of(&ready, employer, period, number, ready_at);
+    let head = head_of(row, employer, period, number, ready_at.and_utc());
     let lines: Vec<Line> = lines.iter().map(line_of).collect();
-    Ok(Readiness {
-        number,
-        checksums: serde_json::to_string(&checksums(&head, &lines)).unwrap_or_default(),
-        ready_at: ready_at.naive_utc(),
-    })
+    serde_json::to_string(&checksums(&head, &lines)).ok()
 }
 
 /// Numbers a blocked export, fixes its checksums and marks it ready.
@@ -898,16 +876,28 @@ fn make_ready(
     lines: &[LineRow],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let ready = readiness(conn, row, employer, period, lines, now)?;
-    let gross: i64 = lines.iter().map(|l| l.amount_pence).sum();
+    let ready = ExportRow {
+        number: Some(repo::next_export_number(conn, &employer.id)?),
+        ready_at: Some(ready_instant(now).naive_utc()),
+        gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
+        line_count: lines.len() as i32,
+        ..row.clone()
+    };
+    let (Some(number), Some(ready_at), Some(sums)) = (
+        ready.number,
+        ready.ready_at,
+        checksums_of(&ready, employer, period, lines),
+    ) else {
+        return Err(AppError::internal("an export could not be made ready"));
+    };
     if !repo::make_ready(
         conn,
         &row.id,
-        ready.number,
-        &ready.checksums,
-        gross,
-        lines.len() as i32,
-        ready.ready_at,
+        number,
+        &sums,
+        ready.gross_pence,
+        ready.line_count,
+        ready_at,
     )? {
         return Err(AppError::Conflict {
             code: "export_not_blocked",
@@ -1151,9 +1141,6 @@ pub fn acknowledge(
             payroll_client_id: &employer.payroll_client_id,
         },
     )?;
-    if actor.role != Role::PayrollProvider {
-        return Err(AppError::Forbidden);
-    }
     let period = period_of(conn, &export.pay_period_id)?;
     match export.status.as_str() {
         "acknowledged" => return Ok(export_view(&export, &period)),
