@@ -16,6 +16,7 @@ use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::payroll::model::{element_of, Unit, RATE_SCALE};
 
@@ -73,7 +74,7 @@ impl Format {
 }
 
 /// What the heading of an export says.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Head {
     pub id: String,
     pub number: i64,
@@ -88,7 +89,7 @@ pub struct Head {
 }
 
 /// One stored line, as every format reads it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Line {
     pub line_no: i32,
     pub works_number: String,
@@ -100,6 +101,13 @@ pub struct Line {
     pub unit_rate_e4: i64,
     pub amount_pence: i64,
     pub sources: String,
+}
+
+/// The `json` format, as one document (it is written line by line, never built whole).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportDocument {
+    pub export: Head,
+    pub lines: Vec<Line>,
 }
 
 /// Writes one export in one format: `begin`, each line in order, `end`.

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Json, Page};
 use crate::ids::parse_id;
 use crate::payroll::dto::*;
-use crate::payroll::formats::{Format, Renderer};
+use crate::payroll::formats::{ExportDocument, Format, Renderer};
 use crate::payroll::{repo, service};
 
 /// Lines read and written per chunk of a streamed export.
@@ -340,7 +340,10 @@ async fn next_chunk(
     operation_id = "read_payroll_export",
     params(("id" = String, Path, description = "Export id"), ExportQuery),
     responses(
-        (status = 200, description = "The export's lines in the chosen format", content_type = "text/csv"),
+        (status = 200, description = "The export's lines in the chosen format", content(
+            (ExportDocument = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
