@@ -6,8 +6,8 @@
 //!     bench_payroll seed  DATABASE_URL [SHIFTS_PER_PA]   # approved timesheets for November 2026
 //!     bench_payroll close DATABASE_URL                   # close it, stream every export as CSV
 //!
-//! `close` prints the seconds spent closing (pay for every PA, lines and exports written in one
-//! transaction), the seconds spent streaming every export, and the process's peak RSS.
+//! `close` prints the seconds spent closing (pay for every PA, lines and exports written and
+//! each person's ledger reconciled with payroll, in one transaction), the seconds spent streaming every export, and the process's peak RSS.
 
 // A benchmark harness: a failed step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -19,6 +19,7 @@ use diesel::prelude::*;
 use parota::accounts::model::{Organisation, User};
 use parota::app::AppState;
 use parota::auth::{AuthUser, Role};
+use parota::budgets::repo::{BudgetRow, LedgerEntryRow};
 use parota::config::Settings;
 use parota::demo::market::{generate, MarketShape};
 use parota::payroll::formats::{Format, Renderer};
@@ -150,6 +151,68 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
         for e in &employers {
             payroll_repo::insert_employer(conn, e)?;
         }
+        // Each person's approved budget, whose ledger gets the estimate posted at approval (one
+        // actual entry per record), so the close reconciles real ledgers.
+        let (year_start, year_end) = (
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+        );
+        let budgets: Vec<BudgetRow> = market
+            .budget_holder_ids
+            .iter()
+            .map(|holder| BudgetRow {
+                id: parota::ids::new_id(),
+                organisation_id: organisation.id.clone(),
+                budget_holder_id: holder.clone(),
+                name: "2026/27".into(),
+                amount_pence: 10_000_000,
+                period_start: year_start,
+                period_end: year_end,
+                health_share_bp: 10_000,
+                profile: serde_json::to_string(&parota::budgets::model::even_profile(
+                    10_000_000, year_start, year_end,
+                ))
+                .unwrap(),
+                alert_thresholds: "[]".into(),
+                status: "approved".into(),
+                approved_by: Some(manager.id.clone()),
+                approved_at: Some(now),
+                // The allocation plus one actual per record.
+                ledger_sequence: 1 + i64::from(shifts_per_pa) * (PAS / EMPLOYERS) as i64,
+                created_by: manager.id.clone(),
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        let entry = |budget: &BudgetRow, sequence: i64, kind: &str, amount: i64, date: NaiveDate, source: (&str, Option<String>)| {
+            LedgerEntryRow {
+                id: parota::ids::new_id(),
+                budget_id: budget.id.clone(),
+                sequence,
+                kind: kind.into(),
+                stream: "health".into(),
+                amount_pence: amount,
+                entry_date: date,
+                description: "bench".into(),
+                reason: None,
+                source_type: source.0.into(),
+                source_id: source.1,
+                reverses_entry_id: None,
+                idempotency_key: None,
+                request_hash: None,
+                created_by: None,
+                created_at: now,
+            }
+        };
+        let mut sequences: Vec<i64> = vec![1; EMPLOYERS];
+        for b in &budgets {
+            parota::budgets::repo::insert_budget(conn, b)?;
+            parota::budgets::repo::insert_entries(
+                conn,
+                &[entry(b, 1, "allocation", b.amount_pence, year_start, ("budget_approval", None))],
+            )?;
+        }
+        let mut entries = Vec::new();
         let policy = parota::timesheets::service::policy_of(conn, &organisation.id)?;
         let period = parota::timesheets::service::open_period_for(
             conn,
@@ -212,8 +275,20 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                     parota::time::london_instant(start).naive_utc(),
                     parota::time::london_instant(end).naive_utc(),
                 );
+                let holder_index = n % EMPLOYERS;
+                sequences[holder_index] += 1;
+                let record_id = parota::ids::new_id();
+                let estimate = (end - start).num_minutes() * 1300 / 60 * 11_207 / 10_000;
+                entries.push(entry(
+                    &budgets[holder_index],
+                    sequences[holder_index],
+                    "actual",
+                    estimate,
+                    date,
+                    ("timesheet", Some(record_id.clone())),
+                ));
                 records.push(ShiftRecordRow {
-                    id: parota::ids::new_id(),
+                    id: record_id,
                     organisation_id: organisation.id.clone(),
                     timesheet_id: timesheet.id.clone(),
                     pa_id: pa.clone(),
@@ -248,13 +323,20 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                 for batch in records.chunks(500) {
                     parota::timesheets::repo::insert_records(conn, batch)?;
                 }
+                for batch in entries.chunks(1000) {
+                    parota::budgets::repo::insert_entries(conn, batch)?;
+                }
                 timesheets.clear();
                 records.clear();
+                entries.clear();
             }
         }
         parota::timesheets::repo::insert_timesheets_if_absent(conn, &timesheets)?;
         for batch in records.chunks(500) {
             parota::timesheets::repo::insert_records(conn, batch)?;
+        }
+        for batch in entries.chunks(1000) {
+            parota::budgets::repo::insert_entries(conn, batch)?;
         }
         Ok::<_, parota::error::AppError>(())
     })

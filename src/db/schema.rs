@@ -747,3 +747,5 @@ diesel::allow_tables_to_appear_in_same_query!(timesheets, roster_shifts);
 diesel::allow_tables_to_appear_in_same_query!(shift_record_amendments, shift_records);
 diesel::allow_tables_to_appear_in_same_query!(shift_record_amendments, timesheets);
 diesel::allow_tables_to_appear_in_same_query!(payroll_export_lines, payroll_exports, pay_periods);
+diesel::allow_tables_to_appear_in_same_query!(ledger_entries, shift_records);
+diesel::allow_tables_to_appear_in_same_query!(ledger_entries, timesheets);

@@ -4,9 +4,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    budget_holders, employers, engagements, minimum_wage_reviews, pay_periods, payroll_adjustments,
-    payroll_export_lines, payroll_exports, roster_shifts, shift_record_amendments, shift_records,
-    timesheets,
+    budget_holders, employers, engagements, ledger_entries, minimum_wage_reviews, pay_periods,
+    payroll_adjustments, payroll_export_lines, payroll_exports, roster_shifts,
+    shift_record_amendments, shift_records, timesheets,
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -539,4 +539,41 @@ pub fn reviews_of(conn: &mut DbConnection, export_id: &str) -> AppResult<Vec<Rev
         .filter(minimum_wage_reviews::export_id.eq(export_id))
         .select(ReviewRow::as_select())
         .load(conn)?)
+}
+
+/// What the ledger was told at approval about the records paid in `period_id`, per person: the
+/// actual cost posted for each record, and every amendment the period carries.
+pub fn estimated_by_holder(
+    conn: &mut DbConnection,
+    period_id: &str,
+) -> AppResult<Vec<(String, i64)>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    let actuals: Vec<(String, i64)> = ledger_entries::table
+        .inner_join(
+            shift_records::table.on(shift_records::id.nullable().eq(ledger_entries::source_id)),
+        )
+        .inner_join(timesheets::table.on(timesheets::id.eq(shift_records::timesheet_id)))
+        .filter(timesheets::paid_in_period_id.eq(period_id))
+        .filter(timesheets::status.eq("approved"))
+        .filter(ledger_entries::source_type.eq("timesheet"))
+        .filter(ledger_entries::kind.eq("actual"))
+        .group_by(shift_records::budget_holder_id)
+        .select((
+            shift_records::budget_holder_id,
+            sql::<BigInt>("CAST(SUM(ledger_entries.amount_pence) AS BIGINT)"),
+        ))
+        .load(conn)?;
+    let amendments: Vec<(String, i64)> = shift_record_amendments::table
+        .inner_join(
+            shift_records::table.on(shift_records::id.eq(shift_record_amendments::shift_record_id)),
+        )
+        .filter(shift_record_amendments::pay_period_id.eq(period_id))
+        .group_by(shift_records::budget_holder_id)
+        .select((
+            shift_records::budget_holder_id,
+            sql::<BigInt>("CAST(SUM(shift_record_amendments.cost_change_pence) AS BIGINT)"),
+        ))
+        .load(conn)?;
+    Ok(actuals.into_iter().chain(amendments).collect())
 }

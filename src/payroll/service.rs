@@ -758,6 +758,11 @@ pub fn export_period(
     // Written together: a statement per thousand rows, not per export.
     repo::insert_exports(conn, &rows)?;
     repo::insert_lines(conn, &all_lines)?;
+    let mut paid: BTreeMap<&str, i64> = BTreeMap::new();
+    for line in &all_lines {
+        *paid.entry(line.budget_holder_id.as_str()).or_default() += line.amount_pence;
+    }
+    reconcile_ledger(conn, actor, period, &paid, now)?;
     for view in &made {
         audit::record(
             conn,
@@ -773,6 +778,81 @@ pub fn export_period(
         )?;
     }
     Ok(made)
+}
+
+/// Brings each person's budget ledger to what payroll pays them for the period. Approval posted
+/// an estimate (the PA's hourly pay); payroll pays the rate card with premiums, travel, overtime
+/// and adjustments. The difference is one adjustment per person, dated the period's last day.
+fn reconcile_ledger(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    period: &PayPeriodRow,
+    paid: &BTreeMap<&str, i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut estimated: HashMap<String, i64> = HashMap::new();
+    for (holder, amount) in repo::estimated_by_holder(conn, &period.id)? {
+        *estimated.entry(holder).or_default() += amount;
+    }
+    for (holder, pay) in paid {
+        let difference = pay - estimated.get(*holder).copied().unwrap_or(0);
+        let words = format!(
+            "Payroll {} to {}: pay as exported against the estimate at approval",
+            period.starts_on, period.ends_on
+        );
+        post_to_budget(
+            conn,
+            actor,
+            holder,
+            period.ends_on,
+            difference,
+            words,
+            ("pay_period", &period.id),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Posts an adjustment to the person's budget approved for `date`; none is posted without one.
+#[allow(clippy::too_many_arguments)]
+fn post_to_budget(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    holder_id: &str,
+    date: NaiveDate,
+    amount: i64,
+    description: String,
+    (source_type, source_id): (&'static str, &str),
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let Some(budget) = budget_repo::approved_budget_on(conn, holder_id, date)? else {
+        return Ok(());
+    };
+    let Some(holder) = market_repo::find_budget_holder(conn, holder_id)? else {
+        return Ok(());
+    };
+    let entries = crate::budgets::model::split(amount, i64::from(budget.health_share_bp))
+        .into_iter()
+        .filter(|(_, part)| *part != 0)
+        .map(|(stream, part)| crate::budgets::service::NewLedgerEntry {
+            kind: crate::budgets::model::EntryKind::Adjustment,
+            stream,
+            amount_pence: part,
+            entry_date: date,
+            description: description.clone(),
+            reason: None,
+            source_type,
+            source_id: Some(source_id.to_owned()),
+            reverses_entry_id: None,
+            idempotency: None,
+        })
+        .collect();
+    crate::budgets::service::post_entries(conn, &budget, &holder, entries, Some(actor), now)?;
+    Ok(())
 }
 
 fn head_of(
@@ -1017,6 +1097,22 @@ pub fn review(
                 l.line_no = i as i32 + 1;
             }
             repo::replace_lines(conn, &export.id, &lines)?;
+            let words = format!(
+                "Minimum wage top-up, payroll {} to {}",
+                period.starts_on, period.ends_on
+            );
+            let source = ("payroll_export", export.id.as_str());
+            let holder = blocker.budget_holder_id.as_str();
+            post_to_budget(
+                conn,
+                actor,
+                holder,
+                period.ends_on,
+                top_up,
+                words,
+                source,
+                now,
+            )?;
         }
         repo::set_blockers(
             conn,

@@ -338,6 +338,28 @@ async fn a_closed_period_exports_exact_pay_that_only_the_employers_payroll_clien
     // Below the employer NI threshold (£5,000 a year, £424.65 for 31 days): none due.
     assert_eq!(summary.body["on_costs"][0]["amount_pence"], 0);
     assert!(summary.body["budget_remaining_pence"].as_i64().unwrap() < 500_000);
+    // The ledger had the estimate posted at approval (Amy's own £13.00 an hour with holiday:
+    // £43.23 + £160.26); the close brings it to what payroll pays: £256.71, £53.22 more.
+    let entries = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/budgets/{}/entries?limit=200",
+                summary.body["budget_id"].as_str().unwrap()
+            ),
+            Some(&w.manager.token),
+        )
+        .await;
+    let reconciled: Vec<&Value> = entries.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source_type"] == "pay_period")
+        .collect();
+    assert_eq!(reconciled.len(), 1, "{}", entries.text);
+    assert_eq!(reconciled[0]["kind"], "adjustment");
+    assert_eq!(reconciled[0]["amount_pence"], 5_322);
+    assert_eq!(reconciled[0]["entry_date"], "2026-10-31");
     w.app
         .get(&summary_path, Some(&w.amy_login.token))
         .await
@@ -572,6 +594,35 @@ async fn unpaid_travel_below_the_minimum_wage_blocks_the_export_until_a_manager_
     let top_up = lines.last().unwrap();
     assert_eq!(top_up["element"], "minimum_wage_top_up");
     assert_eq!(top_up["amount_pence"], required - 4_511);
+    // The top-up is spent from the budget of the person the PA's first line is for (Ann).
+    let summary = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/budget-holders/{}/pay-periods/{october}/summary",
+                w.holder
+            ),
+            Some(&w.manager.token),
+        )
+        .await;
+    let entries = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/budgets/{}/entries?limit=200",
+                summary.body["budget_id"].as_str().unwrap()
+            ),
+            Some(&w.manager.token),
+        )
+        .await;
+    let top_ups: Vec<i64> = entries.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source_type"] == "payroll_export")
+        .map(|e| e["amount_pence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(top_ups, vec![required - 4_511], "{}", entries.text);
     assert_eq!(
         json.body["export"]["gross_pence"],
         lines
