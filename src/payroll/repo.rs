@@ -3,13 +3,15 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::budgets::repo::BudgetRow;
 use crate::db::schema::{
-    budget_holders, employers, engagements, ledger_entries, minimum_wage_reviews, pay_periods,
-    payroll_adjustments, payroll_export_lines, payroll_exports, roster_shifts,
+    budget_holders, budgets, employers, engagements, ledger_entries, minimum_wage_reviews,
+    pay_periods, payroll_adjustments, payroll_export_lines, payroll_exports, roster_shifts,
     shift_record_amendments, shift_records, timesheets,
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::market::repo::BudgetHolderRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = employers)]
@@ -576,4 +578,25 @@ pub fn estimated_by_holder(
         ))
         .load(conn)?;
     Ok(actuals.into_iter().chain(amendments).collect())
+}
+
+/// The organisation's people and their budgets approved for `date`, for posting to ledgers.
+pub fn people_and_budgets_on(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    date: NaiveDate,
+) -> AppResult<(Vec<BudgetHolderRow>, Vec<BudgetRow>)> {
+    let people = budget_holders::table
+        .filter(budget_holders::organisation_id.eq(organisation_id))
+        .select(BudgetHolderRow::as_select())
+        .load(conn)?;
+    let approved = budgets::table
+        .filter(budgets::organisation_id.eq(organisation_id))
+        .filter(budgets::status.eq("approved"))
+        .filter(budgets::period_start.le(date))
+        .filter(budgets::period_end.ge(date))
+        .order(budgets::period_start.desc())
+        .select(BudgetRow::as_select())
+        .load(conn)?;
+    Ok((people, approved))
 }

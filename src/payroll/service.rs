@@ -12,13 +12,13 @@ use crate::accounts::repo as accounts_repo;
 use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::{AuthUser, Role};
-use crate::budgets::repo as budget_repo;
+use crate::budgets::repo::{self as budget_repo, BudgetRow};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::geo::Location;
 use crate::http::Page;
 use crate::idempotency::{self, Answer};
-use crate::market::repo as market_repo;
+use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::payroll::dto::*;
 use crate::payroll::formats::{self, Format, Head, Line};
 use crate::payroll::model::{self, Extra, HolidayBasis, PayError, PayInput, Shift, ShiftKind};
@@ -782,7 +782,8 @@ pub fn export_period(
 
 /// Brings each person's budget ledger to what payroll pays them for the period. Approval posted
 /// an estimate (the PA's hourly pay); payroll pays the rate card with premiums, travel, overtime
-/// and adjustments. The difference is one adjustment per person, dated the period's last day.
+/// and adjustments. The difference is one adjustment per person, dated the period's last day,
+/// on the budget approved for that day (none is posted for a person without one).
 fn reconcile_ledger(
     conn: &mut DbConnection,
     actor: &AuthUser,
@@ -794,64 +795,73 @@ fn reconcile_ledger(
     for (holder, amount) in repo::estimated_by_holder(conn, &period.id)? {
         *estimated.entry(holder).or_default() += amount;
     }
+    let (people, approved) =
+        repo::people_and_budgets_on(conn, &period.organisation_id, period.ends_on)?;
+    let people: HashMap<&str, &BudgetHolderRow> =
+        people.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut budgets: HashMap<&str, &BudgetRow> = HashMap::new();
+    for budget in &approved {
+        // Newest first: the budget that started last wins, as `approved_budget_on` chooses.
+        budgets
+            .entry(budget.budget_holder_id.as_str())
+            .or_insert(budget);
+    }
+    let words = format!(
+        "Payroll {} to {}: pay as exported against the estimate at approval",
+        period.starts_on, period.ends_on
+    );
     for (holder, pay) in paid {
         let difference = pay - estimated.get(*holder).copied().unwrap_or(0);
-        let words = format!(
-            "Payroll {} to {}: pay as exported against the estimate at approval",
-            period.starts_on, period.ends_on
-        );
-        post_to_budget(
-            conn,
-            actor,
-            holder,
-            period.ends_on,
-            difference,
-            words,
-            ("pay_period", &period.id),
-            now,
-        )?;
+        if let (Some(person), Some(budget)) = (people.get(holder), budgets.get(holder)) {
+            let entry = Adjustment {
+                date: period.ends_on,
+                amount: difference,
+                description: &words,
+                source: ("pay_period", &period.id),
+            };
+            post_adjustment(conn, actor, budget, person, entry, now)?;
+        }
     }
     Ok(())
 }
 
-/// Posts an adjustment to the person's budget approved for `date`; none is posted without one.
-#[allow(clippy::too_many_arguments)]
-fn post_to_budget(
-    conn: &mut DbConnection,
-    actor: &AuthUser,
-    holder_id: &str,
+/// One adjustment to a person's budget, from payroll.
+struct Adjustment<'a> {
     date: NaiveDate,
     amount: i64,
-    description: String,
-    (source_type, source_id): (&'static str, &str),
+    description: &'a str,
+    source: (&'static str, &'a str),
+}
+
+fn post_adjustment(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    budget: &BudgetRow,
+    person: &BudgetHolderRow,
+    adjustment: Adjustment<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if amount == 0 {
+    if adjustment.amount == 0 {
         return Ok(());
     }
-    let Some(budget) = budget_repo::approved_budget_on(conn, holder_id, date)? else {
-        return Ok(());
-    };
-    let Some(holder) = market_repo::find_budget_holder(conn, holder_id)? else {
-        return Ok(());
-    };
-    let entries = crate::budgets::model::split(amount, i64::from(budget.health_share_bp))
+    let share = i64::from(budget.health_share_bp);
+    let entries = crate::budgets::model::split(adjustment.amount, share)
         .into_iter()
         .filter(|(_, part)| *part != 0)
         .map(|(stream, part)| crate::budgets::service::NewLedgerEntry {
             kind: crate::budgets::model::EntryKind::Adjustment,
             stream,
             amount_pence: part,
-            entry_date: date,
-            description: description.clone(),
+            entry_date: adjustment.date,
+            description: adjustment.description.to_owned(),
             reason: None,
-            source_type,
-            source_id: Some(source_id.to_owned()),
+            source_type: adjustment.source.0,
+            source_id: Some(adjustment.source.1.to_owned()),
             reverses_entry_id: None,
             idempotency: None,
         })
         .collect();
-    crate::budgets::service::post_entries(conn, &budget, &holder, entries, Some(actor), now)?;
+    crate::budgets::service::post_entries(conn, budget, person, entries, Some(actor), now)?;
     Ok(())
 }
 
@@ -1101,18 +1111,18 @@ pub fn review(
                 "Minimum wage top-up, payroll {} to {}",
                 period.starts_on, period.ends_on
             );
-            let source = ("payroll_export", export.id.as_str());
             let holder = blocker.budget_holder_id.as_str();
-            post_to_budget(
-                conn,
-                actor,
-                holder,
-                period.ends_on,
-                top_up,
-                words,
-                source,
-                now,
-            )?;
+            let budget = budget_repo::approved_budget_on(conn, holder, period.ends_on)?;
+            let person = market_repo::find_budget_holder(conn, holder)?;
+            if let (Some(budget), Some(person)) = (budget, person) {
+                let entry = Adjustment {
+                    date: period.ends_on,
+                    amount: top_up,
+                    description: &words,
+                    source: ("payroll_export", &export.id),
+                };
+                post_adjustment(conn, actor, &budget, &person, entry, now)?;
+            }
         }
         repo::set_blockers(
             conn,
