@@ -543,8 +543,26 @@ pub fn reviews_of(conn: &mut DbConnection, export_id: &str) -> AppResult<Vec<Rev
         .load(conn)?)
 }
 
-/// What the ledger was told at approval about the records paid in `period_id`, per person: the
-/// actual cost posted for each record, and every amendment the period carries.
+/// What a period's exports pay each person, in total.
+pub fn paid_by_holder(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<(String, i64)>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    Ok(payroll_export_lines::table
+        .inner_join(
+            payroll_exports::table.on(payroll_exports::id.eq(payroll_export_lines::export_id)),
+        )
+        .filter(payroll_exports::pay_period_id.eq(period_id))
+        .group_by(payroll_export_lines::budget_holder_id)
+        .select((
+            payroll_export_lines::budget_holder_id,
+            sql::<BigInt>("CAST(SUM(payroll_export_lines.amount_pence) AS BIGINT)"),
+        ))
+        .load(conn)?)
+}
+
+/// What the ledger holds for the records paid in `period_id`, per person: the actual cost posted
+/// at approval for each record, every amendment the period carries, and what reconciling the
+/// period has posted already.
 pub fn estimated_by_holder(
     conn: &mut DbConnection,
     period_id: &str,
@@ -577,7 +595,21 @@ pub fn estimated_by_holder(
             sql::<BigInt>("CAST(SUM(shift_record_amendments.cost_change_pence) AS BIGINT)"),
         ))
         .load(conn)?;
-    Ok(actuals.into_iter().chain(amendments).collect())
+    let reconciled: Vec<(String, i64)> = ledger_entries::table
+        .inner_join(budgets::table.on(budgets::id.eq(ledger_entries::budget_id)))
+        .filter(ledger_entries::source_type.eq("pay_period"))
+        .filter(ledger_entries::source_id.eq(period_id))
+        .group_by(budgets::budget_holder_id)
+        .select((
+            budgets::budget_holder_id,
+            sql::<BigInt>("CAST(SUM(ledger_entries.amount_pence) AS BIGINT)"),
+        ))
+        .load(conn)?;
+    Ok(actuals
+        .into_iter()
+        .chain(amendments)
+        .chain(reconciled)
+        .collect())
 }
 
 /// The organisation's people and their budgets approved for `date`, for posting to ledgers.

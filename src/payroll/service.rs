@@ -758,11 +758,19 @@ pub fn export_period(
     // Written together: a statement per thousand rows, not per export.
     repo::insert_exports(conn, &rows)?;
     repo::insert_lines(conn, &all_lines)?;
-    let mut paid: BTreeMap<&str, i64> = BTreeMap::new();
-    for line in &all_lines {
-        *paid.entry(line.budget_holder_id.as_str()).or_default() += line.amount_pence;
-    }
-    reconcile_ledger(conn, actor, period, &paid, now)?;
+    // The ledgers are brought to what payroll pays by a job, committed with the exports: the
+    // close does not wait on four hundred budgets.
+    crate::jobs::enqueue(
+        conn,
+        crate::jobs::NewJob {
+            kind: RECONCILE_LEDGERS.into(),
+            payload: serde_json::json!({"pay_period_id": period.id}),
+            run_at: now,
+            dedupe_key: Some(format!("{RECONCILE_LEDGERS}:{}", period.id)),
+            max_attempts: 5,
+        },
+        now,
+    )?;
     for view in &made {
         audit::record(
             conn,
@@ -780,49 +788,61 @@ pub fn export_period(
     Ok(made)
 }
 
-/// Brings each person's budget ledger to what payroll pays them for the period. Approval posted
-/// an estimate (the PA's hourly pay); payroll pays the rate card with premiums, travel, overtime
-/// and adjustments. The difference is one adjustment per person, dated the period's last day,
-/// on the budget approved for that day (none is posted for a person without one).
-fn reconcile_ledger(
+/// The job that brings people's ledgers to what a closed period's payroll pays.
+pub const RECONCILE_LEDGERS: &str = "payroll_reconcile_ledgers";
+
+/// Brings each person's budget ledger to what payroll pays them for a closed period. Approval
+/// posted an estimate (the PA's hourly pay); payroll pays the rate card with premiums, travel,
+/// overtime and adjustments. The difference is one adjustment per person, dated the period's
+/// last day, on the budget approved for that day (none without one). Run again, it posts only
+/// what is still missing, so a retried job changes nothing.
+pub fn reconcile_ledgers(
     conn: &mut DbConnection,
-    actor: &AuthUser,
-    period: &PayPeriodRow,
-    paid: &BTreeMap<&str, i64>,
+    period_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut estimated: HashMap<String, i64> = HashMap::new();
-    for (holder, amount) in repo::estimated_by_holder(conn, &period.id)? {
-        *estimated.entry(holder).or_default() += amount;
-    }
-    let (people, approved) =
-        repo::people_and_budgets_on(conn, &period.organisation_id, period.ends_on)?;
-    let people: HashMap<&str, &BudgetHolderRow> =
-        people.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut budgets: HashMap<&str, &BudgetRow> = HashMap::new();
-    for budget in &approved {
-        // Newest first: the budget that started last wins, as `approved_budget_on` chooses.
-        budgets
-            .entry(budget.budget_holder_id.as_str())
-            .or_insert(budget);
-    }
-    let words = format!(
-        "Payroll {} to {}: pay as exported against the estimate at approval",
-        period.starts_on, period.ends_on
-    );
-    for (holder, pay) in paid {
-        let difference = pay - estimated.get(*holder).copied().unwrap_or(0);
-        if let (Some(person), Some(budget)) = (people.get(holder), budgets.get(holder)) {
-            let entry = Adjustment {
-                date: period.ends_on,
-                amount: difference,
-                description: &words,
-                source: ("pay_period", &period.id),
-            };
-            post_adjustment(conn, actor, budget, person, entry, now)?;
+    let period = period_of(conn, period_id)?;
+    write_transaction(conn, |conn| {
+        let mut paid: HashMap<String, i64> = HashMap::new();
+        for (holder, amount) in repo::paid_by_holder(conn, &period.id)? {
+            *paid.entry(holder).or_default() += amount;
         }
-    }
-    Ok(())
+        let mut ledger: HashMap<String, i64> = HashMap::new();
+        for (holder, amount) in repo::estimated_by_holder(conn, &period.id)? {
+            *ledger.entry(holder).or_default() += amount;
+        }
+        let (people, approved) =
+            repo::people_and_budgets_on(conn, &period.organisation_id, period.ends_on)?;
+        let people: HashMap<&str, &BudgetHolderRow> =
+            people.iter().map(|p| (p.id.as_str(), p)).collect();
+        let mut budgets: HashMap<&str, &BudgetRow> = HashMap::new();
+        for budget in &approved {
+            // Newest first: the budget that started last wins, as `approved_budget_on` chooses.
+            budgets
+                .entry(budget.budget_holder_id.as_str())
+                .or_insert(budget);
+        }
+        let words = format!(
+            "Payroll {} to {}: pay as exported against the estimate at approval",
+            period.starts_on, period.ends_on
+        );
+        let mut holders: Vec<&String> = paid.keys().collect();
+        holders.sort();
+        for holder in holders {
+            let difference = paid[holder] - ledger.get(holder).copied().unwrap_or(0);
+            let found = (people.get(holder.as_str()), budgets.get(holder.as_str()));
+            if let (Some(person), Some(budget)) = found {
+                let entry = Adjustment {
+                    date: period.ends_on,
+                    amount: difference,
+                    description: &words,
+                    source: ("pay_period", &period.id),
+                };
+                post_adjustment(conn, None, budget, person, entry, now)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// One adjustment to a person's budget, from payroll.
@@ -835,7 +855,7 @@ struct Adjustment<'a> {
 
 fn post_adjustment(
     conn: &mut DbConnection,
-    actor: &AuthUser,
+    actor: Option<&AuthUser>,
     budget: &BudgetRow,
     person: &BudgetHolderRow,
     adjustment: Adjustment<'_>,
@@ -861,7 +881,7 @@ fn post_adjustment(
             idempotency: None,
         })
         .collect();
-    crate::budgets::service::post_entries(conn, budget, person, entries, Some(actor), now)?;
+    crate::budgets::service::post_entries(conn, budget, person, entries, actor, now)?;
     Ok(())
 }
 
@@ -1107,22 +1127,21 @@ pub fn review(
                 l.line_no = i as i32 + 1;
             }
             repo::replace_lines(conn, &export.id, &lines)?;
-            let words = format!(
-                "Minimum wage top-up, payroll {} to {}",
-                period.starts_on, period.ends_on
-            );
-            let holder = blocker.budget_holder_id.as_str();
-            let budget = budget_repo::approved_budget_on(conn, holder, period.ends_on)?;
-            let person = market_repo::find_budget_holder(conn, holder)?;
-            if let (Some(budget), Some(person)) = (budget, person) {
-                let entry = Adjustment {
-                    date: period.ends_on,
-                    amount: top_up,
-                    description: &words,
-                    source: ("payroll_export", &export.id),
-                };
-                post_adjustment(conn, actor, &budget, &person, entry, now)?;
-            }
+            // The budget pays the top-up when the ledgers are next reconciled.
+            crate::jobs::enqueue(
+                conn,
+                crate::jobs::NewJob {
+                    kind: RECONCILE_LEDGERS.into(),
+                    payload: serde_json::json!({"pay_period_id": period.id}),
+                    run_at: now,
+                    dedupe_key: Some(format!(
+                        "{RECONCILE_LEDGERS}:{}:{}:{}",
+                        period.id, export.id, blocker.pa_id
+                    )),
+                    max_attempts: 5,
+                },
+                now,
+            )?;
         }
         repo::set_blockers(
             conn,

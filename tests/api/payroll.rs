@@ -154,6 +154,52 @@ impl Payroll {
             .await
     }
 
+    /// Runs the due jobs (the ledgers' reconciliation among them).
+    fn run_jobs(&self) {
+        let app = &self.w.app;
+        parota::jobs::run_due_jobs(
+            &mut app.conn(),
+            "test-worker",
+            &parota::jobs::JobContext {
+                settings: &app.state.settings,
+                match_index: &app.state.match_index,
+            },
+        )
+        .unwrap();
+    }
+
+    /// A person's ledger entries for pay (actuals and adjustments from timesheets and payroll),
+    /// and what the period's exports pay them.
+    async fn ledger_against_payroll(&self, holder: &str, period: &str) -> (Vec<Value>, i64) {
+        let w = &self.w;
+        let summary = w
+            .app
+            .get(
+                &format!("/api/v1/budget-holders/{holder}/pay-periods/{period}/summary"),
+                Some(&w.manager.token),
+            )
+            .await;
+        let entries = w
+            .app
+            .get(
+                &format!(
+                    "/api/v1/budgets/{}/entries?limit=200",
+                    summary.body["budget_id"].as_str().unwrap()
+                ),
+                Some(&w.manager.token),
+            )
+            .await;
+        let pay: Vec<Value> = entries.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "actual" || e["kind"] == "adjustment")
+            .filter(|e| e["source_type"] == "timesheet" || e["source_type"] == "pay_period")
+            .cloned()
+            .collect();
+        (pay, summary.body["pay_total_pence"].as_i64().unwrap())
+    }
+
     async fn pull(&self, who: &TestUser, export: &str, query: &str) -> TestResponse {
         self.w
             .app
@@ -339,27 +385,23 @@ async fn a_closed_period_exports_exact_pay_that_only_the_employers_payroll_clien
     assert_eq!(summary.body["on_costs"][0]["amount_pence"], 0);
     assert!(summary.body["budget_remaining_pence"].as_i64().unwrap() < 500_000);
     // The ledger had the estimate posted at approval (Amy's own £13.00 an hour with holiday:
-    // £43.23 + £160.26); the close brings it to what payroll pays: £256.71, £53.22 more.
-    let entries = w
-        .app
-        .get(
-            &format!(
-                "/api/v1/budgets/{}/entries?limit=200",
-                summary.body["budget_id"].as_str().unwrap()
-            ),
-            Some(&w.manager.token),
-        )
-        .await;
-    let reconciled: Vec<&Value> = entries.body["items"]
-        .as_array()
-        .unwrap()
+    // £43.23 + £160.26); the reconciliation job brings it to what payroll pays: £256.71, £53.22
+    // more. Run again, it posts nothing more.
+    p.run_jobs();
+    p.run_jobs();
+    let (pay, exported) = p.ledger_against_payroll(&w.holder, &october).await;
+    let reconciled: Vec<&Value> = pay
         .iter()
         .filter(|e| e["source_type"] == "pay_period")
         .collect();
-    assert_eq!(reconciled.len(), 1, "{}", entries.text);
-    assert_eq!(reconciled[0]["kind"], "adjustment");
+    assert_eq!(reconciled.len(), 1, "{pay:?}");
     assert_eq!(reconciled[0]["amount_pence"], 5_322);
     assert_eq!(reconciled[0]["entry_date"], "2026-10-31");
+    let spent: i64 = pay
+        .iter()
+        .map(|e| e["amount_pence"].as_i64().unwrap())
+        .sum();
+    assert_eq!(spent, exported);
     w.app
         .get(&summary_path, Some(&w.amy_login.token))
         .await
@@ -594,35 +636,17 @@ async fn unpaid_travel_below_the_minimum_wage_blocks_the_export_until_a_manager_
     let top_up = lines.last().unwrap();
     assert_eq!(top_up["element"], "minimum_wage_top_up");
     assert_eq!(top_up["amount_pence"], required - 4_511);
-    // The top-up is spent from the budget of the person the PA's first line is for (Ann).
-    let summary = w
-        .app
-        .get(
-            &format!(
-                "/api/v1/budget-holders/{}/pay-periods/{october}/summary",
-                w.holder
-            ),
-            Some(&w.manager.token),
-        )
-        .await;
-    let entries = w
-        .app
-        .get(
-            &format!(
-                "/api/v1/budgets/{}/entries?limit=200",
-                summary.body["budget_id"].as_str().unwrap()
-            ),
-            Some(&w.manager.token),
-        )
-        .await;
-    let top_ups: Vec<i64> = entries.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["source_type"] == "payroll_export")
-        .map(|e| e["amount_pence"].as_i64().unwrap())
-        .collect();
-    assert_eq!(top_ups, vec![required - 4_511], "{}", entries.text);
+    // Once the ledgers are reconciled, each person's budget has spent what payroll pays for
+    // them, the top-up included (it is Ann's: the PA's first line is for her).
+    p.run_jobs();
+    for holder in [&w.holder, &bob] {
+        let (pay, exported) = p.ledger_against_payroll(holder, &october).await;
+        let spent: i64 = pay
+            .iter()
+            .map(|e| e["amount_pence"].as_i64().unwrap())
+            .sum();
+        assert_eq!(spent, exported, "{holder}");
+    }
     assert_eq!(
         json.body["export"]["gross_pence"],
         lines
