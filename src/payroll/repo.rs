@@ -536,13 +536,6 @@ pub fn insert_review(conn: &mut DbConnection, row: &ReviewRow) -> AppResult<()> 
     Ok(())
 }
 
-pub fn reviews_of(conn: &mut DbConnection, export_id: &str) -> AppResult<Vec<ReviewRow>> {
-    Ok(minimum_wage_reviews::table
-        .filter(minimum_wage_reviews::export_id.eq(export_id))
-        .select(ReviewRow::as_select())
-        .load(conn)?)
-}
-
 /// What a period's exports pay each person, in total.
 pub fn paid_by_holder(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<(String, i64)>> {
     use diesel::dsl::sql;
