@@ -13,7 +13,11 @@
 //! planned in whole days, same-day moves and block swaps), each scored incrementally (only the
 //! PAs and people a move touches are recomputed). When 200,000 moves pass without a better
 //! roster, the search restarts from the best one with part of it taken apart and rebuilt
-//! greedily (ruin and recreate). The run stops at the time limit or the move limit and returns
+//! greedily (ruin and recreate). For day-planned contracts a larger move joins in: a worker's
+//! whole plan is replaced by the cheapest one their contract allows given everyone else's
+//! work, found by dynamic programming (`replan`); after construction every worker is planned
+//! so in turn, which makes the roster keep every contract, one move in 500 re-plans one to
+//! four workers, and restarts re-plan up to eight. The run stops at the time limit or the move limit and returns
 //! the best roster seen; a roster that keeps every contract minimum beats one that does not. A
 //! seed makes runs with a move limit repeatable.
 //!
@@ -29,6 +33,8 @@
 //! of the week. Sleep-ins count as working time.
 
 use std::time::{Duration, Instant};
+
+mod replan;
 
 /// Minutes since an epoch of the caller's choosing (the roster's start is convenient).
 pub type Minute = i64;
@@ -756,17 +762,6 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         }
     }
     let construction_ms = started.elapsed().as_millis() as u64;
-    let mut best = state.clone();
-    let mut progress = vec![(construction_ms, best.score.total)];
-
-    // Late acceptance hill climbing.
-    const HISTORY: usize = 400;
-    // Moves without a better roster before the search restarts from the best with a kick.
-    const STALL_MOVES: u64 = 200_000;
-    let mut history = vec![state.score.total; HISTORY];
-    let mut moves = 0u64;
-    let mut last_better = 0u64;
-    let tasks = p.tasks.len();
     let mut by_day: Vec<Vec<usize>> = vec![Vec::new(); p.days];
     for (t, task) in p.tasks.iter().enumerate() {
         if let Some(day) = by_day.get_mut(day_of(task)) {
@@ -775,6 +770,37 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
             }
         }
     }
+    // Day-planned contracts: whole plans per worker (see `replan`).
+    let planned = p.days > 0 && p.workers.iter().any(|w| w.contract.is_some());
+    let mut planner = replan::Planner::new(p);
+    if planned {
+        replan_sweeps(
+            &mut state,
+            &mut planner,
+            &by_day,
+            &mut rng,
+            started,
+            limits.time,
+        );
+    }
+    let mut best = state.clone();
+    let mut progress = vec![(construction_ms, best.score.total)];
+
+    // Late acceptance hill climbing.
+    const HISTORY: usize = 400;
+    // Moves without a better roster before the search restarts from the best with a kick.
+    const STALL_MOVES: u64 = 200_000;
+    // Day-planned contracts: one move in this many re-plans one to four workers whole, each
+    // day's cost jittered by up to this much (ties take turns); a restart re-plans up to
+    // eight, jittered more. Tuned on the Curtois instances (scripts/bench-curtois.sh).
+    const REPLAN_EVERY: u64 = 500;
+    const REPLAN_JITTER: usize = 5;
+    const KICK_WORKERS: usize = 8;
+    const KICK_JITTER: usize = 20;
+    let mut history = vec![state.score.total; HISTORY];
+    let mut moves = 0u64;
+    let mut last_better = 0u64;
+    let tasks = p.tasks.len();
     let mut reported = Duration::ZERO;
     report(Report {
         elapsed_ms: construction_ms,
@@ -786,7 +812,25 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         if moves - last_better > STALL_MOVES {
             // Stuck: start again from the best roster with part of it taken apart and rebuilt.
             state = best.clone();
-            ruin_and_recreate(&mut state, &mut rng);
+            if planned {
+                let mut undo = Vec::new();
+                let (most, jitter) = (KICK_WORKERS, KICK_JITTER);
+                if !replan_few(
+                    &mut state,
+                    &mut planner,
+                    &by_day,
+                    &mut rng,
+                    most,
+                    jitter,
+                    &mut undo,
+                ) {
+                    for (t, w, sign) in undo.drain(..).rev() {
+                        state.apply(t, w, sign);
+                    }
+                }
+            } else {
+                ruin_and_recreate(&mut state, &mut rng);
+            }
             history.fill(state.score.total);
             last_better = moves;
         }
@@ -809,13 +853,32 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         let before = state.score.total;
         let t = rng.below(tasks);
         let task = &p.tasks[t];
-        if task.eligible.is_empty() || task.fixed {
-            continue;
-        }
         // Each move records how to undo itself.
         let mut undo: Vec<(usize, usize, i64)> = Vec::new();
+        let replanning = planned && moves % REPLAN_EVERY == 0;
+        if replanning {
+            let jitter = REPLAN_JITTER;
+            if !replan_few(
+                &mut state,
+                &mut planner,
+                &by_day,
+                &mut rng,
+                4,
+                jitter,
+                &mut undo,
+            ) {
+                for (t, w, sign) in undo.drain(..).rev() {
+                    state.apply(t, w, sign);
+                }
+                continue;
+            }
+        } else if task.eligible.is_empty() || task.fixed {
+            continue;
+        }
         let kind = rng.below(10);
-        if state.assigned[t].is_empty() {
+        if replanning {
+            // Done above.
+        } else if state.assigned[t].is_empty() {
             // Fill an open shift whole, with random eligible PAs.
             let need = usize::from(task.headcount);
             let mut ok = true;
@@ -919,7 +982,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 progress.push((started.elapsed().as_millis() as u64, after));
             }
         } else {
-            for (t, w, sign) in undo.into_iter() {
+            for (t, w, sign) in undo.into_iter().rev() {
                 state.apply(t, w, sign);
             }
         }
@@ -938,6 +1001,92 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         construction_ms,
         progress,
     }
+}
+
+/// Each worker in turn (in a random order) gets their best plan given everyone else's, sweep
+/// after sweep until one improves nothing or time is up: from a greedy roster this reaches one
+/// that keeps every contract, since each contract concerns its worker alone.
+fn replan_sweeps(
+    state: &mut State<'_>,
+    planner: &mut replan::Planner,
+    by_day: &[Vec<usize>],
+    rng: &mut Rng,
+    started: Instant,
+    limit: Duration,
+) {
+    let p = state.p;
+    let mut order: Vec<usize> = (0..p.workers.len()).collect();
+    loop {
+        let before = state.score.total;
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i + 1));
+        }
+        for &w in &order {
+            let was = state.score.total;
+            let mut undo = Vec::new();
+            if !planner.replan(state, by_day, w, None, &mut undo) || state.score.total > was {
+                for (t, x, sign) in undo.into_iter().rev() {
+                    state.apply(t, x, sign);
+                }
+            }
+        }
+        if state.score.total >= before || started.elapsed() >= limit {
+            return;
+        }
+    }
+}
+
+/// Takes one to `most` workers' plans apart (half the time workers who could fill a place
+/// short of its cover) and plans each again in turn, each seeing the new plans before it: a
+/// large step the one-place moves cannot take. Records how to undo; false when a plan could
+/// not be made (the caller undoes what was recorded).
+fn replan_few(
+    state: &mut State<'_>,
+    planner: &mut replan::Planner,
+    by_day: &[Vec<usize>],
+    rng: &mut Rng,
+    most: usize,
+    jitter: usize,
+    undo: &mut Vec<(usize, usize, i64)>,
+) -> bool {
+    let p = state.p;
+    let mut chosen: Vec<usize> = Vec::new();
+    // Half the time, workers who could fill a place short of its cover.
+    let short: Vec<usize> = (0..p.covers.len())
+        .filter(|&c| state.cover_filled[c] < p.covers[c].required)
+        .collect();
+    let pool: &[usize] = match short.len() {
+        n if n > 0 && rng.below(2) == 0 => {
+            let c = short[rng.below(n)];
+            planner.cover_task[c].map_or(&[][..], |t| &p.tasks[t].eligible[..])
+        }
+        _ => &[],
+    };
+    for _ in 0..1 + rng.below(most) {
+        let w = if pool.is_empty() {
+            rng.below(p.workers.len())
+        } else {
+            pool[rng.below(pool.len())]
+        };
+        if !chosen.contains(&w) {
+            chosen.push(w);
+        }
+    }
+    for &w in &chosen {
+        for t in state.timeline[w].clone() {
+            if !p.tasks[t].fixed {
+                state.apply(t, w, -1);
+                undo.push((t, w, 1));
+            }
+        }
+    }
+    for &w in &chosen {
+        let jitter = (jitter > 0).then_some((&mut *rng, jitter));
+        if !planner.replan(state, by_day, w, jitter, undo) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Takes part of the roster apart (the shifts in a random stretch of time, or all the work of

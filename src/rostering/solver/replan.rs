@@ -1,0 +1,595 @@
+//! Re-planning one worker's whole roster at once, for day-planned contracts: given everyone
+//! else's work, the cheapest sequence of days on and off (and of which kind) that keeps every
+//! rule of the worker's contract, found by dynamic programming over the days.
+//!
+//! The one-place moves change a worker's days one at a time, and a contract's minima (runs of
+//! two or more days, two or three days off between runs, total minutes) make almost every
+//! single step on the way from one good pattern to another illegal or costly. This move jumps
+//! straight to the best pattern, so it also makes a contract-breaking roster keep every
+//! contract: each worker's rules concern that worker alone.
+//!
+//! State per day: the run so far (days off, capped at the minimum; or days on and the kind
+//! worked today, with whether the run began on the first day and so is exempt from the
+//! minimum), weekends worked, and minutes worked (in units of the largest common divisor of
+//! the shifts' lengths). Maxima per kind are kept by pricing each kind and planning again
+//! (a Lagrangian step) until no maximum is passed. The cost of a day's work is what it changes
+//! in the terms that are separable by day (cover, open places, requests, pay, travel, work
+//! outside the core team); the whole score decides afterwards whether the move stands.
+
+use super::{day_of, Rng, State};
+
+/// Minute units above this make a plan too large to be worth it (the move is skipped).
+const MAX_UNITS: usize = 400;
+/// Planning again with dearer kinds: at most this many times.
+const PRICE_ROUNDS: usize = 8;
+
+/// Work a worker could take on a day: the kind, the place (task) and what it would cost.
+#[derive(Clone, Copy)]
+struct DayWork {
+    kind: usize,
+    /// The kind's place among the kinds this worker is offered (the plan's own numbering).
+    slot: usize,
+    task: usize,
+    cost: i64,
+    units: usize,
+}
+
+/// Reusable buffers: a plan allocates nothing once warm.
+#[derive(Default)]
+pub(super) struct Planner {
+    cost: Vec<i64>,
+    next: Vec<i64>,
+    active: Vec<u32>,
+    next_active: Vec<u32>,
+    back: Vec<u32>,
+    options: Vec<Vec<DayWork>>,
+    /// Per cover requirement, one of its places (for the workers who could fill it).
+    pub(super) cover_task: Vec<Option<usize>>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Planner {
+    pub(super) fn new(p: &super::Problem) -> Self {
+        let mut cover_task = vec![None; p.covers.len()];
+        for (t, task) in p.tasks.iter().enumerate() {
+            if let Some(c) = task.cover {
+                cover_task[c].get_or_insert(t);
+            }
+        }
+        Self {
+            cover_task,
+            ..Self::default()
+        }
+    }
+
+    /// Takes worker `w`'s work away and gives them the best plan instead, recording how to undo
+    /// (`(task, worker, sign)` to apply in reverse). `jitter` adds a little noise to each day's
+    /// cost, so that plans of equal cost take turns. False when the worker has no contract, has
+    /// fixed work, the plan would be too large, or a rule outside the contract refuses it (the
+    /// caller undoes what was recorded).
+    pub(super) fn replan(
+        &mut self,
+        state: &mut State<'_>,
+        by_day: &[Vec<usize>],
+        w: usize,
+        mut jitter: Option<(&mut Rng, usize)>,
+        undo: &mut Vec<(usize, usize, i64)>,
+    ) -> bool {
+        let p = state.p;
+        let Some(c) = p.workers[w].contract.as_ref() else {
+            return false;
+        };
+        if p.days == 0 || state.timeline[w].iter().any(|&t| p.tasks[t].fixed) {
+            return false;
+        }
+        for t in state.timeline[w].clone() {
+            state.apply(t, w, -1);
+            undo.push((t, w, 1));
+        }
+
+        // What each day's work would cost, the cheapest free place per kind.
+        let days = p.days;
+        let worker = &p.workers[w];
+        let weights = &p.weights;
+        self.options.resize_with(days, Vec::new);
+        let mut unit = 0i64;
+        let mut kinds: Vec<usize> = Vec::new();
+        for (d, options) in self.options.iter_mut().enumerate() {
+            options.clear();
+            for &t in by_day.get(d).map_or(&[][..], |v| v) {
+                let task = &p.tasks[t];
+                let kind = usize::from(task.kind);
+                if task.headcount != 1
+                    || !state.assigned[t].is_empty()
+                    || c.max_per_kind.get(kind).is_none_or(|&m| m == 0)
+                    || task.eligible.binary_search(&w).is_err()
+                {
+                    continue;
+                }
+                let minutes = task.minutes();
+                let km = worker.km_to_person.get(task.person).copied().unwrap_or(0.0);
+                let mut cost = -minutes * weights.open_minute
+                    + weights.pay_penny * worker.hourly_pay_pence * minutes / 60
+                    + weights.travel_km * km.round() as i64;
+                if !worker.core_team_of.contains(&task.person) {
+                    cost += weights.outside_team_minute * minutes;
+                }
+                if let Some(k) = task.cover {
+                    let cover = &p.covers[k];
+                    let filled = state.cover_filled[k];
+                    cost += cover.cost(filled + 1) - cover.cost(filled);
+                }
+                match options.iter_mut().find(|o| o.kind == kind) {
+                    Some(o) if o.cost <= cost => {}
+                    Some(o) => {
+                        o.task = t;
+                        o.cost = cost;
+                    }
+                    None => {
+                        let slot = kinds.iter().position(|&k| k == kind).unwrap_or_else(|| {
+                            kinds.push(kind);
+                            kinds.len() - 1
+                        });
+                        options.push(DayWork {
+                            kind,
+                            slot,
+                            task: t,
+                            cost,
+                            units: 0,
+                        });
+                    }
+                }
+                unit = gcd(unit, minutes);
+            }
+        }
+        if unit <= 0 {
+            // Nothing on offer: no work at all, if the contract allows it.
+            return c.min_minutes <= 0;
+        }
+        let mut adjust = |day: usize, kind: u16, by: i64| {
+            if let Some(o) = self
+                .options
+                .get_mut(day)
+                .and_then(|o| o.iter_mut().find(|o| o.kind == usize::from(kind)))
+            {
+                o.cost += by;
+            }
+        };
+        for &(day, kind, request) in &c.on_requests {
+            adjust(day, kind, -request);
+        }
+        for &(day, kind, request) in &c.off_requests {
+            adjust(day, kind, request);
+        }
+        for o in self.options.iter_mut().flatten() {
+            o.units = usize::try_from(p.tasks[o.task].minutes() / unit).unwrap_or(0);
+            if let Some((rng, n)) = jitter.as_mut() {
+                o.cost += rng.below(*n) as i64;
+            }
+        }
+        let max_units = usize::try_from(c.max_minutes.max(0) / unit).unwrap_or(usize::MAX);
+        if max_units > MAX_UNITS {
+            return false;
+        }
+        let min_units = usize::try_from((c.min_minutes.max(0) + unit - 1) / unit).unwrap_or(0);
+        let follows: Vec<Vec<bool>> = kinds
+            .iter()
+            .map(|&a| kinds.iter().map(|&b| !p.cannot_follow[a][b]).collect())
+            .collect();
+
+        let mut price = vec![0i64; kinds.len()];
+        for _ in 0..PRICE_ROUNDS {
+            let shape = Shape {
+                off_n: c.min_days_off.max(1) as usize,
+                run_n: c.max_consecutive.max(1) as usize,
+                min_run: c.min_consecutive as usize,
+                weekends_n: c.max_weekends as usize + 1,
+                units_n: max_units + 1,
+                kinds: kinds.len(),
+            };
+            let Some(plan) = self.plan(days, &shape, &follows, &price, min_units) else {
+                return false;
+            };
+            let mut count = vec![0u32; kinds.len()];
+            for o in plan.iter().flatten() {
+                count[o.slot] += 1;
+            }
+            let over: Vec<usize> = (0..kinds.len())
+                .filter(|&s| count[s] > c.max_per_kind.get(kinds[s]).copied().unwrap_or(0))
+                .collect();
+            if over.is_empty() {
+                for o in plan.into_iter().flatten() {
+                    debug_assert!(by_day[day_of(&p.tasks[o.task])].contains(&o.task));
+                    if !state.can_take(o.task, w, None) {
+                        return false;
+                    }
+                    state.apply(o.task, w, 1);
+                    undo.push((o.task, w, -1));
+                }
+                return true;
+            }
+            for s in over {
+                price[s] = price[s] * 2 + 16;
+            }
+        }
+        false
+    }
+
+    /// The cheapest plan under `price` per kind slot, as the work taken each day (None: off).
+    fn plan(
+        &mut self,
+        days: usize,
+        shape: &Shape,
+        follows: &[Vec<bool>],
+        price: &[i64],
+        min_units: usize,
+    ) -> Option<Vec<Option<DayWork>>> {
+        let Shape {
+            off_n,
+            run_n,
+            min_run,
+            weekends_n,
+            units_n,
+            kinds,
+        } = *shape;
+        // Runs: off_n states of days off, then (exempt, kind, length) for days on.
+        let runs = off_n + 2 * kinds * run_n;
+        let size = runs * weekends_n * units_n;
+        let index = |run: usize, weekends: usize, units: usize| {
+            (run * weekends_n + weekends) * units_n + units
+        };
+        let work_run = |exempt: usize, kind: usize, length: usize| {
+            off_n + (exempt * kinds + kind) * run_n + (length - 1)
+        };
+        const INF: i64 = i64::MAX / 4;
+        self.cost.clear();
+        self.cost.resize(size, INF);
+        self.next.clear();
+        self.next.resize(size, INF);
+        // Only states reached on a day are read back, and those were written that day.
+        if self.back.len() < size * days {
+            self.back.resize(size * days, NONE);
+        }
+        // Before the first day: off for long enough, so the first run may start at once.
+        let start = index(off_n - 1, 0, 0);
+        self.cost[start] = 0;
+        self.active.clear();
+        self.active.push(start as u32);
+        let full_weeks = days / 7;
+        for d in 0..days {
+            let options = &self.options[d];
+            let saturday = d % 7 == 5 && d / 7 < full_weeks;
+            let sunday = d % 7 == 6 && d / 7 < full_weeks;
+            let back = &mut self.back[d * size..(d + 1) * size];
+            let next = &mut self.next;
+            let next_active = &mut self.next_active;
+            next_active.clear();
+            let mut relax = |to: usize, cost: i64, from: u32| {
+                if next[to] == INF {
+                    next_active.push(to as u32);
+                }
+                if cost < next[to] {
+                    next[to] = cost;
+                    back[to] = from;
+                }
+            };
+            for &from in &self.active {
+                let base = self.cost[from as usize];
+                let from_index = from as usize;
+                let run = from_index / (weekends_n * units_n);
+                let weekends = (from_index / units_n) % weekends_n;
+                let units = from_index % units_n;
+                let (working, exempt, last, length) = if run < off_n {
+                    (false, 0, 0, run + 1)
+                } else {
+                    let r = run - off_n;
+                    (
+                        true,
+                        r / (kinds * run_n),
+                        (r / run_n) % kinds,
+                        r % run_n + 1,
+                    )
+                };
+                // A day off.
+                if !working {
+                    relax(
+                        index((length + 1).min(off_n) - 1, weekends, units),
+                        base,
+                        from,
+                    );
+                } else if exempt == 1 || length >= min_run {
+                    relax(index(0, weekends, units), base, from);
+                }
+                // A day's work of each kind on offer.
+                for o in options {
+                    let (exempt, length) = if working {
+                        if length >= run_n || !follows[last][o.slot] {
+                            continue;
+                        }
+                        (exempt, length + 1)
+                    } else {
+                        if length < off_n {
+                            continue;
+                        }
+                        (usize::from(d == 0), 1)
+                    };
+                    let weekends = weekends + usize::from(saturday || (sunday && !working));
+                    let units = units + o.units;
+                    if weekends >= weekends_n || units >= units_n {
+                        continue;
+                    }
+                    let to = index(work_run(exempt, o.slot, length), weekends, units);
+                    relax(to, base + o.cost + price[o.slot], from);
+                }
+            }
+            for &i in &self.active {
+                self.cost[i as usize] = INF;
+            }
+            std::mem::swap(&mut self.cost, &mut self.next);
+            std::mem::swap(&mut self.active, &mut self.next_active);
+        }
+        // The end: any run (stretches touching the end are exempt), enough minutes.
+        let mut at = self
+            .active
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| i % units_n >= min_units)
+            .min_by_key(|&i| (self.cost[i], i))?;
+        let mut plan = vec![None; days];
+        for d in (0..days).rev() {
+            let run = at / (weekends_n * units_n);
+            if run >= off_n {
+                let slot = ((run - off_n) / run_n) % kinds;
+                plan[d] = self.options[d].iter().find(|o| o.slot == slot).copied();
+            }
+            let from = self.back[d * size + at];
+            if from == NONE {
+                return None;
+            }
+            at = from as usize;
+        }
+        // Leave the buffers clean for the next plan.
+        for &i in &self.active {
+            self.cost[i as usize] = INF;
+        }
+        Some(plan)
+    }
+}
+
+/// The dimensions of a plan's states.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Days off counted up to the minimum (at least 1).
+    off_n: usize,
+    /// Days on counted up to the maximum.
+    run_n: usize,
+    min_run: usize,
+    weekends_n: usize,
+    units_n: usize,
+    kinds: usize,
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a.abs()
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Contract, Cover, Problem, Task, Weights, Worker};
+    use super::*;
+
+    const DAYS: usize = 10;
+
+    /// A random one-worker problem: two kinds (no early the day after a late), a cover line per
+    /// day and kind, a day off, a few requests.
+    fn random_problem(rng: &mut Rng) -> Problem {
+        let mut covers = Vec::new();
+        let mut tasks = Vec::new();
+        let day_off = rng.below(DAYS);
+        for day in 0..DAYS {
+            for kind in 0..2u16 {
+                let cover = covers.len();
+                covers.push(Cover {
+                    required: rng.below(2) as u32,
+                    under_cost: 1 + rng.below(100) as i64,
+                    over_cost: 1 + rng.below(5) as i64,
+                });
+                let minutes = if kind == 0 { 480 } else { 600 };
+                let start = day as i64 * 1440;
+                tasks.push(Task {
+                    start,
+                    end: start + minutes,
+                    headcount: 1,
+                    eligible: if day == day_off { vec![] } else { vec![0] },
+                    kind,
+                    cover: Some(cover),
+                    ..Default::default()
+                });
+            }
+        }
+        let requests = |rng: &mut Rng| {
+            (0..3)
+                .map(|_| {
+                    (
+                        rng.below(DAYS),
+                        rng.below(2) as u16,
+                        1 + rng.below(50) as i64,
+                    )
+                })
+                .collect()
+        };
+        let contract = Contract {
+            max_per_kind: vec![
+                if rng.below(2) == 0 {
+                    20
+                } else {
+                    2 + rng.below(5) as u32
+                },
+                if rng.below(2) == 0 {
+                    20
+                } else {
+                    1 + rng.below(4) as u32
+                },
+            ],
+            min_minutes: 480 * (1 + rng.below(3) as i64),
+            max_minutes: 480 * (4 + rng.below(3) as i64),
+            min_consecutive: 1 + rng.below(2) as u32,
+            max_consecutive: 2 + rng.below(3) as u32,
+            min_days_off: 1 + rng.below(2) as u32,
+            max_weekends: rng.below(2) as u32,
+            on_requests: requests(rng),
+            off_requests: requests(rng),
+        };
+        Problem {
+            tasks,
+            workers: vec![Worker {
+                max_minutes_per_week: i64::MAX / 64,
+                km_to_person: vec![0.0],
+                contract: Some(contract),
+                ..Default::default()
+            }],
+            people: 1,
+            travel_minutes: vec![vec![0]],
+            weeks: 2,
+            weights: Weights {
+                short_day: 1_000,
+                short_minute: 10,
+                ..Weights::none()
+            },
+            days: DAYS,
+            cannot_follow: vec![vec![false, false], vec![true, false]],
+            covers,
+            ..Default::default()
+        }
+    }
+
+    /// The benchmark's rules and costs for one worker's days (`None`: off), checked the plain
+    /// way: None when a rule is broken.
+    fn cost_by_hand(p: &Problem, days: &[Option<u16>]) -> Option<i64> {
+        let c = p.workers[0].contract.as_ref().unwrap();
+        let n = days.len();
+        for d in 0..n {
+            if let Some(k) = days[d] {
+                let task = &p.tasks[d * 2 + usize::from(k)];
+                if task.eligible.is_empty() {
+                    return None;
+                }
+                if d > 0
+                    && days[d - 1].is_some_and(|a| p.cannot_follow[usize::from(a)][usize::from(k)])
+                {
+                    return None;
+                }
+            }
+        }
+        for k in 0..2u16 {
+            if days.iter().filter(|&&x| x == Some(k)).count()
+                > c.max_per_kind[usize::from(k)] as usize
+            {
+                return None;
+            }
+        }
+        let minutes: i64 = days
+            .iter()
+            .enumerate()
+            .filter_map(|(d, k)| k.map(|k| p.tasks[d * 2 + usize::from(k)].minutes()))
+            .sum();
+        if minutes < c.min_minutes || minutes > c.max_minutes {
+            return None;
+        }
+        let mut d = 0;
+        while d < n {
+            let working = days[d].is_some();
+            let mut j = d;
+            while j < n && days[j].is_some() == working {
+                j += 1;
+            }
+            let (length, interior) = (j - d, d > 0 && j < n);
+            if working && length > c.max_consecutive as usize {
+                return None;
+            }
+            let min = if working {
+                c.min_consecutive
+            } else {
+                c.min_days_off
+            };
+            if interior && length < min as usize {
+                return None;
+            }
+            d = j;
+        }
+        let weekends = usize::from(days[5].is_some() || days[6].is_some());
+        if weekends > c.max_weekends as usize {
+            return None;
+        }
+        let mut cost = 0;
+        for (d, &worked) in days.iter().enumerate() {
+            for k in 0..2u16 {
+                let filled = u32::from(worked == Some(k));
+                cost += p.covers[d * 2 + usize::from(k)].cost(filled);
+            }
+        }
+        for &(d, k, w) in &c.on_requests {
+            cost += if days[d] == Some(k) { 0 } else { w };
+        }
+        for &(d, k, w) in &c.off_requests {
+            cost += if days[d] == Some(k) { w } else { 0 };
+        }
+        Some(cost)
+    }
+
+    #[test]
+    fn a_plan_is_the_cheapest_that_keeps_the_contract() {
+        let mut rng = Rng(7);
+        let (mut planned, mut exact) = (0, 0);
+        for _ in 0..80 {
+            let p = random_problem(&mut rng);
+            // Every way of working ten days (off, early or late each day), by hand.
+            let mut best: Option<i64> = None;
+            for code in 0..3usize.pow(DAYS as u32) {
+                let days: Vec<Option<u16>> = (0..DAYS)
+                    .map(|d| match code / 3usize.pow(d as u32) % 3 {
+                        0 => None,
+                        k => Some(k as u16 - 1),
+                    })
+                    .collect();
+                if let Some(cost) = cost_by_hand(&p, &days) {
+                    best = Some(best.map_or(cost, |b: i64| b.min(cost)));
+                }
+            }
+            let by_day: Vec<Vec<usize>> = (0..DAYS).map(|d| vec![2 * d, 2 * d + 1]).collect();
+            let mut state = State::new(&p);
+            let mut planner = Planner::new(&p);
+            let mut undo = Vec::new();
+            let made = planner.replan(&mut state, &by_day, 0, None, &mut undo);
+            match best {
+                Some(best) => {
+                    planned += 1;
+                    assert!(made, "a plan exists: {best}");
+                    assert_eq!(state.score.short_days + state.score.short_minutes, 0);
+                    let days: Vec<Option<u16>> = state.day_kind[0]
+                        .iter()
+                        .map(|&k| u16::try_from(k).ok())
+                        .collect();
+                    assert_eq!(cost_by_hand(&p, &days), Some(state.score.total));
+                    // Exact when no maximum per kind binds; a binding one is kept by pricing
+                    // its kind, which may cost more than the best plan.
+                    let contract = p.workers[0].contract.as_ref().unwrap();
+                    if contract.max_per_kind.iter().all(|&m| m >= DAYS as u32) {
+                        assert_eq!(state.score.total, best);
+                        exact += 1;
+                    } else {
+                        assert!(state.score.total >= best);
+                    }
+                }
+                None => assert!(!made),
+            }
+        }
+        // The random contracts mostly allow a plan.
+        assert!(planned > 40 && exact > 10, "{planned} {exact}");
+    }
+}
