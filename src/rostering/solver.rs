@@ -245,6 +245,24 @@ pub struct Score {
     pub total: i64,
 }
 
+impl Score {
+    /// Adds (`sign` 1) or takes away (-1) another's counts, not its total.
+    fn shift(&mut self, other: &Score, sign: i64) {
+        self.open_minutes += sign * other.open_minutes;
+        self.distinct_pairs += sign * other.distinct_pairs;
+        self.outside_team_minutes += sign * other.outside_team_minutes;
+        self.over_wanted_minutes += sign * other.over_wanted_minutes;
+        self.under_wanted_minutes += sign * other.under_wanted_minutes;
+        self.fairness += sign * other.fairness;
+        self.travel_km += sign * other.travel_km;
+        self.pay_pence += sign * other.pay_pence;
+        self.cover_costs += sign * other.cover_costs;
+        self.requests += sign * other.requests;
+        self.short_days += sign * other.short_days;
+        self.short_minutes += sign * other.short_minutes;
+    }
+}
+
 /// Why a shift was left open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenReason {
@@ -316,6 +334,8 @@ struct State<'a> {
     pair_minutes: Vec<Vec<i64>>,
     worker_terms: Vec<Score>,
     person_terms: Vec<Score>,
+    /// The sum of every worker's and person's term, kept as they change.
+    terms_sum: Score,
     open_minutes: i64,
     /// Per worker, the kind worked each day, or -1 (contracts only).
     day_kind: Vec<Vec<i16>>,
@@ -354,6 +374,7 @@ impl<'a> State<'a> {
             pair_minutes: vec![vec![0; p.workers.len()]; p.people],
             worker_terms: vec![Score::default(); p.workers.len()],
             person_terms: vec![Score::default(); p.people],
+            terms_sum: Score::default(),
             open_minutes,
             day_kind: vec![vec![-1; p.days]; p.workers.len()],
             cover_filled: vec![0; p.covers.len()],
@@ -361,7 +382,7 @@ impl<'a> State<'a> {
             score: Score::default(),
         };
         for w in 0..p.workers.len() {
-            s.worker_terms[w] = s.worker_term(w);
+            s.set_worker_term(w);
         }
         s.score = s.total();
         s
@@ -523,24 +544,27 @@ impl<'a> State<'a> {
         term
     }
 
+    fn set_worker_term(&mut self, w: usize) {
+        let term = self.worker_term(w);
+        self.terms_sum.shift(&self.worker_terms[w], -1);
+        self.terms_sum.shift(&term, 1);
+        self.worker_terms[w] = term;
+    }
+
+    fn set_person_term(&mut self, person: usize) {
+        let term = self.person_term(person);
+        self.terms_sum.shift(&self.person_terms[person], -1);
+        self.terms_sum.shift(&term, 1);
+        self.person_terms[person] = term;
+    }
+
     fn total(&self) -> Score {
         let mut s = Score {
             open_minutes: self.open_minutes,
-            ..Score::default()
+            cover_costs: self.cover_costs,
+            total: 0,
+            ..self.terms_sum
         };
-        s.cover_costs = self.cover_costs;
-        for t in self.worker_terms.iter().chain(self.person_terms.iter()) {
-            s.requests += t.requests;
-            s.short_days += t.short_days;
-            s.short_minutes += t.short_minutes;
-            s.distinct_pairs += t.distinct_pairs;
-            s.outside_team_minutes += t.outside_team_minutes;
-            s.over_wanted_minutes += t.over_wanted_minutes;
-            s.under_wanted_minutes += t.under_wanted_minutes;
-            s.fairness += t.fairness;
-            s.travel_km += t.travel_km;
-            s.pay_pence += t.pay_pence;
-        }
         let w = &self.p.weights;
         s.total = s.open_minutes * w.open_minute
             + s.distinct_pairs * w.distinct_pa
@@ -582,7 +606,7 @@ impl<'a> State<'a> {
         }
         if task.fixed {
             // Hours count against the PA's week; the rest belongs to the other roster.
-            self.worker_terms[w] = self.worker_term(w);
+            self.set_worker_term(w);
             self.score = self.total();
             return;
         }
@@ -596,8 +620,8 @@ impl<'a> State<'a> {
             self.cover_filled[c] = self.cover_filled[c].saturating_add_signed(sign as i32);
             self.cover_costs += cover.cost(self.cover_filled[c]) - before;
         }
-        self.worker_terms[w] = self.worker_term(w);
-        self.person_terms[task.person] = self.person_term(task.person);
+        self.set_worker_term(w);
+        self.set_person_term(task.person);
         self.score = self.total();
     }
 
