@@ -815,7 +815,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     // Moves without a better roster before the search restarts from the best with a kick.
     const STALL_MOVES: u64 = 200_000;
     // Day-planned contracts: one move in this many re-plans one to four workers whole, each
-    // day's cost jittered by up to this much (ties take turns); a restart re-plans up to
+    // day's cost jittered by less than this (ties take turns); a restart re-plans up to
     // eight, jittered more. Tuned on the Curtois instances (scripts/bench-curtois.sh).
     const REPLAN_EVERY: u64 = 500;
     const REPLAN_JITTER: usize = 5;
