@@ -702,6 +702,13 @@ impl<'a> State<'a> {
         None
     }
 
+    /// Undoes a move's recorded steps (`(task, worker, sign)`), last first.
+    fn revert(&mut self, undo: &mut Vec<(usize, usize, i64)>) {
+        for (t, w, sign) in undo.drain(..).rev() {
+            self.apply(t, w, sign);
+        }
+    }
+
     fn can_take(&self, t: usize, w: usize, except: Option<usize>) -> bool {
         !self.assigned[t].contains(&w) && self.breaks(t, w, except).is_none()
     }
@@ -848,9 +855,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                     jitter,
                     &mut undo,
                 ) {
-                    for (t, w, sign) in undo.drain(..).rev() {
-                        state.apply(t, w, sign);
-                    }
+                    state.revert(&mut undo);
                 }
             } else {
                 ruin_and_recreate(&mut state, &mut rng);
@@ -891,9 +896,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 jitter,
                 &mut undo,
             ) {
-                for (t, w, sign) in undo.drain(..).rev() {
-                    state.apply(t, w, sign);
-                }
+                state.revert(&mut undo);
                 continue;
             }
         } else if task.eligible.is_empty() || task.fixed {
@@ -917,9 +920,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 }
             }
             if !ok {
-                for (t, w, sign) in undo.drain(..).rev() {
-                    state.apply(t, w, sign);
-                }
+                state.revert(&mut undo);
                 continue;
             }
         } else if kind == 0 {
@@ -936,9 +937,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 block_swap(&mut state, &mut rng, t, &mut undo)
             };
             if !ok {
-                for (t, w, sign) in undo.drain(..).rev() {
-                    state.apply(t, w, sign);
-                }
+                state.revert(&mut undo);
                 continue;
             }
         } else if kind <= 5 {
@@ -1006,9 +1005,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 progress.push((started.elapsed().as_millis() as u64, after));
             }
         } else {
-            for (t, w, sign) in undo.into_iter().rev() {
-                state.apply(t, w, sign);
-            }
+            state.revert(&mut undo);
         }
         history[slot] = state.score.total;
     }
@@ -1049,9 +1046,7 @@ fn replan_sweeps(
             let was = state.score.total;
             let mut undo = Vec::new();
             if !planner.replan(state, by_day, w, None, &mut undo) || state.score.total > was {
-                for (t, x, sign) in undo.into_iter().rev() {
-                    state.apply(t, x, sign);
-                }
+                state.revert(&mut undo);
             }
         }
         if state.score.total >= before || started.elapsed() >= limit {
