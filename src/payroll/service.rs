@@ -324,7 +324,11 @@ pub fn create_adjustment(
     let today = now.with_timezone(&London).date_naive();
     let hash = idempotency::request_hash(&request);
     idempotency::once(conn, &actor.user_id, key, &hash, now, |conn| {
-        let period = open_period_for(conn, &employer.organisation_id, &policy, today)?;
+        // Paid in the next period to close: the first open one after the last closed (today's
+        // when none has closed), not necessarily the one today falls in.
+        let from = crate::timesheets::repo::last_closed_period(conn, &employer.organisation_id)?
+            .map_or(today, |closed| closed.ends_on + chrono::Duration::days(1));
+        let period = open_period_for(conn, &employer.organisation_id, &policy, from)?;
         let row = repo::AdjustmentRow {
             id: crate::ids::new_id(),
             organisation_id: employer.organisation_id.clone(),

@@ -153,6 +153,20 @@ pub fn period_starting(
         .optional()?)
 }
 
+/// The organisation's closed period that ends last, if any.
+pub fn last_closed_period(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+) -> AppResult<Option<PayPeriodRow>> {
+    Ok(pay_periods::table
+        .filter(pay_periods::organisation_id.eq(organisation_id))
+        .filter(pay_periods::closed_at.is_not_null())
+        .order(pay_periods::ends_on.desc())
+        .select(PayPeriodRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_period(conn: &mut DbConnection, id: &str) -> AppResult<Option<PayPeriodRow>> {
     Ok(pay_periods::table
         .find(id)
