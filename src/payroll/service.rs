@@ -764,15 +764,10 @@ pub fn export_period(
     repo::insert_lines(conn, &all_lines)?;
     // The ledgers are brought to what payroll pays by a job, committed with the exports: the
     // close does not wait on four hundred budgets.
-    crate::jobs::enqueue(
+    enqueue_reconciliation(
         conn,
-        crate::jobs::NewJob {
-            kind: RECONCILE_LEDGERS.into(),
-            payload: serde_json::json!({"pay_period_id": period.id}),
-            run_at: now,
-            dedupe_key: Some(format!("{RECONCILE_LEDGERS}:{}", period.id)),
-            max_attempts: 5,
-        },
+        &period.id,
+        format!("{RECONCILE_LEDGERS}:{}", period.id),
         now,
     )?;
     for view in &made {
@@ -1063,6 +1058,28 @@ pub fn period_exports(
 
 /// Settles one PA's minimum wage failure in a blocked export: a top-up line for the shortfall,
 /// or the reason none is due. The export becomes ready once none is left. Who may call: admins
+/// Queues the job that brings the period's ledgers to what payroll pays (`dedupe_key` keeps a
+/// retried request from queueing it twice).
+fn enqueue_reconciliation(
+    conn: &mut DbConnection,
+    period_id: &str,
+    dedupe_key: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    crate::jobs::enqueue(
+        conn,
+        crate::jobs::NewJob {
+            kind: RECONCILE_LEDGERS.into(),
+            payload: serde_json::json!({"pay_period_id": period_id}),
+            run_at: now,
+            dedupe_key: Some(dedupe_key),
+            max_attempts: 5,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
 /// and team managers.
 pub fn review(
     conn: &mut DbConnection,
@@ -1132,20 +1149,11 @@ pub fn review(
             }
             repo::replace_lines(conn, &export.id, &lines)?;
             // The budget pays the top-up when the ledgers are next reconciled.
-            crate::jobs::enqueue(
-                conn,
-                crate::jobs::NewJob {
-                    kind: RECONCILE_LEDGERS.into(),
-                    payload: serde_json::json!({"pay_period_id": period.id}),
-                    run_at: now,
-                    dedupe_key: Some(format!(
-                        "{RECONCILE_LEDGERS}:{}:{}:{}",
-                        period.id, export.id, blocker.pa_id
-                    )),
-                    max_attempts: 5,
-                },
-                now,
-            )?;
+            let key = format!(
+                "{RECONCILE_LEDGERS}:{}:{}:{}",
+                period.id, export.id, blocker.pa_id
+            );
+            enqueue_reconciliation(conn, &period.id, key, now)?;
         }
         repo::set_blockers(
             conn,

@@ -178,16 +178,16 @@ impl Planner {
             .map(|&a| kinds.iter().map(|&b| !p.cannot_follow[a][b]).collect())
             .collect();
 
+        let shape = Shape {
+            off_n: c.min_days_off.max(1) as usize,
+            run_n: c.max_consecutive.max(1) as usize,
+            min_run: c.min_consecutive as usize,
+            weekends_n: c.max_weekends as usize + 1,
+            units_n: max_units + 1,
+            kinds: kinds.len(),
+        };
         let mut price = vec![0i64; kinds.len()];
         for _ in 0..PRICE_ROUNDS {
-            let shape = Shape {
-                off_n: c.min_days_off.max(1) as usize,
-                run_n: c.max_consecutive.max(1) as usize,
-                min_run: c.min_consecutive as usize,
-                weekends_n: c.max_weekends as usize + 1,
-                units_n: max_units + 1,
-                kinds: kinds.len(),
-            };
             let Some(plan) = self.plan(days, &shape, &follows, &price, min_units) else {
                 return false;
             };
