@@ -326,7 +326,7 @@ fn main() {
             .map_or("null".to_owned(), |v| v.to_string())
     };
     println!(
-        "{{\"instance\": \"{}\", \"seed\": {seed}, \"seconds\": {seconds}, \"at_1s\": {}, \"at_10s\": {}, \"final\": {}, \"objective_recomputed\": {}, \"keeps_contracts\": {feasible}, \"first_roster_ms\": {}, \"moves\": {}}}",
+        "{{\"instance\": \"{}\", \"seed\": {seed}, \"seconds\": {seconds}, \"at_1s\": {}, \"at_10s\": {}, \"final\": {}, \"objective_recomputed\": {}, \"keeps_contracts\": {feasible}, \"first_roster_ms\": {}, \"moves\": {}, \"relaxation_bound\": {}}}",
         std::path::Path::new(path).file_stem().unwrap().to_string_lossy(),
         by(1_000),
         by(10_000),
@@ -334,5 +334,8 @@ fn main() {
         objective(&inst, &roster),
         solution.construction_ms,
         solution.moves,
+        solution
+            .relaxation_bound
+            .map_or("null".to_owned(), |b| b.to_string()),
     );
 }

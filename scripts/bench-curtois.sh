@@ -2,9 +2,10 @@
 # The published yardstick: Curtois & Qu shift scheduling instances 1-12 solved by parota's roster
 # solver core (examples/bench_curtois.rs) and by OR-Tools CP-SAT (the peer), on this machine.
 #
-# parota: 5 seeds per instance, 60 s each; the objective at 10 s is the best roster that keeps
-# every contract found by 10 s in the same run. Two runs at a time, one core each (the solver is
-# single-threaded). Every final roster is checked by the independent evaluator, nrp_eval.py.
+# parota: 5 seeds per instance, each run once with a 10 s limit and once with 60 s (the solver
+# shares out its time by its limit, so a 60 s run's roster at 10 s is not what a 10 s run gives).
+# Two runs at a time, one core each (the solver is single-threaded). Every roster is checked by
+# the independent evaluator, nrp_eval.py, and the figures are the evaluator's.
 # CP-SAT: 2 workers, 60 s, one run per instance, alone on the machine; it reports its objective
 # at 10 s and at the end. Needs the instances beside the project (../shared/bench/curtois) and
 # PyPI for OR-Tools (installed once into .venv-ort); the peer's figures in target/bench-curtois
@@ -15,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=../shared/bench/curtois
 limit="${SECONDS_LIMIT:-60}"
+short="${SHORT_LIMIT:-10}"
 seeds="${SEEDS:-5}"
 instances=("$@")
 [ ${#instances[@]} -eq 0 ] && instances=(1 2 3 4 5 6 7 8 9 10 11 12)
@@ -27,12 +29,13 @@ echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 jobs=()
 for i in "${instances[@]}"; do
   for seed in $(seq 1 "$seeds"); do
-    jobs+=("$i $seed")
+    jobs+=("$i $seed $limit" "$i $seed $short")
   done
 done
 printf '%s\n' "${jobs[@]}" | xargs -P 2 -L 1 sh -c '
-  target/release/examples/bench_curtois "'"$bench"'/Instance$0.txt" '"$limit"' "$1" "'"$out"'/parota-$0-$1.csv" > "'"$out"'/parota-$0-$1.json"
-  python3 "'"$bench"'/nrp_eval.py" "'"$bench"'/Instance$0.txt" "'"$out"'/parota-$0-$1.csv" > "'"$out"'/parota-$0-$1.eval" || true
+  run="'"$out"'/parota-$0-$1-$2"
+  target/release/examples/bench_curtois "'"$bench"'/Instance$0.txt" "$2" "$1" "$run.csv" > "$run.json"
+  python3 "'"$bench"'/nrp_eval.py" "'"$bench"'/Instance$0.txt" "$run.csv" > "$run.eval" || true
 '
 
 if [ ! -x .venv-ort/bin/python ]; then
@@ -45,18 +48,17 @@ for i in "${instances[@]}"; do
   .venv-ort/bin/python "$bench/cpsat_peer.py" "$bench/Instance$i.txt" "$limit" 2 "$out/cpsat-$i.csv" > "$out/cpsat-$i.json" || true
 done
 
-python3 - "$out" "$bench" "$seeds" "${instances[@]}" <<'PY'
+python3 - "$out" "$bench" "$seeds" "$short" "$limit" "${instances[@]}" <<'PY'
 import csv, json, statistics, sys
-out, bench, seeds, instances = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+out, bench, seeds, short, limit, instances = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:]
 best = {r['instance']: int(r['best_known_ub']) for r in csv.DictReader(open(f'{bench}/best_known.csv'))}
-print('| instance | best known | parota 10 s (median of %d) | parota 60 s (median) | gap at 60 s | all pass nrp_eval | CP-SAT 10 s | CP-SAT 60 s |' % seeds)
+print('| instance | best known | parota %s s (median of %d) | parota %s s (median) | gap at %s s | all pass nrp_eval | CP-SAT 10 s | CP-SAT 60 s |' % (short, seeds, limit, limit))
 print('| --- | --- | --- | --- | --- | --- | --- | --- |')
 for i in instances:
-    runs = [json.load(open(f'{out}/parota-{i}-{s}.json')) for s in range(1, seeds + 1)]
-    evals = [json.loads(open(f'{out}/parota-{i}-{s}.eval').read()) for s in range(1, seeds + 1)]
-    ten = [r['at_10s'] for r in runs]
-    fin = [e['penalty'] if e['hard_violations'] == 0 else None for e in evals]
-    ok = all(e['hard_violations'] == 0 for e in evals)
+    evals = lambda secs: [json.loads(open(f'{out}/parota-{i}-{s}-{secs}.eval').read()) for s in range(1, seeds + 1)]
+    objective = lambda es: [e['penalty'] if e['hard_violations'] == 0 else None for e in es]
+    ten, fin = objective(evals(short)), objective(evals(limit))
+    ok = all(e['hard_violations'] == 0 for e in evals(short) + evals(limit))
     m = lambda xs: statistics.median(xs) if all(x is not None for x in xs) else None
     m10, m60 = m(ten), m(fin)
     b = best[f'Instance{i}']

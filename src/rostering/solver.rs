@@ -17,7 +17,10 @@
 //! whole plan is replaced by the cheapest one their contract allows given everyone else's
 //! work, found by dynamic programming (`replan`); after construction every worker is planned
 //! so in turn, which makes the roster keep every contract, one move in 500 re-plans one to
-//! four workers, and restarts re-plan up to eight. The run stops at the time limit or the move limit and returns
+//! four workers, and restarts re-plan up to eight. Where every place counts towards a cover,
+//! the first 30% of the time goes to a Lagrangian relaxation of cover (`relax`): every worker
+//! planned at once against prices per cover, the prices moved by subgradient steps, each
+//! round's plans made into a roster; the local search starts from the best. The run stops at the time limit or the move limit and returns
 //! the best roster seen; a roster that keeps every contract minimum beats one that does not. A
 //! seed makes runs with a move limit repeatable.
 //!
@@ -34,6 +37,7 @@
 
 use std::time::{Duration, Instant};
 
+mod relax;
 mod replan;
 
 /// Minutes since an epoch of the caller's choosing (the roster's start is convenient).
@@ -300,6 +304,9 @@ pub struct Solution {
     pub construction_ms: u64,
     /// (elapsed ms, best total) each time the best improved.
     pub progress: Vec<(u64, i64)>,
+    /// For day-planned contracts with cover, the relaxation's bound (`relax`): no roster
+    /// scores less where per-kind maxima do not bind; an estimate where they do.
+    pub relaxation_bound: Option<i64>,
 }
 
 /// A small, fast, seedable generator (SplitMix64): the solver must not depend on the OS.
@@ -762,6 +769,10 @@ pub fn solve(p: &Problem, limits: Limits) -> Solution {
     solve_reporting(p, limits, &mut |_| {})
 }
 
+/// For day-planned contracts with cover, the share of the time given to the relaxation
+/// (`relax`) before the local search. Tuned on the Curtois instances.
+const RELAX_SHARE: f64 = 0.3;
+
 /// `solve`, telling `report` how the search goes every half second or so.
 pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Report)) -> Solution {
     const REPORT_EVERY: Duration = Duration::from_millis(500);
@@ -804,6 +815,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     // Day-planned contracts: whole plans per worker (see `replan`).
     let planned = p.days > 0 && p.workers.iter().any(|w| w.contract.is_some());
     let mut planner = replan::Planner::new(p);
+    let mut relaxation_bound = None;
     if planned {
         replan_sweeps(
             &mut state,
@@ -813,6 +825,14 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
             started,
             limits.time,
         );
+        // Then all of them at once, against prices for cover (`relax`), for part of the time.
+        let until = started + limits.time.mul_f64(RELAX_SHARE);
+        if let Some(relaxed) = relax::search(&state, &mut planner, &by_day, &mut rng, until) {
+            relaxation_bound = Some(relaxed.bound.floor() as i64);
+            if let Some(better) = relaxed.roster {
+                state = better;
+            }
+        }
     }
     let mut best = state.clone();
     let mut progress = vec![(construction_ms, best.score.total)];
@@ -997,8 +1017,6 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         let after = state.score.total;
         let slot = (moves as usize) % HISTORY;
         if after <= before || after <= history[slot] {
-            // A roster that keeps every contract beats one that does not, whatever the rest.
-            let rank = |s: &Score| (s.short_days + s.short_minutes > 0, s.total);
             if rank(&state.score) < rank(&best.score) {
                 best = state.clone();
                 last_better = moves;
@@ -1021,7 +1039,14 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         moves,
         construction_ms,
         progress,
+        relaxation_bound,
     }
+}
+
+/// What makes one roster better than another: keeping every contract, whatever the rest; then
+/// the score.
+fn rank(s: &Score) -> (bool, i64) {
+    (s.short_days + s.short_minutes > 0, s.total)
 }
 
 /// Each worker in turn (in a random order) gets their best plan given everyone else's, sweep

@@ -12,7 +12,8 @@
 //! worked today, with whether the run began on the first day and so is exempt from the
 //! minimum), weekends worked, and minutes worked (in units of the largest common divisor of
 //! the shifts' lengths). Maxima per kind are kept by pricing each kind and planning again
-//! (a Lagrangian step) until no maximum is passed. The cost of a day's work is what it changes
+//! (a Lagrangian step; for the relaxation's priced plans, bisected between too low and enough)
+//! and taking the cheapest plan that passes no maximum. The cost of a day's work is what it changes
 //! in the terms that are separable by day (cover, open places, requests, pay, travel, work
 //! outside the core team); the whole score decides afterwards whether the move stands.
 
@@ -21,7 +22,7 @@ use super::{day_of, Rng, State};
 /// Minute units above this make a plan too large to be worth it (the move is skipped).
 const MAX_UNITS: usize = 400;
 /// Planning again with dearer kinds: at most this many times.
-const PRICE_ROUNDS: usize = 8;
+const PRICE_ROUNDS: usize = 12;
 
 /// Work a worker could take on a day: the kind, the place (task) and what it would cost.
 #[derive(Clone, Copy)]
@@ -49,6 +50,19 @@ pub(super) struct Planner {
 
 const NONE: u32 = u32::MAX;
 
+/// Priced plans count in these fractions of a unit of score, so that prices can move in
+/// small steps.
+pub(super) const PRICE_SCALE: i64 = 16;
+
+/// How a plan costs a cover requirement's place.
+#[derive(Clone, Copy)]
+enum Costing<'a> {
+    /// By what filling one more changes in the roster as it stands.
+    Marginal,
+    /// At a price per cover requirement (in `PRICE_SCALE` units): the relaxation's.
+    Priced(&'a [i64]),
+}
+
 impl Planner {
     pub(super) fn new(p: &super::Problem) -> Self {
         let mut cover_task = vec![None; p.covers.len()];
@@ -73,20 +87,70 @@ impl Planner {
         state: &mut State<'_>,
         by_day: &[Vec<usize>],
         w: usize,
-        mut jitter: Option<(&mut Rng, usize)>,
+        jitter: Option<(&mut Rng, usize)>,
         undo: &mut Vec<(usize, usize, i64)>,
     ) -> bool {
         let p = state.p;
-        let Some(c) = p.workers[w].contract.as_ref() else {
-            return false;
-        };
-        if p.days == 0 || state.timeline[w].iter().any(|&t| p.tasks[t].fixed) {
+        if p.workers[w].contract.is_none()
+            || p.days == 0
+            || state.timeline[w].iter().any(|&t| p.tasks[t].fixed)
+        {
             return false;
         }
         for t in state.timeline[w].clone() {
             state.apply(t, w, -1);
             undo.push((t, w, 1));
         }
+        let Some(plan) = self.best_plan(state, by_day, w, Costing::Marginal, jitter) else {
+            return false;
+        };
+        for o in plan.into_iter().flatten() {
+            debug_assert!(by_day[day_of(&p.tasks[o.task])].contains(&o.task));
+            if !state.can_take(o.task, w, None) {
+                return false;
+            }
+            state.apply(o.task, w, 1);
+            undo.push((o.task, w, -1));
+        }
+        true
+    }
+
+    /// Worker `w`'s cheapest plan when each cover requirement's place is worth `price`
+    /// (`PRICE_SCALE` to a unit of score) rather than what it changes in the roster as it
+    /// stands: the places to take (any free one of each cover) and the plan's cost in scaled
+    /// units (requests granted subtract). None when no plan keeps the contract.
+    pub(super) fn priced_plan(
+        &mut self,
+        state: &State<'_>,
+        by_day: &[Vec<usize>],
+        w: usize,
+        price: &[i64],
+    ) -> Option<(Vec<usize>, i64)> {
+        let plan = self.best_plan(state, by_day, w, Costing::Priced(price), None)?;
+        let flat = plan.iter().flatten();
+        Some((
+            flat.clone().map(|o| o.task).collect(),
+            flat.map(|o| o.cost).sum(),
+        ))
+    }
+
+    /// The cheapest plan for worker `w` (who has a contract) given the free places in `state`,
+    /// as the work taken each day (None: off); None when no plan keeps the contract or the plan
+    /// would be too large.
+    fn best_plan(
+        &mut self,
+        state: &State<'_>,
+        by_day: &[Vec<usize>],
+        w: usize,
+        costing: Costing<'_>,
+        mut jitter: Option<(&mut Rng, usize)>,
+    ) -> Option<Vec<Option<DayWork>>> {
+        let p = state.p;
+        let c = p.workers[w].contract.as_ref()?;
+        let scale = match costing {
+            Costing::Marginal => 1,
+            Costing::Priced(_) => PRICE_SCALE,
+        };
 
         // What each day's work would cost, the cheapest free place per kind.
         let days = p.days;
@@ -115,10 +179,16 @@ impl Planner {
                 if !worker.core_team_of.contains(&task.person) {
                     cost += weights.outside_team_minute * minutes;
                 }
+                cost *= scale;
                 if let Some(k) = task.cover {
-                    let cover = &p.covers[k];
-                    let filled = state.cover_filled[k];
-                    cost += cover.cost(filled + 1) - cover.cost(filled);
+                    cost += match costing {
+                        Costing::Marginal => {
+                            let cover = &p.covers[k];
+                            let filled = state.cover_filled[k];
+                            cover.cost(filled + 1) - cover.cost(filled)
+                        }
+                        Costing::Priced(price) => -price[k],
+                    };
                 }
                 match options.iter_mut().find(|o| o.kind == kind) {
                     Some(o) if o.cost <= cost => {}
@@ -145,7 +215,7 @@ impl Planner {
         }
         if unit <= 0 {
             // Nothing on offer: no work at all, if the contract allows it.
-            return c.min_minutes <= 0;
+            return (c.min_minutes <= 0).then(|| vec![None; days]);
         }
         let mut adjust = |day: usize, kind: u16, by: i64| {
             if let Some(o) = self
@@ -153,7 +223,7 @@ impl Planner {
                 .get_mut(day)
                 .and_then(|o| o.iter_mut().find(|o| o.kind == usize::from(kind)))
             {
-                o.cost += by;
+                o.cost += by * scale;
             }
         };
         for &(day, kind, request) in &c.on_requests {
@@ -170,7 +240,7 @@ impl Planner {
         }
         let max_units = usize::try_from(c.max_minutes.max(0) / unit).unwrap_or(usize::MAX);
         if max_units > MAX_UNITS {
-            return false;
+            return None;
         }
         let min_units = usize::try_from((c.min_minutes.max(0) + unit - 1) / unit).unwrap_or(0);
         let follows: Vec<Vec<bool>> = kinds
@@ -186,10 +256,20 @@ impl Planner {
             units_n: max_units + 1,
             kinds: kinds.len(),
         };
+        // Per kind, the price is raised (doubling) while the plan passes its maximum and then
+        // bisected between the highest price that passed it and the lowest that kept it: a
+        // price too high gives the kind away for nothing. The cheapest plan that keeps every
+        // maximum is the one.
         let mut price = vec![0i64; kinds.len()];
+        let mut passed = vec![0i64; kinds.len()];
+        let mut kept: Vec<Option<i64>> = vec![None; kinds.len()];
+        let mut best: Option<(i64, Vec<Option<DayWork>>)> = None;
+        // Bisecting pays for priced plans; in the local search's marginal plans the first plan
+        // that keeps the maxima does as well and is quicker (measured on the Curtois instances).
+        let refine = matches!(costing, Costing::Priced(_));
         for _ in 0..PRICE_ROUNDS {
             let Some(plan) = self.plan(days, &shape, &follows, &price, min_units) else {
-                return false;
+                break;
             };
             let mut count = vec![0u32; kinds.len()];
             for o in plan.iter().flatten() {
@@ -199,21 +279,32 @@ impl Planner {
                 .filter(|&s| count[s] > c.max_per_kind.get(kinds[s]).copied().unwrap_or(0))
                 .collect();
             if over.is_empty() {
-                for o in plan.into_iter().flatten() {
-                    debug_assert!(by_day[day_of(&p.tasks[o.task])].contains(&o.task));
-                    if !state.can_take(o.task, w, None) {
-                        return false;
-                    }
-                    state.apply(o.task, w, 1);
-                    undo.push((o.task, w, -1));
+                let cost = plan.iter().flatten().map(|o| o.cost).sum::<i64>();
+                if best.as_ref().is_none_or(|b| cost < b.0) {
+                    best = Some((cost, plan));
                 }
-                return true;
-            }
-            for s in over {
-                price[s] = price[s] * 2 + 16;
+                let lower: Vec<usize> = (0..kinds.len())
+                    .filter(|&s| refine && price[s] > passed[s] + scale)
+                    .collect();
+                if lower.is_empty() {
+                    break;
+                }
+                for s in lower {
+                    kept[s] = Some(price[s]);
+                    price[s] = (passed[s] + price[s]) / 2;
+                }
+            } else {
+                for s in over {
+                    passed[s] = price[s];
+                    price[s] = match kept[s] {
+                        Some(k) if k > price[s] + scale => (price[s] + k) / 2,
+                        Some(k) => k,
+                        None => price[s] * 2 + 16 * scale,
+                    };
+                }
             }
         }
-        false
+        best.map(|(_, plan)| plan)
     }
 
     /// The cheapest plan under `price` per kind slot, as the work taken each day (None: off).

@@ -1,0 +1,441 @@
+//! Lagrangian relaxation of cover, for day-planned contracts: every worker planned at once.
+//!
+//! Re-planning workers one at a time (`replan`) settles where no single worker can do better
+//! alone; when cover is tight the better rosters need many workers to change together. Here
+//! each cover requirement gets a price for a place filled, every worker is planned
+//! independently against the prices (the same dynamic programme, so each plan keeps its
+//! contract), and the prices move by subgradient steps: up where the plans leave a place
+//! short, down where they crowd it. A cover's cost `under * shortfall + over * excess` is the
+//! largest of `price * (required - filled)` over prices from `-over` to `under`, so the plans'
+//! total at any prices is a lower bound on the roster's score (up to the pricing of per-kind
+//! maxima), and the step is sized by the gap between that and the best roster (Polyak's rule).
+//! Each round's plans, put together and polished by re-planning workers one at a time, make a
+//! roster; the best is kept.
+
+use std::time::Instant;
+
+use super::replan::{Planner, PRICE_SCALE};
+use super::{day_of, rank, replan_sweeps, Problem, Rng, State};
+
+/// The first step's share of the gap (Held and Karp's 2), and rounds without a better bound
+/// before the step halves. Tuned on the Curtois instances (scripts/bench-curtois.sh).
+const FIRST_STEP: f64 = 2.0;
+const PATIENCE: u32 = 8;
+/// Plans are put together as a roster every this many rounds (each roster's polish costs
+/// about as much as several rounds).
+const ROSTER_EVERY: u32 = 5;
+/// Plans remembered per worker.
+const POOL: usize = 64;
+
+/// A plan a worker could work: the cover requirement of each day's work and what its requests
+/// cost (granted on-requests subtract, granted off-requests add).
+#[derive(PartialEq)]
+struct Plan {
+    covers: Vec<usize>,
+    requests: i64,
+}
+
+impl Plan {
+    fn of(p: &Problem, w: usize, tasks: &[usize]) -> Self {
+        let contract = p.workers[w].contract.as_ref();
+        let mut requests = 0;
+        for &t in tasks {
+            let (day, kind) = (day_of(&p.tasks[t]), p.tasks[t].kind);
+            let asked = |list: &[(usize, u16, i64)]| -> i64 {
+                list.iter()
+                    .filter(|r| r.0 == day && r.1 == kind)
+                    .map(|r| r.2)
+                    .sum()
+            };
+            if let Some(c) = contract {
+                requests += asked(&c.off_requests) - asked(&c.on_requests);
+            }
+        }
+        Self {
+            covers: tasks.iter().filter_map(|&t| p.tasks[t].cover).collect(),
+            requests,
+        }
+    }
+
+    /// In `PRICE_SCALE` units.
+    fn cost(&self, price: &[i64]) -> i64 {
+        self.requests * PRICE_SCALE - self.covers.iter().map(|&c| price[c]).sum::<i64>()
+    }
+}
+
+/// Remembers `plan` for a worker (the oldest goes when the pool is full).
+fn remember(pool: &mut Vec<Plan>, plan: Plan) {
+    if !pool.contains(&plan) {
+        if pool.len() == POOL {
+            pool.remove(0);
+        }
+        pool.push(plan);
+    }
+}
+
+/// Each worker's plan in `roster` (places that count towards a cover only).
+fn plans_of(roster: &State<'_>) -> Vec<Plan> {
+    let p = roster.p;
+    (0..p.workers.len())
+        .map(|w| {
+            let tasks: Vec<usize> = roster.timeline[w]
+                .iter()
+                .copied()
+                .filter(|&t| !p.tasks[t].fixed)
+                .collect();
+            Plan::of(p, w, &tasks)
+        })
+        .collect()
+}
+
+/// What the relaxation found by its time limit.
+pub(super) struct Outcome<'a> {
+    /// The best roster made from its plans, if it beats the one it started from.
+    pub(super) roster: Option<State<'a>>,
+    /// The highest bound reached (a lower bound on any roster's score where per-kind maxima
+    /// do not bind; otherwise an estimate).
+    pub(super) bound: f64,
+}
+
+/// Runs the relaxation from roster `start` until `until`. Only for problems whose every place
+/// to fill counts towards a cover and whose every worker has a contract (otherwise the
+/// relaxation would miss terms of the score): None for others.
+pub(super) fn search<'a>(
+    start: &State<'a>,
+    planner: &mut Planner,
+    by_day: &[Vec<usize>],
+    rng: &mut Rng,
+    until: Instant,
+) -> Option<Outcome<'a>> {
+    let p = start.p;
+    if p.covers.is_empty()
+        || p.tasks.iter().any(|t| !t.fixed && t.cover.is_none())
+        || p.workers.iter().any(|w| w.contract.is_none())
+    {
+        return None;
+    }
+    let mut empty = start.clone();
+    for w in 0..p.workers.len() {
+        for t in start.timeline[w].clone() {
+            if !p.tasks[t].fixed {
+                empty.apply(t, w, -1);
+            }
+        }
+    }
+    let mut places: Vec<Vec<usize>> = vec![Vec::new(); p.covers.len()];
+    for (t, task) in p.tasks.iter().enumerate() {
+        if let (false, Some(c)) = (task.fixed, task.cover) {
+            places[c].push(t);
+        }
+    }
+    // On-requests cost when not granted; a plan subtracts those it grants.
+    let requested: i64 = p
+        .workers
+        .iter()
+        .filter_map(|w| w.contract.as_ref())
+        .flat_map(|c| c.on_requests.iter().map(|r| r.2))
+        .sum();
+
+    let mut price: Vec<f64> = p.covers.iter().map(|c| c.under_cost as f64 / 2.0).collect();
+    let mut scaled = vec![0i64; p.covers.len()];
+    let mut filled = vec![0u32; p.covers.len()];
+    // Every plan seen, per worker: the dynamic programme's and those of the rosters made.
+    // Where per-kind maxima bind, the programme's plan can miss the cheapest; a remembered
+    // plan that is cheaper at the new prices is taken instead.
+    let mut pools: Vec<Vec<Plan>> = plans_of(start).into_iter().map(|x| vec![x]).collect();
+    let mut chosen: Vec<usize> = vec![0; p.workers.len()];
+    let mut order: Vec<usize> = (0..p.workers.len()).collect();
+    let mut upper = start.score.total as f64;
+    let mut best: Option<State<'a>> = None;
+    let (mut step_size, mut best_bound, mut stale) = (FIRST_STEP, f64::MIN, 0u32);
+    let mut rounds = 0u32;
+    'rounds: while Instant::now() < until {
+        for (s, &x) in scaled.iter_mut().zip(&price) {
+            *s = (x * PRICE_SCALE as f64).round() as i64;
+        }
+        let mut bound = requested as f64
+            + p.covers
+                .iter()
+                .zip(&scaled)
+                .map(|(c, &x)| (x * i64::from(c.required)) as f64 / PRICE_SCALE as f64)
+                .sum::<f64>();
+        filled.fill(0);
+        for (w, pool) in pools.iter_mut().enumerate() {
+            if let Some((tasks, _)) = planner.priced_plan(&empty, by_day, w, &scaled) {
+                remember(pool, Plan::of(p, w, &tasks));
+            }
+            let Some((cheapest, cost)) = pool
+                .iter()
+                .enumerate()
+                .map(|(i, plan)| (i, plan.cost(&scaled)))
+                .min_by_key(|&(i, cost)| (cost, i))
+            else {
+                break 'rounds;
+            };
+            chosen[w] = cheapest;
+            bound += cost as f64 / PRICE_SCALE as f64;
+            for &c in &pool[cheapest].covers {
+                filled[c] += 1;
+            }
+        }
+        best_bound = best_bound.max(bound);
+        let gaps: Vec<f64> = p
+            .covers
+            .iter()
+            .zip(&filled)
+            .map(|(c, &n)| f64::from(c.required) - f64::from(n))
+            .collect();
+        let norm: f64 = gaps.iter().map(|g| g * g).sum();
+
+        rounds += 1;
+        if rounds % ROSTER_EVERY == 1 || norm == 0.0 {
+            // The plans as a roster (where they crowd a cover past its places, the last comers
+            // miss out), polished one worker at a time.
+            let mut roster = empty.clone();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            for &w in &order {
+                for &c in &pools[w][chosen[w]].covers {
+                    let free = places[c]
+                        .iter()
+                        .copied()
+                        .find(|&x| roster.assigned[x].is_empty() && roster.can_take(x, w, None));
+                    if let Some(x) = free {
+                        roster.apply(x, w, 1);
+                    }
+                }
+            }
+            let now = Instant::now();
+            replan_sweeps(
+                &mut roster,
+                planner,
+                by_day,
+                rng,
+                now,
+                until.saturating_duration_since(now),
+            );
+            if roster.score.short_days + roster.score.short_minutes == 0 {
+                upper = upper.min(roster.score.total as f64);
+            }
+            for (pool, plan) in pools.iter_mut().zip(plans_of(&roster)) {
+                remember(pool, plan);
+            }
+            if best
+                .as_ref()
+                .is_none_or(|b| rank(&roster.score) < rank(&b.score))
+            {
+                best = Some(roster);
+            }
+        }
+        if norm == 0.0 {
+            // The plans fill every cover exactly: nothing is left to price.
+            break;
+        }
+
+        // The subgradient step, sized by the gap to the best roster (at least a twentieth of
+        // it, since the bound is an estimate where per-kind maxima bind).
+        if bound >= best_bound {
+            stale = 0;
+        } else {
+            stale += 1;
+            if stale >= PATIENCE {
+                step_size /= 2.0;
+                stale = 0;
+            }
+        }
+        let step = step_size * (upper - bound).max(0.05 * upper).max(1.0) / norm;
+        for ((x, c), g) in price.iter_mut().zip(&p.covers).zip(&gaps) {
+            *x = (*x + step * g).clamp(-(c.over_cost as f64), c.under_cost as f64);
+        }
+    }
+    Some(Outcome {
+        roster: best.filter(|b| rank(&b.score) < rank(&start.score)),
+        bound: best_bound,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{violations, Contract, Cover, Problem, Task, Weights, Worker};
+    use super::*;
+
+    const DAYS: usize = 5;
+    const KINDS: u16 = 2;
+
+    /// Two workers, five days, two kinds (no early the day after a late), a cover line per day
+    /// and kind with two spare places, a few requests; no per-kind maximum binds.
+    fn random_problem(rng: &mut Rng) -> Problem {
+        let mut covers = Vec::new();
+        let mut tasks = Vec::new();
+        for day in 0..DAYS {
+            for kind in 0..KINDS {
+                let cover = covers.len();
+                let required = rng.below(3) as u32;
+                covers.push(Cover {
+                    required,
+                    under_cost: 1 + rng.below(100) as i64,
+                    over_cost: 1 + rng.below(5) as i64,
+                });
+                let start = day as i64 * 1440 + i64::from(kind) * 480;
+                for _ in 0..required + 2 {
+                    tasks.push(Task {
+                        start,
+                        end: start + 480,
+                        headcount: 1,
+                        eligible: vec![0, 1],
+                        kind,
+                        cover: Some(cover),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        let worker = |rng: &mut Rng| {
+            let mut requests = || {
+                (0..2)
+                    .map(|_| {
+                        (
+                            rng.below(DAYS),
+                            rng.below(usize::from(KINDS)) as u16,
+                            1 + rng.below(50) as i64,
+                        )
+                    })
+                    .collect()
+            };
+            let (on_requests, off_requests) = (requests(), requests());
+            Worker {
+                max_minutes_per_week: i64::MAX / 64,
+                km_to_person: vec![0.0],
+                contract: Some(Contract {
+                    max_per_kind: vec![20, 20],
+                    min_minutes: 480 * (1 + rng.below(2) as i64),
+                    max_minutes: 480 * (3 + rng.below(2) as i64),
+                    min_consecutive: 1 + rng.below(2) as u32,
+                    max_consecutive: 2 + rng.below(2) as u32,
+                    min_days_off: 1,
+                    max_weekends: 1,
+                    on_requests,
+                    off_requests,
+                }),
+                ..Default::default()
+            }
+        };
+        Problem {
+            workers: vec![worker(rng), worker(rng)],
+            tasks,
+            people: 1,
+            travel_minutes: vec![vec![0]],
+            weeks: 1,
+            weights: Weights {
+                short_day: 1_000,
+                short_minute: 10,
+                ..Weights::none()
+            },
+            days: DAYS,
+            cannot_follow: vec![vec![false, false], vec![true, false]],
+            covers,
+            ..Default::default()
+        }
+    }
+
+    /// Every way worker `w` alone may work the days (a kind or off each day) that keeps their
+    /// contract, as the cover of each day worked.
+    fn plans_alone(p: &Problem, w: usize) -> Vec<Vec<usize>> {
+        let kinds = usize::from(KINDS) + 1;
+        let mut plans = Vec::new();
+        for code in 0..kinds.pow(DAYS as u32) {
+            let mut state = State::new(p);
+            let mut covers = Vec::new();
+            let mut ok = true;
+            for day in 0..DAYS {
+                let choice = code / kinds.pow(day as u32) % kinds;
+                if choice == 0 {
+                    continue;
+                }
+                let cover = day * usize::from(KINDS) + choice - 1;
+                let t = (0..p.tasks.len())
+                    .find(|&t| p.tasks[t].cover == Some(cover))
+                    .unwrap();
+                ok &= state.can_take(t, w, None);
+                if !ok {
+                    break;
+                }
+                state.apply(t, w, 1);
+                covers.push(cover);
+            }
+            let term = &state.worker_terms[w];
+            if ok && term.short_days + term.short_minutes == 0 {
+                plans.push(covers);
+            }
+        }
+        plans
+    }
+
+    /// The benchmark's objective for one plan per worker: cover and requests.
+    fn objective(p: &Problem, plans: [&Vec<usize>; 2]) -> i64 {
+        let mut filled = vec![0u32; p.covers.len()];
+        let mut cost = 0;
+        for (w, plan) in plans.iter().enumerate() {
+            let c = p.workers[w].contract.as_ref().unwrap();
+            let worked = |day: usize, kind: u16| {
+                plan.contains(&(day * usize::from(KINDS) + usize::from(kind)))
+            };
+            cost += c
+                .on_requests
+                .iter()
+                .filter(|r| !worked(r.0, r.1))
+                .map(|r| r.2)
+                .sum::<i64>();
+            cost += c
+                .off_requests
+                .iter()
+                .filter(|r| worked(r.0, r.1))
+                .map(|r| r.2)
+                .sum::<i64>();
+            for &k in plan.iter() {
+                filled[k] += 1;
+            }
+        }
+        cost + p
+            .covers
+            .iter()
+            .zip(&filled)
+            .map(|(c, &n)| c.cost(n))
+            .sum::<i64>()
+    }
+
+    #[test]
+    fn the_bound_never_passes_the_best_roster_and_the_roster_keeps_every_rule() {
+        let mut rng = Rng(11);
+        for _ in 0..12 {
+            let p = random_problem(&mut rng);
+            let (first, second) = (plans_alone(&p, 0), plans_alone(&p, 1));
+            let best = first
+                .iter()
+                .flat_map(|a| second.iter().map(move |b| [a, b]))
+                .map(|plans| objective(&p, plans))
+                .min()
+                .unwrap();
+            let mut by_day = vec![Vec::new(); DAYS];
+            for (t, task) in p.tasks.iter().enumerate() {
+                by_day[day_of(task)].push(t);
+            }
+            let start = State::new(&p);
+            let mut planner = Planner::new(&p);
+            let until = Instant::now() + Duration::from_millis(200);
+            let outcome = search(&start, &mut planner, &by_day, &mut rng, until).unwrap();
+            assert!(
+                outcome.bound <= best as f64 + 1e-9,
+                "bound {} above the best {best}",
+                outcome.bound
+            );
+            let roster = outcome.roster.expect("a roster that keeps every contract");
+            assert_eq!(roster.score.short_days + roster.score.short_minutes, 0);
+            assert!(roster.score.total >= best);
+            assert!(violations(&p, &roster.assigned).is_empty());
+        }
+    }
+}
