@@ -161,7 +161,7 @@ pub(super) fn search<'a>(
                 .sum::<f64>();
         filled.fill(0);
         for (w, pool) in pools.iter_mut().enumerate() {
-            if let Some((tasks, _)) = planner.priced_plan(&empty, by_day, w, &scaled) {
+            if let Some(tasks) = planner.priced_plan(&empty, by_day, w, &scaled) {
                 remember(pool, Plan::of(p, w, &tasks));
             }
             let Some((cheapest, cost)) = pool

@@ -117,21 +117,17 @@ impl Planner {
 
     /// Worker `w`'s cheapest plan when each cover requirement's place is worth `price`
     /// (`PRICE_SCALE` to a unit of score) rather than what it changes in the roster as it
-    /// stands: the places to take (any free one of each cover) and the plan's cost in scaled
-    /// units (requests granted subtract). None when no plan keeps the contract.
+    /// stands: the places to take (any free one of each cover). None when no plan keeps the
+    /// contract.
     pub(super) fn priced_plan(
         &mut self,
         state: &State<'_>,
         by_day: &[Vec<usize>],
         w: usize,
         price: &[i64],
-    ) -> Option<(Vec<usize>, i64)> {
+    ) -> Option<Vec<usize>> {
         let plan = self.best_plan(state, by_day, w, Costing::Priced(price), None)?;
-        let flat = plan.iter().flatten();
-        Some((
-            flat.clone().map(|o| o.task).collect(),
-            flat.map(|o| o.cost).sum(),
-        ))
+        Some(plan.into_iter().flatten().map(|o| o.task).collect())
     }
 
     /// The cheapest plan for worker `w` (who has a contract) given the free places in `state`,
