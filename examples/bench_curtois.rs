@@ -316,7 +316,7 @@ fn main() {
         }
     }
     std::fs::write(&out, lines.join("\n") + "\n").unwrap();
-    let feasible = solution.score.short_days + solution.score.short_minutes == 0;
+    let feasible = solution.score.shortfall() == 0;
     let by = |ms: u64| {
         reports
             .iter()

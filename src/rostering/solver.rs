@@ -20,8 +20,8 @@
 //! four workers, and restarts re-plan up to eight. Where every place counts towards a cover,
 //! the first 30% of the time goes to a Lagrangian relaxation of cover (`relax`): every worker
 //! planned at once against prices per cover, the prices moved by subgradient steps, each
-//! round's plans made into a roster; the local search starts from the best. The run stops at the time limit or the move limit and returns
-//! the best roster seen; a roster that keeps every contract minimum beats one that does not. A
+//! round's plans made into a roster; the local search starts from the best. The run stops at
+//! the time limit or the move limit and returns the best roster seen; a roster that keeps every contract minimum beats one that does not. A
 //! seed makes runs with a move limit repeatable.
 //!
 //! Beyond parota's own shifts the core also takes day-based contracts (per-kind maxima, minutes,
@@ -250,6 +250,11 @@ pub struct Score {
 }
 
 impl Score {
+    /// Days and minutes short of contracts' minima (zero when every contract is kept).
+    pub fn shortfall(&self) -> i64 {
+        self.short_days + self.short_minutes
+    }
+
     /// Adds (`sign` 1) or takes away (-1) another's counts, not its total.
     fn shift(&mut self, other: &Score, sign: i64) {
         self.open_minutes += sign * other.open_minutes;
@@ -856,7 +861,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     report(Report {
         elapsed_ms: construction_ms,
         best_total: best.score.total,
-        best_shortfall: best.score.short_days + best.score.short_minutes,
+        best_shortfall: best.score.shortfall(),
         moves,
     });
     while tasks > 0 && moves < limits.moves {
@@ -893,7 +898,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
                 report(Report {
                     elapsed_ms: elapsed.as_millis() as u64,
                     best_total: best.score.total,
-                    best_shortfall: best.score.short_days + best.score.short_minutes,
+                    best_shortfall: best.score.shortfall(),
                     moves,
                 });
             }
@@ -1043,10 +1048,37 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     }
 }
 
+/// A day-planned problem for tests, weighed as the benchmark is: cover, requests and contract
+/// shortfalls only, two kinds (no early the day after a late).
+#[cfg(test)]
+fn day_planned_test_problem(
+    tasks: Vec<Task>,
+    workers: Vec<Worker>,
+    covers: Vec<Cover>,
+    days: usize,
+) -> Problem {
+    Problem {
+        tasks,
+        workers,
+        people: 1,
+        travel_minutes: vec![vec![0]],
+        weeks: days.div_ceil(7),
+        weights: Weights {
+            short_day: 1_000,
+            short_minute: 10,
+            ..Weights::none()
+        },
+        days,
+        cannot_follow: vec![vec![false, false], vec![true, false]],
+        covers,
+        ..Default::default()
+    }
+}
+
 /// What makes one roster better than another: keeping every contract, whatever the rest; then
 /// the score.
 fn rank(s: &Score) -> (bool, i64) {
-    (s.short_days + s.short_minutes > 0, s.total)
+    (s.shortfall() > 0, s.total)
 }
 
 /// Each worker in turn (in a random order) gets their best plan given everyone else's, sweep
@@ -1509,7 +1541,7 @@ mod tests {
             requests += if days[0] == Some(0) { 0 } else { 5 };
             requests += if days[1] == Some(1) { 5 } else { 0 };
         }
-        assert_eq!(solution.score.short_days + solution.score.short_minutes, 0);
+        assert_eq!(solution.score.shortfall(), 0);
         assert_eq!(solution.score.requests, requests);
         // Cover is costed by how many places of each requirement are filled.
         let mut cover_costs = 0;

@@ -215,7 +215,7 @@ pub(super) fn search<'a>(
                 now,
                 until.saturating_duration_since(now),
             );
-            if roster.score.short_days + roster.score.short_minutes == 0 {
+            if roster.score.shortfall() == 0 {
                 upper = upper.min(roster.score.total as f64);
             }
             for (pool, plan) in pools.iter_mut().zip(plans_of(&roster)) {
@@ -259,7 +259,9 @@ pub(super) fn search<'a>(
 mod tests {
     use std::time::Duration;
 
-    use super::super::{violations, Contract, Cover, Problem, Task, Weights, Worker};
+    use super::super::{
+        day_planned_test_problem, violations, Contract, Cover, Problem, Task, Worker,
+    };
     use super::*;
 
     const DAYS: usize = 5;
@@ -323,22 +325,8 @@ mod tests {
                 ..Default::default()
             }
         };
-        Problem {
-            workers: vec![worker(rng), worker(rng)],
-            tasks,
-            people: 1,
-            travel_minutes: vec![vec![0]],
-            weeks: 1,
-            weights: Weights {
-                short_day: 1_000,
-                short_minute: 10,
-                ..Weights::none()
-            },
-            days: DAYS,
-            cannot_follow: vec![vec![false, false], vec![true, false]],
-            covers,
-            ..Default::default()
-        }
+        let workers = vec![worker(rng), worker(rng)];
+        day_planned_test_problem(tasks, workers, covers, DAYS)
     }
 
     /// Every way worker `w` alone may work the days (a kind or off each day) that keeps their
@@ -367,7 +355,7 @@ mod tests {
                 covers.push(cover);
             }
             let term = &state.worker_terms[w];
-            if ok && term.short_days + term.short_minutes == 0 {
+            if ok && term.shortfall() == 0 {
                 plans.push(covers);
             }
         }
@@ -433,7 +421,7 @@ mod tests {
                 outcome.bound
             );
             let roster = outcome.roster.expect("a roster that keeps every contract");
-            assert_eq!(roster.score.short_days + roster.score.short_minutes, 0);
+            assert_eq!(roster.score.shortfall(), 0);
             assert!(roster.score.total >= best);
             assert!(violations(&p, &roster.assigned).is_empty());
         }

@@ -467,7 +467,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Contract, Cover, Problem, Task, Weights, Worker};
+    use super::super::{day_planned_test_problem, Contract, Cover, Problem, Task, Worker};
     use super::*;
 
     const DAYS: usize = 10;
@@ -532,27 +532,13 @@ mod tests {
             on_requests: requests(rng),
             off_requests: requests(rng),
         };
-        Problem {
-            tasks,
-            workers: vec![Worker {
-                max_minutes_per_week: i64::MAX / 64,
-                km_to_person: vec![0.0],
-                contract: Some(contract),
-                ..Default::default()
-            }],
-            people: 1,
-            travel_minutes: vec![vec![0]],
-            weeks: 2,
-            weights: Weights {
-                short_day: 1_000,
-                short_minute: 10,
-                ..Weights::none()
-            },
-            days: DAYS,
-            cannot_follow: vec![vec![false, false], vec![true, false]],
-            covers,
+        let worker = Worker {
+            max_minutes_per_week: i64::MAX / 64,
+            km_to_person: vec![0.0],
+            contract: Some(contract),
             ..Default::default()
-        }
+        };
+        day_planned_test_problem(tasks, vec![worker], covers, DAYS)
     }
 
     /// The benchmark's rules and costs for one worker's days (`None`: off), checked the plain
@@ -657,7 +643,7 @@ mod tests {
                 Some(best) => {
                     planned += 1;
                     assert!(made, "a plan exists: {best}");
-                    assert_eq!(state.score.short_days + state.score.short_minutes, 0);
+                    assert_eq!(state.score.shortfall(), 0);
                     let days: Vec<Option<u16>> = state.day_kind[0]
                         .iter()
                         .map(|&k| u16::try_from(k).ok())
