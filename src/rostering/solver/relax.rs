@@ -10,17 +10,24 @@
 //! total at any prices is a lower bound on the roster's score (up to the pricing of per-kind
 //! maxima), and the step is sized by the gap between that and the best roster (Polyak's rule).
 //! Each round's plans, put together and polished by re-planning workers one at a time, make a
-//! roster; the best is kept.
+//! roster; the best is kept. Once the prices settle the step is raised again, so that later
+//! rounds try other plans around them; the search ends early when the best roster is within a
+//! unit of the bound. Each worker's prices for per-kind maxima carry over from round to round
+//! (`Planner::priced_plan`), which halves a round's cost where maxima bind.
 
 use std::time::Instant;
 
 use super::replan::{Planner, PRICE_SCALE};
 use super::{day_of, rank, replan_sweeps, Problem, Rng, State};
 
-/// The first step's share of the gap (Held and Karp's 2), and rounds without a better bound
-/// before the step halves. Tuned on the Curtois instances (scripts/bench-curtois.sh).
+/// The first step's share of the gap (Held and Karp's 2); the fewest and most rounds without a
+/// better bound before the step halves (see `patience`); a step so small it no longer moves the
+/// prices, when the step goes back up to a quarter of the first to shake them. Tuned on the
+/// Curtois instances (scripts/bench-curtois.sh): too little patience settles the prices far
+/// below the best bound (on instance 3, at 897 where 1,000 is reached with more).
 const FIRST_STEP: f64 = 2.0;
-const PATIENCE: u32 = 8;
+const PATIENCE: (u32, u32) = (8, 25);
+const MIN_STEP: f64 = 1.0 / 1024.0;
 /// Plans are put together as a roster every this many rounds (each roster's polish costs
 /// about as much as several rounds).
 const ROSTER_EVERY: u32 = 5;
@@ -61,6 +68,20 @@ impl Plan {
     fn cost(&self, price: &[i64]) -> i64 {
         self.requests * PRICE_SCALE - self.covers.iter().map(|&c| price[c]).sum::<i64>()
     }
+}
+
+/// Rounds without a better bound before the step halves: enough for the prices to settle
+/// (about a twenty-fourth of the rounds the time allows, as far as they can be foreseen), within
+/// `PATIENCE`.
+fn patience(rounds: u32, began: Instant, until: Instant) -> u32 {
+    let spent = began.elapsed().as_secs_f64();
+    let total = until.saturating_duration_since(began).as_secs_f64();
+    let foreseen = if spent > 0.0 {
+        f64::from(rounds) * total / spent
+    } else {
+        0.0
+    };
+    ((foreseen / 24.0) as u32).clamp(PATIENCE.0, PATIENCE.1)
 }
 
 /// Remembers `plan` for a worker (the oldest goes when the pool is full).
@@ -144,11 +165,19 @@ pub(super) fn search<'a>(
     // plan that is cheaper at the new prices is taken instead.
     let mut pools: Vec<Vec<Plan>> = plans_of(start).into_iter().map(|x| vec![x]).collect();
     let mut chosen: Vec<usize> = vec![0; p.workers.len()];
+    let kinds = p
+        .tasks
+        .iter()
+        .map(|t| usize::from(t.kind) + 1)
+        .max()
+        .unwrap_or(0);
+    let mut kind_price = vec![vec![0i64; kinds]; p.workers.len()];
     let mut order: Vec<usize> = (0..p.workers.len()).collect();
     let mut upper = start.score.total as f64;
     let mut best: Option<State<'a>> = None;
     let (mut step_size, mut best_bound, mut stale) = (FIRST_STEP, f64::MIN, 0u32);
     let mut rounds = 0u32;
+    let began = Instant::now();
     'rounds: while Instant::now() < until {
         for (s, &x) in scaled.iter_mut().zip(&price) {
             *s = (x * PRICE_SCALE as f64).round() as i64;
@@ -161,7 +190,8 @@ pub(super) fn search<'a>(
                 .sum::<f64>();
         filled.fill(0);
         for (w, pool) in pools.iter_mut().enumerate() {
-            if let Some(tasks) = planner.priced_plan(&empty, by_day, w, &scaled) {
+            if let Some(tasks) = planner.priced_plan(&empty, by_day, w, &scaled, &mut kind_price[w])
+            {
                 remember(pool, Plan::of(p, w, &tasks));
             }
             let Some((cheapest, cost)) = pool
@@ -228,9 +258,14 @@ pub(super) fn search<'a>(
                 best = Some(roster);
             }
         }
-        if norm == 0.0 {
-            // The plans fill every cover exactly: nothing is left to price.
+        if norm == 0.0 || upper - best_bound < 1.0 {
+            // The plans fill every cover exactly (nothing is left to price), or the best
+            // roster is within a unit of the bound.
             break;
+        }
+        if step_size < MIN_STEP {
+            // The prices have settled: shake them, for other plans and other rosters.
+            step_size = FIRST_STEP / 4.0;
         }
 
         // The subgradient step, sized by the gap to the best roster (at least a twentieth of
@@ -239,7 +274,7 @@ pub(super) fn search<'a>(
             stale = 0;
         } else {
             stale += 1;
-            if stale >= PATIENCE {
+            if stale >= patience(rounds, began, until) {
                 step_size /= 2.0;
                 stale = 0;
             }

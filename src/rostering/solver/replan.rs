@@ -101,7 +101,7 @@ impl Planner {
             state.apply(t, w, -1);
             undo.push((t, w, 1));
         }
-        let Some(plan) = self.best_plan(state, by_day, w, Costing::Marginal, jitter) else {
+        let Some(plan) = self.best_plan(state, by_day, w, Costing::Marginal, jitter, None) else {
             return false;
         };
         for o in plan.into_iter().flatten() {
@@ -119,14 +119,26 @@ impl Planner {
     /// (`PRICE_SCALE` to a unit of score) rather than what it changes in the roster as it
     /// stands: the places to take (any free one of each cover). None when no plan keeps the
     /// contract.
+    ///
+    /// `kind_price` (per kind) starts the pricing of per-kind maxima where the last plan's
+    /// left off and keeps where this one's ends: between rounds of the relaxation the prices
+    /// move little, so a plan or two is usually enough rather than a bisection from nothing.
     pub(super) fn priced_plan(
         &mut self,
         state: &State<'_>,
         by_day: &[Vec<usize>],
         w: usize,
         price: &[i64],
+        kind_price: &mut [i64],
     ) -> Option<Vec<usize>> {
-        let plan = self.best_plan(state, by_day, w, Costing::Priced(price), None)?;
+        let plan = self.best_plan(
+            state,
+            by_day,
+            w,
+            Costing::Priced(price),
+            None,
+            Some(kind_price),
+        )?;
         Some(plan.into_iter().flatten().map(|o| o.task).collect())
     }
 
@@ -140,6 +152,7 @@ impl Planner {
         w: usize,
         costing: Costing<'_>,
         mut jitter: Option<(&mut Rng, usize)>,
+        warm: Option<&mut [i64]>,
     ) -> Option<Vec<Option<DayWork>>> {
         let p = state.p;
         let c = p.workers[w].contract.as_ref()?;
@@ -256,13 +269,19 @@ impl Planner {
         // bisected between the highest price that passed it and the lowest that kept it: a
         // price too high gives the kind away for nothing. The cheapest plan that keeps every
         // maximum is the one.
-        let mut price = vec![0i64; kinds.len()];
+        let mut price: Vec<i64> = kinds
+            .iter()
+            .map(|&k| warm.as_deref().and_then(|x| x.get(k)).copied().unwrap_or(0))
+            .collect();
+        let warmed = price.iter().any(|&x| x > 0);
         let mut passed = vec![0i64; kinds.len()];
         let mut kept: Vec<Option<i64>> = vec![None; kinds.len()];
-        let mut best: Option<(i64, Vec<Option<DayWork>>)> = None;
+        let mut best: Option<(i64, Vec<Option<DayWork>>, Vec<i64>)> = None;
         // Bisecting pays for priced plans; in the local search's marginal plans the first plan
         // that keeps the maxima does as well and is quicker (measured on the Curtois instances).
+        // From a warm start, one try lower (for the kinds under their maximum) is enough.
         let refine = matches!(costing, Costing::Priced(_));
+        let mut lowered = false;
         for _ in 0..PRICE_ROUNDS {
             let Some(plan) = self.plan(days, &shape, &follows, &price, min_units) else {
                 break;
@@ -277,14 +296,18 @@ impl Planner {
             if over.is_empty() {
                 let cost = plan.iter().flatten().map(|o| o.cost).sum::<i64>();
                 if best.as_ref().is_none_or(|b| cost < b.0) {
-                    best = Some((cost, plan));
+                    best = Some((cost, plan, price.clone()));
                 }
                 let lower: Vec<usize> = (0..kinds.len())
                     .filter(|&s| refine && price[s] > passed[s] + scale)
+                    .filter(|&s| {
+                        !warmed || count[s] < c.max_per_kind.get(kinds[s]).copied().unwrap_or(0)
+                    })
                     .collect();
-                if lower.is_empty() {
+                if lower.is_empty() || (warmed && lowered) {
                     break;
                 }
+                lowered = true;
                 for s in lower {
                     kept[s] = Some(price[s]);
                     price[s] = (passed[s] + price[s]) / 2;
@@ -300,7 +323,15 @@ impl Planner {
                 }
             }
         }
-        best.map(|(_, plan)| plan)
+        let (_, plan, price) = best?;
+        if let Some(warm) = warm {
+            for (&k, &x) in kinds.iter().zip(&price) {
+                if let Some(slot) = warm.get_mut(k) {
+                    *slot = x;
+                }
+            }
+        }
+        Some(plan)
     }
 
     /// The cheapest plan under `price` per kind slot, as the work taken each day (None: off).
@@ -664,5 +695,44 @@ mod tests {
         }
         // The random contracts mostly allow a plan.
         assert!(planned > 40 && exact > 10, "{planned} {exact}");
+    }
+
+    #[test]
+    fn a_warm_started_priced_plan_keeps_the_contract() {
+        let mut rng = Rng(13);
+        let mut warmed = 0;
+        for _ in 0..60 {
+            let p = random_problem(&mut rng);
+            let by_day: Vec<Vec<usize>> = (0..DAYS).map(|d| vec![2 * d, 2 * d + 1]).collect();
+            let state = State::new(&p);
+            let mut planner = Planner::new(&p);
+            // The relaxation's prices move a little between rounds; the kind prices carry over.
+            let mut kind_price = vec![0i64; 2];
+            let mut price: Vec<i64> = p
+                .covers
+                .iter()
+                .map(|c| c.under_cost * PRICE_SCALE)
+                .collect();
+            for _ in 0..6 {
+                warmed += usize::from(kind_price.iter().any(|&x| x > 0));
+                let Some(tasks) = planner.priced_plan(&state, &by_day, 0, &price, &mut kind_price)
+                else {
+                    break;
+                };
+                let mut days: Vec<Option<u16>> = vec![None; DAYS];
+                for t in tasks {
+                    days[t / 2] = Some(p.tasks[t].kind);
+                }
+                assert!(
+                    cost_by_hand(&p, &days).is_some(),
+                    "{days:?} breaks the contract"
+                );
+                for x in &mut price {
+                    *x += (rng.below(9) as i64 - 4) * PRICE_SCALE;
+                }
+            }
+        }
+        // Maxima bind often enough that most plans start warm.
+        assert!(warmed > 60, "{warmed}");
     }
 }
