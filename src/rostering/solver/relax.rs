@@ -260,7 +260,8 @@ pub(super) fn search<'a>(
         }
         if norm == 0.0 || upper - best_bound < 1.0 {
             // The plans fill every cover exactly (nothing is left to price), or the best
-            // roster is within a unit of the bound.
+            // roster is within a unit of the bound (where per-kind maxima bind, of the
+            // estimate: only the relaxation ends, the local search goes on).
             break;
         }
         if step_size < MIN_STEP {
