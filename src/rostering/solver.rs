@@ -20,9 +20,11 @@
 //! four workers, and restarts re-plan up to eight. Where every place counts towards a cover,
 //! the first 30% of the time goes to a Lagrangian relaxation of cover (`relax`): every worker
 //! planned at once against prices per cover, the prices moved by subgradient steps, each
-//! round's plans made into a roster; the local search starts from the best. The run stops at
-//! the time limit or the move limit and returns the best roster seen; a roster that keeps every contract minimum beats one that does not. A
-//! seed makes runs with a move limit repeatable.
+//! round's plans combined into a roster; the local search starts from the best, and each of its
+//! restarts first tries recombining the plans seen (the relaxation's and every best
+//! roster's). The run stops at the time limit or the move limit and returns the best roster
+//! seen; a roster that keeps every contract minimum beats one that does not. A seed makes
+//! runs with a move limit repeatable.
 //!
 //! Beyond parota's own shifts the core also takes day-based contracts (per-kind maxima, minutes,
 //! consecutive days, weekends, forbidden successions, requests) and cover requirements: what the
@@ -821,6 +823,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     let planned = p.days > 0 && p.workers.iter().any(|w| w.contract.is_some());
     let mut planner = replan::Planner::new(p);
     let mut relaxation_bound = None;
+    let mut pools = None;
     if planned {
         replan_sweeps(
             &mut state,
@@ -837,6 +840,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
             if let Some(better) = relaxed.roster {
                 state = better;
             }
+            pools = Some(relaxed.pools);
         }
     }
     let mut best = state.clone();
@@ -846,6 +850,10 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     const HISTORY: usize = 400;
     // Moves without a better roster before the search restarts from the best with a kick.
     const STALL_MOVES: u64 = 200_000;
+    // Where the relaxation ran, a restart first tries recombining the plans seen (the
+    // relaxation's and every best roster's) with this many moves per worker (`relax::combine`,
+    // a few milliseconds).
+    const RECOMBINE_MOVES: u32 = 1_000;
     // Day-planned contracts: one move in this many re-plans one to four workers whole, each
     // day's cost jittered by less than this (ties take turns); a restart re-plans up to
     // eight, jittered more. Tuned on the Curtois instances (scripts/bench-curtois.sh).
@@ -866,9 +874,17 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     });
     while tasks > 0 && moves < limits.moves {
         if moves - last_better > STALL_MOVES {
-            // Stuck: start again from the best roster with part of it taken apart and rebuilt.
+            // Stuck: start again from the best roster recombined with plans seen before, or
+            // else with part of it taken apart and rebuilt.
             state = best.clone();
-            if planned {
+            let recombined = pools.as_mut().and_then(|pools| {
+                pools.recombine(&best, &mut rng, RECOMBINE_MOVES * p.workers.len() as u32)
+            });
+            if let Some(better) = recombined {
+                state = better;
+                best = state.clone();
+                progress.push((started.elapsed().as_millis() as u64, best.score.total));
+            } else if planned {
                 let mut undo = Vec::new();
                 let (most, jitter) = (KICK_WORKERS, KICK_JITTER);
                 if !replan_few(
@@ -1024,6 +1040,9 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         if after <= before || after <= history[slot] {
             if rank(&state.score) < rank(&best.score) {
                 best = state.clone();
+                if let Some(pools) = pools.as_mut() {
+                    pools.remember(&best);
+                }
                 last_better = moves;
                 progress.push((started.elapsed().as_millis() as u64, after));
             }
