@@ -331,6 +331,13 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
+
+    /// Puts `items` in random order (Fisher and Yates).
+    fn shuffle(&mut self, items: &mut [usize]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
 }
 
 /// The roster being searched, with what scoring needs kept up to date.
@@ -1115,9 +1122,7 @@ fn replan_sweeps(
     let mut order: Vec<usize> = (0..p.workers.len()).collect();
     loop {
         let before = state.score.total;
-        for i in (1..order.len()).rev() {
-            order.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut order);
         for &w in &order {
             let was = state.score.total;
             let mut undo = Vec::new();
@@ -1219,9 +1224,7 @@ fn ruin_and_recreate(state: &mut State<'_>, rng: &mut Rng) {
     let mut open: Vec<usize> = (0..p.tasks.len())
         .filter(|&t| !p.tasks[t].fixed && state.assigned[t].is_empty())
         .collect();
-    for i in (1..open.len()).rev() {
-        open.swap(i, rng.below(i + 1));
-    }
+    rng.shuffle(&mut open);
     for t in open {
         if let Some(workers) = best_fill(state, t) {
             let before = state.score.total;

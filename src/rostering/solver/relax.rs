@@ -14,8 +14,9 @@
 //! re-planning workers one at a time, makes a roster, and the best is kept. The local search
 //! later recombines the pools with its own best rosters' plans (`Pools::recombine`). Once
 //! the prices settle the step is raised again, so that later rounds try other plans around
-//! them; the search ends early when the best roster is within a unit of the bound. Each worker's prices for per-kind maxima carry over from round to round
-//! (`Planner::priced_plan`), which halves a round's cost where maxima bind.
+//! them; the search ends early when the best roster is within a unit of the bound. Each
+//! worker's prices for per-kind maxima carry over from round to round (`Planner::priced_plan`),
+//! which halves a round's cost where maxima bind.
 
 use std::time::Instant;
 
@@ -118,7 +119,8 @@ fn plans_of(roster: &State<'_>) -> Vec<Plan> {
 /// One plan per worker chosen from their pools so that the plans together cost least (cover
 /// and requests as the score weighs them), by late-acceptance hill climbing from `chosen`:
 /// a move gives one worker another plan from their pool (the best for them given everyone
-/// else's, or one at random). Cheap next to planning (a move costs a plan's length per
+/// else's, or one at random), or gives two workers other plans (the first at random, the
+/// second their best given it). Cheap next to planning (a move costs a plan's length per
 /// plan tried), so many thousands of moves search the combinations the prices suggested.
 /// No cover gets more workers than it has places. Returns the best choice's cost (up to
 /// the constant of on-requests), and leaves the best choice in `chosen`.
@@ -280,9 +282,7 @@ impl<'a> Pools<'a> {
     fn roster(&self, pick: &[usize], rng: &mut Rng) -> State<'a> {
         let mut roster = self.empty.clone();
         let mut order: Vec<usize> = (0..pick.len()).collect();
-        for i in (1..order.len()).rev() {
-            order.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut order);
         for &w in &order {
             for &c in &self.plans[w][pick[w]].covers {
                 let free = self.places[c]
@@ -356,6 +356,9 @@ pub(super) fn search<'a>(
     {
         return None;
     }
+    // Every plan seen, per worker: the dynamic programme's and those of the rosters made.
+    // Where per-kind maxima bind, the programme's plan can miss the cheapest; a remembered
+    // plan that is cheaper at the new prices is taken instead.
     let mut pools = Pools::new(start);
     // On-requests cost when not granted; a plan subtracts those it grants.
     let requested: i64 = p
@@ -368,9 +371,6 @@ pub(super) fn search<'a>(
     let mut price: Vec<f64> = p.covers.iter().map(|c| c.under_cost as f64 / 2.0).collect();
     let mut scaled = vec![0i64; p.covers.len()];
     let mut filled = vec![0u32; p.covers.len()];
-    // Every plan seen, per worker: the dynamic programme's and those of the rosters made.
-    // Where per-kind maxima bind, the programme's plan can miss the cheapest; a remembered
-    // plan that is cheaper at the new prices is taken instead.
     let mut chosen: Vec<usize> = vec![0; p.workers.len()];
     let kinds = p
         .tasks
