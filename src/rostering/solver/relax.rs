@@ -336,6 +336,7 @@ pub(super) struct Outcome<'a> {
     /// The highest bound reached (a lower bound on any roster's score where per-kind maxima
     /// do not bind; otherwise an estimate).
     pub(super) bound: f64,
+    /// The plans seen, for the local search to recombine with its own.
     pub(super) pools: Pools<'a>,
 }
 

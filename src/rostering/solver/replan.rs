@@ -13,10 +13,10 @@
 //! minimum), weekends worked, and minutes worked (in units of the largest common divisor of
 //! the shifts' lengths). Maxima per kind are kept by pricing each kind and planning again
 //! (a Lagrangian step; for the relaxation's priced plans, bisected between too low and enough,
-//! or started from the worker's prices of the round before)
-//! and taking the cheapest plan that passes no maximum. The cost of a day's work is what it changes
-//! in the terms that are separable by day (cover, open places, requests, pay, travel, work
-//! outside the core team); the whole score decides afterwards whether the move stands.
+//! or started from the worker's prices of the round before) and taking the cheapest plan that
+//! passes no maximum. The cost of a day's work is what it changes in the terms that are
+//! separable by day (cover, open places, requests, pay, travel, work outside the core team);
+//! the whole score decides afterwards whether the move stands.
 
 use super::{day_of, Rng, State};
 
