@@ -11,7 +11,8 @@
 //! Usage: `bench_curtois InstanceN.txt seconds seed solution.csv`; prints one JSON line with the
 //! best objective reached by 1 s, 10 s and the end (null while the best still breaks a
 //! contract minimum), and the objective recomputed from the written roster as the evaluator
-//! does. Run through `scripts/bench-curtois.sh`.
+//! does. Run through `scripts/bench-curtois.sh`. With `BENCH_TRACE` set it also writes the best
+//! objective over time to stderr, for studying the search.
 
 // A benchmark harness: a failed step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -301,6 +302,16 @@ fn main() {
         },
         &mut |r| reports.push(r),
     );
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        // The best roster's objective over time, where it changed (to study the search).
+        let mut last = None;
+        for r in reports.iter().filter(|r| r.best_shortfall == 0) {
+            if last != Some(r.best_total) {
+                eprintln!("{:>6} ms {:>6}", r.elapsed_ms, r.best_total);
+                last = Some(r.best_total);
+            }
+        }
+    }
     let mut roster = vec![vec![None; inst.horizon]; inst.staff.len()];
     let mut lines = vec!["employee,day,shift".to_owned()];
     for (t, workers) in solution.assignments.iter().enumerate() {

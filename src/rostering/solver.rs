@@ -10,8 +10,9 @@
 //!
 //! Method: a construction (most constrained shift first, best feasible PA by score) and then
 //! late-acceptance hill climbing over reassign, open/fill and swap moves (and, for rosters
-//! planned in whole days, same-day moves and block swaps), each scored incrementally (only the
-//! PAs and people a move touches are recomputed). When 200,000 moves pass without a better
+//! planned in whole days, same-day moves, block swaps and moves aimed at a contract's requests
+//! not yet granted), each scored incrementally (only the PAs and people a move touches are
+//! recomputed). When 200,000 moves pass without a better
 //! roster, the search restarts from the best one with part of it taken apart and rebuilt
 //! greedily (ruin and recreate). For day-planned contracts a larger move joins in: a worker's
 //! whole plan is replaced by the cheapest one their contract allows given everyone else's
@@ -868,6 +869,17 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     const REPLAN_JITTER: usize = 5;
     const KICK_WORKERS: usize = 8;
     const KICK_JITTER: usize = 20;
+    // Every request of a day-planned contract: (worker, day, kind, asked for).
+    let requests: Vec<(usize, usize, u16, bool)> = p
+        .workers
+        .iter()
+        .enumerate()
+        .filter_map(|(w, worker)| worker.contract.as_ref().map(|c| (w, c)))
+        .flat_map(|(w, c)| {
+            let on = c.on_requests.iter().map(move |r| (w, r.0, r.1, true));
+            on.chain(c.off_requests.iter().map(move |r| (w, r.0, r.1, false)))
+        })
+        .collect();
     let mut history = vec![state.score.total; HISTORY];
     let mut moves = 0u64;
     let mut last_better = 0u64;
@@ -981,6 +993,8 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
             // Day-planned rosters: move or exchange work on one day, or over a run of days.
             let ok = if kind <= 7 {
                 same_day_move(&mut state, &mut rng, &by_day, t, &mut undo)
+            } else if kind == 9 && !requests.is_empty() {
+                request_move(&mut state, &mut rng, &by_day, &requests, &mut undo)
             } else {
                 block_swap(&mut state, &mut rng, t, &mut undo)
             };
@@ -1255,29 +1269,48 @@ fn same_day_move(
         return false;
     };
     let u = same[rng.below(same.len())];
-    if u == t || p.tasks[u].headcount != 1 || p.tasks[t].headcount != 1 {
+    if u == t || p.tasks[t].headcount != 1 {
         return false;
     }
     let a = state.assigned[t][0];
-    if p.tasks[u].eligible.binary_search(&a).is_err() {
+    exchange_places(state, a, Some(t), u, undo)
+}
+
+/// Worker `a` leaves place `from` (if any) for place `to` on the same day, and `to`'s worker
+/// (if any) takes `from` in exchange (or, with no `from`, simply gives `to` up).
+fn exchange_places(
+    state: &mut State<'_>,
+    a: usize,
+    from: Option<usize>,
+    to: usize,
+    undo: &mut Vec<(usize, usize, i64)>,
+) -> bool {
+    let p = state.p;
+    if Some(to) == from
+        || p.tasks[to].headcount != 1
+        || p.tasks[to].fixed
+        || p.tasks[to].eligible.binary_search(&a).is_err()
+    {
         return false;
     }
-    let b = state.assigned[u].first().copied();
+    let b = state.assigned[to].first().copied();
     if let Some(b) = b {
-        if p.tasks[t].eligible.binary_search(&b).is_err() {
+        if from.is_some_and(|t| p.tasks[t].eligible.binary_search(&b).is_err()) {
             return false;
         }
-        state.apply(u, b, -1);
-        undo.push((u, b, 1));
+        state.apply(to, b, -1);
+        undo.push((to, b, 1));
     }
-    state.apply(t, a, -1);
-    undo.push((t, a, 1));
-    if !state.can_take(u, a, None) {
+    if let Some(t) = from {
+        state.apply(t, a, -1);
+        undo.push((t, a, 1));
+    }
+    if !state.can_take(to, a, None) {
         return false;
     }
-    state.apply(u, a, 1);
-    undo.push((u, a, -1));
-    if let Some(b) = b {
+    state.apply(to, a, 1);
+    undo.push((to, a, -1));
+    if let (Some(b), Some(t)) = (b, from) {
         if !state.can_take(t, b, None) {
             return false;
         }
@@ -1285,6 +1318,57 @@ fn same_day_move(
         undo.push((t, b, -1));
     }
     true
+}
+
+/// A move aimed at a request not granted, picked at random (`requests`: worker, day, kind,
+/// and whether it asks for that work or not to do it). Half the time the worker moves to
+/// another place that day (one of the kind asked for, or of another kind or none when asked
+/// not to work it), exchanging with its worker; otherwise the worker exchanges a run of days
+/// around that day with another worker (`block_swap`). Random moves reach a given worker's
+/// given day too rarely where there are hundreds of places.
+fn request_move(
+    state: &mut State<'_>,
+    rng: &mut Rng,
+    by_day: &[Vec<usize>],
+    requests: &[(usize, usize, u16, bool)],
+    undo: &mut Vec<(usize, usize, i64)>,
+) -> bool {
+    let p = state.p;
+    let (a, day, kind, on) = requests[rng.below(requests.len())];
+    let worked = state.timeline[a]
+        .iter()
+        .copied()
+        .find(|&o| !p.tasks[o].fixed && day_of(&p.tasks[o]) == day);
+    let granted = match worked {
+        Some(o) => (p.tasks[o].kind == kind) == on,
+        None => !on,
+    };
+    let Some(same) = by_day.get(day) else {
+        return false;
+    };
+    if granted || same.is_empty() {
+        return false;
+    }
+    if rng.below(2) == 0 {
+        let to = same[rng.below(same.len())];
+        if (p.tasks[to].kind == kind) != on {
+            return false;
+        }
+        if !on && rng.below(4) == 0 {
+            // Asked not to work it: give the place up.
+            let Some(o) = worked else { return false };
+            state.apply(o, a, -1);
+            undo.push((o, a, 1));
+            return true;
+        }
+        exchange_places(state, a, worked, to, undo)
+    } else {
+        let b = rng.below(p.workers.len());
+        let length = 1 + rng.below(7);
+        let first = (day + 1).saturating_sub(1 + rng.below(length));
+        let last = (first + length).min(p.days);
+        exchange_runs(state, a, b, first, last, undo)
+    }
 }
 
 /// Two workers exchange all their work over a run of one to seven days starting on task `t`'s
@@ -1298,11 +1382,24 @@ fn block_swap(
     let p = state.p;
     let a = state.assigned[t][rng.below(state.assigned[t].len())];
     let b = rng.below(p.workers.len());
+    let first = day_of(&p.tasks[t]);
+    let last = (first + 1 + rng.below(7)).min(p.days);
+    exchange_runs(state, a, b, first, last, undo)
+}
+
+/// Workers `a` and `b` exchange all their work on days `first..last`.
+fn exchange_runs(
+    state: &mut State<'_>,
+    a: usize,
+    b: usize,
+    first: usize,
+    last: usize,
+    undo: &mut Vec<(usize, usize, i64)>,
+) -> bool {
+    let p = state.p;
     if a == b {
         return false;
     }
-    let first = day_of(&p.tasks[t]);
-    let last = (first + 1 + rng.below(7)).min(p.days);
     let in_range = |state: &State<'_>, w: usize| -> Vec<usize> {
         state.timeline[w]
             .iter()
@@ -1465,6 +1562,69 @@ mod tests {
             moves: 20_000,
             seed,
         }
+    }
+
+    #[test]
+    fn a_request_move_grants_a_request_by_exchanging_places_and_keeps_cover() {
+        // One day, an early and a late place (one of each needed); the worker on the early
+        // asked for the late.
+        let place = |kind: u16| Task {
+            start: i64::from(kind) * 480,
+            end: i64::from(kind) * 480 + 480,
+            headcount: 1,
+            eligible: vec![0, 1],
+            kind,
+            cover: Some(usize::from(kind)),
+            ..Default::default()
+        };
+        let worker = |on_requests| Worker {
+            max_minutes_per_week: i64::MAX / 64,
+            km_to_person: vec![0.0],
+            contract: Some(Contract {
+                max_per_kind: vec![1, 1],
+                max_minutes: 480,
+                min_consecutive: 1,
+                max_consecutive: 5,
+                min_days_off: 1,
+                max_weekends: 1,
+                on_requests,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let cover = Cover {
+            required: 1,
+            under_cost: 100,
+            over_cost: 1,
+        };
+        let p = day_planned_test_problem(
+            vec![place(0), place(1)],
+            vec![worker(vec![(0, 1, 5)]), worker(Vec::new())],
+            vec![cover, cover],
+            1,
+        );
+        let requests = [(0, 0, 1, true)];
+        let by_day = [vec![0, 1]];
+        let mut state = State::new(&p);
+        state.apply(0, 0, 1);
+        state.apply(1, 1, 1);
+        let before = state.score.total;
+        let mut rng = Rng(3);
+        for _ in 0..50 {
+            let mut undo = Vec::new();
+            if !request_move(&mut state, &mut rng, &by_day, &requests, &mut undo)
+                || state.score.total >= before
+            {
+                state.revert(&mut undo);
+            }
+        }
+        assert_eq!(state.assigned, vec![vec![1], vec![0]], "the two exchanged");
+        assert_eq!(
+            state.score.total,
+            before - 5,
+            "the request granted, cover kept"
+        );
+        assert!(violations(&p, &state.assigned).is_empty());
     }
 
     #[test]
