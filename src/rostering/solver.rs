@@ -9,23 +9,21 @@
 //! wanted hours, fair shares of nights and weekends, travel and pay.
 //!
 //! Method: a construction (most constrained shift first, best feasible PA by score) and then
-//! late-acceptance hill climbing over reassign, open/fill and swap moves (and, for rosters
-//! planned in whole days, same-day moves, block swaps and moves aimed at a contract's requests
-//! not yet granted), each scored incrementally (only the PAs and people a move touches are
-//! recomputed). When 200,000 moves pass without a better
-//! roster, the search restarts from the best one with part of it taken apart and rebuilt
-//! greedily (ruin and recreate). For day-planned contracts a larger move joins in: a worker's
-//! whole plan is replaced by the cheapest one their contract allows given everyone else's
-//! work, found by dynamic programming (`replan`); after construction every worker is planned
-//! so in turn, which makes the roster keep every contract, one move in 500 re-plans one to
-//! four workers, and restarts re-plan up to eight. Where every place counts towards a cover,
-//! the first 30% of the time goes to a Lagrangian relaxation of cover (`relax`): every worker
-//! planned at once against prices per cover, the prices moved by subgradient steps, each
-//! round's plans combined into a roster; the local search starts from the best, and each of its
-//! restarts first tries recombining the plans seen (the relaxation's and every best
-//! roster's). The run stops at the time limit or the move limit and returns the best roster
-//! seen; a roster that keeps every contract minimum beats one that does not. A seed makes
-//! runs with a move limit repeatable.
+//! late-acceptance hill climbing over reassign, open/fill and swap moves (and, for rosters planned
+//! in whole days, same-day moves, block swaps and moves aimed at a contract's requests not yet
+//! granted), each scored incrementally (only the PAs and people a move touches are recomputed).
+//! When 200,000 moves pass without a better roster, the search restarts from the best one with part
+//! of it taken apart and rebuilt greedily (ruin and recreate). For day-planned contracts a larger
+//! move joins in: a worker's whole plan is replaced by the cheapest one their contract allows given
+//! everyone else's work, found by dynamic programming (`replan`); after construction every worker
+//! is planned so in turn, which makes the roster keep every contract, one move in 500 re-plans one
+//! to four workers, and restarts re-plan up to eight. Where every place counts towards a cover, the
+//! first 30% of the time goes to a Lagrangian relaxation of cover (`relax`): every worker planned
+//! at once against prices per cover, the prices moved by subgradient steps, each round's plans
+//! combined into a roster; the local search starts from the best, and each of its restarts first
+//! tries recombining the plans seen (the relaxation's and every best roster's). The run stops at
+//! the time limit or the move limit and returns the best roster seen; a roster that keeps every
+//! contract minimum beats one that does not. A seed makes runs with a move limit repeatable.
 //!
 //! Beyond parota's own shifts the core also takes day-based contracts (per-kind maxima, minutes,
 //! consecutive days, weekends, forbidden successions, requests) and cover requirements: what the
@@ -1324,8 +1322,8 @@ fn exchange_places(
 /// and whether it asks for that work or not to do it). Half the time the worker moves to
 /// another place that day (one of the kind asked for, or of another kind or none when asked
 /// not to work it), exchanging with its worker; otherwise the worker exchanges a run of days
-/// around that day with another worker (`block_swap`). Random moves reach a given worker's
-/// given day too rarely where there are hundreds of places.
+/// around that day with another worker (as `block_swap` does). Random moves reach a given
+/// worker's given day too rarely where there are hundreds of places.
 fn request_move(
     state: &mut State<'_>,
     rng: &mut Rng,
