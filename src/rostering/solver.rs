@@ -1333,20 +1333,19 @@ fn request_move(
 ) -> bool {
     let p = state.p;
     let (a, day, kind, on) = requests[rng.below(requests.len())];
-    let worked = state.timeline[a]
-        .iter()
-        .copied()
-        .find(|&o| !p.tasks[o].fixed && day_of(&p.tasks[o]) == day);
-    let granted = match worked {
-        Some(o) => (p.tasks[o].kind == kind) == on,
-        None => !on,
-    };
+    let granted = state.day_kind[a]
+        .get(day)
+        .is_none_or(|&k| (k == kind as i16) == on);
     let Some(same) = by_day.get(day) else {
         return false;
     };
     if granted || same.is_empty() {
         return false;
     }
+    let worked = state.timeline[a]
+        .iter()
+        .copied()
+        .find(|&o| !p.tasks[o].fixed && day_of(&p.tasks[o]) == day);
     if rng.below(2) == 0 {
         let to = same[rng.below(same.len())];
         if (p.tasks[to].kind == kind) != on {
