@@ -4,27 +4,32 @@
 #
 # parota: 5 seeds per instance, each run once with a 10 s limit and once with 60 s (the solver
 # shares out its time by its limit, so a 60 s run's roster at 10 s is not what a 10 s run gives).
-# Two runs at a time, one core each (the solver is single-threaded). Every roster is checked by
-# the independent evaluator, nrp_eval.py, and the figures are the evaluator's.
+# THREADS (default 2, as CP-SAT's workers) searches per run, a portfolio of seeds whose best
+# roster wins (`solve_portfolio`), so one run at a time on this 2-core machine; THREADS=1 runs
+# one search per run, two runs at a time. Every roster is checked by the independent evaluator,
+# nrp_eval.py, and the figures are the evaluator's.
 # CP-SAT: 2 workers, 60 s, one run per instance, alone on the machine; it reports its objective
 # at 10 s and at the end. Needs the instances beside the project (../shared/bench/curtois) and
 # PyPI for OR-Tools (installed once into .venv-ort); the peer's figures in target/bench-curtois
 # are reused unless PEER_AGAIN=1. Prints a table for the README.
 #
-#   scripts/bench-curtois.sh [instances...]   (default 1-12; SECONDS_LIMIT=60, SEEDS=5)
+#   scripts/bench-curtois.sh [instances...]   (default 1-12; SECONDS_LIMIT=60, SEEDS=5, THREADS=2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=../shared/bench/curtois
 limit="${SECONDS_LIMIT:-60}"
 short="${SHORT_LIMIT:-10}"
 seeds="${SEEDS:-5}"
+threads="${THREADS:-2}"
+at_once=$(( $(nproc) / threads ))
+[ "$at_once" -ge 1 ] || at_once=1
 instances=("$@")
 [ ${#instances[@]} -eq 0 ] && instances=(1 2 3 4 5 6 7 8 9 10 11 12)
 out=target/bench-curtois
 mkdir -p "$out"
 
 cargo build --release --quiet --example bench_curtois
-echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); parota threads per run: $threads"
 
 jobs=()
 for i in "${instances[@]}"; do
@@ -32,9 +37,10 @@ for i in "${instances[@]}"; do
     jobs+=("$i $seed $limit" "$i $seed $short")
   done
 done
-printf '%s\n' "${jobs[@]}" | xargs -P 2 -L 1 sh -c '
+# Run k's searches take seeds (k-1)*threads+1 onwards: no two runs share a search.
+printf '%s\n' "${jobs[@]}" | xargs -P "$at_once" -L 1 sh -c '
   run="'"$out"'/parota-$0-$1-$2"
-  target/release/examples/bench_curtois "'"$bench"'/Instance$0.txt" "$2" "$1" "$run.csv" > "$run.json"
+  target/release/examples/bench_curtois "'"$bench"'/Instance$0.txt" "$2" $(( ($1 - 1) * '"$threads"' + 1 )) "$run.csv" '"$threads"' > "$run.json"
   python3 "'"$bench"'/nrp_eval.py" "'"$bench"'/Instance$0.txt" "$run.csv" > "$run.eval" || true
 '
 
