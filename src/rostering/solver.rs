@@ -1088,8 +1088,10 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
 
 /// `threads` independent searches at once (seeds `seed`, `seed + 1`, …), the best roster
 /// winning: a portfolio, as CP-SAT's workers are. Runs of one search differ widely with the
-/// seed once cover is tight (on Curtois instance 8 at 60 s, from 1,357 to 1,539), so the best
-/// of two is usually much better than one. Also returns each search's reports, in seed order.
+/// seed once cover is tight (on Curtois instance 8 at 60 s, from 1,357 to 1,630), so spare
+/// cores are worth a search each (on the benchmark with two, the 60 s medians of 9 and 12 came
+/// within 3% of the best known; 8's did not move). Also returns each search's reports, in seed
+/// order.
 pub fn solve_portfolio(
     p: &Problem,
     limits: Limits,
