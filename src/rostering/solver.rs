@@ -1097,7 +1097,7 @@ pub fn solve_portfolio(
     limits: Limits,
     threads: usize,
 ) -> (Solution, Vec<Vec<Report>>) {
-    let runs: Vec<(Solution, Vec<Report>)> = std::thread::scope(|scope| {
+    let (mut solutions, reports): (Vec<Solution>, Vec<Vec<Report>>) = std::thread::scope(|scope| {
         let searches: Vec<_> = (0..threads.max(1) as u64)
             .map(|i| {
                 let limits = Limits {
@@ -1118,9 +1118,8 @@ pub fn solve_portfolio(
                     .join()
                     .unwrap_or_else(|e| std::panic::resume_unwind(e))
             })
-            .collect()
+            .unzip()
     });
-    let (mut solutions, reports): (Vec<Solution>, Vec<Vec<Report>>) = runs.into_iter().unzip();
     // The first of the best, so that the outcome does not depend on which thread ends first.
     let best = (0..solutions.len())
         .min_by_key(|&i| (rank(&solutions[i].score), i))
