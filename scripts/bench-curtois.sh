@@ -11,7 +11,7 @@
 # CP-SAT: 2 workers, 60 s, one run per instance, alone on the machine; it reports its objective
 # at 10 s and at the end. Needs the instances beside the project (../shared/bench/curtois) and
 # PyPI for OR-Tools (installed once into .venv-ort); the peer's figures in target/bench-curtois
-# are reused unless PEER_AGAIN=1. Prints a table for the README.
+# are reused unless PEER_AGAIN=1 (NO_PEER=1 skips the peer). Prints a table for the README.
 #
 #   scripts/bench-curtois.sh [instances...]   (default 1-12; SECONDS_LIMIT=60, SEEDS=5, THREADS=2)
 set -euo pipefail
@@ -44,11 +44,13 @@ printf '%s\n' "${jobs[@]}" | xargs -P "$at_once" -L 1 sh -c '
   python3 "'"$bench"'/nrp_eval.py" "'"$bench"'/Instance$0.txt" "$run.csv" > "$run.eval" || true
 '
 
-if [ ! -x .venv-ort/bin/python ]; then
+# NO_PEER=1: parota only (the table leaves CP-SAT's columns as none where no figures are kept).
+if [ -n "${NO_PEER:-}" ]; then instances_for_peer=(); else instances_for_peer=("${instances[@]}"); fi
+if [ ${#instances_for_peer[@]} -gt 0 ] && [ ! -x .venv-ort/bin/python ]; then
   python3 -m venv .venv-ort
   .venv-ort/bin/pip install --quiet ortools
 fi
-for i in "${instances[@]}"; do
+for i in "${instances_for_peer[@]}"; do
   # The peer does not change with parota's code: an earlier run's figures stand unless asked.
   if [ -s "$out/cpsat-$i.json" ] && [ -z "${PEER_AGAIN:-}" ]; then continue; fi
   .venv-ort/bin/python "$bench/cpsat_peer.py" "$bench/Instance$i.txt" "$limit" 2 "$out/cpsat-$i.csv" > "$out/cpsat-$i.json" || true
