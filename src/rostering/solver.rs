@@ -17,9 +17,7 @@
 //! move joins in: a worker's whole plan is replaced by the cheapest one their contract allows given
 //! everyone else's work, found by dynamic programming (`replan`); after construction every worker
 //! is planned so in turn, which makes the roster keep every contract, one move in 500 re-plans one
-//! to four workers, and restarts re-plan up to eight. Where every place counts towards a cover,
-//! one move in 1,000 re-decides a whole day for everyone at once (who works it and on which
-//! cover), exactly, given every other day: a minimum-cost flow (`whole_day`). There, the
+//! to four workers, and restarts re-plan up to eight. Where every place counts towards a cover, the
 //! first 30% of the time goes to a Lagrangian relaxation of cover (`relax`): every worker planned
 //! at once against prices per cover, the prices moved by subgradient steps, each round's plans
 //! combined into a roster; the local search starts from the best, and each of its restarts first
@@ -42,7 +40,6 @@ use std::time::{Duration, Instant};
 
 mod relax;
 mod replan;
-mod whole_day;
 
 /// Minutes since an epoch of the caller's choosing (the roster's start is convenient).
 pub type Minute = i64;
@@ -870,15 +867,6 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
     const REPLAN_JITTER: usize = 5;
     const KICK_WORKERS: usize = 8;
     const KICK_JITTER: usize = 20;
-    // Where every place counts towards a cover, one move in this many re-decides a whole day
-    // (`whole_day`), each choice jittered by less than this many 64ths of a unit.
-    const WHOLE_DAY_EVERY: u64 = 1_000;
-    const WHOLE_DAY_JITTER: usize = 16;
-    let whole_days = planned
-        && !p.covers.is_empty()
-        && p.tasks
-            .iter()
-            .all(|t| t.fixed || (t.cover.is_some() && t.headcount == 1));
     // Every request of a day-planned contract: (worker, day, kind, asked for).
     let requests: Vec<(usize, usize, u16, bool)> = p
         .workers
@@ -955,20 +943,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         // Each move records how to undo itself.
         let mut undo: Vec<(usize, usize, i64)> = Vec::new();
         let replanning = planned && moves % REPLAN_EVERY == 0;
-        let day_move = whole_days && moves % WHOLE_DAY_EVERY == WHOLE_DAY_EVERY / 2;
-        if day_move {
-            let day = rng.below(p.days);
-            if !whole_day::reassign_day(
-                &mut state,
-                &by_day[day],
-                &mut rng,
-                WHOLE_DAY_JITTER,
-                &mut undo,
-            ) {
-                state.revert(&mut undo);
-                continue;
-            }
-        } else if replanning {
+        if replanning {
             let jitter = REPLAN_JITTER;
             if !replan_few(
                 &mut state,
@@ -986,7 +961,7 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
             continue;
         }
         let kind = rng.below(10);
-        if replanning || day_move {
+        if replanning {
             // Done above.
         } else if state.assigned[t].is_empty() {
             // Fill an open shift whole, with random eligible PAs.
