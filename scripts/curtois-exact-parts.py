@@ -22,11 +22,13 @@ from nrp_parse import parse  # noqa: E402
 from ortools.sat.python import cp_model  # noqa: E402
 
 
-def best_with(inst, roster, free):
-    """The cheapest roster with `free(e, d)` cells open and the others as in `roster`."""
-    model, x = build(inst)
+def best_with(whole, x, roster, free):
+    """The cheapest roster with `free(e, d)` cells open and the others as in `roster`
+    (`whole`, `x`: the instance's model and its variables, built once and copied here)."""
+    model = whole.clone()
     for (e, d, s), v in x.items():
         if not free(e, d):
+            v = model.get_bool_var_from_proto_index(v.index)
             model.add(v == (1 if roster[e][d] == s else 0))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 2
@@ -41,6 +43,7 @@ def main():
     inst = parse(sys.argv[1])
     roster, _ = read_solution(inst, sys.argv[2])
     start = evaluate(inst, roster)[1]
+    whole, x = build(inst)
     print(f'roster: {start}')
     if sys.argv[3] == 'workers':
         k = int(sys.argv[4])
@@ -50,7 +53,7 @@ def main():
             choices = choices[: int(sys.argv[5])]
         better = []
         for nurses in choices:
-            found = best_with(inst, roster, lambda e, d: e in nurses)
+            found = best_with(whole, x, roster, lambda e, d: e in nurses)
             if found is not None and found < start:
                 better.append((found, nurses))
         print(f'{k} nurses free, {len(choices)} choices: {len(better)} improve', sorted(better)[:10])
@@ -58,7 +61,7 @@ def main():
         for length in map(int, sys.argv[4].split(',')):
             better = []
             for first in range(inst.horizon - length + 1):
-                found = best_with(inst, roster, lambda e, d: first <= d < first + length)
+                found = best_with(whole, x, roster, lambda e, d: first <= d < first + length)
                 if found is not None and found < start:
                     better.append((found, first))
             print(f'windows of {length} days: {len(better)} improve', better)
