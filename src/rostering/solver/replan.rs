@@ -53,7 +53,7 @@ const NONE: u32 = u32::MAX;
 
 /// Priced plans count in these fractions of a unit of score, so that prices can move in
 /// small steps.
-pub(super) const PRICE_SCALE: i64 = 16;
+pub(super) const PRICE_SCALE: i64 = 4096;
 
 /// How a plan costs a cover requirement's place.
 #[derive(Clone, Copy)]
@@ -258,11 +258,29 @@ impl Planner {
             .map(|&a| kinds.iter().map(|&b| !p.cannot_follow[a][b]).collect())
             .collect();
 
+        // Priced plans count the tightest maximum that could bind in the state itself, so
+        // that no price on it can hide a cheaper plan that keeps it (pricing alone reaches
+        // only plans on the lower convex hull of cost against count); the others are priced.
+        // The local search's plans price them all: quicker, and a miss costs only a move.
+        let max_of = |s: usize| c.max_per_kind.get(kinds[s]).copied().unwrap_or(0) as usize;
+        let counted = match costing {
+            Costing::Marginal => None,
+            Costing::Priced(_) => (0..kinds.len())
+                .filter(|&s| {
+                    let offered = self
+                        .options
+                        .iter()
+                        .filter(|o| o.iter().any(|o| o.slot == s));
+                    max_of(s) < offered.count()
+                })
+                .min_by_key(|&s| (max_of(s), s)),
+        };
         let shape = Shape {
             off_n: c.min_days_off.max(1) as usize,
             run_n: c.max_consecutive.max(1) as usize,
             min_run: c.min_consecutive as usize,
             weekends_n: c.max_weekends as usize + 1,
+            counted: counted.map_or((usize::MAX, 1), |s| (s, max_of(s) + 1)),
             units_n: max_units + 1,
             kinds: kinds.len(),
         };
@@ -294,6 +312,7 @@ impl Planner {
             let over: Vec<usize> = (0..kinds.len())
                 .filter(|&s| count[s] > c.max_per_kind.get(kinds[s]).copied().unwrap_or(0))
                 .collect();
+            debug_assert!(counted.is_none_or(|s| !over.contains(&s)));
             if over.is_empty() {
                 let cost = plan.iter().flatten().map(|o| o.cost).sum::<i64>();
                 if best.as_ref().is_none_or(|b| cost < b.0) {
@@ -349,14 +368,15 @@ impl Planner {
             run_n,
             min_run,
             weekends_n,
+            counted: (counted, count_n),
             units_n,
             kinds,
         } = *shape;
         // Runs: off_n states of days off, then (exempt, kind, length) for days on.
         let runs = off_n + 2 * kinds * run_n;
-        let size = runs * weekends_n * units_n;
-        let index = |run: usize, weekends: usize, units: usize| {
-            (run * weekends_n + weekends) * units_n + units
+        let size = runs * weekends_n * count_n * units_n;
+        let index = |run: usize, weekends: usize, count: usize, units: usize| {
+            ((run * weekends_n + weekends) * count_n + count) * units_n + units
         };
         let work_run = |exempt: usize, kind: usize, length: usize| {
             off_n + (exempt * kinds + kind) * run_n + (length - 1)
@@ -371,7 +391,7 @@ impl Planner {
             self.back.resize(size * days, NONE);
         }
         // Before the first day: off for long enough, so the first run may start at once.
-        let start = index(off_n - 1, 0, 0);
+        let start = index(off_n - 1, 0, 0, 0);
         self.cost[start] = 0;
         self.active.clear();
         self.active.push(start as u32);
@@ -396,8 +416,9 @@ impl Planner {
             for &from in &self.active {
                 let base = self.cost[from as usize];
                 let from_index = from as usize;
-                let run = from_index / (weekends_n * units_n);
-                let weekends = (from_index / units_n) % weekends_n;
+                let run = from_index / (weekends_n * count_n * units_n);
+                let weekends = (from_index / (count_n * units_n)) % weekends_n;
+                let count = (from_index / units_n) % count_n;
                 let units = from_index % units_n;
                 let (working, exempt, last, length) = if run < off_n {
                     (false, 0, 0, run + 1)
@@ -413,12 +434,12 @@ impl Planner {
                 // A day off.
                 if !working {
                     relax(
-                        index((length + 1).min(off_n) - 1, weekends, units),
+                        index((length + 1).min(off_n) - 1, weekends, count, units),
                         base,
                         from,
                     );
                 } else if exempt == 1 || length >= min_run {
-                    relax(index(0, weekends, units), base, from);
+                    relax(index(0, weekends, count, units), base, from);
                 }
                 // A day's work of each kind on offer.
                 for o in options {
@@ -435,10 +456,11 @@ impl Planner {
                     };
                     let weekends = weekends + usize::from(saturday || (sunday && !working));
                     let units = units + o.units;
-                    if weekends >= weekends_n || units >= units_n {
+                    let count = count + usize::from(o.slot == counted);
+                    if weekends >= weekends_n || units >= units_n || count >= count_n {
                         continue;
                     }
-                    let to = index(work_run(exempt, o.slot, length), weekends, units);
+                    let to = index(work_run(exempt, o.slot, length), weekends, count, units);
                     relax(to, base + o.cost + price[o.slot], from);
                 }
             }
@@ -457,7 +479,7 @@ impl Planner {
             .min_by_key(|&i| (self.cost[i], i))?;
         let mut plan = vec![None; days];
         for d in (0..days).rev() {
-            let run = at / (weekends_n * units_n);
+            let run = at / (weekends_n * count_n * units_n);
             if run >= off_n {
                 let slot = ((run - off_n) / run_n) % kinds;
                 plan[d] = self.options[d].iter().find(|o| o.slot == slot).copied();
@@ -485,6 +507,8 @@ struct Shape {
     run_n: usize,
     min_run: usize,
     weekends_n: usize,
+    /// The kind slot whose maximum the states count, and the counts' number (1: none).
+    counted: (usize, usize),
     units_n: usize,
     kinds: usize,
 }
@@ -733,7 +757,79 @@ mod tests {
                 }
             }
         }
-        // Maxima bind often enough that most plans start warm.
-        assert!(warmed > 60, "{warmed}");
+        // Priced plans count the tightest binding maximum in their states; a second one that
+        // binds is priced, and its price starts warm.
+        assert!(warmed > 5, "{warmed}");
+    }
+
+    /// Where one kind's maximum binds, a priced plan is the cheapest at its prices of all
+    /// that keep the contract: the plan's states count that kind, where a price on it could
+    /// reach only the plans on the lower convex hull of cost against count. Checked against
+    /// every way of working ten days.
+    #[test]
+    fn a_priced_plan_under_one_binding_maximum_is_the_cheapest() {
+        let mut rng = Rng(17);
+        let mut checked = 0;
+        for _ in 0..120 {
+            let p = random_problem(&mut rng);
+            let c = p.workers[0].contract.as_ref().unwrap();
+            if c.max_per_kind
+                .iter()
+                .filter(|&&m| (m as usize) < DAYS)
+                .count()
+                != 1
+            {
+                continue;
+            }
+            let price: Vec<i64> = p
+                .covers
+                .iter()
+                .map(|_| rng.below(400) as i64 * PRICE_SCALE / 4)
+                .collect();
+            // Requests granted and places filled at the prices, in `PRICE_SCALE` units.
+            let priced = |days: &[Option<u16>]| -> i64 {
+                let granted = |list: &[(usize, u16, i64)]| -> i64 {
+                    list.iter()
+                        .filter(|r| days[r.0] == Some(r.1))
+                        .map(|r| r.2)
+                        .sum()
+                };
+                let places: i64 = (0..DAYS)
+                    .filter_map(|d| days[d].map(|k| price[d * 2 + usize::from(k)]))
+                    .sum();
+                (granted(&c.off_requests) - granted(&c.on_requests)) * PRICE_SCALE - places
+            };
+            let mut best: Option<i64> = None;
+            for code in 0..3usize.pow(DAYS as u32) {
+                let days: Vec<Option<u16>> = (0..DAYS)
+                    .map(|d| match code / 3usize.pow(d as u32) % 3 {
+                        0 => None,
+                        k => Some(k as u16 - 1),
+                    })
+                    .collect();
+                if cost_by_hand(&p, &days).is_some() {
+                    best = Some(best.map_or(priced(&days), |b| b.min(priced(&days))));
+                }
+            }
+            let by_day: Vec<Vec<usize>> = (0..DAYS).map(|d| vec![2 * d, 2 * d + 1]).collect();
+            let state = State::new(&p);
+            let mut planner = Planner::new(&p);
+            let plan = planner.priced_plan(&state, &by_day, 0, &price, &mut [0, 0]);
+            let Some(best) = best else {
+                assert!(plan.is_none());
+                continue;
+            };
+            let mut days: Vec<Option<u16>> = vec![None; DAYS];
+            for t in plan.expect("a plan exists") {
+                days[t / 2] = Some(p.tasks[t].kind);
+            }
+            assert!(
+                cost_by_hand(&p, &days).is_some(),
+                "{days:?} breaks the contract"
+            );
+            assert_eq!(priced(&days), best, "{days:?} is not the cheapest");
+            checked += 1;
+        }
+        assert!(checked > 20, "{checked}");
     }
 }
