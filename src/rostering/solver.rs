@@ -18,10 +18,14 @@
 //! everyone else's work, found by dynamic programming (`replan`); after construction every worker
 //! is planned so in turn, which makes the roster keep every contract, one move in 500 re-plans one
 //! to four workers, and restarts re-plan up to eight. Where every place counts towards a cover, the
-//! first 30% of the time goes to a Lagrangian relaxation of cover (`relax`): every worker planned
-//! at once against prices per cover, the prices moved by subgradient steps, each round's plans
-//! combined into a roster; the local search starts from the best, and each of its restarts first
-//! tries recombining the plans seen (the relaxation's and every best roster's). The run stops at
+//! first 30% of the time (or up to 70%, until a first dive ends) goes to column generation
+//! (`columns`): every worker's cheapest plan at the duals of a linear programme over the plans
+//! seen (`master`, solved by a dense revised simplex) joins it until none would lower its optimum,
+//! then dives fix workers to plans one after another into rosters. A portfolio's second search
+//! uses a Lagrangian relaxation of cover instead (`relax`): the same plans, prices moved by
+//! subgradient steps, each round's plans combined into a roster. The local search starts from the
+//! best roster either finds, and each of its restarts first tries recombining the plans seen
+//! (the relaxation's and every best roster's). The run stops at
 //! the time limit or the move limit and returns the best roster seen; a roster that keeps every
 //! contract minimum beats one that does not. A seed makes runs with a move limit repeatable.
 //!
@@ -38,6 +42,8 @@
 
 use std::time::{Duration, Instant};
 
+mod columns;
+mod master;
 mod relax;
 mod replan;
 
@@ -786,8 +792,33 @@ pub fn solve(p: &Problem, limits: Limits) -> Solution {
 /// (`relax`) before the local search. Tuned on the Curtois instances.
 const RELAX_SHARE: f64 = 0.3;
 
+/// How rosters planned in whole days with cover are first sought, before the local search.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Relaxation {
+    /// Column generation with an exact master and dives (`columns`): the better rosters on
+    /// the Curtois instances up to 50 workers; on 60 (instance 12) its dives take most of a
+    /// 10 s limit.
+    Columns,
+    /// Lagrangian prices by subgradient steps (`relax`): quicker to a first good roster on
+    /// the largest instances.
+    Subgradient,
+}
+
+/// For column generation, the share of the time past which it stops even before its first
+/// dive ends (it stops at `RELAX_SHARE` once one has).
+const COLUMNS_SHARE: f64 = 0.7;
+
 /// `solve`, telling `report` how the search goes every half second or so.
 pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Report)) -> Solution {
+    search(p, limits, Relaxation::Columns, report)
+}
+
+fn search(
+    p: &Problem,
+    limits: Limits,
+    relaxation: Relaxation,
+    report: &mut dyn FnMut(Report),
+) -> Solution {
     const REPORT_EVERY: Duration = Duration::from_millis(500);
     let started = Instant::now();
     let mut rng = Rng(limits.seed);
@@ -841,7 +872,16 @@ pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Repor
         );
         // Then all of them at once, against prices for cover (`relax`), for part of the time.
         let until = started + limits.time.mul_f64(RELAX_SHARE);
-        if let Some(relaxed) = relax::search(&state, &mut planner, &by_day, &mut rng, until) {
+        let relaxed = match relaxation {
+            Relaxation::Columns => {
+                let deadline = started + limits.time.mul_f64(COLUMNS_SHARE);
+                columns::search(&state, &mut planner, &by_day, &mut rng, until, deadline)
+            }
+            Relaxation::Subgradient => {
+                relax::search(&state, &mut planner, &by_day, &mut rng, until)
+            }
+        };
+        if let Some(relaxed) = relaxed {
             relaxation_bound = Some(relaxed.bound.floor() as i64);
             if let Some(better) = relaxed.roster {
                 state = better;
@@ -1104,9 +1144,15 @@ pub fn solve_portfolio(
                     seed: limits.seed.wrapping_add(i),
                     ..limits
                 };
+                // Column generation and the subgradient take turns: each wins somewhere.
+                let relaxation = if i % 2 == 0 {
+                    Relaxation::Columns
+                } else {
+                    Relaxation::Subgradient
+                };
                 scope.spawn(move || {
                     let mut reports = Vec::new();
-                    let solution = solve_reporting(p, limits, &mut |r| reports.push(r));
+                    let solution = search(p, limits, relaxation, &mut |r| reports.push(r));
                     (solution, reports)
                 })
             })

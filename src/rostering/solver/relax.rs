@@ -39,18 +39,18 @@ const POOL: usize = 128;
 /// Moves per worker when the relaxation combines its plans into a roster (`combine`).
 /// Tuned on the Curtois instances: on instance 6 the roster at 10 s went from about 2,150 to
 /// 1,965 with it; five times as many gained nothing.
-const COMBINE_MOVES: u32 = 200;
+pub(super) const COMBINE_MOVES: u32 = 200;
 
 /// A plan a worker could work: the cover requirement of each day's work and what its requests
 /// cost (granted on-requests subtract, granted off-requests add).
-#[derive(PartialEq)]
-struct Plan {
-    covers: Vec<usize>,
-    requests: i64,
+#[derive(Clone, PartialEq)]
+pub(super) struct Plan {
+    pub(super) covers: Vec<usize>,
+    pub(super) requests: i64,
 }
 
 impl Plan {
-    fn of(p: &Problem, w: usize, tasks: &[usize]) -> Self {
+    pub(super) fn of(p: &Problem, w: usize, tasks: &[usize]) -> Self {
         let contract = p.workers[w].contract.as_ref();
         let mut requests = 0;
         for &t in tasks {
@@ -92,7 +92,7 @@ fn patience(rounds: u32, began: Instant, until: Instant) -> u32 {
 }
 
 /// Remembers `plan` for a worker (the oldest goes when the pool is full).
-fn remember(pool: &mut Vec<Plan>, plan: Plan) {
+pub(super) fn remember(pool: &mut Vec<Plan>, plan: Plan) {
     if !pool.contains(&plan) {
         if pool.len() == POOL {
             pool.remove(0);
@@ -102,7 +102,7 @@ fn remember(pool: &mut Vec<Plan>, plan: Plan) {
 }
 
 /// Each worker's plan in `roster` (places that count towards a cover only).
-fn plans_of(roster: &State<'_>) -> Vec<Plan> {
+pub(super) fn plans_of(roster: &State<'_>) -> Vec<Plan> {
     let p = roster.p;
     (0..p.workers.len())
         .map(|w| {
@@ -124,7 +124,7 @@ fn plans_of(roster: &State<'_>) -> Vec<Plan> {
 /// plan tried), so many thousands of moves search the combinations the prices suggested.
 /// No cover gets more workers than it has places. Returns the best choice's cost (up to
 /// the constant of on-requests), and leaves the best choice in `chosen`.
-fn combine(
+pub(super) fn combine(
     p: &Problem,
     pools: &[Vec<Plan>],
     places: &[Vec<usize>],
@@ -235,15 +235,15 @@ fn combine(
 /// The plans seen so far, per worker (the relaxation's and those of rosters that keep every
 /// contract), and how to make a roster of one plan each.
 pub(super) struct Pools<'a> {
-    plans: Vec<Vec<Plan>>,
+    pub(super) plans: Vec<Vec<Plan>>,
     /// Per cover requirement, its places.
     places: Vec<Vec<usize>>,
     /// The roster with no place filled (other rosters' fixed work only).
-    empty: State<'a>,
+    pub(super) empty: State<'a>,
 }
 
 impl<'a> Pools<'a> {
-    fn new(start: &State<'a>) -> Self {
+    pub(super) fn new(start: &State<'a>) -> Self {
         let p = start.p;
         let mut empty = start.clone();
         for w in 0..p.workers.len() {
@@ -268,6 +268,11 @@ impl<'a> Pools<'a> {
         pools
     }
 
+    /// Per cover requirement, its places.
+    pub(super) fn places(&self) -> &[Vec<usize>] {
+        &self.places
+    }
+
     /// Remembers each worker's plan in `roster`, if it keeps every contract.
     pub(super) fn remember(&mut self, roster: &State<'a>) {
         if roster.score.shortfall() == 0 {
@@ -277,14 +282,24 @@ impl<'a> Pools<'a> {
         }
     }
 
-    /// Plan `pick[w]` of each worker as a roster, the workers in random order (where plans
-    /// crowd a cover past its places, the last comers miss out).
+    /// Plan `pick[w]` of each worker's pool as a roster.
     fn roster(&self, pick: &[usize], rng: &mut Rng) -> State<'a> {
+        let plans: Vec<&Plan> = pick
+            .iter()
+            .zip(&self.plans)
+            .map(|(&i, pool)| &pool[i])
+            .collect();
+        self.roster_of(&plans, rng)
+    }
+
+    /// Worker `w`'s plan `plans[w]`, for each worker, as a roster (the workers in random
+    /// order; where plans crowd a cover past its places, the last comers miss out).
+    pub(super) fn roster_of(&self, plans: &[&Plan], rng: &mut Rng) -> State<'a> {
         let mut roster = self.empty.clone();
-        let mut order: Vec<usize> = (0..pick.len()).collect();
+        let mut order: Vec<usize> = (0..plans.len()).collect();
         rng.shuffle(&mut order);
         for &w in &order {
-            for &c in &self.plans[w][pick[w]].covers {
+            for &c in &plans[w].covers {
                 let free = self.places[c]
                     .iter()
                     .copied()
@@ -329,6 +344,23 @@ impl<'a> Pools<'a> {
     }
 }
 
+/// Whether the relaxation sees the whole score: every place to fill counts towards a cover
+/// and every worker has a contract.
+pub(super) fn applies(p: &Problem) -> bool {
+    !p.covers.is_empty()
+        && p.tasks.iter().all(|t| t.fixed || t.cover.is_some())
+        && p.workers.iter().all(|w| w.contract.is_some())
+}
+
+/// What on-requests cost when none is granted (a plan subtracts those it grants).
+pub(super) fn requested(p: &Problem) -> i64 {
+    p.workers
+        .iter()
+        .filter_map(|w| w.contract.as_ref())
+        .flat_map(|c| c.on_requests.iter().map(|r| r.2))
+        .sum()
+}
+
 /// What the relaxation found by its time limit.
 pub(super) struct Outcome<'a> {
     /// The best roster made from its plans, if it beats the one it started from.
@@ -351,23 +383,14 @@ pub(super) fn search<'a>(
     until: Instant,
 ) -> Option<Outcome<'a>> {
     let p = start.p;
-    if p.covers.is_empty()
-        || p.tasks.iter().any(|t| !t.fixed && t.cover.is_none())
-        || p.workers.iter().any(|w| w.contract.is_none())
-    {
+    if !applies(p) {
         return None;
     }
     // Every plan seen, per worker: the dynamic programme's and those of the rosters made.
     // Where per-kind maxima bind, the programme's plan can miss the cheapest; a remembered
     // plan that is cheaper at the new prices is taken instead.
     let mut pools = Pools::new(start);
-    // On-requests cost when not granted; a plan subtracts those it grants.
-    let requested: i64 = p
-        .workers
-        .iter()
-        .filter_map(|w| w.contract.as_ref())
-        .flat_map(|c| c.on_requests.iter().map(|r| r.2))
-        .sum();
+    let requested = requested(p);
 
     let mut price: Vec<f64> = p.covers.iter().map(|c| c.under_cost as f64 / 2.0).collect();
     let mut scaled = vec![0i64; p.covers.len()];
@@ -489,7 +512,7 @@ pub(super) fn search<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::time::Duration;
 
     use super::super::{
@@ -497,12 +520,12 @@ mod tests {
     };
     use super::*;
 
-    const DAYS: usize = 5;
+    pub(in super::super) const DAYS: usize = 5;
     const KINDS: u16 = 2;
 
     /// Two workers, five days, two kinds (no early the day after a late), a cover line per day
     /// and kind with two spare places, a few requests; no per-kind maximum binds.
-    fn random_problem(rng: &mut Rng) -> Problem {
+    pub(in super::super) fn random_problem(rng: &mut Rng) -> Problem {
         let mut covers = Vec::new();
         let mut tasks = Vec::new();
         for day in 0..DAYS {
@@ -564,7 +587,7 @@ mod tests {
 
     /// Every way worker `w` alone may work the days (a kind or off each day) that keeps their
     /// contract, as the cover of each day worked.
-    fn plans_alone(p: &Problem, w: usize) -> Vec<Vec<usize>> {
+    pub(in super::super) fn plans_alone(p: &Problem, w: usize) -> Vec<Vec<usize>> {
         let kinds = usize::from(KINDS) + 1;
         let mut plans = Vec::new();
         for code in 0..kinds.pow(DAYS as u32) {
@@ -596,7 +619,7 @@ mod tests {
     }
 
     /// The benchmark's objective for one plan per worker: cover and requests.
-    fn objective(p: &Problem, plans: [&Vec<usize>; 2]) -> i64 {
+    pub(in super::super) fn objective(p: &Problem, plans: [&Vec<usize>; 2]) -> i64 {
         let mut filled = vec![0u32; p.covers.len()];
         let mut cost = 0;
         for (w, plan) in plans.iter().enumerate() {

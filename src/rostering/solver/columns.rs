@@ -1,0 +1,352 @@
+//! Column generation over workers' plans, for day-planned contracts with cover, and rosters
+//! made from it by diving.
+//!
+//! The Lagrangian relaxation (`relax`) moves its prices by subgradient steps, which settle
+//! slowly and far from the best prices on the larger instances. Here the prices are the duals
+//! of a linear programme over the plans seen so far (`master`): each round every worker's
+//! cheapest plan at those prices (the same dynamic programme) joins the programme when it
+//! would lower its optimum, until no plan would. The optimum then bounds every roster from
+//! below (where per-kind maxima do not bind; an estimate where they do).
+//!
+//! The programme's solution is fractional; a roster needs one plan a worker. A dive fixes
+//! workers one after another to a plan the solution uses (first every worker whose plan is
+//! all but whole, then the one whose plan is nearest to whole, or a random worker and plan
+//! by its value once the first dive is done), generating plans for the others after each fix
+//! so that they adapt, until every worker is fixed: a roster, polished one worker at a time.
+//! The bars are then lifted and another dive starts, until the time is up.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use super::master::Master;
+use super::relax::{applies, combine, plans_of, remember, requested, Outcome, Plan, Pools};
+use super::replan::{Planner, PRICE_SCALE};
+use super::{rank, replan_sweeps, Rng, State};
+
+/// Most pivots per solve of the master (a guard: a solve after a round of plans takes few).
+const MAX_PIVOTS: u32 = 20_000;
+/// A plan this near to whole in the solution is fixed without waiting.
+const WHOLE: f64 = 0.999;
+/// Before the first dive, a roster is made from the solution every this many rounds (in case
+/// the time runs out before the plans converge).
+const ROSTER_EVERY: u32 = 10;
+
+/// The plans in the master, by column.
+struct Columns {
+    master: Master,
+    /// Column of the first plan (the slacks and artificials come before).
+    first: usize,
+    plans: Vec<(usize, Plan)>,
+    seen: HashSet<(usize, Vec<usize>)>,
+}
+
+impl Columns {
+    /// Adds worker `w`'s plan unless it is there already.
+    fn add(&mut self, w: usize, plan: Plan) -> bool {
+        let mut key = plan.covers.clone();
+        key.sort_unstable();
+        if !self.seen.insert((w, key)) {
+            return false;
+        }
+        let j = self.master.add_plan(w, &plan.covers, plan.requests as f64);
+        debug_assert_eq!(j, self.first + self.plans.len());
+        self.plans.push((w, plan));
+        true
+    }
+
+    fn plan(&self, j: usize) -> &Plan {
+        &self.plans[j - self.first].1
+    }
+
+    /// Worker `w`'s plan of most value in the solution, with its value.
+    fn top(&self, w: usize) -> Option<(usize, f64)> {
+        self.master
+            .plans_of(w)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    }
+}
+
+/// Runs column generation and dives from roster `start` until `until`, or past it until the
+/// first dive ends, but never past `deadline`. Only where the relaxation applies
+/// (`relax::applies`): None for others.
+pub(super) fn search<'a>(
+    start: &State<'a>,
+    planner: &mut Planner,
+    by_day: &[Vec<usize>],
+    rng: &mut Rng,
+    until: Instant,
+    deadline: Instant,
+) -> Option<Outcome<'a>> {
+    let p = start.p;
+    if !applies(p) {
+        return None;
+    }
+    let workers = p.workers.len();
+    let mut pools = Pools::new(start);
+    let requested = requested(p) as f64;
+    let covers: Vec<(f64, f64, f64)> = p
+        .covers
+        .iter()
+        .map(|c| {
+            (
+                f64::from(c.required),
+                c.under_cost as f64,
+                c.over_cost as f64,
+            )
+        })
+        .collect();
+    let master = Master::new(&covers, workers, requested);
+    let mut columns = Columns {
+        first: 2 * covers.len() + workers,
+        master,
+        plans: Vec::new(),
+        seen: HashSet::new(),
+    };
+    if start.score.shortfall() == 0 {
+        for (w, plan) in plans_of(start).into_iter().enumerate() {
+            columns.add(w, plan);
+        }
+    }
+    let kinds = p
+        .tasks
+        .iter()
+        .map(|t| usize::from(t.kind) + 1)
+        .max()
+        .unwrap_or(0);
+    let mut kind_price = vec![vec![0i64; kinds]; workers];
+    let mut scaled = vec![0i64; covers.len()];
+    let mut fixed: Vec<Option<usize>> = vec![None; workers];
+    let (mut dives, mut rounds) = (0u32, 0u32);
+    let mut bound = f64::MIN;
+    let mut best: Option<State<'a>> = None;
+    let consider = |roster: State<'a>, pools: &mut Pools<'a>, best: &mut Option<State<'a>>| {
+        pools.remember(&roster);
+        if best
+            .as_ref()
+            .is_none_or(|b| rank(&roster.score) < rank(&b.score))
+        {
+            *best = Some(roster);
+        }
+    };
+    loop {
+        let now = Instant::now();
+        if now >= deadline || (now >= until && dives > 0) {
+            break;
+        }
+        if columns.master.solve(MAX_PIVOTS).is_err() {
+            break;
+        }
+        for (k, s) in scaled.iter_mut().enumerate() {
+            *s = (columns.master.cover_dual(k) * PRICE_SCALE as f64).round() as i64;
+        }
+        // The programme's optimum less what each worker's cheapest plan would still take off
+        // it: a lower bound on every roster (Lagrangian, at the duals).
+        let mut lagrangian = columns.master.dual_objective() + requested;
+        let mut added = 0;
+        for w in 0..workers {
+            if fixed[w].is_some() {
+                continue;
+            }
+            let Some(tasks) =
+                planner.priced_plan(&pools.empty, by_day, w, &scaled, &mut kind_price[w])
+            else {
+                continue;
+            };
+            let plan = Plan::of(p, w, &tasks);
+            let reduced = plan.requests as f64
+                - plan
+                    .covers
+                    .iter()
+                    .map(|&k| columns.master.cover_dual(k))
+                    .sum::<f64>()
+                - columns.master.worker_dual(w);
+            lagrangian += reduced.min(0.0);
+            if reduced < -1e-6 {
+                remember(&mut pools.plans[w], plan.clone());
+                if columns.add(w, plan) {
+                    added += 1;
+                }
+            }
+        }
+        rounds += 1;
+        let diving = fixed.iter().any(Option::is_some);
+        if !diving && !columns.master.infeasible() {
+            bound = bound.max(lagrangian);
+        }
+        if dives == 0 && !diving && added > 0 && rounds % ROSTER_EVERY == 1 {
+            // A roster from the solution as it stands: each worker's plan of most value,
+            // combined with the plans seen, polished.
+            let roster = rounded(&columns, &mut pools, planner, by_day, rng, deadline);
+            if let Some(roster) = roster {
+                consider(roster, &mut pools, &mut best);
+            }
+        }
+        // New plans until none would lower the optimum, before the first fix and after each.
+        if added > 0 {
+            continue;
+        }
+        // Fix every worker whose plan is all but whole, or else one.
+        let free: Vec<usize> = (0..workers).filter(|&w| fixed[w].is_none()).collect();
+        let mut fixing: Vec<(usize, usize)> = free
+            .iter()
+            .filter_map(|&w| columns.top(w).map(|(j, v)| (w, j, v)))
+            .filter(|&(_, _, v)| v >= WHOLE)
+            .map(|(w, j, _)| (w, j))
+            .collect();
+        if fixing.is_empty() {
+            let pick = if dives == 0 {
+                free.iter()
+                    .filter_map(|&w| columns.top(w).map(|(j, v)| (w, j, v)))
+                    .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)))
+                    .map(|(w, j, _)| (w, j))
+            } else {
+                // Later dives: a worker at random, a plan of theirs by its value.
+                let w = free[rng.below(free.len())];
+                let plans: Vec<(usize, f64)> = columns.master.plans_of(w).collect();
+                let total: f64 = plans.iter().map(|x| x.1).sum();
+                let mut at = total * (rng.below(1 << 20) as f64) / f64::from(1u32 << 20);
+                plans
+                    .iter()
+                    .find(|x| {
+                        at -= x.1;
+                        at <= 0.0
+                    })
+                    .or(plans.last())
+                    .map(|&(j, _)| (w, j))
+            };
+            fixing.extend(pick);
+        }
+        if fixing.is_empty() {
+            // A worker with no plan yet (none keeps their contract): no roster from here.
+            break;
+        }
+        for (w, j) in fixing {
+            columns.master.fix(w, j);
+            fixed[w] = Some(j);
+        }
+        if fixed.iter().all(Option::is_some) {
+            let plans: Vec<&Plan> = fixed.iter().flatten().map(|&j| columns.plan(j)).collect();
+            let mut roster = pools.roster_of(&plans, rng);
+            let now = Instant::now();
+            replan_sweeps(
+                &mut roster,
+                planner,
+                by_day,
+                rng,
+                now,
+                deadline.saturating_duration_since(now),
+            );
+            consider(roster, &mut pools, &mut best);
+            dives += 1;
+            fixed.fill(None);
+            columns.master.unfix_all();
+            if best
+                .as_ref()
+                .is_some_and(|b| b.score.shortfall() == 0 && (b.score.total as f64) < bound + 1.0)
+            {
+                // As good as the bound allows (where per-kind maxima bind, the estimate):
+                // only this phase ends, the local search goes on.
+                break;
+            }
+        }
+    }
+    if best.is_none() {
+        best = rounded(&columns, &mut pools, planner, by_day, rng, deadline);
+    }
+    Some(Outcome {
+        roster: best.filter(|b| rank(&b.score) < rank(&start.score)),
+        bound,
+        pools,
+    })
+}
+
+/// A roster from the programme's solution: each worker's plan of most value, combined with
+/// the plans seen (`relax::combine`) and polished one worker at a time. None while a worker
+/// has no plan in the solution.
+fn rounded<'a>(
+    columns: &Columns,
+    pools: &mut Pools<'a>,
+    planner: &mut Planner,
+    by_day: &[Vec<usize>],
+    rng: &mut Rng,
+    until: Instant,
+) -> Option<State<'a>> {
+    let p = pools.empty.p;
+    let mut pick = Vec::with_capacity(p.workers.len());
+    for w in 0..p.workers.len() {
+        let (j, _) = columns.top(w)?;
+        let plan = columns.plan(j);
+        let pool = &mut pools.plans[w];
+        let i = match pool.iter().position(|x| x == plan) {
+            Some(i) => i,
+            None => {
+                remember(pool, plan.clone());
+                pool.len() - 1
+            }
+        };
+        pick.push(i);
+    }
+    let moves = super::relax::COMBINE_MOVES * p.workers.len() as u32;
+    let places = pools.places();
+    combine(p, &pools.plans, places, &mut pick, rng, moves);
+    let plans: Vec<&Plan> = pick
+        .iter()
+        .zip(&pools.plans)
+        .map(|(&i, pool)| &pool[i])
+        .collect();
+    let mut roster = pools.roster_of(&plans, rng);
+    let now = Instant::now();
+    replan_sweeps(
+        &mut roster,
+        planner,
+        by_day,
+        rng,
+        now,
+        until.saturating_duration_since(now),
+    );
+    Some(roster)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::relax::tests::{objective, plans_alone, random_problem, DAYS};
+    use super::super::{day_of, violations};
+    use super::*;
+
+    /// On small two-worker problems (no per-kind maximum binds, so the bound is one), the
+    /// bound never passes the best roster found by brute force, every roster keeps every rule,
+    /// and the dives reach the best roster on each.
+    #[test]
+    fn dives_reach_the_best_roster_and_the_bound_never_passes_it() {
+        let mut rng = Rng(23);
+        for _ in 0..12 {
+            let p = random_problem(&mut rng);
+            let (first, second) = (plans_alone(&p, 0), plans_alone(&p, 1));
+            let best = first
+                .iter()
+                .flat_map(|a| second.iter().map(move |b| [a, b]))
+                .map(|plans| objective(&p, plans))
+                .min()
+                .unwrap();
+            let mut by_day = vec![Vec::new(); DAYS];
+            for (t, task) in p.tasks.iter().enumerate() {
+                by_day[day_of(task)].push(t);
+            }
+            let start = State::new(&p);
+            let mut planner = Planner::new(&p);
+            let until = Instant::now() + Duration::from_millis(100);
+            let outcome = search(&start, &mut planner, &by_day, &mut rng, until, until).unwrap();
+            assert!(
+                outcome.bound <= best as f64 + 1e-6,
+                "bound {} above the best {best}",
+                outcome.bound
+            );
+            let roster = outcome.roster.expect("a roster that keeps every contract");
+            assert_eq!(roster.score.shortfall(), 0);
+            assert!(violations(&p, &roster.assigned).is_empty());
+            assert_eq!(roster.score.total, best, "the dives miss the best roster");
+        }
+    }
+}

@@ -1,0 +1,584 @@
+//! The restricted master problem of column generation over workers' plans, for day-planned
+//! contracts with cover: a linear programme solved by a small dense revised simplex.
+//!
+//! Variables: `x[j]` for each plan column `j` (a worker's plan: the covers it fills and what
+//! its requests cost), and per cover `under[k]` and `over[k]` (places short and extra). Rows:
+//! per cover, `sum of x over plans filling k + under[k] - over[k] = required[k]`; per worker,
+//! `sum of x over their plans = 1`. Minimise requests' cost plus `under_cost * under +
+//! over_cost * over`. A roster is an integral solution, so the optimum is a lower bound on
+//! any roster made of these plans, and its duals price places for the next plans (the duals
+//! of the cover rows lie between `-over_cost` and `under_cost`, as the relaxation's prices).
+//!
+//! The basis inverse is kept dense (the rows number covers plus workers: 62 on Curtois
+//! instance 3, 142 on instance 8) and updated by one elimination step a pivot, refactored from
+//! the columns every `REFACTOR_EVERY` pivots. Each worker row starts on an artificial column
+//! whose cost (`ARTIFICIAL`) outweighs any plan, so the first basis is the identity and always
+//! feasible. The master is highly degenerate (one plan a worker); after a run of pivots that
+//! do not move the objective, Bland's rule takes over until one does, so the simplex cannot
+//! cycle. Columns are kept for good (new ones are appended), so the basis carries over from
+//! one solve to the next: after a round of new plans a solve takes a few pivots.
+
+const REFACTOR_EVERY: u32 = 64;
+/// Pivots that leave the objective where it was before Bland's rule takes over.
+const DEGENERATE_RUN: u32 = 30;
+/// Reduced costs above this are taken as non-negative, values below it as zero.
+const TOLERANCE: f64 = 1e-9;
+/// The smallest pivot taken: smaller ones would magnify round-off.
+const PIVOT: f64 = 1e-7;
+
+#[derive(Clone)]
+struct Column {
+    cost: f64,
+    /// (row, coefficient), rows ascending.
+    rows: Vec<(usize, f64)>,
+    /// The worker whose plan this is (None for cover slacks and artificials).
+    worker: Option<usize>,
+}
+
+/// Why a solve stopped short of the optimum.
+#[derive(Debug, PartialEq)]
+pub(super) enum LpError {
+    /// No leaving row: cannot happen with these columns' costs, kept as a guard.
+    Unbounded,
+    IterationLimit,
+}
+
+pub(super) struct Master {
+    /// Pivots made, in all.
+    pub(super) pivots: u64,
+    covers: usize,
+    workers: usize,
+    /// The right-hand side as the problem states it, as fixed plans leave it, and that
+    /// perturbed (`perturb`), which the simplex solves.
+    required: Vec<f64>,
+    rhs: Vec<f64>,
+    perturbed: Vec<f64>,
+    columns: Vec<Column>,
+    /// Per worker, the plan they are fixed to.
+    fixed: Vec<Option<usize>>,
+    /// The basis: the column basic in each row position.
+    basis: Vec<usize>,
+    /// Where each column sits in the basis (None: non-basic).
+    position: Vec<Option<usize>>,
+    /// The basis inverse, rows × rows, row-major.
+    inverse: Vec<f64>,
+    /// Values of the basic variables, by position.
+    values: Vec<f64>,
+    since_refactor: u32,
+    /// Duals of the last solve, by row.
+    duals: Vec<f64>,
+}
+
+impl Master {
+    /// A master with each cover's `(required, under_cost, over_cost)` and `workers` workers,
+    /// no plans yet. `requested`: what every request refused would cost.
+    pub(super) fn new(covers: &[(f64, f64, f64)], workers: usize, requested: f64) -> Self {
+        // An artificial column costs more than every cover short and every request refused
+        // together, so no solution pays it while a plan would do; no more, since the duals
+        // carry it and round-off grows with it.
+        let artificial = 1.0
+            + requested
+            + covers
+                .iter()
+                .map(|&(required, under, over)| required * under + over)
+                .sum::<f64>();
+        let rows = covers.len() + workers;
+        let mut columns = Vec::with_capacity(2 * covers.len() + workers);
+        let mut required = Vec::with_capacity(rows);
+        for (k, &(places, under, over)) in covers.iter().enumerate() {
+            required.push(places);
+            let slack = |cost, sign| Column {
+                cost,
+                rows: vec![(k, sign)],
+                worker: None,
+            };
+            columns.push(slack(under, 1.0));
+            columns.push(slack(over, -1.0));
+        }
+        for w in 0..workers {
+            required.push(1.0);
+            columns.push(Column {
+                cost: artificial,
+                rows: vec![(covers.len() + w, 1.0)],
+                worker: None,
+            });
+        }
+        let mut master = Self {
+            pivots: 0,
+            covers: covers.len(),
+            workers,
+            rhs: required.clone(),
+            perturbed: Vec::new(),
+            required,
+            position: vec![None; columns.len()],
+            columns,
+            fixed: vec![None; workers],
+            basis: Vec::new(),
+            inverse: Vec::new(),
+            values: Vec::new(),
+            since_refactor: 0,
+            duals: vec![0.0; rows],
+        };
+        master.slack_basis();
+        master
+    }
+
+    /// The basis of slacks and artificials, always feasible: each cover's shortfall (or its
+    /// excess, where fixed plans crowd it) and each worker's artificial.
+    fn slack_basis(&mut self) {
+        let n = self.rows();
+        self.perturb();
+        self.position.fill(None);
+        self.basis.clear();
+        self.inverse = vec![0.0; n * n];
+        self.values = self.perturbed.iter().map(|b| b.abs()).collect();
+        for i in 0..n {
+            let (j, sign) = if i >= self.covers {
+                (2 * self.covers + (i - self.covers), 1.0)
+            } else if self.perturbed[i] >= 0.0 {
+                (2 * i, 1.0)
+            } else {
+                (2 * i + 1, -1.0)
+            };
+            self.basis.push(j);
+            self.position[j] = Some(i);
+            self.inverse[i * n + i] = sign;
+        }
+        self.since_refactor = 0;
+    }
+
+    /// Each row's right-hand side moved up by a different millionth or so, so that no two
+    /// bases give the same point and no pivot is degenerate: without it the simplex stalls
+    /// for thousands of pivots once a dive has fixed most workers. A fixed worker's row is
+    /// left at zero (nothing but its artificial could fill it). The duals stay exact for
+    /// the moved problem; bounds are taken from the duals with the true right-hand side.
+    fn perturb(&mut self) {
+        let covers = self.covers;
+        let fixed = &self.fixed;
+        self.perturbed = self
+            .rhs
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                if i >= covers && fixed[i - covers].is_some() {
+                    b
+                } else {
+                    b + 1e-6 * (1.0 + ((i * 7_919) % 1_009) as f64 / 1_009.0)
+                }
+            })
+            .collect();
+    }
+
+    fn rows(&self) -> usize {
+        self.covers + self.workers
+    }
+
+    /// Adds worker `w`'s plan filling `covers` (each at most once) at `cost`; its index.
+    pub(super) fn add_plan(&mut self, w: usize, covers: &[usize], cost: f64) -> usize {
+        let mut rows: Vec<(usize, f64)> = covers.iter().map(|&k| (k, 1.0)).collect();
+        rows.push((self.covers + w, 1.0));
+        rows.sort_unstable_by_key(|r| r.0);
+        self.columns.push(Column {
+            cost,
+            rows,
+            worker: Some(w),
+        });
+        self.position.push(None);
+        self.columns.len() - 1
+    }
+
+    /// Fixes worker `w` to plan column `j`: the plan's places leave the right-hand side and
+    /// the worker's row asks for nothing more, so their other plans stay at zero. The solve
+    /// after starts again from the slack basis: on the Curtois instances that made better
+    /// dives, sooner, than keeping the basis and mending it by the dual simplex (instance 8
+    /// at 10 s: a dive of 168 rounds to 1,305 against 476 rounds to 1,519).
+    pub(super) fn fix(&mut self, w: usize, j: usize) {
+        debug_assert_eq!(self.columns[j].worker, Some(w));
+        debug_assert!(self.fixed[w].is_none());
+        for &(r, a) in &self.columns[j].rows {
+            self.rhs[r] -= a;
+        }
+        self.fixed[w] = Some(j);
+        self.slack_basis();
+    }
+
+    /// Lifts every fix.
+    pub(super) fn unfix_all(&mut self) {
+        self.fixed.fill(None);
+        self.rhs.clone_from(&self.required);
+        self.slack_basis();
+    }
+
+    /// The value of plan column `j` in the last solution.
+    #[cfg(test)]
+    fn value(&self, j: usize) -> f64 {
+        if self.columns[j]
+            .worker
+            .is_some_and(|w| self.fixed[w] == Some(j))
+        {
+            return 1.0;
+        }
+        self.position[j].map_or(0.0, |i| self.values[i].max(0.0))
+    }
+
+    /// Worker `w`'s plan columns with their values in the last solution (non-zero only).
+    pub(super) fn plans_of(&self, w: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.basis
+            .iter()
+            .enumerate()
+            .filter(move |&(_, &j)| self.columns[j].worker == Some(w))
+            .map(|(i, &j)| (j, self.values[i].max(0.0)))
+            .filter(|&(_, v)| v > TOLERANCE)
+    }
+
+    /// The dual of cover `k`'s row: what one more place filled there is worth.
+    pub(super) fn cover_dual(&self, k: usize) -> f64 {
+        self.duals[k]
+    }
+
+    /// The dual of worker `w`'s row: a plan of theirs improves the master when its cost less
+    /// its covers' duals is below this.
+    pub(super) fn worker_dual(&self, w: usize) -> f64 {
+        self.duals[self.covers + w]
+    }
+
+    /// The objective of the last solution, fixed plans and any artificial included.
+    #[cfg(test)]
+    fn objective(&self) -> f64 {
+        let fixed: f64 = self
+            .fixed
+            .iter()
+            .flatten()
+            .map(|&j| self.columns[j].cost)
+            .sum();
+        fixed
+            + self
+                .basis
+                .iter()
+                .zip(&self.values)
+                .map(|(&j, &v)| self.columns[j].cost * v)
+                .sum::<f64>()
+    }
+
+    /// The duals' objective at the true right-hand side, fixed plans included: the optimum,
+    /// up to the perturbation.
+    pub(super) fn dual_objective(&self) -> f64 {
+        let fixed: f64 = self
+            .fixed
+            .iter()
+            .flatten()
+            .map(|&j| self.columns[j].cost)
+            .sum();
+        fixed
+            + self
+                .rhs
+                .iter()
+                .zip(&self.duals)
+                .map(|(b, y)| b * y)
+                .sum::<f64>()
+    }
+
+    /// Whether the last solution uses an artificial (a worker with no plan yet).
+    pub(super) fn infeasible(&self) -> bool {
+        self.basis
+            .iter()
+            .zip(&self.values)
+            .any(|(&j, &v)| v > 1e-6 && j >= 2 * self.covers && self.columns[j].worker.is_none())
+    }
+
+    fn reduced_cost(&self, j: usize) -> f64 {
+        let column = &self.columns[j];
+        column.cost
+            - column
+                .rows
+                .iter()
+                .map(|&(r, a)| self.duals[r] * a)
+                .sum::<f64>()
+    }
+
+    fn compute_duals(&mut self) {
+        let n = self.rows();
+        self.duals.fill(0.0);
+        for (i, &j) in self.basis.iter().enumerate() {
+            let c = self.columns[j].cost;
+            if c != 0.0 {
+                let row = &self.inverse[i * n..(i + 1) * n];
+                for (d, &b) in self.duals.iter_mut().zip(row) {
+                    *d += c * b;
+                }
+            }
+        }
+    }
+
+    /// Rebuilds the inverse from the basis's columns (Gauss and Jordan, partial pivoting) and
+    /// the basic values from it.
+    fn refactor(&mut self) {
+        let n = self.rows();
+        let mut b = vec![0.0; n * n];
+        for (i, &j) in self.basis.iter().enumerate() {
+            for &(r, a) in &self.columns[j].rows {
+                b[r * n + i] = a;
+            }
+        }
+        let mut inv = vec![0.0; n * n];
+        for i in 0..n {
+            inv[i * n + i] = 1.0;
+        }
+        let mut singular = false;
+        for col in 0..n {
+            let pivot = (col..n)
+                .max_by(|&a, &c| b[a * n + col].abs().total_cmp(&b[c * n + col].abs()))
+                .unwrap_or(col);
+            if b[pivot * n + col].abs() < TOLERANCE {
+                // Singular by round-off: keep the updated inverse rather than a worse one.
+                singular = true;
+                break;
+            }
+            if pivot != col {
+                for x in 0..n {
+                    b.swap(pivot * n + x, col * n + x);
+                    inv.swap(pivot * n + x, col * n + x);
+                }
+            }
+            let d = b[col * n + col];
+            for x in 0..n {
+                b[col * n + x] /= d;
+                inv[col * n + x] /= d;
+            }
+            for r in 0..n {
+                let f = b[r * n + col];
+                if r != col && f != 0.0 {
+                    for x in 0..n {
+                        b[r * n + x] -= f * b[col * n + x];
+                        inv[r * n + x] -= f * inv[col * n + x];
+                    }
+                }
+            }
+        }
+        if !singular {
+            self.inverse = inv;
+        }
+        for i in 0..n {
+            let row = &self.inverse[i * n..(i + 1) * n];
+            self.values[i] = row.iter().zip(&self.perturbed).map(|(a, b)| a * b).sum();
+        }
+        self.since_refactor = 0;
+    }
+
+    /// Whether column `j` may enter the basis (a fixed worker's plans may not).
+    fn may_enter(&self, j: usize) -> bool {
+        self.position[j].is_none()
+            && self.columns[j]
+                .worker
+                .is_none_or(|w| self.fixed[w].is_none())
+    }
+
+    /// Column `e` in terms of the basis, into `alpha`.
+    fn column_in_basis(&self, e: usize, alpha: &mut [f64]) {
+        let n = self.rows();
+        alpha.fill(0.0);
+        for &(r, a) in &self.columns[e].rows {
+            for (i, x) in alpha.iter_mut().enumerate() {
+                *x += self.inverse[i * n + r] * a;
+            }
+        }
+    }
+
+    /// Column `e` enters the basis at row position `l`, at value `theta`.
+    fn pivot(&mut self, l: usize, e: usize, alpha: &[f64], theta: f64) {
+        let n = self.rows();
+        for (i, &a) in alpha.iter().enumerate() {
+            if i != l {
+                self.values[i] -= theta * a;
+            }
+        }
+        self.values[l] = theta;
+        let pivot = alpha[l];
+        let (before, rest) = self.inverse.split_at_mut(l * n);
+        let (row, after) = rest.split_at_mut(n);
+        for x in row.iter_mut() {
+            *x /= pivot;
+        }
+        for (i, other) in before
+            .chunks_exact_mut(n)
+            .chain(after.chunks_exact_mut(n))
+            .enumerate()
+        {
+            let a = alpha[if i < l { i } else { i + 1 }];
+            if a != 0.0 {
+                for (x, &y) in other.iter_mut().zip(row.iter()) {
+                    *x -= a * y;
+                }
+            }
+        }
+        self.position[self.basis[l]] = None;
+        self.basis[l] = e;
+        self.position[e] = Some(l);
+        self.since_refactor += 1;
+        self.pivots += 1;
+    }
+
+    /// Solves the master from the last basis, in at most `max_pivots` pivots.
+    pub(super) fn solve(&mut self, max_pivots: u32) -> Result<(), LpError> {
+        let n = self.rows();
+        let mut alpha = vec![0.0; n];
+        let mut degenerate = 0u32;
+        for _ in 0..max_pivots {
+            if self.since_refactor >= REFACTOR_EVERY {
+                self.refactor();
+            }
+            self.compute_duals();
+            // Entering: the most negative reduced cost (Dantzig), or under Bland's rule the
+            // first negative one.
+            let bland = degenerate >= DEGENERATE_RUN;
+            let mut entering = None;
+            let mut most = -TOLERANCE;
+            for j in 0..self.columns.len() {
+                if !self.may_enter(j) {
+                    continue;
+                }
+                let d = self.reduced_cost(j);
+                if d < most {
+                    entering = Some(j);
+                    if bland {
+                        break;
+                    }
+                    most = d;
+                }
+            }
+            let Some(e) = entering else {
+                return Ok(());
+            };
+            self.column_in_basis(e, &mut alpha);
+            // Leaving: the smallest ratio; ties to the largest pivot (or, under Bland's rule,
+            // the lowest column).
+            let mut leaving: Option<(usize, f64)> = None;
+            for (i, &a) in alpha.iter().enumerate() {
+                if a <= PIVOT {
+                    continue;
+                }
+                let ratio = self.values[i].max(0.0) / a;
+                let better = match leaving {
+                    None => true,
+                    Some((l, best)) => {
+                        if ratio < best - 1e-12 {
+                            true
+                        } else if ratio <= best + 1e-12 {
+                            if bland {
+                                self.basis[i] < self.basis[l]
+                            } else {
+                                a > alpha[l]
+                            }
+                        } else {
+                            false
+                        }
+                    }
+                };
+                if better {
+                    leaving = Some((i, ratio));
+                }
+            }
+            let Some((l, theta)) = leaving else {
+                return Err(LpError::Unbounded);
+            };
+            degenerate = if theta > TOLERANCE { 0 } else { degenerate + 1 };
+            self.pivot(l, e, &alpha, theta);
+        }
+        Err(LpError::IterationLimit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Rng;
+    use super::*;
+
+    /// On random masters the solution is optimal by its own certificate: primal feasible,
+    /// every reduced cost non-negative, and the objective equal to the duals' (right-hand side
+    /// times duals); and no integral choice of one plan a worker beats it.
+    #[test]
+    fn solutions_carry_their_optimality_certificate() {
+        let mut rng = Rng(11);
+        for _ in 0..40 {
+            let covers: Vec<(f64, f64, f64)> = (0..6)
+                .map(|_| {
+                    (
+                        rng.below(3) as f64,
+                        1.0 + rng.below(100) as f64,
+                        rng.below(5) as f64,
+                    )
+                })
+                .collect();
+            let workers = 3;
+            let mut master = Master::new(&covers, workers, 0.0);
+            let mut plans: Vec<Vec<(Vec<usize>, f64)>> = vec![Vec::new(); workers];
+            for (w, plans) in plans.iter_mut().enumerate() {
+                for _ in 0..4 {
+                    let filled: Vec<usize> =
+                        (0..covers.len()).filter(|_| rng.below(2) == 0).collect();
+                    let cost = rng.below(30) as f64 - 10.0;
+                    master.add_plan(w, &filled, cost);
+                    plans.push((filled, cost));
+                }
+            }
+            assert_eq!(master.solve(10_000), Ok(()));
+            assert!(!master.infeasible());
+            // Primal feasibility: every row holds.
+            let n = master.rows();
+            let mut lhs = vec![0.0; n];
+            for (i, &j) in master.basis.iter().enumerate() {
+                assert!(master.values[i] >= -1e-9);
+                for &(r, a) in &master.columns[j].rows {
+                    lhs[r] += a * master.values[i];
+                }
+            }
+            for (l, r) in lhs.iter().zip(&master.rhs) {
+                assert!((l - r).abs() < 1e-5, "row {l} against {r}");
+            }
+            // Dual feasibility and strong duality.
+            for j in 0..master.columns.len() {
+                assert!(master.reduced_cost(j) >= -1e-6);
+            }
+            assert!((master.dual_objective() - master.objective()).abs() < 1e-3);
+            // No roster of these plans is cheaper than the bound.
+            let mut best = f64::MAX;
+            for pick in 0..64 {
+                let mut filled = vec![0.0; covers.len()];
+                let mut cost = 0.0;
+                for (w, plans) in plans.iter().enumerate() {
+                    let (f, c) = &plans[(pick >> (2 * w)) & 3];
+                    cost += c;
+                    for &k in f {
+                        filled[k] += 1.0;
+                    }
+                }
+                for (&(req, under, over), &n) in covers.iter().zip(&filled) {
+                    cost += under * (req - n).max(0.0) + over * (n - req).max(0.0);
+                }
+                best = f64::min(best, cost);
+            }
+            assert!(master.dual_objective() <= best + 1e-6);
+        }
+    }
+
+    /// Fixing a worker moves the solution onto the plan fixed, and lifting the fix brings the
+    /// optimum back (up to the perturbation of the right-hand side).
+    #[test]
+    fn fixing_a_worker_keeps_to_the_plan_kept() {
+        let covers = [(1.0, 10.0, 1.0), (1.0, 10.0, 1.0)];
+        let mut master = Master::new(&covers, 1, 0.0);
+        let first = master.add_plan(0, &[0], 0.0);
+        let both = master.add_plan(0, &[0, 1], 0.0);
+        assert_eq!(master.solve(100), Ok(()));
+        assert!((master.objective() - 0.0).abs() < 1e-4);
+        assert!((master.value(both) - 1.0).abs() < 1e-4);
+        master.fix(0, first);
+        assert_eq!(master.solve(100), Ok(()));
+        assert!((master.value(first) - 1.0).abs() < 1e-4);
+        assert!((master.objective() - 10.0).abs() < 1e-4);
+        assert!(!master.infeasible());
+        master.unfix_all();
+        assert_eq!(master.solve(100), Ok(()));
+        assert!((master.objective() - 0.0).abs() < 1e-4);
+    }
+}
