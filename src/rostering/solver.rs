@@ -795,12 +795,12 @@ const RELAX_SHARE: f64 = 0.3;
 /// How rosters planned in whole days with cover are first sought, before the local search.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Relaxation {
-    /// Column generation with an exact master and dives (`columns`): the better rosters on
-    /// the Curtois instances up to 50 workers; on 60 (instance 12) its dives take most of a
-    /// 10 s limit.
+    /// Column generation with an exact master and dives (`columns`). On Curtois instance 12
+    /// (60 workers) its first dive takes most of a 10 s limit (one search alone: 5,142 and
+    /// 5,435 at 10 s in trial runs).
     Columns,
-    /// Lagrangian prices by subgradient steps (`relax`): quicker to a first good roster on
-    /// the largest instances.
+    /// Lagrangian prices by subgradient steps (`relax`): sooner to a good first roster on
+    /// the largest instance.
     Subgradient,
 }
 

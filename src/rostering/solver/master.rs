@@ -10,13 +10,16 @@
 //! of the cover rows lie between `-over_cost` and `under_cost`, as the relaxation's prices).
 //!
 //! The basis inverse is kept dense (the rows number covers plus workers: 62 on Curtois
-//! instance 3, 142 on instance 8) and updated by one elimination step a pivot, refactored from
-//! the columns every `REFACTOR_EVERY` pivots. Each worker row starts on an artificial column
-//! whose cost (`ARTIFICIAL`) outweighs any plan, so the first basis is the identity and always
-//! feasible. The master is highly degenerate (one plan a worker); after a run of pivots that
-//! do not move the objective, Bland's rule takes over until one does, so the simplex cannot
-//! cycle. Columns are kept for good (new ones are appended), so the basis carries over from
-//! one solve to the next: after a round of new plans a solve takes a few pivots.
+//! instance 3, 142 on instance 8, 340 on 12) and updated by one elimination step a pivot,
+//! refactored from the columns every `REFACTOR_EVERY` pivots. Each worker row starts on an
+//! artificial column whose cost outweighs any plan, so the first basis (slacks and
+//! artificials) is the identity up to signs and always feasible. The master is highly
+//! degenerate (one plan a worker): the right-hand side is perturbed by about a millionth a
+//! row, and after a run of pivots that do not move the objective Bland's rule takes over
+//! until one does. Columns are kept for good (new ones are appended), so the basis carries
+//! over from one solve to the next: after a round of new plans a solve takes a few pivots.
+//! Fixing a worker to a plan (a dive's step) takes the plan's places out of the right-hand
+//! side and starts again from the slack basis.
 
 const REFACTOR_EVERY: u32 = 64;
 /// Pivots that leave the objective where it was before Bland's rule takes over.
