@@ -19,7 +19,9 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use super::master::Master;
-use super::relax::{applies, combine, plans_of, remember, requested, Outcome, Plan, Pools};
+use super::relax::{
+    applies, combine, index_in, plans_of, remember, requested, Outcome, Plan, Pools,
+};
 use super::replan::{Planner, PRICE_SCALE};
 use super::{rank, replan_sweeps, Rng, State};
 
@@ -275,26 +277,11 @@ fn rounded<'a>(
     let mut pick = Vec::with_capacity(p.workers.len());
     for w in 0..p.workers.len() {
         let (j, _) = columns.top(w)?;
-        let plan = columns.plan(j);
-        let pool = &mut pools.plans[w];
-        let i = match pool.iter().position(|x| x == plan) {
-            Some(i) => i,
-            None => {
-                remember(pool, plan.clone());
-                pool.len() - 1
-            }
-        };
-        pick.push(i);
+        pick.push(index_in(&mut pools.plans[w], columns.plan(j)));
     }
     let moves = super::relax::COMBINE_MOVES * p.workers.len() as u32;
-    let places = pools.places();
-    combine(p, &pools.plans, places, &mut pick, rng, moves);
-    let plans: Vec<&Plan> = pick
-        .iter()
-        .zip(&pools.plans)
-        .map(|(&i, pool)| &pool[i])
-        .collect();
-    let mut roster = pools.roster_of(&plans, rng);
+    combine(p, &pools.plans, pools.places(), &mut pick, rng, moves);
+    let mut roster = pools.roster(&pick, rng);
     let now = Instant::now();
     replan_sweeps(
         &mut roster,

@@ -101,6 +101,14 @@ pub(super) fn remember(pool: &mut Vec<Plan>, plan: Plan) {
     }
 }
 
+/// Where `plan` is in `pool`, remembered first if it is not there.
+pub(super) fn index_in(pool: &mut Vec<Plan>, plan: &Plan) -> usize {
+    pool.iter().position(|x| x == plan).unwrap_or_else(|| {
+        remember(pool, plan.clone());
+        pool.len() - 1
+    })
+}
+
 /// Each worker's plan in `roster` (places that count towards a cover only).
 pub(super) fn plans_of(roster: &State<'_>) -> Vec<Plan> {
     let p = roster.p;
@@ -283,7 +291,7 @@ impl<'a> Pools<'a> {
     }
 
     /// Plan `pick[w]` of each worker's pool as a roster.
-    fn roster(&self, pick: &[usize], rng: &mut Rng) -> State<'a> {
+    pub(super) fn roster(&self, pick: &[usize], rng: &mut Rng) -> State<'a> {
         let plans: Vec<&Plan> = pick
             .iter()
             .zip(&self.plans)
@@ -326,14 +334,7 @@ impl<'a> Pools<'a> {
         let p = best.p;
         let mut pick = Vec::with_capacity(p.workers.len());
         for (pool, plan) in self.plans.iter_mut().zip(plans_of(best)) {
-            let i = match pool.iter().position(|x| *x == plan) {
-                Some(i) => i,
-                None => {
-                    remember(pool, plan);
-                    pool.len() - 1
-                }
-            };
-            pick.push(i);
+            pick.push(index_in(pool, &plan));
         }
         let (start, found) = combine(p, &self.plans, &self.places, &mut pick, rng, moves);
         if found >= start {
