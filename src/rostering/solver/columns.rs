@@ -228,16 +228,8 @@ pub(super) fn search<'a>(
         }
         if fixed.iter().all(Option::is_some) {
             let plans: Vec<&Plan> = fixed.iter().flatten().map(|&j| columns.plan(j)).collect();
-            let mut roster = pools.roster_of(&plans, rng);
-            let now = Instant::now();
-            replan_sweeps(
-                &mut roster,
-                planner,
-                by_day,
-                rng,
-                now,
-                deadline.saturating_duration_since(now),
-            );
+            let roster = pools.roster_of(&plans, rng);
+            let roster = polished(roster, planner, by_day, rng, deadline);
             consider(roster, &mut pools, &mut best);
             dives += 1;
             fixed.fill(None);
@@ -281,7 +273,18 @@ fn rounded<'a>(
     }
     let moves = super::relax::COMBINE_MOVES * p.workers.len() as u32;
     combine(p, &pools.plans, pools.places(), &mut pick, rng, moves);
-    let mut roster = pools.roster(&pick, rng);
+    let roster = pools.roster(&pick, rng);
+    Some(polished(roster, planner, by_day, rng, until))
+}
+
+/// `roster` with each worker re-planned in turn until a sweep changes nothing or `until`.
+fn polished<'a>(
+    mut roster: State<'a>,
+    planner: &mut Planner,
+    by_day: &[Vec<usize>],
+    rng: &mut Rng,
+    until: Instant,
+) -> State<'a> {
     let now = Instant::now();
     replan_sweeps(
         &mut roster,
@@ -291,7 +294,7 @@ fn rounded<'a>(
         now,
         until.saturating_duration_since(now),
     );
-    Some(roster)
+    roster
 }
 
 #[cfg(test)]

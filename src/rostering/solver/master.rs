@@ -245,16 +245,19 @@ impl Master {
         self.duals[self.covers + w]
     }
 
-    /// The objective of the last solution, fixed plans and any artificial included.
-    #[cfg(test)]
-    fn objective(&self) -> f64 {
-        let fixed: f64 = self
-            .fixed
+    /// What the plans workers are fixed to cost.
+    fn fixed_cost(&self) -> f64 {
+        self.fixed
             .iter()
             .flatten()
             .map(|&j| self.columns[j].cost)
-            .sum();
-        fixed
+            .sum()
+    }
+
+    /// The objective of the last solution, fixed plans and any artificial included.
+    #[cfg(test)]
+    fn objective(&self) -> f64 {
+        self.fixed_cost()
             + self
                 .basis
                 .iter()
@@ -266,13 +269,7 @@ impl Master {
     /// The duals' objective at the true right-hand side, fixed plans included: the optimum,
     /// up to the perturbation.
     pub(super) fn dual_objective(&self) -> f64 {
-        let fixed: f64 = self
-            .fixed
-            .iter()
-            .flatten()
-            .map(|&j| self.columns[j].cost)
-            .sum();
-        fixed
+        self.fixed_cost()
             + self
                 .rhs
                 .iter()
