@@ -870,7 +870,8 @@ fn search(
             started,
             limits.time,
         );
-        // Then all of them at once, against prices for cover (`relax`), for part of the time.
+        // Then all of them at once, against prices for cover (`columns` or `relax`), for part
+        // of the time.
         let until = started + limits.time.mul_f64(RELAX_SHARE);
         let relaxed = match relaxation {
             Relaxation::Columns => {
@@ -1127,11 +1128,10 @@ fn search(
 }
 
 /// `threads` independent searches at once (seeds `seed`, `seed + 1`, …), the best roster
-/// winning: a portfolio, as CP-SAT's workers are. Runs of one search differ widely with the
-/// seed once cover is tight (on Curtois instance 8 at 60 s, from 1,357 to 1,630), so spare
-/// cores are worth a search each (on the benchmark with two, the 60 s medians of 9 and 12 came
-/// within 3% of the best known; 8's did not move). Also returns each search's reports, in seed
-/// order.
+/// winning: a portfolio, as CP-SAT's workers are. Searches alternate column generation and the
+/// subgradient relaxation (`Relaxation`): on the Curtois benchmark with two, the first wins
+/// almost everywhere and the second carries instance 12 at 10 s. Also returns each search's
+/// reports, in seed order.
 pub fn solve_portfolio(
     p: &Problem,
     limits: Limits,

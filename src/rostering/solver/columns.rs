@@ -301,8 +301,8 @@ fn polished<'a>(
 mod tests {
     use std::time::Duration;
 
-    use super::super::relax::tests::{objective, plans_alone, random_problem, DAYS};
-    use super::super::{day_of, violations};
+    use super::super::relax::tests::{best_by_brute_force, random_problem};
+    use super::super::violations;
     use super::*;
 
     /// On small two-worker problems (no per-kind maximum binds, so the bound is one), the
@@ -313,17 +313,7 @@ mod tests {
         let mut rng = Rng(23);
         for _ in 0..12 {
             let p = random_problem(&mut rng);
-            let (first, second) = (plans_alone(&p, 0), plans_alone(&p, 1));
-            let best = first
-                .iter()
-                .flat_map(|a| second.iter().map(move |b| [a, b]))
-                .map(|plans| objective(&p, plans))
-                .min()
-                .unwrap();
-            let mut by_day = vec![Vec::new(); DAYS];
-            for (t, task) in p.tasks.iter().enumerate() {
-                by_day[day_of(task)].push(t);
-            }
+            let (best, by_day) = best_by_brute_force(&p);
             let start = State::new(&p);
             let mut planner = Planner::new(&p);
             let until = Instant::now() + Duration::from_millis(100);

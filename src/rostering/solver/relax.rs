@@ -704,22 +704,28 @@ pub(super) mod tests {
         }
     }
 
+    /// The best roster's objective over every pair of plans, and the tasks by day.
+    pub(in super::super) fn best_by_brute_force(p: &Problem) -> (i64, Vec<Vec<usize>>) {
+        let (first, second) = (plans_alone(p, 0), plans_alone(p, 1));
+        let best = first
+            .iter()
+            .flat_map(|a| second.iter().map(move |b| [a, b]))
+            .map(|plans| objective(p, plans))
+            .min()
+            .unwrap();
+        let mut by_day = vec![Vec::new(); DAYS];
+        for (t, task) in p.tasks.iter().enumerate() {
+            by_day[day_of(task)].push(t);
+        }
+        (best, by_day)
+    }
+
     #[test]
     fn the_bound_never_passes_the_best_roster_and_the_roster_keeps_every_rule() {
         let mut rng = Rng(11);
         for _ in 0..12 {
             let p = random_problem(&mut rng);
-            let (first, second) = (plans_alone(&p, 0), plans_alone(&p, 1));
-            let best = first
-                .iter()
-                .flat_map(|a| second.iter().map(move |b| [a, b]))
-                .map(|plans| objective(&p, plans))
-                .min()
-                .unwrap();
-            let mut by_day = vec![Vec::new(); DAYS];
-            for (t, task) in p.tasks.iter().enumerate() {
-                by_day[day_of(task)].push(t);
-            }
+            let (best, by_day) = best_by_brute_force(&p);
             let start = State::new(&p);
             let mut planner = Planner::new(&p);
             let until = Instant::now() + Duration::from_millis(200);

@@ -671,6 +671,18 @@ mod tests {
         Some(cost)
     }
 
+    /// Every way of working the days: off, early or late each day.
+    fn every_way_of_working() -> impl Iterator<Item = Vec<Option<u16>>> {
+        (0..3usize.pow(DAYS as u32)).map(|code| {
+            (0..DAYS)
+                .map(|d| match code / 3usize.pow(d as u32) % 3 {
+                    0 => None,
+                    k => Some(k as u16 - 1),
+                })
+                .collect()
+        })
+    }
+
     #[test]
     fn a_plan_is_the_cheapest_that_keeps_the_contract() {
         let mut rng = Rng(7);
@@ -679,13 +691,7 @@ mod tests {
             let p = random_problem(&mut rng);
             // Every way of working ten days (off, early or late each day), by hand.
             let mut best: Option<i64> = None;
-            for code in 0..3usize.pow(DAYS as u32) {
-                let days: Vec<Option<u16>> = (0..DAYS)
-                    .map(|d| match code / 3usize.pow(d as u32) % 3 {
-                        0 => None,
-                        k => Some(k as u16 - 1),
-                    })
-                    .collect();
+            for days in every_way_of_working() {
                 if let Some(cost) = cost_by_hand(&p, &days) {
                     best = Some(best.map_or(cost, |b: i64| b.min(cost)));
                 }
@@ -800,13 +806,7 @@ mod tests {
                 (granted(&c.off_requests) - granted(&c.on_requests)) * PRICE_SCALE - places
             };
             let mut best: Option<i64> = None;
-            for code in 0..3usize.pow(DAYS as u32) {
-                let days: Vec<Option<u16>> = (0..DAYS)
-                    .map(|d| match code / 3usize.pow(d as u32) % 3 {
-                        0 => None,
-                        k => Some(k as u16 - 1),
-                    })
-                    .collect();
+            for days in every_way_of_working() {
                 if cost_by_hand(&p, &days).is_some() {
                     best = Some(best.map_or(priced(&days), |b| b.min(priced(&days))));
                 }
