@@ -34,6 +34,25 @@ impl FieldError {
     }
 }
 
+/// One safety rule a change would break: the shift, the PA (none for a shift staffed by half a
+/// 2:1 team), the rule by name and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RuleBreach {
+    pub shift_id: String,
+    /// The local date the shift starts, and its local `HH:MM` start and end.
+    pub date: chrono::NaiveDate,
+    pub start: String,
+    pub end: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pa_id: Option<String>,
+    /// `active`, `dbs`, `right_to_work`, `competency:<id>`, `level`, `distance`, `do_not_match`,
+    /// `availability`, `leave`, `double_booking`, `daily_rest`, `weekly_rest`, `weekly_hours`,
+    /// `half_staffed`.
+    pub rule: String,
+    /// In words a team manager can read, naming the PA.
+    pub explanation: String,
+}
+
 /// RFC 9457 problem details, as rendered for every error.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -49,6 +68,9 @@ pub struct Problem {
     /// Present on 422: each invalid field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// Present when a change would break safety rules: each rule, shift and PA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaches: Option<Vec<RuleBreach>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +105,13 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
+    /// A change the safety rules refuse, with every rule it would break (409).
+    #[error("unsafe: {detail}")]
+    Unsafe {
+        code: &'static str,
+        detail: String,
+        breaches: Vec<RuleBreach>,
+    },
     /// The client's `If-Match` names a version that is no longer current.
     #[error("stale version")]
     PreconditionFailed { current_version: i64 },
@@ -121,7 +150,7 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict { code, .. } => code,
+            Self::Conflict { code, .. } | Self::Unsafe { code, .. } => code,
             Self::PreconditionFailed { .. } => "stale_version",
             Self::PreconditionRequired => "if_match_required",
             Self::TooManyRequests { .. } => "too_many_requests",
@@ -146,6 +175,7 @@ impl AppError {
             Self::RouteNotFound => "No such route",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
+            Self::Unsafe { .. } => "This would break a safety rule",
             Self::PreconditionFailed { .. } => "Someone changed this first",
             Self::PreconditionRequired => "If-Match is required",
             Self::TooManyRequests { .. } => "Too many requests",
@@ -163,7 +193,7 @@ impl AppError {
                 Some(format!("the limit is {limit} bytes"))
             }
             Self::Unauthenticated(d) | Self::InvalidGrant(d) => Some((*d).to_owned()),
-            Self::Conflict { detail, .. } => Some(detail.clone()),
+            Self::Conflict { detail, .. } | Self::Unsafe { detail, .. } => Some(detail.clone()),
             Self::PreconditionFailed { current_version } => Some(format!(
                 "the current version is {current_version}: read it again and reapply the change"
             )),
@@ -191,6 +221,10 @@ impl AppError {
                 Self::Validation(errors) => Some(errors.clone()),
                 _ => None,
             },
+            breaches: match self {
+                Self::Unsafe { breaches, .. } => Some(breaches.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -209,7 +243,7 @@ impl ResponseError for AppError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Unsafe { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

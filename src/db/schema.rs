@@ -464,6 +464,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    shift_holds (roster_shift_id, pa_id) {
+        roster_shift_id -> Text,
+        pa_id -> Text,
+        held_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shift_warnings (roster_shift_id, pa_id, rule) {
+        roster_shift_id -> Text,
+        pa_id -> Text,
+        organisation_id -> Text,
+        rule -> Text,
+        explanation -> Text,
+        found_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     swap_requests (id) {
         id -> Text,
         organisation_id -> Text,
@@ -749,3 +768,5 @@ diesel::allow_tables_to_appear_in_same_query!(shift_record_amendments, timesheet
 diesel::allow_tables_to_appear_in_same_query!(payroll_export_lines, payroll_exports, pay_periods);
 diesel::allow_tables_to_appear_in_same_query!(ledger_entries, shift_records);
 diesel::allow_tables_to_appear_in_same_query!(ledger_entries, timesheets);
+diesel::allow_tables_to_appear_in_same_query!(shift_holds, roster_shifts);
+diesel::allow_tables_to_appear_in_same_query!(shift_warnings, roster_shifts);

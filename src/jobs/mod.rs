@@ -20,6 +20,8 @@ use crate::market::index::MatchIndex;
 pub const PURGE_EXPIRED_AUTH: &str = "purge_expired_auth";
 /// Every ten minutes: remind PAs still clocked in after their shift's grace period.
 pub const CLOCK_OUT_REMINDERS: &str = "clock_out_reminders";
+/// Daily: published shifts whose PA will not be safe by then, and PAs' expiry reminders.
+pub const SAFETY_LOOK_AHEAD: &str = "safety_look_ahead";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = jobs)]
@@ -200,6 +202,12 @@ fn execute(
             );
             Ok(())
         }
+        SAFETY_LOOK_AHEAD => {
+            let standing = crate::rostering::watch::look_ahead(conn, now)?;
+            let reminded = crate::rostering::watch::remind_expiring(conn, now)?;
+            tracing::info!(standing, reminded, "safety look ahead");
+            Ok(())
+        }
         CLOCK_OUT_REMINDERS => {
             let reminded = crate::timesheets::exceptions::remind_unfinished(conn, now)?;
             tracing::info!(reminded, "clock-out reminders");
@@ -236,6 +244,17 @@ pub fn schedule_maintenance(conn: &mut DbConnection, now: DateTime<Utc>) -> AppR
                 "{PURGE_EXPIRED_AUTH}:{}",
                 now.format("%Y-%m-%dT%H")
             )),
+            max_attempts: 3,
+        },
+        now,
+    )?;
+    enqueue(
+        conn,
+        NewJob {
+            kind: SAFETY_LOOK_AHEAD.into(),
+            payload: serde_json::json!({}),
+            run_at: now,
+            dedupe_key: Some(format!("{SAFETY_LOOK_AHEAD}:{}", now.format("%Y-%m-%d"))),
             max_attempts: 3,
         },
         now,

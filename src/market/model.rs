@@ -743,14 +743,30 @@ pub struct Judgement {
     pub breakdown: Vec<ScorePart>,
 }
 
-/// The one place the hard rules live. Without `explain` it stops at the first broken rule and
-/// writes no words: the cheap form for screening thousands of candidates.
+/// The one place the hard rules about a PA and a person live. Without `explain` it stops at the
+/// first broken rule and writes no words: the cheap form for screening thousands of candidates.
+/// Availability here is the matching sense (free at some time the person needs support); a
+/// shift's own availability is `judge_on`'s.
 pub fn judge(
     person: &PersonNeeds,
     candidate: &Candidate,
     today: NaiveDate,
     policy: &MatchPolicy,
     explain: bool,
+) -> Judgement {
+    judge_on(person, candidate, today, policy, explain, None)
+}
+
+/// `judge` for one occasion: the credentials as they stand on `today` and, when
+/// `shift_available` is given, whether the PA's weekly availability holds the whole shift in
+/// place of the matching sense of availability.
+pub fn judge_on(
+    person: &PersonNeeds,
+    candidate: &Candidate,
+    today: NaiveDate,
+    policy: &MatchPolicy,
+    explain: bool,
+    shift_available: Option<bool>,
 ) -> Judgement {
     let mut rules = Vec::new();
     let mut eligible = true;
@@ -781,7 +797,8 @@ pub fn judge(
         return stopped(distance);
     }
     let covered = covered_minutes(&person.support, &candidate.availability);
-    if !explain && covered == 0 && person.support_minutes > 0 {
+    let available = shift_available.unwrap_or(covered > 0 || person.support_minutes == 0);
+    if !explain && !available {
         return stopped(distance);
     }
     let dbs = DbsStanding::of(&candidate.checks, today, policy);
@@ -891,9 +908,14 @@ pub fn judge(
         return stopped(distance);
     }
 
-    let available = covered > 0 || person.support_minutes == 0;
     let availability_words = || {
-        if available {
+        if let Some(whole) = shift_available {
+            if whole {
+                "available for the whole shift".to_owned()
+            } else {
+                "not available for the whole shift by their weekly availability".to_owned()
+            }
+        } else if available {
             format!(
                 "available for {} of the {} hours a week needed",
                 hours(covered),

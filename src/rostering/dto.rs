@@ -120,6 +120,12 @@ pub struct RosterShiftView {
     /// `daily_rest`, `weekly_rest`, `weekly_hours`, `double_booking_or_travel`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_reason: Option<String>,
+    /// PAs holding a place of this 2:1 shift, waiting for a second: not live until then.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_by: Vec<String>,
+    /// What the daily look ahead found: a PA on it who will not be safe by then.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::error::RuleBreach>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -247,7 +253,13 @@ pub struct OpenShiftView {
     pub ends_at: chrono::DateTime<chrono::Utc>,
     pub kind: ShiftKind,
     pub headcount: i32,
+    /// Places nobody has taken or holds.
     pub places_left: i64,
+    /// Places of a 2:1 shift held by a PA waiting for a second: with one held, one more is
+    /// needed and the shift goes live when they accept.
+    pub held_places: i64,
+    /// Whether the caller is the one holding a place.
+    pub held_by_you: bool,
     /// The person's postcode district and distance from the PA's home.
     pub district: String,
     pub distance_km: f64,
@@ -371,4 +383,29 @@ pub struct WorkingTimeView {
     pub average_week_applies_today: bool,
     /// The weekly average the roster holds the PA to today; none when nothing caps it.
     pub weekly_cap_hours_today: Option<f64>,
+}
+
+/// A PA's check, evidence or sign-off that expires soon.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExpiringItemView {
+    pub pa_id: String,
+    pub pa_name: String,
+    /// `dbs`, `right_to_work`, `competency` or `signoff`.
+    pub item: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub competency_id: Option<String>,
+    /// The person a sign-off is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_holder_id: Option<String>,
+    /// The first day it no longer holds.
+    pub expires_on: NaiveDate,
+    pub days_left: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiringQuery {
+    /// Days ahead to look, 0 to 366 (default 60).
+    #[param(minimum = 0, maximum = 366)]
+    pub within_days: Option<i64>,
 }

@@ -11,50 +11,11 @@ use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::market::index::MatchIndex;
-use crate::market::model::ShiftKind;
 use crate::market::repo as market_repo;
-use crate::rostering::clashes::{first_clash, lock_pas};
 use crate::rostering::dto::*;
-use crate::rostering::generate::{build, view, Built};
-use crate::rostering::model::PlannedShift;
+use crate::rostering::generate::view;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
-use crate::rostering::solver::{rules_broken, HardRule};
-
-pub(crate) fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
-    match rule {
-        HardRule::NotEligible => (
-            "not_eligible",
-            "is not allowed on this shift: a competency, check, clinical sign-off, availability, leave or the do-not-match list stops it",
-        ),
-        HardRule::HalfStaffed => ("half_staffed", "2:1 support needs two different PAs"),
-        HardRule::DoubleBookingOrTravel => (
-            "double_booking",
-            "is already working then, or could not travel between the two homes in time",
-        ),
-        HardRule::DailyRest => ("daily_rest", "would not get 11 hours' rest between working periods"),
-        HardRule::WeeklyRest => ("weekly_rest", "would not get 24 hours' unbroken rest in that week"),
-        HardRule::Contract => ("contract", "would break their contract's limits"),
-        HardRule::WeeklyHours => ("weekly_hours", "would work more hours a week on average than the 48-hour limit (unless opted out) or their own maximum allow"),
-    }
-}
-
-pub(crate) fn planned_of(row: &RosterShiftRow) -> PlannedShift {
-    let starts_at = row.starts_at.and_utc();
-    let ends_at = row.ends_at.and_utc();
-    PlannedShift {
-        date: row.shift_date,
-        start: row.start_local.clone(),
-        end: row.end_local.clone(),
-        starts_at,
-        ends_at,
-        hours: (ends_at - starts_at).num_minutes() as f64 / 60.0,
-        kind: ShiftKind::parse(&row.kind),
-        headcount: u8::try_from(row.headcount).unwrap_or(1),
-        source: row.source.clone(),
-        change_id: row.support_change_id.clone(),
-    }
-}
+use crate::rostering::safety::{self, field_errors, lock_pas, Staffed};
 
 /// The roster a manager may change, at the version they saw (`If-Match`): 428 without one,
 /// 412 when stale.
@@ -77,7 +38,6 @@ pub(crate) fn roster_to_change(
 
 pub fn edit(
     conn: &mut DbConnection,
-    match_index: &MatchIndex,
     actor: &AuthUser,
     roster_id: &str,
     expected_version: Option<i64>,
@@ -86,7 +46,6 @@ pub fn edit(
 ) -> AppResult<EditOutcome> {
     edit_with(
         conn,
-        match_index,
         actor,
         roster_id,
         expected_version,
@@ -96,14 +55,27 @@ pub fn edit(
     )
 }
 
+/// The roster's shifts staffed as `next`, the `changed` ones judged by the safety gate.
+fn staffed<'a>(
+    shifts: &'a [RosterShiftRow],
+    next: &[Vec<String>],
+    changed: &[(usize, Vec<String>)],
+) -> Vec<Staffed<'a>> {
+    shifts
+        .iter()
+        .zip(next)
+        .enumerate()
+        .map(|(t, (shift, pas))| Staffed {
+            shift,
+            pa_ids: pas.clone(),
+            judged: changed.iter().any(|(c, _)| *c == t),
+        })
+        .collect()
+}
+
 /// An edit, and `also` written in the same transaction (a swap request marked approved, say).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the edit's inputs plus the caller's own step"
-)]
 pub(crate) fn edit_with(
     conn: &mut DbConnection,
-    match_index: &MatchIndex,
     actor: &AuthUser,
     roster_id: &str,
     expected_version: Option<i64>,
@@ -115,11 +87,10 @@ pub(crate) fn edit_with(
     let published = roster.status == "published";
     let Plan {
         shifts,
-        built,
         current,
         changed,
         pay_change,
-    } = plan(conn, match_index, actor, &roster, request)?;
+    } = plan(conn, actor, &roster, request)?;
 
     let version = write_transaction(conn, |conn| {
         // Under the roster's row lock: a concurrent editor who read the same version loses.
@@ -129,35 +100,29 @@ pub(crate) fn edit_with(
             return Err(AppError::PreconditionFailed { current_version });
         }
         if published {
-            // Planned against other rosters before the lock: checked again under the added PAs'
-            // row locks, as publishing does, so a roster published meanwhile is seen.
-            let added: Vec<(usize, &str)> = changed
+            // Checked before the lock: the gate again under the added PAs' row locks, as
+            // publishing does, so a shift they took meanwhile on another roster is seen.
+            let added: Vec<&str> = changed
                 .iter()
                 .flat_map(|(t, ws)| {
                     ws.iter()
                         .filter(|w| !current[*t].contains(w))
-                        .map(|&w| (*t, built.pa_ids[w].as_str()))
+                        .map(String::as_str)
                 })
                 .collect();
-            lock_pas(conn, &added.iter().map(|(_, pa)| *pa).collect::<Vec<_>>())?;
-            for (t, pa) in added {
-                if let Some((_, rule)) = first_clash(conn, pa, &[&shifts[t]], Some(&roster.id))? {
-                    return Err(AppError::Conflict {
-                        code: "clashes_with_published",
-                        detail: format!(
-                            "PA {pa} would break a rule ({rule}) with a shift they now work on another published roster"
-                        ),
-                    });
-                }
+            lock_pas(conn, &added)?;
+            let mut next = current.clone();
+            for (t, ws) in &changed {
+                next[*t] = ws.clone();
+            }
+            let breaches =
+                safety::check(conn, &staffed(&shifts, &next, &changed), Some(&roster.id))?;
+            if !breaches.is_empty() {
+                return Err(AppError::Validation(field_errors("pa_ids", &breaches)));
             }
         }
-        for (t, ws) in &changed {
+        for (t, pa_ids) in &changed {
             let shift = &shifts[*t];
-            let pa_ids: Vec<String> = ws.iter().map(|&w| built.pa_ids[w].clone()).collect();
-            let before: Vec<String> = current[*t]
-                .iter()
-                .map(|&w| built.pa_ids[w].clone())
-                .collect();
             repo::replace_assignments(
                 conn,
                 &shift.id,
@@ -181,7 +146,7 @@ pub(crate) fn edit_with(
                     action: "roster.shift_edited",
                     entity_type: "roster",
                     entity_id: &roster.id,
-                    before: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": before})),
+                    before: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": current[*t]})),
                     after: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": pa_ids})),
                 },
             )?;
@@ -194,7 +159,6 @@ pub(crate) fn edit_with(
                 &shifts,
                 &changed,
                 &current,
-                &built.pa_ids,
                 expected + 1,
                 now,
             )?;
@@ -224,17 +188,16 @@ pub(crate) fn edit_with(
 /// An edit worked out and checked, not yet written: the shifts it touches with their new PAs.
 pub(crate) struct Plan {
     shifts: Vec<RosterShiftRow>,
-    built: Built,
-    current: Vec<Vec<usize>>,
-    changed: Vec<(usize, Vec<usize>)>,
+    /// Per shift, its PAs now.
+    current: Vec<Vec<String>>,
+    changed: Vec<(usize, Vec<String>)>,
     pub pay_change: i64,
 }
 
-/// Works out an edit against the roster as stored and checks every hard rule on the result:
-/// a broken rule is a 422 naming it and the PA. Writes nothing.
+/// Works out an edit against the roster as stored and asks the safety gate about the result:
+/// a broken rule is a 422 naming it, the shift and the PA. Writes nothing.
 pub(crate) fn plan(
     conn: &mut DbConnection,
-    match_index: &MatchIndex,
     actor: &AuthUser,
     roster: &RosterRow,
     request: &RosterEdit,
@@ -252,76 +215,39 @@ pub(crate) fn plan(
             .copied()
             .ok_or_else(|| AppError::field(field, "not_found", "is not a shift of this roster"))
     };
-
-    // The people in shift order, and the problem as the generator saw it, rebuilt today.
-    let mut holder_ids: Vec<String> = Vec::new();
-    for s in &shifts {
-        if !holder_ids.contains(&s.budget_holder_id) {
-            holder_ids.push(s.budget_holder_id.clone());
-        }
-    }
-    let mut holders = Vec::new();
-    for id in &holder_ids {
-        holders.push(market_repo::find_budget_holder(conn, id)?.ok_or(AppError::NotFound)?);
-    }
-    let planned: Vec<(usize, PlannedShift)> = shifts
-        .iter()
-        .map(|s| {
-            let person = holder_ids
-                .iter()
-                .position(|h| h == &s.budget_holder_id)
-                .unwrap_or(0);
-            (person, planned_of(s))
-        })
-        .collect();
-    let built = build(
-        conn,
-        match_index,
-        actor,
-        &holders,
-        &planned,
-        (roster.from_date, roster.to_date),
-        Some(&roster.id),
-    )?;
-    let worker_of: HashMap<&str, usize> = built
-        .pa_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    let worker = |field: &str, id: &str| {
-        worker_of.get(id).copied().ok_or_else(|| {
-            AppError::field(
-                field,
-                "not_found",
-                "is not an active PA of this organisation",
-            )
-        })
+    let mut pay_of: HashMap<String, i64> = HashMap::new();
+    let mut worker = |conn: &mut DbConnection, field: &str, id: &str| -> AppResult<String> {
+        let pa = crate::ids::parse_id(id)
+            .map(|id| market_repo::find_pa(conn, &id))
+            .transpose()?
+            .flatten()
+            .filter(|pa| pa.organisation_id == actor.organisation_id && pa.active)
+            .ok_or_else(|| {
+                AppError::field(
+                    field,
+                    "not_found",
+                    "is not an active PA of this organisation",
+                )
+            })?;
+        pay_of.insert(pa.id.clone(), pa.min_hourly_pay_pence);
+        Ok(pa.id)
     };
-    let mut current: Vec<Vec<usize>> = vec![Vec::new(); shifts.len()];
+    let mut current: Vec<Vec<String>> = vec![Vec::new(); shifts.len()];
     for a in &assignments {
-        if let (Some(&t), Some(&w)) = (
-            shift_index.get(a.roster_shift_id.as_str()),
-            worker_of.get(a.pa_id.as_str()),
-        ) {
-            current[t].push(w);
+        if let Some(&t) = shift_index.get(a.roster_shift_id.as_str()) {
+            current[t].push(a.pa_id.clone());
         }
     }
-    // Other published rosters' shifts, after this roster's, with their one PA.
-    current.extend(
-        built.problem.tasks[shifts.len()..]
-            .iter()
-            .map(|t| t.eligible.clone()),
-    );
+    let headcount = |t: usize| usize::try_from(shifts[t].headcount).unwrap_or(1);
 
     // The edit, as the shifts it touches and their new PAs.
-    let mut changed: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut changed: Vec<(usize, Vec<String>)> = Vec::new();
     match request {
         RosterEdit::Assign { shift_id, pa_ids } => {
             let t = find_shift("shift_id", shift_id)?;
-            let mut ws = Vec::new();
+            let mut ws: Vec<String> = Vec::new();
             for (i, id) in pa_ids.iter().enumerate() {
-                let w = worker(&format!("pa_ids[{i}]"), id)?;
+                let w = worker(conn, &format!("pa_ids[{i}]"), id)?;
                 if ws.contains(&w) {
                     return Err(AppError::field(
                         &format!("pa_ids[{i}]"),
@@ -331,15 +257,14 @@ pub(crate) fn plan(
                 }
                 ws.push(w);
             }
-            if ws.len() != usize::from(built.problem.tasks[t].headcount) {
-                let (code, words) = rule_words(HardRule::HalfStaffed);
+            if ws.len() != headcount(t) {
                 return Err(AppError::Validation(vec![FieldError::new(
                     "pa_ids",
-                    code,
-                    if built.problem.tasks[t].headcount == 2 {
-                        words.to_owned()
+                    "half_staffed",
+                    if headcount(t) == 2 {
+                        "2:1 support needs two different PAs"
                     } else {
-                        "this shift needs exactly one PA".to_owned()
+                        "this shift needs exactly one PA"
                     },
                 )]));
             }
@@ -358,7 +283,10 @@ pub(crate) fn plan(
                 find_shift("shift_id", shift_id)?,
                 find_shift("other_shift_id", other_shift_id)?,
             );
-            let (a, b) = (worker("pa_id", pa_id)?, worker("other_pa_id", other_pa_id)?);
+            let (a, b) = (
+                worker(conn, "pa_id", pa_id)?,
+                worker(conn, "other_pa_id", other_pa_id)?,
+            );
             if !current[t].contains(&a) {
                 return Err(AppError::field(
                     "pa_id",
@@ -380,11 +308,13 @@ pub(crate) fn plan(
                     "must be another shift",
                 ));
             }
-            let swap = |ws: &[usize], from: usize, to: usize| -> Vec<usize> {
-                ws.iter().map(|&w| if w == from { to } else { w }).collect()
+            let swap = |ws: &[String], from: &str, to: &str| -> Vec<String> {
+                ws.iter()
+                    .map(|w| if w == from { to.to_owned() } else { w.clone() })
+                    .collect()
             };
-            changed.push((t, swap(&current[t], a, b)));
-            changed.push((u, swap(&current[u], b, a)));
+            changed.push((t, swap(&current[t], &a, &b)));
+            changed.push((u, swap(&current[u], &b, &a)));
         }
         RosterEdit::Move {
             shift_id,
@@ -395,7 +325,7 @@ pub(crate) fn plan(
                 find_shift("shift_id", shift_id)?,
                 find_shift("to_shift_id", to_shift_id)?,
             );
-            let a = worker("pa_id", pa_id)?;
+            let a = worker(conn, "pa_id", pa_id)?;
             if !current[t].contains(&a) {
                 return Err(AppError::field(
                     "pa_id",
@@ -410,14 +340,14 @@ pub(crate) fn plan(
                     "the PA is already on it",
                 ));
             }
-            if current[u].len() >= usize::from(built.problem.tasks[u].headcount) {
+            if current[u].len() >= headcount(u) {
                 return Err(AppError::field(
                     "to_shift_id",
                     "full",
                     "has no place free: swap instead",
                 ));
             }
-            changed.push((t, current[t].iter().copied().filter(|&w| w != a).collect()));
+            changed.push((t, current[t].iter().filter(|w| **w != a).cloned().collect()));
             let mut to = current[u].clone();
             to.push(a);
             changed.push((u, to));
@@ -427,31 +357,22 @@ pub(crate) fn plan(
     for (t, ws) in &changed {
         next[*t] = ws.clone();
     }
-    let mut errors = Vec::new();
-    for (t, ws) in &changed {
-        // 2:1 support is two PAs or none: never half a team.
-        if !ws.is_empty() && ws.len() != usize::from(built.problem.tasks[*t].headcount) {
-            let (code, words) = rule_words(HardRule::HalfStaffed);
-            errors.push(FieldError::new("pa_ids", code, words));
-        }
-        for &w in ws {
-            for rule in rules_broken(&built.problem, &next, *t, w) {
-                let (code, words) = rule_words(rule);
-                errors.push(FieldError::new(
-                    "pa_ids",
-                    code,
-                    format!("PA {} {words}", built.pa_ids[w]),
-                ));
+    let breaches = safety::check(conn, &staffed(&shifts, &next, &changed), Some(&roster.id))?;
+    if !breaches.is_empty() {
+        return Err(AppError::Validation(field_errors("pa_ids", &breaches)));
+    }
+    for (t, _) in &changed {
+        for pa in &current[*t] {
+            if !pay_of.contains_key(pa) {
+                let row = market_repo::find_pa(conn, pa)?.ok_or(AppError::NotFound)?;
+                pay_of.insert(pa.clone(), row.min_hourly_pay_pence);
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let pay = |ws: &[usize], t: usize| -> i64 {
-        let task = &built.problem.tasks[t];
+    let pay = |ws: &[String], t: usize| -> i64 {
+        let minutes = (shifts[t].ends_at - shifts[t].starts_at).num_minutes();
         ws.iter()
-            .map(|&w| built.problem.workers[w].hourly_pay_pence * (task.end - task.start) / 60)
+            .map(|w| pay_of.get(w).copied().unwrap_or(0) * minutes / 60)
             .sum()
     };
     let pay_change: i64 = changed
@@ -461,7 +382,6 @@ pub(crate) fn plan(
 
     Ok(Plan {
         shifts,
-        built,
         current,
         changed,
         pay_change,
@@ -480,9 +400,8 @@ fn notify_and_commit(
     actor: &AuthUser,
     roster: &RosterRow,
     shifts: &[RosterShiftRow],
-    changed: &[(usize, Vec<usize>)],
-    before: &[Vec<usize>],
-    pa_ids: &[String],
+    changed: &[(usize, Vec<String>)],
+    before: &[Vec<String>],
     version: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -494,7 +413,7 @@ fn notify_and_commit(
             .ok_or(AppError::NotFound)?;
         let mut delta = 0;
         let mut lines = Vec::new();
-        for (&w, sign, words) in before[*t]
+        for (pa_id, sign, words) in before[*t]
             .iter()
             .filter(|w| !after.contains(w))
             .map(|w| (w, -1, "no longer yours"))
@@ -505,10 +424,10 @@ fn notify_and_commit(
                     .map(|w| (w, 1, "now yours")),
             )
         {
-            let pa = market_repo::find_pa(conn, &pa_ids[w])?.ok_or(AppError::NotFound)?;
+            let pa = market_repo::find_pa(conn, pa_id)?.ok_or(AppError::NotFound)?;
             delta += sign * place_pay(pa.min_hourly_pay_pence, shift);
             lines.push((
-                pa_ids[w].clone(),
+                pa_id.clone(),
                 format!(
                     "{} {}–{} with {}: {words}",
                     shift.shift_date, shift.start_local, shift.end_local, holder.display_name

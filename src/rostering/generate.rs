@@ -13,13 +13,11 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::geo::distance_km;
 use crate::market::index::{self, MatchIndex};
-use crate::market::model::{
-    availability_spans, covered_minutes, judge, Candidate, Day, MatchPolicy, ShiftKind,
-    WeeklyWindow,
-};
+use crate::market::model::{Candidate, MatchPolicy, ShiftKind};
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::market::service::{holder_resource, person_needs};
 use crate::rostering::dto::*;
+use crate::rostering::model::gate::{may_work_each, GatePa, GateShift};
 use crate::rostering::model::PlannedShift;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
 use crate::rostering::solver::{
@@ -40,20 +38,6 @@ fn reason_code(reason: OpenReason) -> &'static str {
         OpenReason::Blocked(HardRule::Contract) => "contract",
         OpenReason::Blocked(_) => "double_booking_or_travel",
     }
-}
-
-/// Whether the PA's weekly availability holds the whole shift, in wall-clock time.
-pub(crate) fn available_for(candidate: &Candidate, shift: &PlannedShift) -> bool {
-    let window = WeeklyWindow {
-        day: Day::of(shift.date.weekday()),
-        start: shift.start.clone(),
-        end: shift.end.clone(),
-    };
-    let Ok(spans) = availability_spans("shift", std::slice::from_ref(&window)) else {
-        return false;
-    };
-    let needed: u32 = spans.iter().map(|s| s.minutes()).sum();
-    covered_minutes(&spans, &candidate.availability) >= needed
 }
 
 pub fn generate(
@@ -299,49 +283,68 @@ pub(crate) fn build(
             .or_default()
             .push((row.starts_on, row.ends_on));
     }
+    let gate_pas: Vec<GatePa> = candidates
+        .iter()
+        .map(|c| GatePa {
+            candidate: (*c).clone(),
+            active: true,
+            leave: leave.remove(&c.pa_id).unwrap_or_default(),
+            working_time: None,
+        })
+        .collect();
     let policy = MatchPolicy::default();
     let epoch = london_instant(from.and_time(chrono::NaiveTime::MIN));
     let minute = |t: DateTime<Utc>| (t - epoch).num_minutes();
     let mut people = Vec::new();
-    let mut allowed: Vec<Vec<usize>> = Vec::new();
     for holder in holders {
-        let needs = person_needs(conn, holder)?;
-        allowed.push(
-            candidates
-                .iter()
+        people.push(person_needs(conn, holder)?);
+    }
+    // The safety gate's rules about each PA and person, on each shift's own dates; the
+    // solver keeps the working-time rules.
+    let gate_shifts: Vec<GateShift> = planned
+        .iter()
+        .map(|(person, shift)| GateShift {
+            id: String::new(),
+            person: *person,
+            date: shift.date,
+            start: shift.start.clone(),
+            end: shift.end.clone(),
+            starts_at: shift.starts_at,
+            ends_at: shift.ends_at,
+            headcount: shift.headcount,
+            window: (from, to),
+        })
+        .collect();
+    let mut eligible: Vec<Vec<usize>> = vec![Vec::new(); planned.len()];
+    for (person, needs) in people.iter().enumerate() {
+        let theirs: Vec<usize> = (0..planned.len())
+            .filter(|&t| planned[t].0 == person)
+            .collect();
+        let shifts: Vec<&GateShift> = theirs.iter().map(|&t| &gate_shifts[t]).collect();
+        for (w, pa) in gate_pas.iter().enumerate() {
+            for (k, may) in may_work_each(needs, pa, &shifts, &policy)
+                .into_iter()
                 .enumerate()
-                .filter(|(_, c)| judge(&needs, c, from, &policy, false).eligible)
-                .map(|(w, _)| w)
-                .collect(),
-        );
-        people.push(needs);
+            {
+                if may {
+                    eligible[theirs[k]].push(w);
+                }
+            }
+        }
     }
     let tasks: Vec<Task> = planned
         .iter()
-        .map(|(person, shift)| {
-            let eligible: Vec<usize> = allowed[*person]
-                .iter()
-                .copied()
-                .filter(|&w| {
-                    let c = candidates[w];
-                    let on_leave = leave.get(&c.pa_id).is_some_and(|ranges| {
-                        let last = crate::time::london_local(shift.ends_at).date();
-                        ranges.iter().any(|(a, b)| *a <= last && shift.date <= *b)
-                    });
-                    !on_leave && available_for(c, shift)
-                })
-                .collect();
-            Task {
-                person: *person,
-                start: minute(shift.starts_at),
-                end: minute(shift.ends_at),
-                headcount: shift.headcount,
-                night: shift.kind != ShiftKind::Day || shift.end <= shift.start,
-                weekend: matches!(shift.date.weekday(), Weekday::Sat | Weekday::Sun),
-                eligible,
-                fixed: false,
-                ..Default::default()
-            }
+        .zip(eligible)
+        .map(|((person, shift), eligible)| Task {
+            person: *person,
+            start: minute(shift.starts_at),
+            end: minute(shift.ends_at),
+            headcount: shift.headcount,
+            night: shift.kind != ShiftKind::Day || shift.end <= shift.start,
+            weekend: matches!(shift.date.weekday(), Weekday::Sat | Weekday::Sun),
+            eligible,
+            fixed: false,
+            ..Default::default()
         })
         .collect();
     // Shifts these PAs already work on other published rosters (other people, other managers)
@@ -358,8 +361,12 @@ pub(crate) fn build(
         conn,
         &pa_ids,
         (epoch - chrono::Duration::days(1)).naive_utc(),
-        london_instant((to + chrono::Duration::days(2)).and_time(chrono::NaiveTime::MIN))
-            .naive_utc(),
+        // Through the roster's last whole week and a day: the weekly cap counts that work.
+        london_instant(
+            (from + chrono::Duration::days(7 * ((to - from).num_days() / 7 + 1) + 1))
+                .and_time(chrono::NaiveTime::MIN),
+        )
+        .naive_utc(),
         this_roster,
     )? {
         let Some(&w) = worker_of.get(pa_id.as_str()) else {
@@ -473,6 +480,8 @@ pub fn view(
             headcount: s.headcount,
             pa_ids: by_shift.remove(s.id.as_str()).unwrap_or_default(),
             open_reason: s.open_reason.clone(),
+            held_by: Vec::new(),
+            warnings: Vec::new(),
         })
         .collect();
     let open_shifts = shifts.iter().filter(|s| s.pa_ids.is_empty()).count();
@@ -568,5 +577,16 @@ pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<Ro
         &assignments,
         chrono::Utc::now().date_naive(),
     )?;
+    let ids: Vec<String> = shifts.iter().map(|s| s.id.clone()).collect();
+    let holds = repo::holds_of(conn, &ids)?;
+    let mut warnings = crate::rostering::watch::warnings_of(conn, &ids)?;
+    for shift in &mut out.shifts {
+        shift.held_by = holds
+            .iter()
+            .filter(|(s, _)| *s == shift.id)
+            .map(|(_, pa)| pa.clone())
+            .collect();
+        shift.warnings = warnings.remove(&shift.id).unwrap_or_default();
+    }
     Ok(out)
 }

@@ -41,7 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(start_roster_run)
         .service(read_roster_run)
         .service(read_working_time)
-        .service(put_working_time);
+        .service(put_working_time)
+        .service(list_expiring_items);
 }
 
 use crate::http::if_match;
@@ -256,9 +257,8 @@ pub async fn edit_roster(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     let expected = if_match(&req)?;
-    let index = state.match_index.clone();
     let outcome = db::run(&state.pool, move |conn| {
-        crate::rostering::edit::edit(conn, &index, &user, &id, expected, request, Utc::now())
+        crate::rostering::edit::edit(conn, &user, &id, expected, request, Utc::now())
     })
     .await?;
     let mut response = HttpResponse::Ok();
@@ -266,7 +266,7 @@ pub async fn edit_roster(
     Ok(response.json(outcome))
 }
 
-/// Publish a draft roster (send `If-Match` with its ETag): it goes live, every staffed shift's pay (with holiday pay accrual) is committed to the person's approved budget, and each PA is e-mailed their shifts, in one transaction. Who may call: the team manager who made it, and admins.
+/// Publish a draft roster (send `If-Match` with its ETag): the whole roster passes the safety gate again, as things stand now, then it goes live, every staffed shift's pay (with holiday pay accrual) is committed to the person's approved budget, and each PA is e-mailed their shifts, in one transaction. Who may call: the team manager who made it, and admins.
 #[utoipa::path(
     tag = "rostering",
     operation_id = "publish_roster",
@@ -276,7 +276,7 @@ pub async fn edit_roster(
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already published, or a person has no approved budget for a shift's date", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already published (`not_a_draft`), a person has no approved budget for a shift's date (`no_approved_budget`), or the roster breaks a safety rule as things stand now (`unsafe_roster`, with `breaches` naming each shift, PA and rule: open those shifts by an edit, then publish)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Someone changed the roster first", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
@@ -437,18 +437,17 @@ pub async fn list_my_open_shifts(
     Ok(HttpResponse::Ok().json(shifts))
 }
 
-/// Take a place on an open shift. The first valid acceptance wins: a later one is 409 `already_taken`; one that would break the PA's rest, weekly rest, hours or bookings is 422 naming the rule. The place's pay is committed to the person's budget. Who may call: PAs the hard rules allow on the shift (others 403).
+/// Take a place on an open shift. The first valid acceptance wins: a later one is 409 `already_taken`. The safety gate judges the PA on the shift's own dates beside everything else they work; a refusal is 409 `not_eligible` with `breaches` naming each rule. One place of a 2:1 shift with nobody on the other is held (`held_by_you`), not live, until a second PA accepts and both go live together; only then is the pay committed to the person's budget. Who may call: PAs of the roster's organisation.
 #[utoipa::path(
     tag = "rostering",
     operation_id = "accept_open_shift",
     params(("id" = String, Path, description = "Roster shift id")),
     responses(
-        (status = 200, description = "Yours", body = OpenShiftView),
+        (status = 200, description = "Yours, or held for you until a second PA takes the other place of a 2:1", body = OpenShiftView),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed on this shift", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Taken, already yours, or started", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A working-time or booking rule it would break", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Taken, already yours, started, or refused by the safety gate (`not_eligible`, with `breaches`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -596,9 +595,8 @@ pub async fn accept_swap_request(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
-    let index = state.match_index.clone();
     let request = db::run(&state.pool, move |conn| {
-        crate::rostering::swaps::accept(conn, &index, &user, &id, Utc::now())
+        crate::rostering::swaps::accept(conn, &user, &id, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(request))
@@ -682,9 +680,8 @@ pub async fn decide_swap_request(
     Json(decision): Json<SwapDecision>,
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
-    let index = state.match_index.clone();
     let request = db::run(&state.pool, move |conn| {
-        crate::rostering::swaps::decide(conn, &index, &user, &id, decision, Utc::now())
+        crate::rostering::swaps::decide(conn, &user, &id, decision, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(request))
@@ -799,4 +796,38 @@ pub async fn put_working_time(
     })
     .await?;
     Ok(HttpResponse::Ok().json(record))
+}
+
+/// What expires soon in an organisation: each active PA's DBS renewal (off the update service), right to work, competency evidence and clinical sign-offs expiring within `within_days` (default 60), soonest first. PAs are reminded themselves at 60, 30 and 7 days. Who may call: the organisation's admins and team managers.
+#[utoipa::path(
+    tag = "rostering",
+    operation_id = "list_expiring_items",
+    params(("id" = String, Path, description = "Organisation id"), ExpiringQuery),
+    responses(
+        (status = 200, description = "Expiring items, soonest first", body = Vec<ExpiringItemView>),
+        (status = 400, description = "The query string is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a manager of this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`within_days` outside 0 to 366", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/organisations/{id}/expiring-items")]
+pub async fn list_expiring_items(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    query: web::Query<ExpiringQuery>,
+) -> AppResult<HttpResponse> {
+    let id = id(&path)?;
+    let within = query.within_days.unwrap_or(60);
+    if !(0..=366).contains(&within) {
+        return Err(AppError::field("within_days", "range", "must be 0 to 366"));
+    }
+    let items = db::run(&state.pool, move |conn| {
+        crate::rostering::watch::expiring_items(conn, &user, &id, within, Utc::now().date_naive())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(items))
 }

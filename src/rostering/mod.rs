@@ -3,7 +3,6 @@
 //! PA's calendar build on these shifts.
 
 pub mod calendar;
-pub mod clashes;
 pub mod dto;
 pub mod edit;
 pub mod generate;
@@ -14,9 +13,11 @@ pub mod open_shifts;
 pub mod publish;
 pub mod repo;
 pub mod runs;
+pub mod safety;
 pub mod service;
 pub mod solver;
 pub mod swaps;
+pub mod watch;
 pub mod working_time;
 
 pub use handlers::configure;

@@ -1,10 +1,14 @@
-//! Open shifts go to the market: the PAs the hard rules allow see them, and the first valid
+//! Open shifts go to the market: the PAs the safety gate allows see them, and the first valid
 //! acceptance takes the place, safely under concurrency (the roster's row lock serialises
-//! acceptances; each re-checks the places left and the PA's rest and bookings inside it).
+//! acceptances; each asks the gate again inside it, under the PAs' row locks).
+//!
+//! A 2:1 shift is taken whole or held: a PA accepting one place while nobody holds the other
+//! holds it (not live, no pay committed, shown to the manager and to other qualified PAs as one
+//! more needed); when a second PA accepts, the gate judges the pair and both go live together.
+//! A holder the gate no longer allows (a shift taken meanwhile, evidence lapsed) loses the hold
+//! and the new PA holds instead.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
@@ -12,93 +16,25 @@ use crate::budgets::service::post_entries;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::geo::distance_km;
-use crate::market::model::{judge, Candidate, MatchPolicy, PersonNeeds, ShiftKind};
-use crate::market::repo::{self as market_repo, BudgetHolderRow};
-use crate::market::service::{candidate, evidence_by_pa, my_pa_id, person_needs, signoff_of};
-use crate::rostering::clashes::{first_clash, lock_pas};
+use crate::market::model::ShiftKind;
+use crate::market::repo as market_repo;
+use crate::market::service::my_pa_id;
 use crate::rostering::dto::OpenShiftView;
-use crate::rostering::generate::available_for;
+use crate::rostering::model::gate::{self, place_breaches};
 use crate::rostering::publish::{commitments, place_pay};
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
+use crate::rostering::safety::{gather, lock_pas, refuse, Staffed};
 
-fn me(
-    conn: &mut DbConnection,
-    actor: &AuthUser,
-) -> AppResult<(market_repo::PaProfileRow, Candidate)> {
-    let pa_id = my_pa_id(conn, actor)?;
-    let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
-    let evidence = evidence_by_pa(conn, std::slice::from_ref(&pa.id))?
-        .remove(&pa.id)
-        .unwrap_or_default();
-    let signoffs = market_repo::signoffs_of_pa(conn, &pa.id)?
-        .into_iter()
-        .map(signoff_of)
-        .collect();
-    let c = candidate(&pa, evidence, signoffs);
-    Ok((pa, c))
-}
-
-/// What `allowed` reads once per request: each person met (their record and needs), and the
-/// PA's leave.
-struct Seen {
-    people: HashMap<String, (BudgetHolderRow, PersonNeeds)>,
-    leave: Vec<(NaiveDate, NaiveDate)>,
-}
-
-impl Seen {
-    fn new(conn: &mut DbConnection, me: &Candidate, from: NaiveDate) -> AppResult<Self> {
-        let leave = market_repo::unavailability_between(
-            conn,
-            std::slice::from_ref(&me.pa_id),
-            from,
-            // Far enough for any shift offered; a real date, since SQLite compares dates as text.
-            from + Duration::days(3_660),
-        )?
-        .into_iter()
-        .map(|u| (u.starts_on, u.ends_on))
-        .collect();
-        Ok(Self {
-            people: HashMap::new(),
-            leave,
-        })
+fn home(pa: &market_repo::PaProfileRow) -> crate::geo::Location {
+    crate::geo::Location {
+        latitude: pa.latitude,
+        longitude: pa.longitude,
     }
-
-    fn person(
-        &mut self,
-        conn: &mut DbConnection,
-        holder_id: &str,
-    ) -> AppResult<&(BudgetHolderRow, PersonNeeds)> {
-        if !self.people.contains_key(holder_id) {
-            let holder =
-                market_repo::find_budget_holder(conn, holder_id)?.ok_or(AppError::NotFound)?;
-            let needs = person_needs(conn, &holder)?;
-            self.people.insert(holder_id.to_owned(), (holder, needs));
-        }
-        self.people.get(holder_id).ok_or(AppError::NotFound)
-    }
-}
-
-/// Whether the PA may take the shift by the marketplace's rules, availability and leave.
-fn allowed(
-    conn: &mut DbConnection,
-    seen: &mut Seen,
-    me: &Candidate,
-    shift: &RosterShiftRow,
-) -> AppResult<bool> {
-    let planned = crate::rostering::edit::planned_of(shift);
-    let last = crate::time::london_local(planned.ends_at).date();
-    let on_leave = seen
-        .leave
-        .iter()
-        .any(|(a, b)| *a <= last && shift.shift_date <= *b);
-    let (_, person) = seen.person(conn, &shift.budget_holder_id)?;
-    let eligible = judge(person, me, shift.shift_date, &MatchPolicy::default(), false).eligible;
-    Ok(eligible && !on_leave && available_for(me, &planned))
 }
 
 fn offer(
     shift: &RosterShiftRow,
-    places_left: i64,
+    (places_left, held_places, held_by_you): (i64, i64, bool),
     district: String,
     distance_km: f64,
 ) -> OpenShiftView {
@@ -112,6 +48,8 @@ fn offer(
         kind: ShiftKind::parse(&shift.kind),
         headcount: shift.headcount,
         places_left,
+        held_places,
+        held_by_you,
         district,
         distance_km: (distance_km * 10.0).round() / 10.0,
     }
@@ -122,7 +60,8 @@ pub fn list(
     actor: &AuthUser,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<OpenShiftView>> {
-    let (pa, me) = me(conn, actor)?;
+    let pa_id = my_pa_id(conn, actor)?;
+    let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
     let declined = repo::declined_by(conn, &pa.id)?;
     let mine: Vec<String> = repo::pa_published_between(
         conn,
@@ -133,24 +72,71 @@ pub fn list(
     .into_iter()
     .map(|s| s.id)
     .collect();
-    let mut seen = Seen::new(conn, &me, now.date_naive())?;
-    let mut out = Vec::new();
-    for (shift, taken) in
+    let open: Vec<(RosterShiftRow, i64)> =
         repo::published_shifts_from(conn, &pa.organisation_id, now.naive_utc(), 2_000)?
-    {
-        if taken >= i64::from(shift.headcount)
-            || declined.contains(&shift.id)
-            || mine.contains(&shift.id)
-            || !allowed(conn, &mut seen, &me, &shift)?
-        {
+            .into_iter()
+            .filter(|(s, taken)| {
+                *taken < i64::from(s.headcount)
+                    && !declined.contains(&s.id)
+                    && !mine.contains(&s.id)
+            })
+            .collect();
+    let ids: Vec<String> = open.iter().map(|(s, _)| s.id.clone()).collect();
+    let holds = repo::holds_of(conn, &ids)?;
+    let open: Vec<(RosterShiftRow, i64, i64)> = open
+        .into_iter()
+        .map(|(s, taken)| {
+            let held = holds.iter().filter(|(h, _)| *h == s.id).count() as i64;
+            (s, taken, held)
+        })
+        .collect();
+    let held_by_me = |s: &RosterShiftRow| holds.iter().any(|(h, p)| *h == s.id && *p == pa.id);
+    let open: Vec<(RosterShiftRow, i64, i64)> = open
+        .into_iter()
+        .filter(|(s, taken, held)| taken + held < i64::from(s.headcount) || held_by_me(s))
+        .collect();
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One world for them all, the PA on none of them; each is then judged with the PA on it
+    // alone beside everything else they work.
+    let staffed: Vec<Staffed<'_>> = open
+        .iter()
+        .map(|(shift, _, _)| Staffed {
+            shift,
+            pa_ids: vec![pa.id.clone()],
+            judged: true,
+        })
+        .collect();
+    let mut gathered = gather(conn, &staffed, &[], None)?;
+    let Some(&me) = gathered.pa_index.get(&pa.id) else {
+        return Ok(Vec::new());
+    };
+    let world = &mut gathered.world;
+    for t in 0..open.len() {
+        world.on[t].clear();
+    }
+    let mut out = Vec::new();
+    for (t, (shift, taken, held)) in open.iter().enumerate() {
+        world.on[t] = vec![me];
+        let safe = place_breaches(world, t, me).is_empty();
+        world.on[t].clear();
+        if !safe {
             continue;
         }
-        let (holder, person) = seen.person(conn, &shift.budget_holder_id)?;
+        let person = &world.people[world.shifts[t].person];
+        let district = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+            .map(|h| h.district)
+            .unwrap_or_default();
         out.push(offer(
-            &shift,
-            i64::from(shift.headcount) - taken,
-            holder.district.clone(),
-            distance_km(me.location, person.location),
+            shift,
+            (
+                i64::from(shift.headcount) - taken - held,
+                *held,
+                held_by_me(shift),
+            ),
+            district,
+            distance_km(home(&pa), person.location),
         ));
     }
     Ok(out)
@@ -162,7 +148,8 @@ pub fn accept(
     shift_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<OpenShiftView> {
-    let (pa, me) = me(conn, actor)?;
+    let pa_id = my_pa_id(conn, actor)?;
+    let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
     let shift = repo::find_shift(conn, shift_id)?.ok_or(AppError::NotFound)?;
     let roster = repo::find_roster(conn, &shift.roster_id)?
         .filter(|r| r.organisation_id == pa.organisation_id && r.status == "published")
@@ -173,70 +160,143 @@ pub fn accept(
             detail: "this shift has already started".into(),
         });
     }
-    let mut seen = Seen::new(conn, &me, shift.shift_date)?;
-    if !allowed(conn, &mut seen, &me, &shift)? {
-        return Err(AppError::Forbidden);
-    }
-    let (holder, person) = seen.person(conn, &shift.budget_holder_id)?.clone();
-    write_transaction(conn, |conn| {
+    let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+        .ok_or(AppError::NotFound)?;
+    let headcount = usize::try_from(shift.headcount).unwrap_or(1);
+    let (live, held_now) = write_transaction(conn, |conn| {
         // The roster's row lock: acceptances of its shifts go one at a time, and each sees
-        // every place taken before it.
+        // every place taken or held before it.
         repo::touch_roster(conn, &roster.id, now.naive_utc())?;
         let on_shift = repo::pas_on_shift(conn, &shift.id)?;
-        if on_shift.contains(&pa.id) {
+        let holders: Vec<String> = repo::holds_of(conn, std::slice::from_ref(&shift.id))?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        if on_shift.contains(&pa.id) || holders.contains(&pa.id) {
             return Err(AppError::Conflict {
                 code: "already_yours",
-                detail: "you already have this shift".into(),
+                detail: "you already have this shift, or hold a place of it".into(),
             });
         }
-        if on_shift.len() >= usize::try_from(shift.headcount).unwrap_or(1) {
+        if on_shift.len() + holders.len() >= headcount {
             return Err(AppError::Conflict {
                 code: "already_taken",
                 detail: "someone else took this shift first".into(),
             });
         }
-        // Two acceptances by one PA on different rosters must not both pass the check.
-        lock_pas(conn, &[me.pa_id.as_str()])?;
-        if let Some((_, rule)) = first_clash(conn, &me.pa_id, &[&shift], None)? {
-            return Err(AppError::field(
-                "shift_id",
-                rule,
-                "taking this shift would break a working-time or booking rule for you",
-            ));
+        // Two acceptances by one PA on different rosters must not both pass the gate.
+        let mut locked: Vec<&str> = holders.iter().map(String::as_str).collect();
+        locked.push(&pa.id);
+        lock_pas(conn, &locked)?;
+
+        let mut team: Vec<String> = on_shift.clone();
+        team.extend(holders.iter().cloned());
+        team.push(pa.id.clone());
+        let staffed = [Staffed {
+            shift: &shift,
+            pa_ids: team.clone(),
+            judged: true,
+        }];
+        let mut gathered = gather(conn, &staffed, &[], None)?;
+        let me = gathered
+            .pa_index
+            .get(&pa.id)
+            .copied()
+            .ok_or(AppError::NotFound)?;
+        // The caller's own place first: refused, nothing changes.
+        gathered.world.on[0] = vec![me];
+        let mine = place_breaches(&gathered.world, 0, me);
+        if !mine.is_empty() {
+            return Err(refuse("not_eligible", "Taking this shift", mine));
         }
-        let full = on_shift.len() + 1 >= usize::try_from(shift.headcount).unwrap_or(1);
-        repo::add_assignment(
-            conn,
-            &RosterAssignmentRow {
-                id: crate::ids::new_id(),
-                roster_id: roster.id.clone(),
-                roster_shift_id: shift.id.clone(),
-                pa_id: pa.id.clone(),
-                created_at: now.naive_utc(),
-            },
-            if full {
-                None
+        // A holder the gate no longer allows beside the caller loses the hold.
+        let mut kept: Vec<String> = Vec::new();
+        for h in &holders {
+            let Some(&hi) = gathered.pa_index.get(h) else {
+                continue;
+            };
+            gathered.world.on[0] = vec![hi];
+            if place_breaches(&gathered.world, 0, hi).is_empty() {
+                kept.push(h.clone());
             } else {
-                Some("not_enough_for_two_to_one")
-            },
-        )?;
-        // Commit this place's pay, as publishing does.
+                repo::release_hold(conn, &shift.id, h)?;
+                audit::record(
+                    conn,
+                    Some(actor),
+                    Change::<(), _> {
+                        organisation_id: &roster.organisation_id,
+                        action: "roster.hold_released",
+                        entity_type: "roster",
+                        entity_id: &roster.id,
+                        before: None,
+                        after: Some(
+                            &serde_json::json!({"shift_id": shift.id, "pa_id": h, "reason": "no_longer_safe"}),
+                        ),
+                    },
+                )?;
+            }
+        }
+        let mut team: Vec<String> = on_shift.clone();
+        team.extend(kept.iter().cloned());
+        team.push(pa.id.clone());
+        if team.len() < headcount {
+            // Half a 2:1 team never goes live: the place is held until a second PA comes.
+            repo::hold(conn, &shift.id, &pa.id, now.naive_utc())?;
+            audit::record(
+                conn,
+                Some(actor),
+                Change::<(), _> {
+                    organisation_id: &roster.organisation_id,
+                    action: "roster.open_shift_held",
+                    entity_type: "roster",
+                    entity_id: &roster.id,
+                    before: None,
+                    after: Some(&serde_json::json!({"shift_id": shift.id, "pa_id": pa.id})),
+                },
+            )?;
+            return Ok((false, kept.len() + 1));
+        }
+        // The whole team, judged together (two different PAs, each safe beside the other).
+        gathered.world.on[0] = team
+            .iter()
+            .filter_map(|p| gathered.pa_index.get(p).copied())
+            .collect();
+        let breaches = gate::check(&gathered.world, &[0]);
+        if !breaches.is_empty() {
+            return Err(refuse("not_eligible", "Taking this shift", breaches));
+        }
         let budget = crate::budgets::repo::approved_budget_on(
             conn,
             &shift.budget_holder_id,
             shift.shift_date,
         )?;
-        if let Some(budget) = budget {
-            let entries = commitments(
-                &budget,
-                &shift,
-                place_pay(pa.min_hourly_pay_pence, &shift),
-                format!(
-                    "Open shift taken {} {}–{}, pay and holiday pay",
-                    shift.shift_date, shift.start_local, shift.end_local
-                ),
-            );
-            post_entries(conn, &budget, &holder, entries, Some(actor), now)?;
+        for p in team.iter().filter(|p| !on_shift.contains(p)) {
+            repo::add_assignment(
+                conn,
+                &RosterAssignmentRow {
+                    id: crate::ids::new_id(),
+                    roster_id: roster.id.clone(),
+                    roster_shift_id: shift.id.clone(),
+                    pa_id: p.clone(),
+                    created_at: now.naive_utc(),
+                },
+                None,
+            )?;
+            repo::release_hold(conn, &shift.id, p)?;
+            // Commit this place's pay, as publishing does.
+            if let Some(budget) = &budget {
+                let row = market_repo::find_pa(conn, p)?.ok_or(AppError::NotFound)?;
+                let entries = commitments(
+                    budget,
+                    &shift,
+                    place_pay(row.min_hourly_pay_pence, &shift),
+                    format!(
+                        "Open shift taken {} {}–{}, pay and holiday pay",
+                        shift.shift_date, shift.start_local, shift.end_local
+                    ),
+                );
+                post_entries(conn, budget, &holder, entries, Some(actor), now)?;
+            }
         }
         audit::record(
             conn,
@@ -247,22 +307,29 @@ pub fn accept(
                 entity_type: "roster",
                 entity_id: &roster.id,
                 before: None,
-                after: Some(&serde_json::json!({"shift_id": shift.id, "pa_id": pa.id})),
+                after: Some(&serde_json::json!({"shift_id": shift.id, "pa_ids": team})),
             },
         )?;
-        Ok(())
+        Ok((true, 0))
     })?;
-    let places_left = i64::from(shift.headcount)
-        - i64::try_from(repo::pas_on_shift(conn, &shift.id)?.len()).unwrap_or(0);
+    let taken = i64::try_from(repo::pas_on_shift(conn, &shift.id)?.len()).unwrap_or(0);
+    let held = i64::try_from(held_now).unwrap_or(0);
     Ok(offer(
         &shift,
-        places_left,
-        holder.district,
-        distance_km(me.location, person.location),
+        (i64::from(shift.headcount) - taken - held, held, !live),
+        holder.district.clone(),
+        distance_km(
+            home(&pa),
+            crate::geo::Location {
+                latitude: holder.latitude,
+                longitude: holder.longitude,
+            },
+        ),
     ))
 }
 
-/// A PA says no to an open shift: it is not offered to them again (nothing else changes).
+/// A PA says no to an open shift: it is not offered to them again, and a place they held of it
+/// is let go.
 pub fn decline(
     conn: &mut DbConnection,
     actor: &AuthUser,
@@ -276,6 +343,7 @@ pub fn decline(
         .filter(|r| r.organisation_id == pa.organisation_id && r.status == "published")
         .ok_or(AppError::NotFound)?;
     write_transaction(conn, |conn| {
+        repo::release_hold(conn, &shift.id, &pa.id)?;
         repo::decline(conn, &shift.id, &pa.id, now.naive_utc())
     })?;
     Ok(())

@@ -15,11 +15,11 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
 use crate::pricing::model::round_div;
-use crate::rostering::clashes::{first_clash, lock_pas};
 use crate::rostering::dto::RosterView;
 use crate::rostering::edit::roster_to_change;
 use crate::rostering::generate::view;
 use crate::rostering::repo::{self, RosterShiftRow};
+use crate::rostering::safety::{self, lock_pas, Staffed};
 
 pub fn publish(
     conn: &mut DbConnection,
@@ -105,21 +105,30 @@ pub fn publish(
                 repo::find_roster(conn, &roster.id)?.map_or(expected, |r| r.version);
             return Err(AppError::PreconditionFailed { current_version });
         }
-        // Another manager may have published shifts for the same PAs since this draft was
-        // made: checked here, under the PAs' row locks, so nobody goes live double-booked.
+        // Everything may have changed since the draft was made (evidence, checks, sign-offs,
+        // leave, the do-not-match list, shifts another manager published for the same PAs):
+        // the whole roster passes the safety gate again here, under the PAs' row locks, or
+        // nothing goes live. The manager can open the shifts named, then publish.
         lock_pas(conn, &pas.keys().map(String::as_str).collect::<Vec<_>>())?;
-        for (pa_id, ts) in &pas {
-            let theirs: Vec<&RosterShiftRow> = ts.iter().map(|&t| &shifts[t]).collect();
-            if let Some((shift_id, rule)) = first_clash(conn, pa_id, &theirs, Some(&roster.id))? {
-                let shift = theirs.iter().find(|s| s.id == shift_id);
-                return Err(AppError::Conflict {
-                    code: "clashes_with_published",
-                    detail: format!(
-                        "PA {pa_id}'s shift on {} would break a rule ({rule}) with a shift they now work on another published roster: change it, then publish",
-                        shift.map(|s| s.shift_date.to_string()).unwrap_or_default()
-                    ),
-                });
-            }
+        let staffed: Vec<Staffed<'_>> = shifts
+            .iter()
+            .map(|shift| Staffed {
+                shift,
+                pa_ids: assignments
+                    .iter()
+                    .filter(|a| a.roster_shift_id == shift.id)
+                    .map(|a| a.pa_id.clone())
+                    .collect(),
+                judged: true,
+            })
+            .collect();
+        let breaches = safety::check(conn, &staffed, Some(&roster.id))?;
+        if !breaches.is_empty() {
+            return Err(safety::refuse(
+                "unsafe_roster",
+                "Publishing this roster",
+                breaches,
+            ));
         }
         for (budget_id, entries) in std::mem::take(&mut entries_by_budget) {
             let Some(budget) = budgets.get(&budget_id) else {

@@ -235,6 +235,8 @@ pub fn replace_assignments(
         roster_assignments::table.filter(roster_assignments::roster_shift_id.eq(shift_id)),
     )
     .execute(conn)?;
+    // The manager's staffing decides the shift: any place held waiting for a second PA goes.
+    release_holds(conn, shift_id)?;
     for row in rows {
         diesel::insert_into(roster_assignments::table)
             .values(row)
@@ -471,4 +473,80 @@ pub fn declined_by(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<String
         .filter(open_shift_declines::pa_id.eq(pa_id))
         .select(open_shift_declines::roster_shift_id)
         .load(conn)?)
+}
+
+/// PAs holding a place of these 2:1 shifts, waiting for a second PA: (shift id, PA id).
+pub fn holds_of(conn: &mut DbConnection, shift_ids: &[String]) -> AppResult<Vec<(String, String)>> {
+    use crate::db::schema::shift_holds;
+    let mut out = Vec::new();
+    for chunk in shift_ids.chunks(500) {
+        out.extend(
+            shift_holds::table
+                .filter(shift_holds::roster_shift_id.eq_any(chunk))
+                .order((shift_holds::held_at.asc(), shift_holds::pa_id.asc()))
+                .select((shift_holds::roster_shift_id, shift_holds::pa_id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The shifts these PAs hold a place of, with the PA, starting between two instants.
+pub fn held_by_pas_between(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<(String, RosterShiftRow)>> {
+    use crate::db::schema::shift_holds;
+    let mut out = Vec::new();
+    for chunk in pa_ids.chunks(500) {
+        out.extend(
+            shift_holds::table
+                .inner_join(
+                    roster_shifts::table.on(roster_shifts::id.eq(shift_holds::roster_shift_id)),
+                )
+                .filter(shift_holds::pa_id.eq_any(chunk))
+                .filter(roster_shifts::ends_at.gt(from))
+                .filter(roster_shifts::starts_at.lt(to))
+                .select((shift_holds::pa_id, RosterShiftRow::as_select()))
+                .load::<(String, RosterShiftRow)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn hold(
+    conn: &mut DbConnection,
+    shift_id: &str,
+    pa_id: &str,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    use crate::db::schema::shift_holds;
+    diesel::insert_into(shift_holds::table)
+        .values((
+            shift_holds::roster_shift_id.eq(shift_id),
+            shift_holds::pa_id.eq(pa_id),
+            shift_holds::held_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn release_hold(conn: &mut DbConnection, shift_id: &str, pa_id: &str) -> AppResult<()> {
+    use crate::db::schema::shift_holds;
+    diesel::delete(
+        shift_holds::table
+            .filter(shift_holds::roster_shift_id.eq(shift_id))
+            .filter(shift_holds::pa_id.eq(pa_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn release_holds(conn: &mut DbConnection, shift_id: &str) -> AppResult<()> {
+    use crate::db::schema::shift_holds;
+    diesel::delete(shift_holds::table.filter(shift_holds::roster_shift_id.eq(shift_id)))
+        .execute(conn)?;
+    Ok(())
 }

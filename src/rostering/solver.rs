@@ -376,6 +376,17 @@ fn day_of(task: &Task) -> usize {
     usize::try_from(task.start.div_euclid(24 * 60)).unwrap_or(0)
 }
 
+/// The minutes a task counts towards its worker's hours: all of it when it starts within the
+/// roster's weeks, none when it lies outside them (a neighbour kept only for rest and travel).
+fn counted_minutes(p: &Problem, task: &Task) -> i64 {
+    let horizon = p.weeks.max(1) as i64 * 7 * 24 * 60;
+    if (0..horizon).contains(&task.start) {
+        task.minutes()
+    } else {
+        0
+    }
+}
+
 fn week_of(p: &Problem, minute: Minute) -> usize {
     usize::try_from(minute.max(0) / (7 * 24 * 60))
         .unwrap_or(0)
@@ -620,7 +631,7 @@ impl<'a> State<'a> {
             self.assigned[t].retain(|&o| o != w);
         }
         let week = week_of(self.p, task.start);
-        self.week_minutes[w][week] += sign * minutes;
+        self.week_minutes[w][week] += sign * counted_minutes(self.p, task);
         let day = day_of(task);
         if day < self.day_kind[w].len() {
             // From the timeline, so that undoing a move in any order leaves it right.
@@ -720,8 +731,8 @@ impl<'a> State<'a> {
         }
         // Average weekly hours over the roster.
         let total: i64 = self.week_minutes[w].iter().sum::<i64>()
-            - except.map_or(0, |e| p.tasks[e].minutes())
-            + task.minutes();
+            - except.map_or(0, |e| counted_minutes(p, &p.tasks[e]))
+            + counted_minutes(p, task);
         if total > p.workers[w].max_minutes_per_week * p.weeks.max(1) as i64 {
             return Some(HardRule::WeeklyHours);
         }

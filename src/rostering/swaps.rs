@@ -13,7 +13,6 @@ use crate::auth::{AuthUser, Role};
 use crate::db::schema::swap_requests;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::market::index::MatchIndex;
 use crate::market::repo as market_repo;
 use crate::market::service::my_pa_id;
 use crate::rostering::dto::{CreateSwapRequest, RosterEdit, SwapDecision, SwapRequestView};
@@ -232,6 +231,25 @@ pub fn create(
             return Err(AppError::field("their_shift_id", "started", "has started"));
         }
     }
+    // Asked only when the swap would pass the safety gate today: the colleague is not asked to
+    // take what they could not work (checked again when they accept and when it is approved).
+    let proposed = SwapRequestRow {
+        id: String::new(),
+        organisation_id: roster.organisation_id.clone(),
+        roster_id: roster.id.clone(),
+        roster_shift_id: shift.id.clone(),
+        requester_pa_id: me.clone(),
+        colleague_pa_id: colleague.id.clone(),
+        their_shift_id: request.their_shift_id.clone(),
+        status: String::new(),
+        note: None,
+        decision_reason: None,
+        decided_by: None,
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+    };
+    let edit = as_edit(conn, &proposed)?;
+    plan(conn, actor, &roster, &edit)?;
     let row = SwapRequestRow {
         id: crate::ids::new_id(),
         organisation_id: roster.organisation_id.clone(),
@@ -355,7 +373,6 @@ fn as_pa(
 /// (a broken rule is a 422 naming it), then the team manager is asked to approve.
 pub fn accept(
     conn: &mut DbConnection,
-    match_index: &MatchIndex,
     actor: &AuthUser,
     id: &str,
     now: DateTime<Utc>,
@@ -363,7 +380,7 @@ pub fn accept(
     let row = as_pa(conn, actor, id, true)?;
     let roster = roster_of(conn, &row)?;
     let edit = as_edit(conn, &row)?;
-    plan(conn, match_index, actor, &roster, &edit)?;
+    plan(conn, actor, &roster, &edit)?;
     write_transaction(conn, |conn| {
         advance(conn, actor, &row, (&["proposed"], "accepted"), None, now)?;
         let manager = crate::accounts::repo::find_user(conn, &roster.team_manager_id)?;
@@ -426,7 +443,6 @@ pub fn withdraw(
 /// makes the change as a roster edit, in one transaction with the request's new status.
 pub fn decide(
     conn: &mut DbConnection,
-    match_index: &MatchIndex,
     actor: &AuthUser,
     id: &str,
     decision: SwapDecision,
@@ -454,7 +470,6 @@ pub fn decide(
         let edit = as_edit(conn, &row)?;
         edit_with(
             conn,
-            match_index,
             actor,
             &roster.id,
             Some(roster.version),

@@ -90,12 +90,11 @@ pub fn lowest_cap(record: Option<&WorkingTimeRow>, from: NaiveDate, to: NaiveDat
         .unwrap_or(UNCAPPED)
 }
 
-/// The weekly caps of these PAs over `from`..=`to` (the lowest in force on any day), by PA id.
-pub fn caps(
+/// These PAs' working-time records, by PA id (a PA without one has none).
+pub fn records(
     conn: &mut DbConnection,
     pa_ids: &[String],
-    (from, to): (NaiveDate, NaiveDate),
-) -> AppResult<HashMap<String, i64>> {
+) -> AppResult<HashMap<String, WorkingTimeRow>> {
     let mut records: HashMap<String, WorkingTimeRow> = HashMap::new();
     for chunk in pa_ids.chunks(500) {
         for row in pa_working_time::table
@@ -106,6 +105,16 @@ pub fn caps(
             records.insert(row.pa_id.clone(), row);
         }
     }
+    Ok(records)
+}
+
+/// The weekly caps of these PAs over `from`..=`to` (the lowest in force on any day), by PA id.
+pub fn caps(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+    (from, to): (NaiveDate, NaiveDate),
+) -> AppResult<HashMap<String, i64>> {
+    let records = records(conn, pa_ids)?;
     Ok(pa_ids
         .iter()
         .map(|id| (id.clone(), lowest_cap(records.get(id), from, to)))

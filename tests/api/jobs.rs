@@ -137,8 +137,9 @@ async fn the_maintenance_job_purges_expired_sessions() {
         },
     )
     .unwrap();
-    // The purge and the clock-out reminders: each scheduled twice, each run once.
-    assert_eq!(ran, 2, "scheduled twice, run once");
+    // The purge, the clock-out reminders and the safety look ahead: each scheduled twice, each
+    // run once.
+    assert_eq!(ran, 3, "scheduled twice, run once");
     let left: Vec<String> = parota::db::schema::refresh_tokens::table
         .select(parota::db::schema::refresh_tokens::token_hash)
         .load(&mut conn)

@@ -988,14 +988,24 @@ async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
         .get("/api/v1/pas/me/open-shifts", Some(&logins[2].token))
         .await;
     assert!(none.body.as_array().unwrap().is_empty());
-    t.app
+    let refused = t
+        .app
         .post_json(
             &format!("/api/v1/roster-shifts/{monday_shift}/acceptance"),
             Some(&logins[2].token),
             &json!({}),
         )
-        .await
-        .assert_problem(403, "forbidden");
+        .await;
+    let breaches = refused.assert_problem(409, "not_eligible")["breaches"].clone();
+    assert!(
+        breaches.as_array().unwrap().iter().any(|b| b["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("competency:")
+            && b["pa_id"] == cal.as_str()),
+        "{}",
+        refused.text
+    );
 
     // Amy and Ben accept at once: exactly one wins.
     let organisation = t.app.organisation_of(&t.manager.id);
@@ -1132,30 +1142,29 @@ async fn a_swap_needs_the_colleague_then_the_manager_and_every_rule_holds() {
         "colleague_pa_id"
     );
 
-    // Dee cannot do Mondays: she may be asked, but cannot accept.
+    // Dee cannot do Mondays: the safety gate refuses even the asking, naming the rule.
     let to_dee = ask(me.1.token.clone(), json!({"colleague_pa_id": dee.0})).await;
-    assert_eq!(to_dee.status, 201, "{}", to_dee.text);
-    let to_dee_id = to_dee.body["id"].as_str().unwrap().to_owned();
-    let refused = t
-        .app
-        .post_json(
-            &format!("/api/v1/swap-requests/{to_dee_id}/acceptance"),
-            Some(&dee.1.token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(
-        refused.assert_problem(422, "validation_failed")["errors"][0]["code"],
-        "not_eligible"
+    let refused = &to_dee.assert_problem(422, "validation_failed")["errors"][0];
+    assert_eq!(refused["code"], "not_eligible", "{}", to_dee.text);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("(rule availability)"),
+        "{}",
+        to_dee.text
     );
     // One live request per shift: withdraw it before asking again.
+    let first = ask(me.1.token.clone(), json!({"colleague_pa_id": colleague.0})).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let first_id = first.body["id"].as_str().unwrap().to_owned();
     ask(me.1.token.clone(), json!({"colleague_pa_id": colleague.0}))
         .await
         .assert_problem(409, "swap_already_requested");
     let withdrawn = t
         .app
         .post_json(
-            &format!("/api/v1/swap-requests/{to_dee_id}/withdrawal"),
+            &format!("/api/v1/swap-requests/{first_id}/withdrawal"),
             Some(&me.1.token),
             &json!({}),
         )
@@ -1742,9 +1751,18 @@ async fn a_pa_booked_on_another_managers_published_roster_is_never_double_booked
     assert_eq!(published.status, 200, "{}", published.text);
 
     // The first draft now clashes: publishing it is refused, nothing goes live.
-    t.publish(first.body["id"].as_str().unwrap(), Some("\"1\""))
-        .await
-        .assert_problem(409, "clashes_with_published");
+    let refused = t
+        .publish(first.body["id"].as_str().unwrap(), Some("\"1\""))
+        .await;
+    let breaches = refused.assert_problem(409, "unsafe_roster")["breaches"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(breaches.len(), 2, "{}", refused.text);
+    for b in &breaches {
+        assert_eq!(b["rule"], "double_booking", "{}", refused.text);
+        assert_eq!(b["pa_id"], amy.as_str(), "{}", refused.text);
+    }
     // A new roster sees Amy's other shifts and leaves Ann's Mondays open, saying why.
     let second = t.roster(&t.manager.token).await;
     for shift in on_mondays(&second.body) {

@@ -4,6 +4,8 @@
 //! forward; a start in the spring gap moves forward by the gap, a start in the repeated autumn
 //! hour is the first).
 
+pub mod gate;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,0 +1,2 @@
+DROP TABLE shift_warnings;
+DROP TABLE shift_holds;
