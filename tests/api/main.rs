@@ -20,4 +20,5 @@ mod openapi;
 mod payroll;
 mod pricing;
 mod rostering;
+mod safety;
 mod timesheets;
