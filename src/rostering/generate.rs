@@ -283,16 +283,14 @@ pub(crate) fn build(
             .or_default()
             .push((row.starts_on, row.ends_on));
     }
+    let policy = MatchPolicy::default();
     let gate_pas: Vec<GatePa> = candidates
         .iter()
-        .map(|c| GatePa {
-            candidate: (*c).clone(),
-            active: true,
-            leave: leave.remove(&c.pa_id).unwrap_or_default(),
-            working_time: None,
+        .map(|c| {
+            let leave = leave.remove(&c.pa_id).unwrap_or_default();
+            GatePa::new((*c).clone(), true, leave, None, &policy)
         })
         .collect();
-    let policy = MatchPolicy::default();
     let epoch = london_instant(from.and_time(chrono::NaiveTime::MIN));
     let minute = |t: DateTime<Utc>| (t - epoch).num_minutes();
     let mut people = Vec::new();
@@ -357,18 +355,25 @@ pub(crate) fn build(
         .map(|(w, id)| (id.as_str(), w))
         .collect();
     let mut elsewhere: Vec<String> = Vec::new();
-    for (pa_id, shift) in repo::published_of_pas_between(
-        conn,
-        &pa_ids,
+    // Through the roster's last whole week and a day: the weekly cap counts that work. Places
+    // of 2:1 shifts the PAs hold count as worked, as the safety gate counts them.
+    let (around_from, around_to) = (
         (epoch - chrono::Duration::days(1)).naive_utc(),
-        // Through the roster's last whole week and a day: the weekly cap counts that work.
         london_instant(
             (from + chrono::Duration::days(7 * ((to - from).num_days() / 7 + 1) + 1))
                 .and_time(chrono::NaiveTime::MIN),
         )
         .naive_utc(),
-        this_roster,
-    )? {
+    );
+    let mut around =
+        repo::published_of_pas_between(conn, &pa_ids, around_from, around_to, this_roster)?;
+    around.extend(repo::held_by_pas_between(
+        conn,
+        &pa_ids,
+        around_from,
+        around_to,
+    )?);
+    for (pa_id, shift) in around {
         let Some(&w) = worker_of.get(pa_id.as_str()) else {
             continue;
         };

@@ -115,20 +115,32 @@ pub(crate) fn gather(
     };
     // A week and a day either side: rest rules reach no further, and the weekly cap's weeks
     // (whole weeks from a roster's start) end within six days of its last date.
-    let (from, to) = (first - Duration::days(8), last + Duration::days(8));
+    let (mut from, mut to) = (first - Duration::days(8), last + Duration::days(8));
     // Their other work: published shifts, and places of 2:1 shifts they hold (which go live
-    // the moment a second PA accepts, so they count as worked).
-    let elsewhere = if pa_ids.is_empty() {
-        Vec::new()
-    } else {
+    // the moment a second PA accepts, so they count as worked). The weekly cap of a roster they
+    // work in counts all its weeks, so the range grows to every such roster's weeks.
+    let mut elsewhere = Vec::new();
+    for _ in 0..3 {
+        if pa_ids.is_empty() {
+            break;
+        }
         let (a, b) = (
             from.and_time(chrono::NaiveTime::MIN),
             to.and_time(chrono::NaiveTime::MIN),
         );
-        let mut rows = repo::published_of_pas_between(conn, &pa_ids, a, b, except_roster)?;
-        rows.extend(repo::held_by_pas_between(conn, &pa_ids, a, b)?);
-        rows
-    };
+        elsewhere = repo::published_of_pas_between(conn, &pa_ids, a, b, except_roster)?;
+        elsewhere.extend(repo::held_by_pas_between(conn, &pa_ids, a, b)?);
+        let (mut wider_from, mut wider_to) = (from, to);
+        for (_, row) in &elsewhere {
+            let (a, b) = windows.of(conn, &row.roster_id)?;
+            wider_from = wider_from.min(a - Duration::days(8));
+            wider_to = wider_to.max(b + Duration::days(8));
+        }
+        if (wider_from, wider_to) == (from, to) {
+            break;
+        }
+        (from, to) = (wider_from, wider_to);
+    }
 
     let pa_index: HashMap<String, usize> = pa_ids
         .iter()
@@ -205,16 +217,17 @@ pub(crate) fn gather(
     let mut records = working_time::records(conn, &pa_ids)?;
     for id in &pa_ids {
         let row = market_repo::find_pa(conn, id)?.ok_or(AppError::NotFound)?;
-        world.pas.push(GatePa {
-            candidate: candidate(
+        world.pas.push(GatePa::new(
+            candidate(
                 &row,
                 evidence.remove(id).unwrap_or_default(),
                 signoffs.remove(id).unwrap_or_default(),
             ),
-            active: row.active,
-            leave: leave.remove(id).unwrap_or_default(),
-            working_time: records.remove(id),
-        });
+            row.active,
+            leave.remove(id).unwrap_or_default(),
+            records.remove(id),
+            &world.policy,
+        ));
     }
     Ok(Gathered {
         world,

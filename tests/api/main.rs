@@ -21,4 +21,5 @@ mod payroll;
 mod pricing;
 mod rostering;
 mod safety;
+mod safety_walk;
 mod timesheets;

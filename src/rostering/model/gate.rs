@@ -13,8 +13,6 @@
 //! own (`solver::violations`), asked over the weeks of the roster the shift belongs to, with
 //! everything else the PA works beside it. 2:1 support is two different PAs or none.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -64,6 +62,39 @@ pub struct GatePa {
     /// Leave and other unavailability, first and last day inclusive.
     pub leave: Vec<(NaiveDate, NaiveDate)>,
     pub working_time: Option<WorkingTimeRow>,
+    /// The days one of their dated facts starts or stops holding (`dated_facts`), sorted.
+    changes: Vec<NaiveDate>,
+}
+
+impl GatePa {
+    pub fn new(
+        candidate: Candidate,
+        active: bool,
+        leave: Vec<(NaiveDate, NaiveDate)>,
+        working_time: Option<WorkingTimeRow>,
+        policy: &MatchPolicy,
+    ) -> Self {
+        let mut changes: Vec<NaiveDate> = dated_facts(&candidate, policy)
+            .iter()
+            .map(|f| f.on)
+            .collect();
+        changes.sort_unstable();
+        changes.dedup();
+        Self {
+            candidate,
+            active,
+            leave,
+            working_time,
+            changes,
+        }
+    }
+
+    /// Whether one of their dated facts starts or stops holding after `from`, up to `to`: if
+    /// not, every rule about them reads the same on every day between.
+    fn facts_change_between(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        let after = self.changes.partition_point(|d| *d <= from);
+        self.changes.get(after).is_some_and(|d| *d <= to)
+    }
 }
 
 /// Everything the gate weighs: people, PAs, shifts and who is on each.
@@ -250,19 +281,6 @@ pub fn dated_facts(c: &Candidate, policy: &MatchPolicy) -> Vec<DatedFact> {
     out
 }
 
-/// Whether one of the PA's dated facts starts or stops holding after `from`, up to `to`: if
-/// not, every rule about them reads the same on every day between.
-fn facts_change_between(
-    c: &Candidate,
-    policy: &MatchPolicy,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> bool {
-    dated_facts(c, policy)
-        .iter()
-        .any(|f| from < f.on && f.on <= to)
-}
-
 /// For each of `shifts` (all for `person`), whether the PA may work it by the rules about them
 /// and the person: `may_work` for each, asked once for them all when none of the PA's dated facts
 /// changes within their dates (the generator's screen of thousands of PAs).
@@ -281,7 +299,7 @@ pub fn may_work_each(
     if !pa.active {
         return vec![false; shifts.len()];
     }
-    if facts_change_between(&pa.candidate, policy, first, last) {
+    if pa.facts_change_between(first, last) {
         return shifts
             .iter()
             .map(|s| may_work(person, pa, s, policy))
@@ -324,18 +342,37 @@ fn breach(
 }
 
 /// The working-time rules PA `pa` breaks on the shifts of `judged` they are on, beside every
-/// other shift they are on in `world`: per roster window, the solver's own check of the PA's
-/// timeline, with the judged shifts placed last so each rule is laid at one of them.
+/// other shift they are on in `world`: the solver's own check of the PA's timeline, once over
+/// the weeks of each roster they work in (a roster's weekly cap and weekly rest count every
+/// shift the PA works in its weeks, whoever rostered it), with the judged shifts in those weeks
+/// placed last so each rule is laid at one of them.
 fn working_time_breaches(world: &World, pa: usize, judged: &[usize]) -> Vec<(usize, HardRule)> {
     let theirs: Vec<usize> = (0..world.shifts.len())
         .filter(|&s| world.on[s].contains(&pa))
         .collect();
-    let mut by_window: BTreeMap<(NaiveDate, NaiveDate), Vec<usize>> = BTreeMap::new();
-    for &s in judged.iter().filter(|s| theirs.contains(s)) {
-        by_window.entry(world.shifts[s].window).or_default().push(s);
+    let mine: Vec<usize> = judged
+        .iter()
+        .copied()
+        .filter(|s| theirs.contains(s))
+        .collect();
+    if mine.is_empty() {
+        return Vec::new();
     }
-    let mut found = Vec::new();
-    for ((from, to), proposed) in by_window {
+    let windows: std::collections::BTreeSet<(NaiveDate, NaiveDate)> =
+        theirs.iter().map(|&s| world.shifts[s].window).collect();
+    let mut found: Vec<(usize, HardRule)> = Vec::new();
+    for (from, to) in windows {
+        let days = (to - from).num_days() + 1;
+        let weeks = (days + 6) / 7;
+        let horizon = from + Duration::days(7 * weeks);
+        let proposed: Vec<usize> = mine
+            .iter()
+            .copied()
+            .filter(|&s| (from..horizon).contains(&world.shifts[s].date))
+            .collect();
+        if proposed.is_empty() {
+            continue;
+        }
         let epoch = london_instant(from.and_time(NaiveTime::MIN));
         let minute = |t: DateTime<Utc>| (t - epoch).num_minutes();
         let order: Vec<usize> = theirs
@@ -367,7 +404,6 @@ fn working_time_breaches(world: &World, pa: usize, judged: &[usize]) -> Vec<(usi
             })
             .collect();
         let locations: Vec<_> = people.iter().map(|&p| world.people[p].location).collect();
-        let days = (to - from).num_days() + 1;
         let problem = Problem {
             tasks,
             workers: vec![Worker {
@@ -384,7 +420,7 @@ fn working_time_breaches(world: &World, pa: usize, judged: &[usize]) -> Vec<(usi
                         .collect()
                 })
                 .collect(),
-            weeks: usize::try_from((days + 6) / 7).unwrap_or(1),
+            weeks: usize::try_from(weeks).unwrap_or(1),
             rules: rest_rules(from),
             weights: Weights::default(),
             ..Default::default()
@@ -392,7 +428,7 @@ fn working_time_breaches(world: &World, pa: usize, judged: &[usize]) -> Vec<(usi
         let assignments = vec![vec![0usize]; problem.tasks.len()];
         let first_proposed = order.len() - proposed.len();
         for (t, _, rule) in violations(&problem, &assignments) {
-            if t >= first_proposed {
+            if t >= first_proposed && !found.contains(&(order[t], rule)) {
                 found.push((order[t], rule));
             }
         }
@@ -494,8 +530,8 @@ mod tests {
     }
 
     fn pa(id: &str, evidence_expires: Option<&str>) -> GatePa {
-        GatePa {
-            candidate: Candidate {
+        GatePa::new(
+            Candidate {
                 pa_id: id.into(),
                 display_name: id.into(),
                 district: "BB11".into(),
@@ -535,10 +571,11 @@ mod tests {
                 smoker: false,
                 comfortable_with_pets: true,
             },
-            active: true,
-            leave: Vec::new(),
-            working_time: None,
-        }
+            true,
+            Vec::new(),
+            None,
+            &MatchPolicy::default(),
+        )
     }
 
     fn shift(id: &str, date: &str, start: &str, end: &str, headcount: u8) -> GateShift {
