@@ -152,6 +152,23 @@ fn seed(database_url: &str, plan_file: &str) {
                 pa_id: pa_id.clone(),
                 created_at: now.naive_utc(),
             });
+            // A real session: the token names its refresh-token family, which the server
+            // checks on every request.
+            let family = parota::ids::new_id();
+            parota::auth::repo::insert_refresh_token(
+                conn,
+                &parota::auth::repo::RefreshToken {
+                    id: parota::ids::new_id(),
+                    family_id: family.clone(),
+                    user_id: login.id.clone(),
+                    token_hash: parota::ids::new_id(),
+                    issued_at: now.naive_utc(),
+                    expires_at: (now + chrono::Duration::days(30)).naive_utc(),
+                    used_at: None,
+                    revoked_at: None,
+                },
+            )
+            .unwrap();
             let token = state
                 .keys
                 .issue(
@@ -160,6 +177,7 @@ fn seed(database_url: &str, plan_file: &str) {
                         organisation_id: organisation.id.clone(),
                         role: Role::Pa,
                         area_code: "QE1".into(),
+                        session_id: Some(family),
                     },
                     now,
                 )

@@ -238,6 +238,7 @@ fn main() {
         role: Role::TeamManager,
         area_code: "QE1".into(),
         request_id: None,
+        session_id: None,
     };
     let mut rng = Rng::new(11);
     let query = MatchQuery {
@@ -285,6 +286,23 @@ fn main() {
     );
 
     // Over HTTP: the real server on loopback, `concurrency` keep-alive connections.
+    // A real session: the token names its refresh-token family, which the server checks on
+    // every request.
+    let family = parota::ids::new_id();
+    parota::auth::repo::insert_refresh_token(
+        &mut state.pool.get().unwrap(),
+        &parota::auth::repo::RefreshToken {
+            id: parota::ids::new_id(),
+            family_id: family.clone(),
+            user_id: manager.id.clone(),
+            token_hash: parota::ids::new_id(),
+            issued_at: now.naive_utc(),
+            expires_at: (now + chrono::Duration::days(30)).naive_utc(),
+            used_at: None,
+            revoked_at: None,
+        },
+    )
+    .unwrap();
     let token = state
         .keys
         .issue(
@@ -293,6 +311,7 @@ fn main() {
                 organisation_id: organisation.id.clone(),
                 role: Role::TeamManager,
                 area_code: "QE1".into(),
+                session_id: Some(family),
             },
             now,
         )

@@ -389,6 +389,7 @@ fn close(database_url: &str) {
         role: Role::Admin,
         area_code: "QE1".into(),
         request_id: None,
+        session_id: None,
     };
     let rss_before = peak_rss_mib();
     let started = Instant::now();

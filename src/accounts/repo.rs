@@ -112,7 +112,28 @@ pub fn update_user(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> 
     Ok(())
 }
 
-/// Ends every session of a user (deactivation, password change, logout everywhere).
+/// Ends every session of a user but `keep` (a password change keeps the caller's own).
+pub fn revoke_other_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    keep: Option<&str>,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    let mut query = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .into_boxed();
+    if let Some(keep) = keep {
+        query = query.filter(refresh_tokens::family_id.ne(keep));
+    }
+    Ok(query
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?)
+}
+
+/// Ends every session of a user (deactivation, logout everywhere).
 pub fn revoke_all_sessions(
     conn: &mut DbConnection,
     user_id: &str,

@@ -253,7 +253,8 @@ pub fn change_password(
                 ..UserChanges::default()
             },
         )?;
-        repo::revoke_all_sessions(conn, &user.id, now.naive_utc())?;
+        // Every other session ends, with its access tokens; the caller's own goes on.
+        repo::revoke_other_sessions(conn, &user.id, actor.session_id.as_deref(), now.naive_utc())?;
         audit::record(
             conn,
             Some(actor),

@@ -164,20 +164,23 @@ fn issue(
         .filter(|o| o.deactivated_at.is_none())
         .ok_or(AppError::InvalidGrant("the organisation is not active"))?;
     let role: Role = user.role()?;
+    let family_id =
+        with_refresh_token.then(|| family_id.map_or_else(crate::ids::new_id, ToOwned::to_owned));
     let subject = Subject {
         user_id: user.id.clone(),
         organisation_id: organisation.id.clone(),
         role,
         area_code: organisation.area_code.clone(),
+        session_id: family_id.clone(),
     };
     let access_token = context.keys.issue(&subject, context.now)?;
-    let refresh_token = if with_refresh_token {
+    let refresh_token = if let Some(family_id) = family_id {
         let token = new_refresh_token();
         repo::insert_refresh_token(
             conn,
             &RefreshToken {
                 id: crate::ids::new_id(),
-                family_id: family_id.map_or_else(crate::ids::new_id, ToOwned::to_owned),
+                family_id,
                 user_id: user.id.clone(),
                 token_hash: hash_refresh_token(&token),
                 issued_at: context.now.naive_utc(),

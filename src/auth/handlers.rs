@@ -143,7 +143,8 @@ pub async fn logout(
     req: HttpRequest,
     body: LimitedBody,
 ) -> AppResult<HttpResponse> {
-    let request: LogoutRequest = if body.0.is_empty() {
+    // No body, or JSON `null` (which the schema allows), ends every session.
+    let request: LogoutRequest = if body.0.is_empty() || body.0.trim_ascii() == b"null" {
         LogoutRequest::default()
     } else if is_json_content(&req) {
         parse_json(&body.0)?

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use futures_util::future::{ready, Ready};
+use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -76,7 +76,8 @@ impl FromStr for Role {
     }
 }
 
-/// The authenticated caller, from a valid bearer access token.
+/// The authenticated caller, from a valid bearer access token whose account, organisation and
+/// session are still live, with the role the account has now.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user_id: String,
@@ -86,18 +87,52 @@ pub struct AuthUser {
     pub area_code: String,
     /// The request this caller made, for audit records.
     pub request_id: Option<String>,
+    /// The session (refresh-token family) of the token, if any.
+    pub session_id: Option<String>,
 }
 
 impl FromRequest for AuthUser {
     type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let verified = verify(req);
+        Box::pin(async move {
+            let (claims, pool, request_id) = verified?;
+            let role: Role = claims
+                .role
+                .parse()
+                .map_err(|()| AppError::Unauthenticated("the token is invalid or has expired"))?;
+            // Revoked means revoked on the next request, on every instance: the account, its
+            // organisation and the session are read from the database each time (one indexed
+            // query), and a token whose role has since changed is refused.
+            let (user, organisation, session) =
+                (claims.sub.clone(), claims.org.clone(), claims.sid.clone());
+            let now_role = crate::db::run(&pool, move |conn| {
+                repo::live_role(conn, &user, &organisation, session.as_deref())
+            })
+            .await?;
+            if now_role.as_deref() != Some(role.as_str()) {
+                return Err(AppError::Unauthenticated(
+                    "the session has ended: sign in again",
+                ));
+            }
+            Ok(AuthUser {
+                user_id: claims.sub,
+                organisation_id: claims.org,
+                role,
+                area_code: claims.area,
+                request_id,
+                session_id: claims.sid,
+            })
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
+type Verified = (token::Claims, crate::db::DbPool, Option<String>);
+
+/// The token's claims, if its signature and expiry hold.
+fn verify(req: &HttpRequest) -> Result<Verified, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
@@ -117,15 +152,9 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
         .keys
         .verify(token.trim())
         .map_err(|_| AppError::Unauthenticated("the token is invalid or has expired"))?;
-    let role = claims
-        .role
-        .parse()
-        .map_err(|()| AppError::Unauthenticated("the token is invalid or has expired"))?;
-    Ok(AuthUser {
-        user_id: claims.sub,
-        organisation_id: claims.org,
-        role,
-        area_code: claims.area,
-        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
-    })
+    Ok((
+        claims,
+        state.pool.clone(),
+        req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+    ))
 }

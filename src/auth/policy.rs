@@ -340,6 +340,7 @@ mod tests {
             role,
             area_code: "QE1".into(),
             request_id: None,
+            session_id: None,
         }
     }
 

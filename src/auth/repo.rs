@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::auth::throttle::FailureCount;
-use crate::db::schema::{login_throttles, refresh_tokens};
+use crate::db::schema::{login_throttles, organisations, refresh_tokens, users};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -149,4 +149,41 @@ pub fn purge_expired(
     )
     .execute(conn)?;
     Ok(tokens + throttles)
+}
+
+/// Where an access token's holder stands now: their role, if the account, its organisation and
+/// (for a token of a session) the session are all still live; `None` otherwise.
+pub fn live_role(
+    conn: &mut DbConnection,
+    user_id: &str,
+    organisation_id: &str,
+    session_id: Option<&str>,
+) -> AppResult<Option<String>> {
+    let role: Option<String> = users::table
+        .inner_join(organisations::table)
+        .filter(users::id.eq(user_id))
+        .filter(users::organisation_id.eq(organisation_id))
+        .filter(users::active.eq(true))
+        .filter(organisations::deactivated_at.is_null())
+        .select(users::role)
+        .first(conn)
+        .optional()?;
+    let Some(role) = role else {
+        return Ok(None);
+    };
+    if let Some(session) = session_id {
+        // A session lives while its family holds a token nobody revoked (logout, logout
+        // everywhere, a password change elsewhere, a reused refresh token, deactivation).
+        let live: Option<String> = refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(session))
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .select(refresh_tokens::id)
+            .first(conn)
+            .optional()?;
+        if live.is_none() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(role))
 }

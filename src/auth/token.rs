@@ -21,6 +21,10 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The session (refresh-token family) the token was issued in; none for a machine client,
+    /// which has no refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Who a token is for.
@@ -30,6 +34,8 @@ pub struct Subject {
     pub organisation_id: String,
     pub role: Role,
     pub area_code: String,
+    /// The session it belongs to (the refresh-token family), if any.
+    pub session_id: Option<String>,
 }
 
 pub struct JwtKeys {
@@ -65,6 +71,7 @@ impl JwtKeys {
             aud: AUDIENCE.into(),
             iat: now.timestamp(),
             exp: (now + self.access_ttl).timestamp(),
+            sid: subject.session_id.clone(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AppError::internal(format!("token signing: {e}")))
@@ -99,6 +106,7 @@ mod tests {
             organisation_id: "o1".into(),
             role: Role::Pa,
             area_code: "QE1".into(),
+            session_id: None,
         }
     }
 

@@ -182,6 +182,7 @@ pub fn execute(
         role: Role::from_str(&user.role).map_err(|_| AppError::Forbidden)?,
         area_code: organisation.area_code,
         request_id: None,
+        session_id: None,
     };
     let request: GenerateRoster = serde_json::from_str(&run.request)
         .map_err(|e| AppError::internal(format!("stored roster request: {e}")))?;

@@ -305,6 +305,7 @@ async fn an_expired_access_token_is_refused() {
                 organisation_id: organisation.id.clone(),
                 role: Role::Pa,
                 area_code: "QE1".into(),
+                session_id: None,
             },
             chrono::Utc::now() - chrono::Duration::minutes(16),
         )

@@ -371,6 +371,7 @@ async fn concurrent_writers_leave_exact_sums_gapless_sequences_and_one_alert() {
         role: Role::TeamManager,
         area_code: b.organisation.area_code.clone(),
         request_id: None,
+        session_id: None,
     };
     // 4 writers × 10 entries of £10.00 in April: £400 against a £300 profile crosses 80% and
     // 100% once each, whoever gets there.

@@ -317,6 +317,7 @@ impl TestApp {
                     organisation_id: organisation.id.clone(),
                     role,
                     area_code: organisation.area_code.clone(),
+                    session_id: None,
                 },
                 Utc::now(),
             )

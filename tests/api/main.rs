@@ -12,6 +12,7 @@ mod cli;
 mod errors;
 mod health;
 mod helpers;
+mod integrity;
 mod jobs;
 mod mail;
 mod market;

@@ -1019,6 +1019,7 @@ async fn open_shifts_go_to_qualified_pas_and_the_first_valid_acceptance_wins() {
                 role: Role::Pa,
                 area_code: "QE1".into(),
                 request_id: None,
+                session_id: None,
             };
             let shift = monday_shift.clone();
             std::thread::spawn(move || {

@@ -1067,6 +1067,7 @@ async fn a_batch_of_events_answers_each_as_it_would_alone() {
         role: Role::Pa,
         area_code: "QE1".into(),
         request_id: None,
+        session_id: None,
     };
     let event = |who: &TestUser, shift: &str, kind, at: &str, key: &str| ClockEvent {
         actor: pa(who),
@@ -1215,6 +1216,7 @@ async fn the_one_event_path_a_failed_batch_falls_back_to_answers_the_same() {
         role: Role::Pa,
         area_code: "QE1".into(),
         request_id: None,
+        session_id: None,
     };
     let request: parota::timesheets::dto::ClockRequest =
         serde_json::from_value(json!({"device_time": "2026-10-19T08:00:00Z"})).unwrap();
