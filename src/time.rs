@@ -46,3 +46,27 @@ pub fn shift_instants(
 pub fn london_local(instant: DateTime<Utc>) -> NaiveDateTime {
     instant.with_timezone(&London).naive_local()
 }
+
+/// Serialises an instant the database keeps as a UTC `NaiveDateTime` as RFC 3339 with its
+/// offset (`…Z`), as `DateTime<Utc>` serialises: every instant in an answer carries one.
+pub mod utc {
+    use chrono::{NaiveDateTime, SecondsFormat};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&at.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
+
+/// `utc` for an optional instant.
+pub mod utc_option {
+    use chrono::NaiveDateTime;
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(at: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => super::utc::serialize(at, s),
+            None => s.serialize_none(),
+        }
+    }
+}

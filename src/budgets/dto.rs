@@ -16,7 +16,8 @@ fn default_thresholds() -> Vec<i32> {
 pub struct CreateBudget {
     #[validate(length(min = 1, max = 120))]
     pub name: String,
-    #[validate(range(min = 1, max = 100_000_000_000_i64))]
+    /// At most £10,000,000.
+    #[validate(range(min = 1, max = 1_000_000_000_i64))]
     pub amount_pence: i64,
     pub period_start: NaiveDate,
     /// The last day of the period (inclusive).
@@ -46,7 +47,9 @@ pub struct BudgetView {
     /// `draft` or `approved`.
     pub status: String,
     pub approved_by: Option<String>,
+    #[serde(serialize_with = "crate::time::utc_option::serialize")]
     pub approved_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::time::utc::serialize")]
     pub created_at: NaiveDateTime,
 }
 
@@ -56,7 +59,8 @@ pub struct BudgetView {
 pub struct PostEntry {
     /// `commitment`, `actual` or `adjustment` (allocations come with approval).
     pub kind: EntryKind,
-    /// Pence; negative for a refund or a release.
+    /// Pence, at most £10,000,000 either way; negative for a refund or a release.
+    #[validate(range(min = -1_000_000_000_i64, max = 1_000_000_000_i64))]
     pub amount_pence: i64,
     /// Required when the budget has two funding streams.
     pub stream: Option<Stream>,
@@ -93,6 +97,7 @@ pub struct LedgerEntryView {
     pub source_id: Option<String>,
     pub reverses_entry_id: Option<String>,
     pub created_by: Option<String>,
+    #[serde(serialize_with = "crate::time::utc::serialize")]
     pub created_at: NaiveDateTime,
 }
 
@@ -116,6 +121,7 @@ pub struct AlertView {
     pub threshold_percent: i32,
     pub used_pence: i64,
     pub profile_pence: i64,
+    #[serde(serialize_with = "crate::time::utc::serialize")]
     pub raised_at: NaiveDateTime,
 }
 

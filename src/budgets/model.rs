@@ -111,6 +111,13 @@ pub struct ProfileMonth {
     pub amount_pence: i64,
 }
 
+/// A sum of pence that cannot overflow: added in 128 bits, and held at the ends of `i64` if
+/// it would not fit (no real budget comes near).
+pub fn total_pence(amounts: impl IntoIterator<Item = i64>) -> i64 {
+    let wide: i128 = amounts.into_iter().map(i128::from).sum();
+    i64::try_from(wide).unwrap_or(if wide > 0 { i64::MAX } else { i64::MIN })
+}
+
 pub fn parse_month(text: &str) -> Option<NaiveDate> {
     if text.len() != 7 {
         return None;
@@ -208,7 +215,7 @@ pub fn check_profile(
             ));
         }
     }
-    let sum: i64 = profile.iter().map(|m| m.amount_pence).sum();
+    let sum = total_pence(profile.iter().map(|m| m.amount_pence));
     if errors.is_empty() && sum != amount_pence {
         errors.push(FieldError::new(
             "profile",
@@ -221,7 +228,7 @@ pub fn check_profile(
 
 /// The profiled spend between two dates, each month's amount pro rata by days.
 pub fn profile_between(profile: &[ProfileMonth], from: NaiveDate, to: NaiveDate) -> i64 {
-    profile
+    let parts = profile
         .iter()
         .filter_map(|m| parse_month(&m.month).map(|first| (first, m.amount_pence)))
         .map(|(first, amount)| {
@@ -236,8 +243,8 @@ pub fn profile_between(profile: &[ProfileMonth], from: NaiveDate, to: NaiveDate)
                 i128::from(amount) * i128::from(days),
                 i128::from(month_days),
             )
-        })
-        .sum()
+        });
+    total_pence(parts)
 }
 
 /// What a statement needs of one entry.
@@ -286,17 +293,13 @@ pub struct StatementInput<'a> {
 /// Allocated less everything committed or spent, up to and including `to`: the statement's
 /// remaining balance in total.
 pub fn remaining_on(entries: &[EntryFigures], to: NaiveDate) -> i64 {
-    entries
-        .iter()
-        .filter(|e| e.entry_date <= to)
-        .map(|e| {
-            if e.kind == EntryKind::Allocation {
-                e.amount_pence
-            } else {
-                -e.amount_pence
-            }
-        })
-        .sum()
+    total_pence(entries.iter().filter(|e| e.entry_date <= to).map(|e| {
+        if e.kind == EntryKind::Allocation {
+            e.amount_pence
+        } else {
+            e.amount_pence.saturating_neg()
+        }
+    }))
 }
 
 /// Balances per stream and in total: every figure a sum of entries (and the profile).
@@ -309,13 +312,14 @@ pub fn statement(input: &StatementInput<'_>) -> Vec<Balance> {
     let balance = |stream: Option<Stream>| {
         let of = |e: &&EntryFigures| stream.is_none_or(|s| e.stream == s);
         let sum = |pred: &dyn Fn(&EntryFigures) -> bool| -> i64 {
-            input
-                .entries
-                .iter()
-                .filter(of)
-                .filter(|e| pred(e))
-                .map(|e| e.amount_pence)
-                .sum()
+            total_pence(
+                input
+                    .entries
+                    .iter()
+                    .filter(of)
+                    .filter(|e| pred(e))
+                    .map(|e| e.amount_pence),
+            )
         };
         let in_range = |e: &EntryFigures| e.entry_date >= input.from && e.entry_date <= input.to;
         let is_spend =
@@ -378,25 +382,28 @@ pub fn crossings(
     date: NaiveDate,
 ) -> Vec<Crossing> {
     let month = month_of(date);
-    let used_in_month: i64 = entries
-        .iter()
-        .filter(|e| e.kind != EntryKind::Allocation && month_of(e.entry_date) == month)
-        .map(|e| e.amount_pence)
-        .sum();
+    let used_in_month = total_pence(
+        entries
+            .iter()
+            .filter(|e| e.kind != EntryKind::Allocation && month_of(e.entry_date) == month)
+            .map(|e| e.amount_pence),
+    );
     let month_profile = profile
         .iter()
         .find(|m| m.month == month)
         .map_or(0, |m| m.amount_pence);
-    let used: i64 = entries
-        .iter()
-        .filter(|e| e.kind != EntryKind::Allocation)
-        .map(|e| e.amount_pence)
-        .sum();
-    let allocated: i64 = entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::Allocation)
-        .map(|e| e.amount_pence)
-        .sum();
+    let used = total_pence(
+        entries
+            .iter()
+            .filter(|e| e.kind != EntryKind::Allocation)
+            .map(|e| e.amount_pence),
+    );
+    let allocated = total_pence(
+        entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Allocation)
+            .map(|e| e.amount_pence),
+    );
     let mut out = Vec::new();
     for &threshold in thresholds {
         for (scope, used, base) in [

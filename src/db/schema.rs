@@ -544,6 +544,7 @@ diesel::table! {
         clock_out_grace_minutes -> Integer,
         updated_by -> Text,
         updated_at -> Timestamp,
+        offline_sync_days -> Integer,
     }
 }
 

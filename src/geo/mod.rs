@@ -58,6 +58,11 @@ impl Postcode {
     /// Parses and normalises; the spelling is checked, not whether the place exists
     /// (`locate` does that).
     pub fn parse(raw: &str) -> Result<Self, PostcodeError> {
+        // A postcode is ASCII letters, digits and a space: anything else (an emoji, a combining
+        // mark) is refused before any slicing, which is by byte.
+        if raw.len() > 16 || !raw.is_ascii() {
+            return Err(PostcodeError::Malformed);
+        }
         let upper = raw.trim().to_ascii_uppercase();
         let parts: Vec<&str> = upper.split_whitespace().collect();
         let (outcode, inward) = match parts.as_slice() {

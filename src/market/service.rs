@@ -936,6 +936,8 @@ pub fn add_signoff(
     let (Some(competency), Some(holder)) = errors_or((competency, holder), errors)? else {
         return Err(AppError::internal("validated sign-off lost its parts"));
     };
+    // A sign-off is for one person: recorded by those who look after that person.
+    authorize(actor, Action::Administer, holder_resource(&holder))?;
     let row = SignOffRow {
         id: crate::ids::new_id(),
         pa_id: pa.id.clone(),

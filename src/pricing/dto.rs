@@ -32,6 +32,7 @@ pub struct RateCardVersionView {
     pub id: String,
     pub effective_from: NaiveDate,
     pub terms: RateTerms,
+    #[serde(serialize_with = "crate::time::utc::serialize")]
     pub created_at: NaiveDateTime,
 }
 

@@ -131,9 +131,20 @@ pub fn parse_clock(text: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(number(&bytes[..2])?, number(&bytes[3..])?, 0)
 }
 
+/// The most any rate or on-cost may be, in pence or basis points: far beyond any real PA's
+/// rate (£10,000 an hour), and low enough that no product of rates, minutes and uplifts can
+/// overflow.
+pub const MAX_RATE: i64 = 1_000_000;
+
 fn nonnegative(field: &str, value: i64, errors: &mut Vec<FieldError>) {
     if value < 0 {
         errors.push(FieldError::new(field, "range", "must not be negative"));
+    } else if value > MAX_RATE {
+        errors.push(FieldError::new(
+            field,
+            "range",
+            format!("must be at most {MAX_RATE}"),
+        ));
     }
 }
 
@@ -164,11 +175,11 @@ impl RateTerms {
                 ));
             }
             seen.push(l.level);
-            if l.pay_pence <= 0 {
+            if l.pay_pence <= 0 || l.pay_pence > MAX_RATE {
                 errors.push(FieldError::new(
                     format!("terms.levels[{i}].pay_pence"),
                     "range",
-                    "must be more than 0",
+                    format!("must be more than 0 and at most {MAX_RATE}"),
                 ));
             }
             nonnegative(

@@ -55,8 +55,10 @@ pub struct SupportChangeView {
     pub headcount: Option<i32>,
     pub reason: String,
     pub created_by: String,
+    #[serde(serialize_with = "crate::time::utc::serialize")]
     pub created_at: NaiveDateTime,
     pub cancelled_by: Option<String>,
+    #[serde(serialize_with = "crate::time::utc_option::serialize")]
     pub cancelled_at: Option<NaiveDateTime>,
 }
 

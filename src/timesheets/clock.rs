@@ -173,8 +173,16 @@ fn apply_event(
         request.location,
         &policy,
     );
+    let at = model::clock_instant(
+        "device_time",
+        request.device_time,
+        now,
+        Some((shift.starts_at.and_utc(), shift.ends_at.and_utc())),
+        &policy,
+    )
+    .map_err(|e| AppError::Validation(vec![e]))?;
     let end = ClockEnd {
-        at: model::effective_instant(request.device_time, now).naive_utc(),
+        at: at.naive_utc(),
         device_at: request.device_time.naive_utc(),
         received_at: now.naive_utc(),
         distance_m,
@@ -378,8 +386,18 @@ fn record_unrostered(
         ));
     }
     let policy = policy_of(conn, &holder.organisation_id)?;
-    let started = model::effective_instant(request.started_at, now);
-    let ended = model::effective_instant(request.ended_at, now);
+    let instants = (
+        model::clock_instant("started_at", request.started_at, now, None, &policy),
+        model::clock_instant("ended_at", request.ended_at, now, None, &policy),
+    );
+    let (started, ended) = match instants {
+        (Ok(started), Ok(ended)) => (started, ended),
+        (a, b) => {
+            return Err(AppError::Validation(
+                [a.err(), b.err()].into_iter().flatten().collect(),
+            ))
+        }
+    };
     let work_date = crate::time::london_local(started).date();
     let timesheet = timesheet_for_new_work(
         conn,

@@ -158,6 +158,14 @@ pub struct PolicyRequest {
     pub short_minutes: i32,
     #[validate(range(min = 15, max = 1440))]
     pub clock_out_grace_minutes: i32,
+    /// Days a phone may queue clock events offline and still sync them (92 when absent).
+    #[serde(default = "default_offline_sync_days")]
+    #[validate(range(min = 1, max = 3660))]
+    pub offline_sync_days: i32,
+}
+
+fn default_offline_sync_days() -> i32 {
+    crate::timesheets::model::DEFAULT_OFFLINE_DAYS
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

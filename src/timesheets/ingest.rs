@@ -327,8 +327,19 @@ fn one(
         event.request.location,
         &policy,
     );
+    let at = model::clock_instant(
+        "device_time",
+        event.request.device_time,
+        now,
+        Some((
+            place.shift.starts_at.and_utc(),
+            place.shift.ends_at.and_utc(),
+        )),
+        &policy,
+    )
+    .map_err(|e| AppError::Validation(vec![e]))?;
     let end = ClockEnd {
-        at: model::effective_instant(event.request.device_time, now).naive_utc(),
+        at: at.naive_utc(),
         device_at: event.request.device_time.naive_utc(),
         received_at: now.naive_utc(),
         distance_m,

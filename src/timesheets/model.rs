@@ -108,6 +108,8 @@ pub struct Policy {
     pub short_minutes: i32,
     /// How long after a shift's end a missing clock-out (or a missed shift) is chased.
     pub clock_out_grace_minutes: i32,
+    /// How many days a phone may queue clock events offline and still sync them.
+    pub offline_sync_days: i32,
 }
 
 impl Default for Policy {
@@ -123,6 +125,7 @@ impl Default for Policy {
             overrun_minutes: 15,
             short_minutes: 15,
             clock_out_grace_minutes: 60,
+            offline_sync_days: DEFAULT_OFFLINE_DAYS,
         }
     }
 }
@@ -146,6 +149,55 @@ impl ClockKind {
 /// A phone's clock can run fast; an event cannot have happened after it reached us.
 pub fn effective_instant(device: DateTime<Utc>, received: DateTime<Utc>) -> DateTime<Utc> {
     device.min(received)
+}
+
+/// How long a phone may queue events offline and still sync them, unless the organisation's
+/// policy says otherwise: a quarter, so a phone forgotten in a drawer still syncs.
+pub const DEFAULT_OFFLINE_DAYS: i32 = 92;
+/// How far a phone's clock may run ahead of the server's.
+pub const CLOCK_SKEW_MINUTES: i64 = 10;
+/// How early before its shift, and how late after it, a clock event may be.
+pub const BEFORE_SHIFT_HOURS: i64 = 6;
+pub const AFTER_SHIFT_HOURS: i64 = 12;
+
+/// The one rule for when a clock event may say it happened: within the policy's offline days
+/// before it reached us and no more than `CLOCK_SKEW_MINUTES` after, and for a rostered shift from
+/// `BEFORE_SHIFT_HOURS` before its start to `AFTER_SHIFT_HOURS` after its end. Answers the
+/// instant it counts at (`effective_instant`), or why not.
+pub fn clock_instant(
+    field: &str,
+    device: DateTime<Utc>,
+    received: DateTime<Utc>,
+    shift: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    policy: &Policy,
+) -> Result<DateTime<Utc>, crate::error::FieldError> {
+    use crate::error::FieldError;
+    let offline_days = policy.offline_sync_days;
+    if device < received - chrono::Duration::days(i64::from(offline_days))
+        || device > received + chrono::Duration::minutes(CLOCK_SKEW_MINUTES)
+    {
+        return Err(FieldError::new(
+            field,
+            "out_of_window",
+            format!(
+                "must be within {offline_days} days before now and {CLOCK_SKEW_MINUTES} minutes after"
+            ),
+        ));
+    }
+    if let Some((start, end)) = shift {
+        if device < start - chrono::Duration::hours(BEFORE_SHIFT_HOURS)
+            || device > end + chrono::Duration::hours(AFTER_SHIFT_HOURS)
+        {
+            return Err(FieldError::new(
+                field,
+                "outside_shift",
+                format!(
+                    "must be from {BEFORE_SHIFT_HOURS} hours before the shift starts to {AFTER_SHIFT_HOURS} hours after it ends"
+                ),
+            ));
+        }
+    }
+    Ok(effective_instant(device, received))
 }
 
 /// Metres from the place of work, to the metre.

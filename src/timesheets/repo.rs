@@ -25,6 +25,7 @@ pub struct PolicyRow {
     pub clock_out_grace_minutes: i32,
     pub updated_by: String,
     pub updated_at: NaiveDateTime,
+    pub offline_sync_days: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

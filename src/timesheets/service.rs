@@ -34,6 +34,7 @@ pub fn policy_from(row: Option<&PolicyRow>) -> Policy {
         overrun_minutes: row.overrun_minutes,
         short_minutes: row.short_minutes,
         clock_out_grace_minutes: row.clock_out_grace_minutes,
+        offline_sync_days: row.offline_sync_days,
     })
 }
 
@@ -78,6 +79,7 @@ pub fn save_policy(
         clock_out_grace_minutes: request.clock_out_grace_minutes,
         updated_by: actor.user_id.clone(),
         updated_at: now.naive_utc(),
+        offline_sync_days: request.offline_sync_days,
     };
     crate::db::write_transaction(conn, |conn| {
         repo::save_policy(conn, &row)?;

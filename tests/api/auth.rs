@@ -140,11 +140,16 @@ async fn logout_revokes_the_session() {
     // The other session (another device) is untouched ...
     let still = refresh(&app, two.body["refresh_token"].as_str().unwrap()).await;
     assert_eq!(still.status, 200);
-    // ... until logout without a token ends them all.
+    // The ended session's access token is refused at once ...
+    app.get("/api/v1/me", Some(access))
+        .await
+        .assert_problem(401, "unauthenticated");
+    // ... and logout without a token, from the other, ends them all.
+    let other = still.body["access_token"].as_str().unwrap();
     let everywhere = app.send(
         TestRequest::post()
             .uri("/api/v1/auth/logout")
-            .insert_header(("authorization", format!("Bearer {access}"))),
+            .insert_header(("authorization", format!("Bearer {other}"))),
     );
     assert_eq!(everywhere.await.status, 204);
     refresh(&app, still.body["refresh_token"].as_str().unwrap())

@@ -30,6 +30,25 @@ pub(crate) async fn week() -> Week {
     let admin = app.user(&organisation, Role::Admin);
     let manager = app.user(&organisation, Role::TeamManager);
     let person = app.user(&organisation, Role::BudgetHolder);
+    // The week is fixed in October 2026 (for the clock change), so phones may sync events from
+    // that far back: the policy's offline window is set to its widest.
+    let policy = app
+        .send(
+            TestRequest::put()
+                .uri(&format!(
+                    "/api/v1/organisations/{}/timesheet-policy",
+                    organisation.id
+                ))
+                .insert_header(("authorization", format!("Bearer {}", admin.token)))
+                .set_json(json!({
+                    "pay_frequency": "monthly", "period_anchor": "2026-01-01", "approver": "team_manager",
+                    "radius_m": 1000, "late_minutes": 10, "left_early_minutes": 10,
+                    "overrun_minutes": 15, "short_minutes": 15, "clock_out_grace_minutes": 60,
+                    "offline_sync_days": 3660
+                })),
+        )
+        .await;
+    assert_eq!(policy.status, 200, "{}", policy.text);
     let personal_care = crate::helpers::competency_id(&app, &manager.token, "personal_care").await;
     let created = app
         .post_json(
@@ -256,7 +275,8 @@ impl Week {
                     .set_json(json!({
                         "pay_frequency": "monthly", "period_anchor": "2026-01-01", "approver": approver,
                         "radius_m": radius_m, "late_minutes": 10, "left_early_minutes": 10,
-                        "overrun_minutes": 15, "short_minutes": 15, "clock_out_grace_minutes": 60
+                        "overrun_minutes": 15, "short_minutes": 15, "clock_out_grace_minutes": 60,
+                        "offline_sync_days": 3660
                     })),
             )
             .await

@@ -1,0 +1,1 @@
+ALTER TABLE timesheet_policies DROP COLUMN offline_sync_days;
