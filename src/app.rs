@@ -151,8 +151,25 @@ pub fn application(
         .default_service(web::to(http::route_not_found))
         .split_for_parts();
     let rendered = web::Data::new(OpenApiJson(openapi::render(&document)));
+    let routes = web::Data::new(http::Routes::new(document.paths.paths.iter().map(
+        |(template, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("PUT", item.put.is_some()),
+                ("POST", item.post.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(m, has)| has.then_some(m))
+            .collect();
+            (template.clone(), methods)
+        },
+    )));
     (
-        app.app_data(rendered).wrap(from_fn(observe_requests)),
+        app.app_data(rendered)
+            .app_data(routes)
+            .wrap(from_fn(observe_requests)),
         document,
     )
 }

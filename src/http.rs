@@ -230,8 +230,61 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_error, _req| AppError::NotFound.into())
 }
 
-pub async fn route_not_found() -> AppResult<actix_web::HttpResponse> {
-    Err(AppError::RouteNotFound)
+/// The API's path templates and the methods each takes (from the OpenAPI document), so that a
+/// known path asked with another method is 405 with `Allow`, and only an unknown path is 404.
+#[derive(Debug, Default)]
+pub struct Routes(Vec<(Vec<String>, Vec<&'static str>)>);
+
+impl Routes {
+    /// `paths`: each template (`/api/v1/pas/{id}`) with its methods in upper case.
+    pub fn new(paths: impl IntoIterator<Item = (String, Vec<&'static str>)>) -> Self {
+        Self(
+            paths
+                .into_iter()
+                .map(|(template, methods)| {
+                    (template.split('/').map(str::to_owned).collect(), methods)
+                })
+                .collect(),
+        )
+    }
+
+    /// The methods a path takes, if any template matches it (`{…}` matches any one segment).
+    pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let mut methods: Vec<&'static str> = self
+            .0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len()
+                    && template.iter().zip(&segments).all(|(t, s)| {
+                        (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s
+                    })
+            })
+            .flat_map(|(_, m)| m.iter().copied())
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        (!methods.is_empty()).then_some(methods)
+    }
+}
+
+pub async fn route_not_found(
+    req: actix_web::HttpRequest,
+    routes: Option<web::Data<Routes>>,
+) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    match routes.and_then(|r| r.allowed(req.path())) {
+        Some(methods) => {
+            let mut response = AppError::MethodNotAllowed.error_response();
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&methods.join(", ")) {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            response
+        }
+        None => AppError::RouteNotFound.error_response(),
+    }
 }
 
 #[cfg(test)]

@@ -192,6 +192,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        representative_consent_on -> Nullable<Date>,
     }
 }
 

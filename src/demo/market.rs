@@ -341,6 +341,7 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
             team_manager_id: shape.team_managers[n % shape.team_managers.len()].clone(),
             user_id: None,
             representative_user_id: None,
+            representative_consent_on: None,
             display_name: format!("{} {}", rng.pick(&FIRST_NAMES), rng.pick(&SURNAMES)),
             representative_name: None,
             postcode: district.clone(),

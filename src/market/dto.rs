@@ -329,8 +329,12 @@ pub struct CreateBudgetHolder {
     pub representative_name: Option<String>,
     /// The person's own login (role `budget_holder`), if they have one.
     pub user_id: Option<String>,
-    /// Their representative's login (role `budget_holder`), if any.
+    /// Their representative's login (role `budget_holder`), if any: it reads the person's
+    /// records, so it needs `representative_consent_on`.
     pub representative_user_id: Option<String>,
+    /// The day consent to the representative acting for the person was given (not in the
+    /// future); required with `representative_user_id`.
+    pub representative_consent_on: Option<NaiveDate>,
     /// Admins choose; a team manager creating one becomes its manager.
     pub team_manager_id: Option<String>,
     #[schema(example = "BB11 2AB")]
@@ -411,6 +415,8 @@ pub struct BudgetHolderView {
     pub team_manager_id: String,
     pub user_id: Option<String>,
     pub representative_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub representative_consent_on: Option<NaiveDate>,
     pub display_name: String,
     pub representative_name: Option<String>,
     pub postcode: String,

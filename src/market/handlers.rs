@@ -372,7 +372,7 @@ pub async fn update_pa(
     params(("id" = String, Path, description = "Id")),
     request_body = AddEvidence,
     responses(
-        (status = 201, description = "The profile with the new evidence", body = PaProfileView),
+        (status = 201, description = "The new evidence, with its id (Location: the PA's profile)", body = EvidenceView),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
@@ -388,11 +388,12 @@ pub async fn create_pa_evidence(
     Json(request): Json<AddEvidence>,
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
+    let pa = id.clone();
     let view = db::run(&state.pool, move |conn| {
-        service::add_evidence(conn, &user, &id, request, Utc::now())
+        service::add_evidence(conn, &user, &pa, request, Utc::now())
     })
     .await?;
-    created(format!("/api/v1/pas/{}", view.id), view)
+    created(format!("/api/v1/pas/{id}"), view)
 }
 
 /// Verify or revoke evidence. Who may call: admins and team managers.

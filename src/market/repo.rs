@@ -133,6 +133,9 @@ pub struct BudgetHolderRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The day the person (or, where they cannot, their manager) recorded consent to the
+    /// representative acting for them.
+    pub representative_consent_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

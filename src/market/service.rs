@@ -765,7 +765,7 @@ pub fn add_evidence(
     pa_id: &str,
     request: AddEvidence,
     now: DateTime<Utc>,
-) -> AppResult<PaProfileView> {
+) -> AppResult<EvidenceView> {
     let pa = repo::find_pa(conn, pa_id)?.ok_or(AppError::NotFound)?;
     authorize(actor, Action::Update, pa_resource(&pa))?;
     let competency = resolve_competencies(
@@ -823,7 +823,11 @@ pub fn add_evidence(
             },
         )
     })?;
-    pa_view(conn, pa, now.date_naive())
+    pa_view(conn, pa, now.date_naive())?
+        .competencies
+        .into_iter()
+        .find(|e| e.id == row.id)
+        .ok_or_else(|| AppError::internal("new evidence not found"))
 }
 
 pub fn update_evidence(
@@ -1049,6 +1053,7 @@ fn holder_view(conn: &mut DbConnection, row: BudgetHolderRow) -> AppResult<Budge
         team_manager_id: row.team_manager_id,
         user_id: row.user_id,
         representative_user_id: row.representative_user_id,
+        representative_consent_on: row.representative_consent_on,
         display_name: row.display_name,
         representative_name: row.representative_name,
         postcode: row.postcode,
@@ -1139,6 +1144,26 @@ pub fn create_budget_holder(
             )
         })
         .transpose()?;
+    // A representative reads the person's records: only with their consent recorded.
+    let representative_consent_on =
+        match (&representative_user_id, request.representative_consent_on) {
+            (Some(_), None) => {
+                return Err(AppError::field(
+                    "representative_consent_on",
+                    "required",
+                    "record the day the person consented to this representative",
+                ))
+            }
+            (Some(_), Some(day)) if day > now.date_naive() => {
+                return Err(AppError::field(
+                    "representative_consent_on",
+                    "in_future",
+                    "must not be after today",
+                ))
+            }
+            (Some(_), day) => day,
+            (None, _) => None,
+        };
     let required = resolve_competencies(
         conn,
         &organisation_id,
@@ -1151,6 +1176,7 @@ pub fn create_budget_holder(
         team_manager_id,
         user_id,
         representative_user_id,
+        representative_consent_on,
         display_name: request.display_name.trim().to_owned(),
         representative_name: request.representative_name,
         postcode: place.postcode,

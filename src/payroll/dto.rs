@@ -117,7 +117,8 @@ pub struct AdjustmentView {
     pub created_at: DateTime<Utc>,
 }
 
-/// A PA whose pay in an export is below the minimum wage, awaiting review.
+/// A PA whose pay in an export awaits review: below the minimum wage, or not calculable at
+/// all (the export then carries none of their lines).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Blocker {
     pub pa_id: String,
@@ -128,6 +129,11 @@ pub struct Blocker {
     pub counted_pay_pence: i64,
     pub hourly_rate_pence: i64,
     pub shortfall_pence: i64,
+    /// Why the PA's pay could not be calculated (a rate card with no version in force on a
+    /// worked date, a level it does not price): nothing of theirs is in the export until a
+    /// review settles it `not_due`, and the work is paid by adjustment once put right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_calculable: Option<String>,
 }
 
 impl Blocker {
@@ -140,6 +146,21 @@ impl Blocker {
             counted_pay_pence: check.counted_pay_pence,
             hourly_rate_pence: check.hourly_rate_pence,
             shortfall_pence: check.shortfall_pence,
+            not_calculable: None,
+        }
+    }
+
+    /// A PA whose pay the model cannot calculate, and why.
+    pub fn not_calculable(pa_id: &str, works_number: &str, holder: &str, why: String) -> Self {
+        Self {
+            pa_id: pa_id.to_owned(),
+            works_number: works_number.to_owned(),
+            budget_holder_id: holder.to_owned(),
+            counted_minutes: 0,
+            counted_pay_pence: 0,
+            hourly_rate_pence: 0,
+            shortfall_pence: 0,
+            not_calculable: Some(why),
         }
     }
 }

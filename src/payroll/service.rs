@@ -455,7 +455,13 @@ fn shift_of(record: PaidRecord, holders: &HashMap<String, repo::HolderFacts>) ->
 fn pay_problem(error: PayError, employer: &EmployerRow) -> AppError {
     AppError::Conflict {
         code: "pay_not_calculable",
-        detail: match error {
+        detail: pay_problem_words(error, employer),
+    }
+}
+
+fn pay_problem_words(error: PayError, employer: &EmployerRow) -> String {
+    {
+        match error {
             PayError::NoVersion(date) => format!(
                 "rate card {} has no version in force on {date} (employer {})",
                 employer.rate_card_id, employer.name
@@ -467,7 +473,7 @@ fn pay_problem(error: PayError, employer: &EmployerRow) -> AppError {
             PayError::RulesUnknown(date) => {
                 format!("the UK rules data does not cover {date}")
             }
-        },
+        }
     }
 }
 
@@ -621,6 +627,7 @@ pub fn export_period(
     pa_ids.dedup();
     let mut by_employer: BTreeMap<&str, Vec<(&EngagementRow, model::Payslip)>> = BTreeMap::new();
     let mut missing: Vec<String> = Vec::new();
+    let mut not_calculable: BTreeMap<&str, Vec<Blocker>> = BTreeMap::new();
     for chunk in pa_ids.chunks(PAS_PER_BATCH) {
         let mut work: BTreeMap<&str, Vec<Shift>> = BTreeMap::new();
         let which = RecordsOf::PaidIn {
@@ -666,12 +673,22 @@ pub fn export_period(
                     .unwrap_or(0),
                 shifts,
                 extras: extras.get(engagement_id).map_or(&[][..], Vec::as_slice),
-            })
-            .map_err(|e| pay_problem(e, employer))?;
-            by_employer
-                .entry(employer.id.as_str())
-                .or_default()
-                .push((g, slip));
+            });
+            let entry = by_employer.entry(employer.id.as_str()).or_default();
+            match slip {
+                Ok(slip) => entry.push((g, slip)),
+                // One PA's pay that cannot be calculated blocks that PA's line, as a minimum
+                // wage shortfall does; everyone else's pay closes.
+                Err(e) => not_calculable
+                    .entry(employer.id.as_str())
+                    .or_default()
+                    .push(Blocker::not_calculable(
+                        &g.pa_id,
+                        &g.works_number,
+                        shifts.first().map_or("", |s| s.budget_holder_id.as_str()),
+                        pay_problem_words(e, employer),
+                    )),
+            }
         }
     }
     missing.sort();
@@ -695,7 +712,7 @@ pub fn export_period(
         slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
         let export_id = crate::ids::new_id();
         let mut lines = Vec::new();
-        let mut blockers = Vec::new();
+        let mut blockers = not_calculable.remove(employer_id).unwrap_or_default();
         for (g, slip) in &slips {
             if slip.minimum_wage.shortfall_pence > 0 {
                 let holder = slip
@@ -1103,6 +1120,13 @@ pub fn review(
             ));
         };
         let blocker = blockers.remove(position);
+        if blocker.not_calculable.is_some() && request.outcome == ReviewOutcome::TopUp {
+            return Err(AppError::field(
+                "outcome",
+                "not_calculable",
+                "this PA's pay could not be calculated: settle it not_due and pay the work by adjustment once it is put right",
+            ));
+        }
         let top_up = match request.outcome {
             ReviewOutcome::TopUp => blocker.shortfall_pence,
             ReviewOutcome::NotDue => 0,

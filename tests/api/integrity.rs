@@ -492,3 +492,80 @@ async fn a_clinical_signoff_is_recorded_only_by_those_who_look_after_the_person(
         .await;
     assert_eq!(recorded.status, 201, "{}", recorded.text);
 }
+
+#[actix_web::test]
+async fn a_representative_needs_their_consent_recorded_and_the_right_kind_of_login() {
+    let app = TestApp::spawn().await;
+    let organisation = app.provider();
+    let manager = app.user(&organisation, Role::TeamManager);
+    let representative = app.user(&organisation, Role::BudgetHolder);
+    let stranger = app.user(&organisation, Role::Pa);
+    let person = |extra: Value| {
+        let mut body = json!({"display_name": "Ann", "postcode": "BB11 2AB", "funding": "chc", "minimum_level": 1});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (app, token) = (&app, manager.token.clone());
+        async move {
+            app.post_json("/api/v1/budget-holders", Some(&token), &body)
+                .await
+        }
+    };
+    let no_consent = person(json!({"representative_user_id": representative.id})).await;
+    assert_eq!(
+        no_consent.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "representative_consent_on"
+    );
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let future = person(
+        json!({"representative_user_id": representative.id, "representative_consent_on": tomorrow}),
+    )
+    .await;
+    assert_eq!(
+        future.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "representative_consent_on"
+    );
+    // A PA's login cannot be named to read a person's records.
+    let wrong_kind = person(
+        json!({"representative_user_id": stranger.id, "representative_consent_on": "2026-11-01"}),
+    )
+    .await;
+    assert_eq!(
+        wrong_kind.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "representative_user_id"
+    );
+    let named = person(json!({"representative_user_id": representative.id, "representative_consent_on": "2026-11-01"})).await;
+    assert_eq!(named.status, 201, "{}", named.text);
+    assert_eq!(named.body["representative_consent_on"], "2026-11-01");
+    let id = named.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/budget-holders/{id}"),
+            Some(&representative.token)
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn a_known_path_asked_with_another_method_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let admin = app.user(&app.provider(), Role::Admin);
+    for method in [actix_web::http::Method::TRACE, actix_web::http::Method::DELETE] {
+        let answer = app
+            .send(
+                actix_web::test::TestRequest::default()
+                    .method(method.clone())
+                    .uri("/api/v1/users/019d4657-0000-7000-8000-00000000dead")
+                    .insert_header(("authorization", format!("Bearer {}", admin.token))),
+            )
+            .await;
+        answer.assert_problem(405, "method_not_allowed");
+        assert_eq!(answer.header("allow"), Some("GET, PATCH"), "{method}");
+    }
+    app.get("/api/v1/no-such-thing", Some(&admin.token))
+        .await
+        .assert_problem(404, "route_not_found");
+}

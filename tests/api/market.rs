@@ -593,13 +593,11 @@ async fn new_check_details_from_a_pa_wait_for_a_manager() {
             &json!({"competency_id": market.competency("catheter_care").await, "trained_on": "2026-01-01"}),
         )
         .await;
-    let catheter = own.body["competencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == "catheter_care")
-        .unwrap()
-        .clone();
+    // The answer is the new evidence itself, with its id.
+    assert_eq!(own.status, 201, "{}", own.text);
+    let catheter = own.body.clone();
+    assert_eq!(catheter["code"], "catheter_care");
+    assert!(catheter["id"].as_str().is_some_and(|id| !id.is_empty()));
     assert_eq!(catheter["status"], "unverified");
 }
 

@@ -872,3 +872,58 @@ async fn a_sleep_in_with_an_hour_woken_is_paid_the_night_and_the_hour() {
         ]
     );
 }
+
+/// One PA's pay that cannot be calculated (here: the person's level is one the rate card does
+/// not price) blocks that PA's line with the reason, as a minimum-wage shortfall does; the
+/// period still closes, and a review settles it.
+#[actix_web::test]
+async fn pay_that_cannot_be_calculated_blocks_only_that_pas_line_with_the_reason() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    p.work_the_week().await;
+    {
+        use parota::db::schema::budget_holders::dsl::*;
+        diesel::update(budget_holders.find(&w.holder))
+            .set(minimum_level.eq(4))
+            .execute(&mut w.app.conn())
+            .unwrap();
+    }
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let export = &closed.body["exports"][0];
+    assert_eq!(export["status"], "blocked", "{}", closed.text);
+    let blocker = &export["blockers"][0];
+    assert_eq!(blocker["pa_id"], w.amy.as_str());
+    assert!(
+        blocker["not_calculable"]
+            .as_str()
+            .unwrap()
+            .contains("does not price level 4"),
+        "{}",
+        closed.text
+    );
+    let export_id = export["id"].as_str().unwrap().to_owned();
+    let review = format!("/api/v1/payroll/exports/{export_id}/minimum-wage-reviews");
+    let refused = w
+        .post(
+            &w.manager,
+            &review,
+            json!({"pa_id": w.amy, "outcome": "top_up", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "outcome"
+    );
+    let settled = w
+        .post(
+            &w.manager,
+            &review,
+            json!({"pa_id": w.amy, "outcome": "not_due", "reason": "Level fixed; paid by adjustment next period"}),
+        )
+        .await;
+    assert_eq!(settled.status, 200, "{}", settled.text);
+    assert_eq!(settled.body["status"], "ready");
+    assert_eq!(settled.body["line_count"], 0, "{}", settled.text);
+}

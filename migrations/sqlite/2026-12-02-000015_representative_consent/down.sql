@@ -1,0 +1,1 @@
+ALTER TABLE budget_holders DROP COLUMN representative_consent_on;
