@@ -150,6 +150,8 @@ pub fn application(
         )
         .default_service(web::to(http::route_not_found))
         .split_for_parts();
+    let mut document = document;
+    openapi::declare_shared_errors(&mut document);
     let rendered = web::Data::new(OpenApiJson(openapi::render(&document)));
     let routes = web::Data::new(http::Routes::new(document.paths.paths.iter().map(
         |(template, item)| {

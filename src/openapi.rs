@@ -46,3 +46,62 @@ pub fn render(document: &utoipa::openapi::OpenApi) -> String {
     text.push('\n');
     text
 }
+
+/// Declares on every operation the answers the shared edges give, so the document says what
+/// the server does: 400 for a body that is not JSON (`malformed_body`) or a query string that
+/// cannot be read (`invalid_query`), 415 for a body that is not `application/json`, 401 where a
+/// token is needed, 405 for a known path asked with another method is the route table's.
+pub fn declare_shared_errors(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_CONTENT_TYPE,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            let has_body = operation.request_body.is_some();
+            let has_query = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let responses = &mut operation.responses.responses;
+            if has_body || has_query {
+                responses.entry("400".into()).or_insert_with(|| {
+                    problem("The body is not JSON for this operation (`malformed_body`), or the query string cannot be read (`invalid_query`)")
+                });
+            }
+            if has_body {
+                responses.entry("415".into()).or_insert_with(|| {
+                    problem("The body is not `application/json` (`unsupported_media_type`)")
+                });
+                responses.entry("413".into()).or_insert_with(|| {
+                    problem("The body is larger than the server accepts (`payload_too_large`)")
+                });
+            }
+            if secured {
+                responses
+                    .entry("401".into())
+                    .or_insert_with(|| problem("Not authenticated"));
+            }
+        }
+    }
+}

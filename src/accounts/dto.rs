@@ -12,8 +12,10 @@ use crate::auth::Role;
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: String,
     pub role: Role,
     /// An initial password of 12 to 128 characters, to be changed by its owner.
@@ -24,6 +26,7 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: Option<String>,
     /// Admins only.
     pub role: Option<Role>,
@@ -35,6 +38,7 @@ pub struct UpdateUser {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     pub current_password: String,
     pub new_password: String,
 }
@@ -44,6 +48,7 @@ pub struct ChangePassword {
 pub struct CreatePayrollClient {
     /// The payroll provider's name, e.g. "Pennine Payroll Services".
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: String,
 }
 

@@ -152,38 +152,31 @@ pub fn purge_expired(
 }
 
 /// Where an access token's holder stands now: their role, if the account, its organisation and
-/// (for a token of a session) the session are all still live; `None` otherwise.
+/// (for a token of a session) the session are all still live; `None` otherwise. One statement:
+/// it runs on every authenticated request.
 pub fn live_role(
     conn: &mut DbConnection,
     user_id: &str,
     organisation_id: &str,
     session_id: Option<&str>,
 ) -> AppResult<Option<String>> {
-    let role: Option<String> = users::table
+    let mut query = users::table
         .inner_join(organisations::table)
         .filter(users::id.eq(user_id))
         .filter(users::organisation_id.eq(organisation_id))
         .filter(users::active.eq(true))
         .filter(organisations::deactivated_at.is_null())
         .select(users::role)
-        .first(conn)
-        .optional()?;
-    let Some(role) = role else {
-        return Ok(None);
-    };
+        .into_boxed();
     if let Some(session) = session_id {
         // A session lives while its family holds a token nobody revoked (logout, logout
         // everywhere, a password change elsewhere, a reused refresh token, deactivation).
-        let live: Option<String> = refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(session))
-            .filter(refresh_tokens::user_id.eq(user_id))
-            .filter(refresh_tokens::revoked_at.is_null())
-            .select(refresh_tokens::id)
-            .first(conn)
-            .optional()?;
-        if live.is_none() {
-            return Ok(None);
-        }
+        query = query.filter(diesel::dsl::exists(
+            refresh_tokens::table
+                .filter(refresh_tokens::family_id.eq(session.to_owned()))
+                .filter(refresh_tokens::user_id.eq(user_id.to_owned()))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        ));
     }
-    Ok(Some(role))
+    Ok(query.first(conn).optional()?)
 }

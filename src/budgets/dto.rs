@@ -15,15 +15,18 @@ fn default_thresholds() -> Vec<i32> {
 #[serde(deny_unknown_fields)]
 pub struct CreateBudget {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     /// At most £10,000,000.
     #[validate(range(min = 1, max = 1_000_000_000_i64))]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub amount_pence: i64,
     pub period_start: NaiveDate,
     /// The last day of the period (inclusive).
     pub period_end: NaiveDate,
     /// The health stream's share in basis points: 10000 all health (CHC), 0 all social care.
     #[validate(range(min = 0, max = 10_000))]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub health_share_bp: i32,
     /// Expected spend per month; spread evenly by days when absent. Must add up to the amount.
     pub profile: Option<Vec<ProfileMonth>>,
@@ -61,15 +64,18 @@ pub struct PostEntry {
     pub kind: EntryKind,
     /// Pence, at most £10,000,000 either way; negative for a refund or a release.
     #[validate(range(min = -1_000_000_000_i64, max = 1_000_000_000_i64))]
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     pub amount_pence: i64,
     /// Required when the budget has two funding streams.
     pub stream: Option<Stream>,
     /// The date the money belongs to, within the budget's period.
     pub entry_date: NaiveDate,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub description: String,
     /// Why it was entered by hand.
     #[validate(length(min = 3, max = 1000))]
+    #[schema(min_length = 3, max_length = 1000)]
     pub reason: String,
 }
 
@@ -77,6 +83,7 @@ pub struct PostEntry {
 #[serde(deny_unknown_fields)]
 pub struct ReverseEntry {
     #[validate(length(min = 3, max = 1000))]
+    #[schema(min_length = 3, max_length = 1000)]
     pub reason: String,
 }
 

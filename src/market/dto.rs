@@ -41,11 +41,14 @@ pub struct CreateCompetency {
     )]
     pub code: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     #[validate(range(min = 1, max = 4))]
+    #[schema(minimum = 1, maximum = 4)]
     pub level: i32,
     #[serde(default)]
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub description: String,
 }
 
@@ -66,8 +69,10 @@ pub fn snake_code(code: &str) -> Result<(), validator::ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCompetency {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name: Option<String>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     /// `false` retires it from new use; evidence and history stay.
     pub active: Option<bool>,
@@ -115,8 +120,10 @@ pub struct CreatePaProfile {
     /// The PA's login (a user with role `pa` in the organisation), if they use the app.
     pub user_id: Option<String>,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: String,
     #[validate(length(max = 30))]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[validate(email)]
     pub email: Option<String>,
@@ -124,6 +131,7 @@ pub struct CreatePaProfile {
     #[schema(example = "BB11 2AB")]
     pub postcode: String,
     #[validate(range(min = 0.0, max = 80.0))]
+    #[schema(minimum = 0.0, maximum = 80.0)]
     pub max_travel_km: f64,
     #[serde(default)]
     pub drives: bool,
@@ -135,18 +143,23 @@ pub struct CreatePaProfile {
     pub comfortable_with_pets: bool,
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub languages: Vec<String>,
     /// Only for people who ask for a PA of a given gender.
     pub gender: Option<Gender>,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub availability: Vec<WeeklyWindow>,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub unavailability: Vec<DateRange>,
     #[validate(range(min = 0.0, max = 60.0))]
+    #[schema(minimum = 0.0, maximum = 60.0)]
     pub wanted_hours_per_week: f64,
     #[validate(range(min = 0, max = 100_000))]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub min_hourly_pay_pence: i64,
     pub dbs: Option<DbsInput>,
     pub right_to_work: Option<RightToWorkInput>,
@@ -163,28 +176,36 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UpdatePaProfile {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: Option<String>,
     #[validate(length(max = 30))]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[validate(email)]
     pub email: Option<String>,
     pub postcode: Option<String>,
     #[validate(range(min = 0.0, max = 80.0))]
+    #[schema(minimum = 0.0, maximum = 80.0)]
     pub max_travel_km: Option<f64>,
     pub drives: Option<bool>,
     pub has_car: Option<bool>,
     pub smoker: Option<bool>,
     pub comfortable_with_pets: Option<bool>,
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub languages: Option<Vec<String>>,
     pub gender: Option<Gender>,
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub availability: Option<Vec<WeeklyWindow>>,
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub unavailability: Option<Vec<DateRange>>,
     #[validate(range(min = 0.0, max = 60.0))]
+    #[schema(minimum = 0.0, maximum = 60.0)]
     pub wanted_hours_per_week: Option<f64>,
     #[validate(range(min = 0, max = 100_000))]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub min_hourly_pay_pence: Option<i64>,
     pub dbs: Option<DbsInput>,
     pub right_to_work: Option<RightToWorkInput>,
@@ -292,6 +313,7 @@ pub struct AddEvidence {
     pub expires_on: Option<NaiveDate>,
     /// A certificate number or where the evidence is kept.
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub evidence_reference: Option<String>,
 }
 
@@ -310,9 +332,11 @@ pub struct AddSignOff {
     /// The person the task is delegated for: a sign-off never carries over to anyone else.
     pub budget_holder_id: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub clinician_name: String,
     /// e.g. "Community nurse", "Respiratory physiotherapist".
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub clinician_role: String,
     pub signed_off_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
@@ -324,8 +348,10 @@ pub struct AddSignOff {
 #[serde(deny_unknown_fields)]
 pub struct CreateBudgetHolder {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub representative_name: Option<String>,
     /// The person's own login (role `budget_holder`), if they have one.
     pub user_id: Option<String>,
@@ -341,16 +367,20 @@ pub struct CreateBudgetHolder {
     pub postcode: String,
     pub funding: Funding,
     #[validate(range(min = 1, max = 4))]
+    #[schema(minimum = 1, maximum = 4)]
     pub minimum_level: i32,
     #[serde(default)]
     #[validate(length(max = 30))]
+    #[schema(max_items = 30)]
     pub required_competencies: Vec<String>,
     #[serde(default)]
     #[validate(length(max = 60))]
+    #[schema(max_items = 60)]
     pub support_needs: Vec<SupportNeed>,
     #[serde(default)]
     pub preferences: Preferences,
     #[validate(range(min = 0, max = 100_000))]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub affordable_hourly_pay_pence: Option<i64>,
 }
 
@@ -360,20 +390,26 @@ pub struct CreateBudgetHolder {
 #[serde(deny_unknown_fields)]
 pub struct UpdateBudgetHolder {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: Option<String>,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub representative_name: Option<String>,
     pub team_manager_id: Option<String>,
     pub postcode: Option<String>,
     pub funding: Option<Funding>,
     #[validate(range(min = 1, max = 4))]
+    #[schema(minimum = 1, maximum = 4)]
     pub minimum_level: Option<i32>,
     #[validate(length(max = 30))]
+    #[schema(max_items = 30)]
     pub required_competencies: Option<Vec<String>>,
     #[validate(length(max = 60))]
+    #[schema(max_items = 60)]
     pub support_needs: Option<Vec<SupportNeed>>,
     pub preferences: Option<Preferences>,
     #[validate(range(min = 0, max = 100_000))]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub affordable_hourly_pay_pence: Option<i64>,
     pub active: Option<bool>,
 }
@@ -465,6 +501,7 @@ pub struct AddTeamMember {
 pub struct AddDoNotMatch {
     pub pa_id: String,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 

@@ -23,9 +23,11 @@ pub struct CreateEmployer {
     /// Required for a budget holder employer.
     pub budget_holder_id: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// HMRC employer PAYE reference, e.g. `123/AB45678`.
     #[validate(length(min = 5, max = 14))]
+    #[schema(min_length = 5, max_length = 14)]
     pub paye_reference: String,
     /// The payroll client (a user id from `POST /payroll-clients`) that runs this PAYE scheme.
     pub payroll_client_id: String,
@@ -61,11 +63,13 @@ pub struct CreateEngagement {
     pub pa_id: String,
     /// The PA's works number in the payroll software: how every export line names them.
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub works_number: String,
     /// Kept only for the minimum wage age band.
     pub date_of_birth: NaiveDate,
     /// Hours a week beyond which the overtime premium is paid; none: no overtime.
     #[validate(range(min = 0.0, max = 100.0))]
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub contracted_hours_per_week: Option<f64>,
     /// `rolled_up` (irregular hours: 12.07% each period) or `taken` (paid by adjustment).
     pub holiday_basis: crate::payroll::model::HolidayBasis,
@@ -99,8 +103,10 @@ pub struct CreateAdjustment {
     pub kind: AdjustmentKind,
     /// Positive pays more; negative recovers an overpayment.
     #[validate(range(min = -1_000_000, max = 1_000_000))]
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub amount_pence: i64,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
@@ -217,6 +223,7 @@ pub struct CreateReview {
     pub pa_id: String,
     pub outcome: ReviewOutcome,
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 

@@ -12,6 +12,7 @@ use crate::pricing::model::{Priced, RateCardKind, RateTerms, ShiftKind};
 #[serde(deny_unknown_fields)]
 pub struct CreateRateCard {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     pub kind: RateCardKind,
     /// The first version's date; it may be in the past (nothing has used the card yet).
@@ -84,10 +85,12 @@ pub struct QuoteRequest {
     pub start_date: Option<NaiveDate>,
     /// Weeks priced, 1–104; 52 when absent.
     #[validate(range(min = 1, max = 104))]
+    #[schema(minimum = 1, maximum = 104)]
     pub weeks: Option<u32>,
     /// PAs sharing the hours, for the per-PA thresholds of National Insurance and pension;
     /// when absent, one PA per 37.5 hours a week, at least one.
     #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
     pub team_size: Option<u32>,
     /// 1 to 100 weekly shifts.
     pub pattern: Vec<QuoteShift>,

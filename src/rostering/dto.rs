@@ -39,6 +39,7 @@ pub struct CreateSupportChange {
     #[serde(default = "one")]
     pub headcount: u8,
     #[validate(length(min = 3, max = 500))]
+    #[schema(min_length = 3, max_length = 500)]
     pub reason: String,
 }
 
@@ -85,6 +86,7 @@ pub struct GenerateRoster {
     /// How long the optimiser may search, 50 ms to 10 s; 2 s when absent. It returns the best
     /// roster found by then.
     #[validate(range(min = 50, max = 10_000))]
+    #[schema(minimum = 50, maximum = 10_000)]
     pub time_limit_ms: Option<u64>,
 }
 
@@ -277,6 +279,7 @@ pub struct CreateSwapRequest {
     pub their_shift_id: Option<String>,
     /// A word to the colleague and the manager.
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -286,6 +289,7 @@ pub struct SwapDecision {
     pub approve: bool,
     /// Why; required when refusing.
     #[validate(length(min = 3, max = 500))]
+    #[schema(min_length = 3, max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -328,6 +332,7 @@ pub struct StartRosterRun {
     pub seed: Option<u64>,
     /// How long the optimiser may search: 1 s to 4 minutes.
     #[validate(range(min = 1_000, max = 240_000))]
+    #[schema(minimum = 1_000, maximum = 240_000)]
     pub time_limit_ms: u64,
 }
 
@@ -363,6 +368,7 @@ pub struct RosterRunView {
 pub struct PutWorkingTime {
     /// The most hours a week the PA will work, on average over a roster; none when absent.
     #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
     pub max_hours_per_week: Option<u8>,
     /// The date the PA signed a written opt-out of the 48-hour average week (reg. 5).
     pub opted_out_on: Option<NaiveDate>,

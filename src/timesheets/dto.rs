@@ -14,11 +14,14 @@ use crate::timesheets::model::{
 #[serde(deny_unknown_fields)]
 pub struct GeoFix {
     #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: f64,
     #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: f64,
     /// The phone's stated accuracy, in metres.
     #[validate(range(max = 100_000))]
+    #[schema(maximum = 100_000)]
     pub accuracy_m: Option<u32>,
 }
 
@@ -60,6 +63,7 @@ fn key_shape(key: &str) -> Result<(), ValidationError> {
 pub struct SyncRequest {
     /// Events in the order the phone recorded them.
     #[validate(length(min = 1, max = 500), nested)]
+    #[schema(min_items = 1, max_items = 500)]
     pub events: Vec<SyncEvent>,
 }
 
@@ -87,8 +91,10 @@ pub struct UnrosteredWork {
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     #[validate(range(max = 720))]
+    #[schema(maximum = 720)]
     pub break_minutes: Option<u32>,
     #[validate(nested)]
     pub location: Option<GeoFix>,
@@ -100,19 +106,25 @@ pub struct UnrosteredWork {
 #[serde(deny_unknown_fields)]
 pub struct RecordDetails {
     #[validate(range(max = 720))]
+    #[schema(maximum = 720)]
     pub break_minutes: Option<u32>,
     /// Business miles driven between people's homes during the working day (to 0.1 mile).
     #[validate(range(min = 0.0, max = 1000.0))]
+    #[schema(minimum = 0.0, maximum = 1000.0)]
     pub business_miles: Option<f64>,
     #[validate(range(max = 100_000))]
+    #[schema(maximum = 100_000)]
     pub expenses_pence: Option<u32>,
     /// Sleep-ins: minutes the PA was woken to work, paid by the hour.
     #[validate(range(max = 720))]
+    #[schema(maximum = 720)]
     pub woken_minutes: Option<u32>,
     /// The receipt's reference, required with expenses.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub expense_receipt: Option<String>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -121,6 +133,7 @@ pub struct RecordDetails {
 pub struct QueryRequest {
     /// What the PA should look at; they see it in the app and by e-mail.
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 
@@ -129,14 +142,18 @@ pub struct QueryRequest {
 #[serde(deny_unknown_fields)]
 pub struct AmendmentRequest {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
     pub clock_in_at: Option<DateTime<Utc>>,
     pub clock_out_at: Option<DateTime<Utc>>,
     #[validate(range(max = 720))]
+    #[schema(maximum = 720)]
     pub break_minutes: Option<u32>,
     #[validate(range(min = 0.0, max = 1000.0))]
+    #[schema(minimum = 0.0, maximum = 1000.0)]
     pub business_miles: Option<f64>,
     #[validate(range(max = 100_000))]
+    #[schema(maximum = 100_000)]
     pub expenses_pence: Option<u32>,
 }
 
@@ -147,20 +164,27 @@ pub struct PolicyRequest {
     pub period_anchor: NaiveDate,
     pub approver: Approver,
     #[validate(range(min = 50, max = 50_000))]
+    #[schema(minimum = 50, maximum = 50_000)]
     pub radius_m: i32,
     #[validate(range(min = 0, max = 240))]
+    #[schema(minimum = 0, maximum = 240)]
     pub late_minutes: i32,
     #[validate(range(min = 0, max = 240))]
+    #[schema(minimum = 0, maximum = 240)]
     pub left_early_minutes: i32,
     #[validate(range(min = 0, max = 240))]
+    #[schema(minimum = 0, maximum = 240)]
     pub overrun_minutes: i32,
     #[validate(range(min = 0, max = 240))]
+    #[schema(minimum = 0, maximum = 240)]
     pub short_minutes: i32,
     #[validate(range(min = 15, max = 1440))]
+    #[schema(minimum = 15, maximum = 1440)]
     pub clock_out_grace_minutes: i32,
     /// Days a phone may queue clock events offline and still sync them (92 when absent).
     #[serde(default = "default_offline_sync_days")]
     #[validate(range(min = 1, max = 3660))]
+    #[schema(minimum = 1, maximum = 3660)]
     pub offline_sync_days: i32,
 }
 

@@ -154,14 +154,15 @@ pub fn effective_instant(device: DateTime<Utc>, received: DateTime<Utc>) -> Date
 /// How long a phone may queue events offline and still sync them, unless the organisation's
 /// policy says otherwise: a quarter, so a phone forgotten in a drawer still syncs.
 pub const DEFAULT_OFFLINE_DAYS: i32 = 92;
-/// How far a phone's clock may run ahead of the server's.
-pub const CLOCK_SKEW_MINUTES: i64 = 10;
+/// How far a phone's clock may run ahead of the server's (the event then counts at its
+/// arrival, `effective_instant`).
+pub const CLOCK_AHEAD_HOURS: i64 = 24;
 /// How early before its shift, and how late after it, a clock event may be.
 pub const BEFORE_SHIFT_HOURS: i64 = 6;
 pub const AFTER_SHIFT_HOURS: i64 = 12;
 
 /// The one rule for when a clock event may say it happened: within the policy's offline days
-/// before it reached us and no more than `CLOCK_SKEW_MINUTES` after, and for a rostered shift from
+/// before it reached us and no more than `CLOCK_AHEAD_HOURS` after, and for a rostered shift from
 /// `BEFORE_SHIFT_HOURS` before its start to `AFTER_SHIFT_HOURS` after its end. Answers the
 /// instant it counts at (`effective_instant`), or why not.
 pub fn clock_instant(
@@ -174,13 +175,13 @@ pub fn clock_instant(
     use crate::error::FieldError;
     let offline_days = policy.offline_sync_days;
     if device < received - chrono::Duration::days(i64::from(offline_days))
-        || device > received + chrono::Duration::minutes(CLOCK_SKEW_MINUTES)
+        || device > received + chrono::Duration::hours(CLOCK_AHEAD_HOURS)
     {
         return Err(FieldError::new(
             field,
             "out_of_window",
             format!(
-                "must be within {offline_days} days before now and {CLOCK_SKEW_MINUTES} minutes after"
+                "must be within {offline_days} days before now and {CLOCK_AHEAD_HOURS} hours after"
             ),
         ));
     }

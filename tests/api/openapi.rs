@@ -63,3 +63,45 @@ async fn the_document_is_served() {
     assert_eq!(response.status, 200);
     assert_eq!(response.body["info"]["title"], "parota");
 }
+
+/// Every limit a request's `#[validate]` enforces is also declared to the schema (`#[schema]` or
+/// `#[param]`) with the same bounds, so the document says what the server refuses.
+#[test]
+fn every_validated_limit_is_declared_in_the_schema() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    for domain in std::fs::read_dir(&root).unwrap() {
+        let path = domain.unwrap().path().join("dto.rs");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let trimmed = line.trim();
+            if !trimmed.starts_with("#[validate(") {
+                continue;
+            }
+            let bounds: Vec<String> = ["min", "max"]
+                .iter()
+                .filter_map(|k| {
+                    let at = trimmed.find(&format!("{k} = "))?;
+                    let rest = &trimmed[at + k.len() + 3..];
+                    let end = rest.find([',', ')']).unwrap_or(rest.len());
+                    Some(rest[..end].trim().trim_end_matches("_i64").to_owned())
+                })
+                .collect();
+            if bounds.is_empty() {
+                continue;
+            }
+            let declared = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.trim().starts_with("#["))
+                .find(|l| l.contains("#[schema(") || l.contains("#[param("));
+            let ok = declared.is_some_and(|d| bounds.iter().all(|b| d.contains(b.as_str())));
+            if !ok {
+                missing.push(format!("{}:{}: {trimmed}", path.display(), i + 1));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "limits not declared:\n{}", missing.join("\n"));
+}
