@@ -151,32 +151,44 @@ pub fn purge_expired(
     Ok(tokens + throttles)
 }
 
-/// Where an access token's holder stands now: their role, if the account, its organisation and
-/// (for a token of a session) the session are all still live; `None` otherwise. One statement:
-/// it runs on every authenticated request.
-pub fn live_role(
+/// Where access tokens' holders stand now, in one statement for them all: for each
+/// (user, organisation, session), the account's role if the account, its organisation and (for a
+/// token of a session) the session are still live; `None` otherwise. A session lives while its
+/// family holds a token nobody revoked (logout, logout everywhere, a password change
+/// elsewhere, a reused refresh token, deactivation).
+pub fn live_roles(
     conn: &mut DbConnection,
-    user_id: &str,
-    organisation_id: &str,
-    session_id: Option<&str>,
-) -> AppResult<Option<String>> {
-    let mut query = users::table
+    callers: &[(&str, &str, Option<&str>)],
+) -> AppResult<Vec<Option<String>>> {
+    let ids: Vec<&str> = callers.iter().map(|c| c.0).collect();
+    let sessions: Vec<&str> = callers.iter().filter_map(|c| c.2).collect();
+    let rows: Vec<(String, String, String, Option<String>)> = users::table
         .inner_join(organisations::table)
-        .filter(users::id.eq(user_id))
-        .filter(users::organisation_id.eq(organisation_id))
+        .left_join(
+            refresh_tokens::table.on(refresh_tokens::user_id
+                .eq(users::id)
+                .and(refresh_tokens::revoked_at.is_null())
+                .and(refresh_tokens::family_id.eq_any(&sessions))),
+        )
+        .filter(users::id.eq_any(&ids))
         .filter(users::active.eq(true))
         .filter(organisations::deactivated_at.is_null())
-        .select(users::role)
-        .into_boxed();
-    if let Some(session) = session_id {
-        // A session lives while its family holds a token nobody revoked (logout, logout
-        // everywhere, a password change elsewhere, a reused refresh token, deactivation).
-        query = query.filter(diesel::dsl::exists(
-            refresh_tokens::table
-                .filter(refresh_tokens::family_id.eq(session.to_owned()))
-                .filter(refresh_tokens::user_id.eq(user_id.to_owned()))
-                .filter(refresh_tokens::revoked_at.is_null()),
-        ));
-    }
-    Ok(query.first(conn).optional()?)
+        .select((
+            users::id,
+            users::organisation_id,
+            users::role,
+            refresh_tokens::family_id.nullable(),
+        ))
+        .load(conn)?;
+    Ok(callers
+        .iter()
+        .map(|(user, organisation, session)| {
+            let mine = rows.iter().filter(|r| r.0 == *user && r.1 == *organisation);
+            let mut live = mine.clone().filter(|r| match session {
+                Some(s) => r.3.as_deref() == Some(*s),
+                None => true,
+            });
+            live.next().map(|r| r.2.clone())
+        })
+        .collect())
 }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, TokenCaller};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{if_match, Json};
@@ -95,7 +95,7 @@ async fn clock_event(
 #[post("/shifts/{id}/clock-in")]
 pub async fn clock_in(
     state: web::Data<AppState>,
-    user: AuthUser,
+    TokenCaller(user): TokenCaller,
     req: HttpRequest,
     path: web::Path<String>,
     Json(request): Json<ClockRequest>,
@@ -122,7 +122,7 @@ pub async fn clock_in(
 #[post("/shifts/{id}/clock-out")]
 pub async fn clock_out(
     state: web::Data<AppState>,
-    user: AuthUser,
+    TokenCaller(user): TokenCaller,
     req: HttpRequest,
     path: web::Path<String>,
     Json(request): Json<ClockRequest>,

@@ -160,7 +160,12 @@ pub fn apply(
             }
             events
                 .iter()
-                .map(|e| clock::clock(conn, &e.actor, &e.shift_id, e.kind, &e.request, &e.key, now))
+                .map(|e| {
+                    if crate::auth::sessions_live(conn, &[&e.actor])?.first() != Some(&true) {
+                        return Err(crate::auth::ended());
+                    }
+                    clock::clock(conn, &e.actor, &e.shift_id, e.kind, &e.request, &e.key, now)
+                })
                 .collect()
         }
     }
@@ -226,10 +231,18 @@ fn batch(
             .collect();
     let mut timesheets = timesheets_for_new_records(conn, events, &places, &records, now)?;
 
+    // The callers' sessions, read once for the batch: an event from an ended session is refused
+    // as the extractor refuses any other request.
+    let live =
+        crate::auth::sessions_live(conn, &events.iter().map(|e| &e.actor).collect::<Vec<_>>())?;
     let mut answers = Vec::with_capacity(events.len());
     let mut event_rows = Vec::new();
     let mut kept_rows = Vec::new();
-    for event in events {
+    for (event, live) in events.iter().zip(live) {
+        if !live {
+            answers.push(Err(crate::auth::ended()));
+            continue;
+        }
         let hash = idempotency::request_hash(&clock::EventFingerprint {
             shift_id: &event.shift_id,
             kind: event.kind,

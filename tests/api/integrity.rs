@@ -553,7 +553,10 @@ async fn a_representative_needs_their_consent_recorded_and_the_right_kind_of_log
 async fn a_known_path_asked_with_another_method_is_405_with_allow() {
     let app = TestApp::spawn().await;
     let admin = app.user(&app.provider(), Role::Admin);
-    for method in [actix_web::http::Method::TRACE, actix_web::http::Method::DELETE] {
+    for method in [
+        actix_web::http::Method::TRACE,
+        actix_web::http::Method::DELETE,
+    ] {
         let answer = app
             .send(
                 actix_web::test::TestRequest::default()
@@ -568,4 +571,35 @@ async fn a_known_path_asked_with_another_method_is_405_with_allow() {
     app.get("/api/v1/no-such-thing", Some(&admin.token))
         .await
         .assert_problem(404, "route_not_found");
+}
+
+#[actix_web::test]
+async fn a_clock_event_from_an_ended_session_is_refused_like_any_request() {
+    let w = crate::timesheets::week().await;
+    let deactivated = w
+        .app
+        .patch_json(
+            &format!("/api/v1/users/{}", w.amy_login.id),
+            Some(&w.admin.token),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(deactivated.status, 200, "{}", deactivated.text);
+    w.clock(
+        &w.amy_login,
+        &w.monday,
+        "clock-in",
+        Some("after-deactivation"),
+        json!({"device_time": "2026-10-19T08:02:00Z", "location": crate::timesheets::at_home()}),
+    )
+    .await
+    .assert_problem(401, "unauthenticated");
+    let synced = w
+        .post(
+            &w.amy_login,
+            "/api/v1/timesheets/sync",
+            json!({"events": [{"idempotency_key": "queued-1", "shift_id": w.monday, "kind": "clock_in", "device_time": "2026-10-19T08:02:00Z"}]}),
+        )
+        .await;
+    synced.assert_problem(401, "unauthenticated");
 }

@@ -103,5 +103,9 @@ fn every_validated_limit_is_declared_in_the_schema() {
             }
         }
     }
-    assert!(missing.is_empty(), "limits not declared:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "limits not declared:\n{}",
+        missing.join("\n")
+    );
 }
