@@ -95,11 +95,12 @@ async fn clock_event(
 #[post("/shifts/{id}/clock-in")]
 pub async fn clock_in(
     state: web::Data<AppState>,
-    TokenCaller(user): TokenCaller,
+    caller: TokenCaller,
     req: HttpRequest,
     path: web::Path<String>,
     Json(request): Json<ClockRequest>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.for_batch();
     clock_event(state, user, req, path, request, ClockKind::ClockIn).await
 }
 
@@ -122,11 +123,12 @@ pub async fn clock_in(
 #[post("/shifts/{id}/clock-out")]
 pub async fn clock_out(
     state: web::Data<AppState>,
-    TokenCaller(user): TokenCaller,
+    caller: TokenCaller,
     req: HttpRequest,
     path: web::Path<String>,
     Json(request): Json<ClockRequest>,
 ) -> AppResult<HttpResponse> {
+    let user = caller.for_batch();
     clock_event(state, user, req, path, request, ClockKind::ClockOut).await
 }
 

@@ -76,10 +76,17 @@ async fn deactivation_and_a_role_change_end_access_tokens_on_the_next_request() 
     )
     .await
     .assert_problem(401, "unauthenticated");
-    // The demoted manager keeps no manager power; the payroll client pulls nothing.
+    // The demoted manager keeps no manager power (matching checks the session on its own
+    // connection: the same rule); the payroll client pulls nothing.
     app.get("/api/v1/budget-holders", Some(&manager_token))
         .await
         .assert_problem(401, "unauthenticated");
+    app.get(
+        "/api/v1/budget-holders/019d4657-0000-7000-8000-00000000dead/matches",
+        Some(&manager_token),
+    )
+    .await
+    .assert_problem(401, "unauthenticated");
     app.get("/api/v1/payroll/exports", Some(&client.token))
         .await
         .assert_problem(401, "unauthenticated");
