@@ -46,7 +46,7 @@ for login in manager@demo.parota.test admin@demo.parota.test; do
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --exclude-path /api/v1/auth/logout --exclude-path /api/v1/me/password \
     --phases examples,coverage,fuzzing \
-    --max-time "${FUZZ_SECONDS:-60}" --workers 2 --seed 20261202 \
+    --max-time "${FUZZ_SECONDS:-60}" --workers 1 --seed 20261202 \
     --suppress-health-check all --warnings off \
     >"$out/fuzz-$login.log" 2>&1 || status=1
   tail -n 25 "$out/fuzz-$login.log"

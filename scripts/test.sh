@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, every test on SQLite, then every test again on PostgreSQL
+# The whole test suite: formatting, every test on SQLite, a time-bounded fuzzing run against
+# the OpenAPI document (scripts/fuzz.sh), then every test again on PostgreSQL
 # when one answers (PAROTA_TEST_POSTGRES_URL, or 127.0.0.1:5432). Each test makes its own
 # database and drops it afterwards.
 set -euo pipefail
@@ -10,6 +11,9 @@ cargo clippy --locked --all-targets --quiet -- -D warnings
 
 echo "== tests on SQLite"
 PAROTA_TEST_BACKEND=sqlite cargo test --locked --all-targets
+
+echo "== fuzzing the API against its OpenAPI document (schemathesis, ${FUZZ_SECONDS:-60} s per role)"
+scripts/fuzz.sh
 
 pg_url="${PAROTA_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 hostport="${pg_url#*://}"; hostport="${hostport#*@}"; hostport="${hostport%%/*}"

@@ -49,8 +49,8 @@ pub fn render(document: &utoipa::openapi::OpenApi) -> String {
 
 /// Declares on every operation the answers the shared edges give, so the document says what
 /// the server does: 400 for a body that is not JSON (`malformed_body`) or a query string that
-/// cannot be read (`invalid_query`), 415 for a body that is not `application/json`, 401 where a
-/// token is needed, 405 for a known path asked with another method is the route table's.
+/// cannot be read (`invalid_query`), 413 and 415 for a body too large or not `application/json`,
+/// 422 for a query value or header out of range, 401 and 403 where a token is needed.
 pub fn declare_shared_errors(document: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -82,8 +82,18 @@ pub fn declare_shared_errors(document: &mut utoipa::openapi::OpenApi) {
                 .iter()
                 .flatten()
                 .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            let has_header = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Header));
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
             let responses = &mut operation.responses.responses;
+            if has_query || has_header {
+                responses.entry("422".into()).or_insert_with(|| {
+                    problem("A query value or header out of range or badly formed, each named")
+                });
+            }
             if has_body || has_query {
                 responses.entry("400".into()).or_insert_with(|| {
                     problem("The body is not JSON for this operation (`malformed_body`), or the query string cannot be read (`invalid_query`)")
@@ -101,6 +111,10 @@ pub fn declare_shared_errors(document: &mut utoipa::openapi::OpenApi) {
                 responses
                     .entry("401".into())
                     .or_insert_with(|| problem("Not authenticated"));
+                // Every secured operation asks the policy about the caller's role.
+                responses
+                    .entry("403".into())
+                    .or_insert_with(|| problem("The caller's role may not do this"));
             }
         }
     }

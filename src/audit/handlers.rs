@@ -30,9 +30,9 @@ pub struct AuditEventView {
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
-    #[schema(value_type = Option<Object>)]
+    /// Any JSON: the fields that matter to the change.
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    /// Any JSON: the fields that matter to the change.
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
