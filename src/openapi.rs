@@ -53,6 +53,7 @@ pub fn render(document: &utoipa::openapi::OpenApi) -> String {
 /// 422 for a query value or header out of range, 401 and 403 where a token is needed.
 pub fn declare_shared_errors(document: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let problem = |description: &str| {
         RefOr::T(
@@ -76,6 +77,25 @@ pub fn declare_shared_errors(document: &mut utoipa::openapi::OpenApi) {
             item.patch.as_mut(),
         ];
         for operation in operations.into_iter().flatten() {
+            // The shapes the shared headers must have, as `idempotency::valid_key` and
+            // `http::if_match` read them.
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let shape = match parameter.name.as_str() {
+                    "Idempotency-Key" => Some((1, 200, "^[!-~]+$")),
+                    "If-Match" => Some((1, 24, "^(W/)?\"?[0-9]+\"?$")),
+                    _ => None,
+                };
+                if let Some((min, max, pattern)) = shape {
+                    parameter.schema = Some(RefOr::T(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(min))
+                            .max_length(Some(max))
+                            .pattern(Some(pattern))
+                            .into(),
+                    ));
+                }
+            }
             let has_body = operation.request_body.is_some();
             let has_query = operation
                 .parameters
