@@ -19,7 +19,7 @@ use crate::rostering::dto::RosterView;
 use crate::rostering::edit::roster_to_change;
 use crate::rostering::generate::view;
 use crate::rostering::repo::{self, RosterShiftRow};
-use crate::rostering::safety::{self, lock_pas, Staffed};
+use crate::rostering::safety::{self, lock_pas};
 
 pub fn publish(
     conn: &mut DbConnection,
@@ -110,18 +110,7 @@ pub fn publish(
         // the whole roster passes the safety gate again here, under the PAs' row locks, or
         // nothing goes live. The manager can open the shifts named, then publish.
         lock_pas(conn, &pas.keys().map(String::as_str).collect::<Vec<_>>())?;
-        let staffed: Vec<Staffed<'_>> = shifts
-            .iter()
-            .map(|shift| Staffed {
-                shift,
-                pa_ids: assignments
-                    .iter()
-                    .filter(|a| a.roster_shift_id == shift.id)
-                    .map(|a| a.pa_id.clone())
-                    .collect(),
-                judged: true,
-            })
-            .collect();
+        let staffed = safety::as_stored(&shifts, &assignments, |_| true);
         let breaches = safety::check(conn, &staffed, Some(&roster.id))?;
         if !breaches.is_empty() {
             return Err(safety::refuse(

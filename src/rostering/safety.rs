@@ -24,6 +24,26 @@ pub(crate) struct Staffed<'a> {
     pub judged: bool,
 }
 
+/// A roster's shifts staffed as stored, those `judged` says judged by the gate.
+pub(crate) fn as_stored<'a>(
+    shifts: &'a [RosterShiftRow],
+    assignments: &[repo::RosterAssignmentRow],
+    judged: impl Fn(&RosterShiftRow) -> bool,
+) -> Vec<Staffed<'a>> {
+    shifts
+        .iter()
+        .map(|shift| Staffed {
+            shift,
+            pa_ids: assignments
+                .iter()
+                .filter(|a| a.roster_shift_id == shift.id)
+                .map(|a| a.pa_id.clone())
+                .collect(),
+            judged: judged(shift),
+        })
+        .collect()
+}
+
 /// The gate's world, with the PAs and shifts found by id.
 pub(crate) struct Gathered {
     pub world: World,

@@ -21,7 +21,7 @@ use crate::market::service::{candidate, evidence_by_pa, signoff_of};
 use crate::rostering::dto::ExpiringItemView;
 use crate::rostering::model::gate::dated_facts;
 use crate::rostering::repo;
-use crate::rostering::safety::{self, Staffed};
+use crate::rostering::safety;
 
 /// How far ahead the look ahead reaches.
 pub const LOOK_AHEAD_DAYS: i64 = 56;
@@ -95,18 +95,7 @@ fn look_ahead_roster(
     let ahead = |s: &repo::RosterShiftRow| {
         s.starts_at >= now.naive_utc() && s.starts_at < until.naive_utc()
     };
-    let staffed: Vec<Staffed<'_>> = shifts
-        .iter()
-        .map(|shift| Staffed {
-            shift,
-            pa_ids: assignments
-                .iter()
-                .filter(|a| a.roster_shift_id == shift.id)
-                .map(|a| a.pa_id.clone())
-                .collect(),
-            judged: ahead(shift),
-        })
-        .collect();
+    let staffed = safety::as_stored(&shifts, &assignments, &ahead);
     let found: Vec<RuleBreach> = safety::check(conn, &staffed, Some(roster_id))?
         .into_iter()
         .filter(|b| b.pa_id.is_some())

@@ -137,6 +137,10 @@ async fn logout_a_password_change_and_a_reused_refresh_token_end_access_tokens()
     assert_eq!(out.status, 204, "{}", out.text);
     assert_eq!(status_of(&app, "/api/v1/me", &a).await, 401);
     assert_eq!(status_of(&app, "/api/v1/me", &b).await, 200);
+    // Another instance sharing the database refuses it too, on its next request.
+    let other_instance = app.second_instance().await;
+    assert_eq!(status_of(&other_instance, "/api/v1/me", &a).await, 401);
+    assert_eq!(status_of(&other_instance, "/api/v1/me", &b).await, 200);
     // Logout everywhere (a JSON null body, as the schema allows) ends the rest.
     let out = logout(b.clone(), Some(Value::Null)).await;
     assert_eq!(out.status, 204, "{}", out.text);
