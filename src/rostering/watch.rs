@@ -95,7 +95,7 @@ fn look_ahead_roster(
     let ahead = |s: &repo::RosterShiftRow| {
         s.starts_at >= now.naive_utc() && s.starts_at < until.naive_utc()
     };
-    let staffed = safety::as_stored(&shifts, &assignments, &ahead);
+    let staffed = safety::as_stored(&shifts, &assignments, ahead);
     let found: Vec<RuleBreach> = safety::check(conn, &staffed, Some(roster_id))?
         .into_iter()
         .filter(|b| b.pa_id.is_some())
