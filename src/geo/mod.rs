@@ -215,6 +215,14 @@ pub fn distance_km(a: Location, b: Location) -> f64 {
 const TRAVEL_KMH: f64 = 30.0;
 const TRAVEL_ALLOWANCE_MINUTES: i64 = 10;
 
+/// `travel_minutes` between every pair of places, by index.
+pub fn travel_matrix(places: &[Location]) -> Vec<Vec<i64>> {
+    places
+        .iter()
+        .map(|a| places.iter().map(|b| travel_minutes(*a, *b)).collect())
+        .collect()
+}
+
 /// Minutes to travel from one home to another: rostering leaves at least this between shifts,
 /// and payroll pays at most this for the gap between them.
 pub fn travel_minutes(a: Location, b: Location) -> i64 {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::geo::Location;
-use crate::market::model::{Candidate, ScoreSketch, SignOff};
+use crate::market::model::{Candidate, ScoreSketch};
 use crate::market::repo;
 
 /// Grid cells of a tenth of a degree (about 11 km north–south, 7 km east–west in England).
@@ -235,23 +235,10 @@ fn catch_up(
     latest: i64,
 ) -> AppResult<()> {
     let rows = repo::pas_changed_since(conn, organisation_id, index.revision)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut evidence = crate::market::service::evidence_by_pa(conn, &ids)?;
-    let mut signoffs: HashMap<String, Vec<SignOff>> = HashMap::new();
-    for s in repo::signoffs_of_pas(conn, &ids)? {
-        signoffs
-            .entry(s.pa_id.clone())
-            .or_default()
-            .push(crate::market::service::signoff_of(s));
-    }
+    let candidates = crate::market::service::candidates_of(conn, &rows)?;
     let mut newest = latest;
-    for row in &rows {
+    for (row, candidate) in rows.iter().zip(candidates) {
         newest = newest.max(row.revision);
-        let candidate = crate::market::service::candidate(
-            row,
-            evidence.remove(&row.id).unwrap_or_default(),
-            signoffs.remove(&row.id).unwrap_or_default(),
-        );
         index.insert(IndexedPa {
             active: row.active,
             candidate,

@@ -1578,6 +1578,33 @@ pub(crate) fn candidate(
     }
 }
 
+/// The matching facts of these PAs (their evidence and sign-offs loaded in two queries for them
+/// all), in the rows' order: the loader every domain that judges PAs reads them through.
+pub(crate) fn candidates_of(
+    conn: &mut DbConnection,
+    rows: &[PaProfileRow],
+) -> AppResult<Vec<Candidate>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut evidence = evidence_by_pa(conn, &ids)?;
+    let mut signoffs: HashMap<String, Vec<SignOff>> = HashMap::new();
+    for s in repo::signoffs_of_pas(conn, &ids)? {
+        signoffs
+            .entry(s.pa_id.clone())
+            .or_default()
+            .push(signoff_of(s));
+    }
+    Ok(rows
+        .iter()
+        .map(|row| {
+            candidate(
+                row,
+                evidence.remove(&row.id).unwrap_or_default(),
+                signoffs.remove(&row.id).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
 pub(crate) fn evidence_by_pa(
     conn: &mut DbConnection,
     pa_ids: &[String],

@@ -428,15 +428,7 @@ pub(crate) fn build(
                 .collect(),
         })
         .collect();
-    let travel_minutes = locations
-        .iter()
-        .map(|a| {
-            locations
-                .iter()
-                .map(|b| crate::geo::travel_minutes(*a, *b))
-                .collect()
-        })
-        .collect();
+    let travel_minutes = crate::geo::travel_matrix(&locations);
     let days = (to - from).num_days() + 1;
     Ok(Built {
         problem: Problem {

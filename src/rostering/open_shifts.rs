@@ -117,6 +117,7 @@ pub fn list(
         world.on[t].clear();
     }
     let mut out = Vec::new();
+    let mut districts: std::collections::HashMap<String, String> = Default::default();
     for (t, (shift, taken, held)) in open.iter().enumerate() {
         world.on[t] = vec![me];
         let safe = place_breaches(world, t, me).is_empty();
@@ -125,8 +126,16 @@ pub fn list(
             continue;
         }
         let person = &world.people[world.shifts[t].person];
-        let district = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
-            .map(|h| h.district)
+        // Read once per person, not per shift.
+        if !districts.contains_key(&shift.budget_holder_id) {
+            let district = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
+                .map(|h| h.district)
+                .unwrap_or_default();
+            districts.insert(shift.budget_holder_id.clone(), district);
+        }
+        let district = districts
+            .get(&shift.budget_holder_id)
+            .cloned()
             .unwrap_or_default();
         out.push(offer(
             shift,

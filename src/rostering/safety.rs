@@ -11,7 +11,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, RuleBreach};
 use crate::market::model::MatchPolicy;
 use crate::market::repo as market_repo;
-use crate::market::service::{candidate, evidence_by_pa, person_needs, signoff_of};
+use crate::market::service::{candidates_of, person_needs};
 use crate::rostering::model::gate::{self, GatePa, GateShift, World};
 use crate::rostering::repo::{self, RosterShiftRow};
 use crate::rostering::working_time;
@@ -219,14 +219,6 @@ pub(crate) fn gather(
         }
     }
 
-    let mut evidence = evidence_by_pa(conn, &pa_ids)?;
-    let mut signoffs: HashMap<String, Vec<_>> = HashMap::new();
-    for s in market_repo::signoffs_of_pas(conn, &pa_ids)? {
-        signoffs
-            .entry(s.pa_id.clone())
-            .or_default()
-            .push(signoff_of(s));
-    }
     let mut leave: HashMap<String, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
     for u in market_repo::unavailability_between(conn, &pa_ids, from, to)? {
         leave
@@ -235,17 +227,22 @@ pub(crate) fn gather(
             .push((u.starts_on, u.ends_on));
     }
     let mut records = working_time::records(conn, &pa_ids)?;
-    for id in &pa_ids {
-        let row = market_repo::find_pa(conn, id)?.ok_or(AppError::NotFound)?;
+    // In `pa_ids`' order, which `pa_index` numbers.
+    let mut by_id: HashMap<String, market_repo::PaProfileRow> =
+        market_repo::pas_by_ids(conn, &pa_ids)?
+            .into_iter()
+            .map(|row| (row.id.clone(), row))
+            .collect();
+    let rows = pa_ids
+        .iter()
+        .map(|id| by_id.remove(id).ok_or(AppError::NotFound))
+        .collect::<AppResult<Vec<_>>>()?;
+    for (row, candidate) in rows.iter().zip(candidates_of(conn, &rows)?) {
         world.pas.push(GatePa::new(
-            candidate(
-                &row,
-                evidence.remove(id).unwrap_or_default(),
-                signoffs.remove(id).unwrap_or_default(),
-            ),
+            candidate,
             row.active,
-            leave.remove(id).unwrap_or_default(),
-            records.remove(id),
+            leave.remove(&row.id).unwrap_or_default(),
+            records.remove(&row.id),
             &world.policy,
         ));
     }

@@ -17,7 +17,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, RuleBreach};
 use crate::market::model::MatchPolicy;
 use crate::market::repo as market_repo;
-use crate::market::service::{candidate, evidence_by_pa, signoff_of};
+use crate::market::service::candidates_of;
 use crate::rostering::dto::ExpiringItemView;
 use crate::rostering::model::gate::dated_facts;
 use crate::rostering::repo;
@@ -173,23 +173,9 @@ fn expiring(
     within_days: i64,
 ) -> AppResult<Vec<ExpiringItemView>> {
     let pas = market_repo::active_pas(conn, &[organisation_id.to_owned()])?;
-    let ids: Vec<String> = pas.iter().map(|p| p.id.clone()).collect();
-    let mut evidence = evidence_by_pa(conn, &ids)?;
-    let mut signoffs: HashMap<String, Vec<_>> = HashMap::new();
-    for s in market_repo::signoffs_of_pas(conn, &ids)? {
-        signoffs
-            .entry(s.pa_id.clone())
-            .or_default()
-            .push(signoff_of(s));
-    }
     let policy = MatchPolicy::default();
     let mut out = Vec::new();
-    for pa in &pas {
-        let c = candidate(
-            pa,
-            evidence.remove(&pa.id).unwrap_or_default(),
-            signoffs.remove(&pa.id).unwrap_or_default(),
-        );
+    for (pa, c) in pas.iter().zip(candidates_of(conn, &pas)?) {
         for fact in dated_facts(&c, &policy) {
             let days_left = (fact.on - today).num_days();
             if fact.change == "expires" && (0..=within_days).contains(&days_left) {

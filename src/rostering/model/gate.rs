@@ -411,15 +411,7 @@ fn working_time_breaches(world: &World, pa: usize, judged: &[usize]) -> Vec<(usi
                 ..Default::default()
             }],
             people: people.len(),
-            travel_minutes: locations
-                .iter()
-                .map(|a| {
-                    locations
-                        .iter()
-                        .map(|b| crate::geo::travel_minutes(*a, *b))
-                        .collect()
-                })
-                .collect(),
+            travel_minutes: crate::geo::travel_matrix(&locations),
             weeks: usize::try_from(weeks).unwrap_or(1),
             rules: rest_rules(from),
             weights: Weights::default(),
