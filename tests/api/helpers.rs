@@ -402,3 +402,33 @@ pub async fn competency_id(app: &TestApp, token: &str, code: &str) -> String {
         .unwrap_or_else(|| panic!("no competency {code}"))
         .to_owned()
 }
+
+/// An approved budget for the person, all health, covering `from` to `to`: what publishing a
+/// roster needs.
+pub async fn approved_budget(
+    app: &TestApp,
+    token: &str,
+    holder: &str,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    amount_pence: i64,
+) {
+    let budget = app
+        .post_json(
+            &format!("/api/v1/budget-holders/{holder}/budgets"),
+            Some(token),
+            &serde_json::json!({"name": "Budget", "amount_pence": amount_pence, "period_start": from, "period_end": to, "health_share_bp": 10000}),
+        )
+        .await;
+    assert_eq!(budget.status, 201, "{}", budget.text);
+    let approved = app
+        .post_json(
+            &format!(
+                "/api/v1/budgets/{}/approval",
+                budget.body["id"].as_str().expect("budget id")
+            ),
+            Some(token),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+}

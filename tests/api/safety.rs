@@ -119,27 +119,14 @@ impl Setup {
     }
 
     async fn budget(&self, from: NaiveDate, to: NaiveDate) {
-        let budget = self
-            .app
-            .post_json(
-                &format!("/api/v1/budget-holders/{}/budgets", self.holder),
-                Some(&self.manager.token),
-                &json!({"name": "Budget", "amount_pence": 5_000_000, "period_start": from, "period_end": to, "health_share_bp": 10000}),
-            )
-            .await;
-        assert_eq!(budget.status, 201, "{}", budget.text);
-        let approved = self
-            .app
-            .post_json(
-                &format!(
-                    "/api/v1/budgets/{}/approval",
-                    budget.body["id"].as_str().unwrap()
-                ),
-                Some(&self.manager.token),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(approved.status, 200, "{}", approved.text);
+        crate::helpers::approved_budget(
+            &self.app,
+            &self.manager.token,
+            &self.holder,
+            (from, to),
+            5_000_000,
+        )
+        .await;
     }
 
     async fn committed(&self) -> Value {

@@ -663,27 +663,14 @@ impl Walk {
                 .await;
             assert_eq!(created.status, 201, "{}", created.text);
             let holder = created.body["id"].as_str().unwrap().to_owned();
-            let budget = walk
-                .app
-                .post_json(
-                    &format!("/api/v1/budget-holders/{holder}/budgets"),
-                    Some(&token),
-                    &json!({"name": "Budget", "amount_pence": 50_000_000, "period_start": today, "period_end": today + Duration::days(120), "health_share_bp": 10000}),
-                )
-                .await;
-            assert_eq!(budget.status, 201, "{}", budget.text);
-            let approved = walk
-                .app
-                .post_json(
-                    &format!(
-                        "/api/v1/budgets/{}/approval",
-                        budget.body["id"].as_str().unwrap()
-                    ),
-                    Some(&token),
-                    &json!({}),
-                )
-                .await;
-            assert_eq!(approved.status, 200, "{}", approved.text);
+            crate::helpers::approved_budget(
+                &walk.app,
+                &token,
+                &holder,
+                (today, today + Duration::days(120)),
+                50_000_000,
+            )
+            .await;
             walk.people.push((holder, manager));
         }
         for i in 0..8 {
