@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveTime, Utc};
 use diesel::prelude::*;
 use parota::accounts::model::{Organisation, User};
-use parota::app::AppState;
+use parota::app::Services;
 use parota::auth::token::Subject;
 use parota::auth::Role;
 use parota::config::Settings;
@@ -57,7 +57,8 @@ fn seed(database_url: &str, plan_file: &str) {
         run_jobs: false,
         ..Settings::default()
     };
-    let state = AppState::prepare(settings).unwrap();
+    let services = Services::prepare(settings).unwrap();
+    let state = services.state.clone();
     let mut conn = state.pool.get().unwrap();
     let now = Utc::now();
     let started = Instant::now();
@@ -169,7 +170,7 @@ fn seed(database_url: &str, plan_file: &str) {
                 },
             )
             .unwrap();
-            let token = state
+            let token = services
                 .keys
                 .issue(
                     &Subject {

@@ -16,7 +16,7 @@ use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use parota::accounts::model::{Organisation, User};
-use parota::app::{application, AppState};
+use parota::app::{application, Services};
 use parota::auth::token::Subject;
 use parota::auth::{AuthUser, Role};
 use parota::config::Settings;
@@ -177,8 +177,8 @@ fn main() {
         run_jobs: false,
         ..Settings::default()
     };
-    let state = AppState::prepare(settings).unwrap();
-    let mut conn = state.pool.get().unwrap();
+    let state = Services::prepare(settings).unwrap();
+    let mut conn = state.state.pool.get().unwrap();
     let now = Utc::now();
     let organisation = Organisation {
         id: parota::ids::new_id(),
@@ -252,7 +252,7 @@ fn main() {
     let today = now.date_naive();
     let mut latencies = Vec::with_capacity(o.requests);
     let mut matched = 0usize;
-    let mut conn = state.pool.get().unwrap();
+    let mut conn = state.state.pool.get().unwrap();
     for _ in 0..o.requests {
         let holder = rng.pick(&generated.budget_holder_ids);
         let t = Instant::now();
@@ -290,7 +290,7 @@ fn main() {
     // every request.
     let family = parota::ids::new_id();
     parota::auth::repo::insert_refresh_token(
-        &mut state.pool.get().unwrap(),
+        &mut state.state.pool.get().unwrap(),
         &parota::auth::repo::RefreshToken {
             id: parota::ids::new_id(),
             family_id: family.clone(),
@@ -316,22 +316,19 @@ fn main() {
             now,
         )
         .unwrap();
-    let state = actix_web::web::Data::new(state);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     let server_state = state.clone();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let metrics = actix_web::web::Data::new(parota::telemetry::Metrics::new().unwrap());
-            actix_web::HttpServer::new(move || {
-                application(server_state.clone(), metrics.clone()).0
-            })
-            .workers(2)
-            .listen(listener)
-            .unwrap()
-            .run()
-            .await
-            .unwrap();
+            actix_web::HttpServer::new(move || application(&server_state, metrics.clone()).0)
+                .workers(2)
+                .listen(listener)
+                .unwrap()
+                .run()
+                .await
+                .unwrap();
         });
     });
     std::thread::sleep(Duration::from_millis(300));

@@ -18,13 +18,14 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
 use parota::accounts::model::{Organisation, User};
-use parota::app::AppState;
+use parota::app::Services;
 use parota::auth::{AuthUser, Role};
 use parota::budgets::repo::{BudgetRow, LedgerEntryRow};
 use parota::config::Settings;
 use parota::demo::market::{generate, MarketShape};
 use parota::payroll::formats::{Format, Renderer};
 use parota::payroll::repo::{self as payroll_repo, EmployerRow, EngagementRow};
+use parota::state::AppState;
 use parota::timesheets::repo::{ShiftRecordRow, TimesheetRow};
 
 const PAS: usize = 4000;
@@ -39,8 +40,8 @@ fn main() {
     }
 }
 
-fn state(database_url: &str) -> AppState {
-    AppState::prepare(Settings {
+fn state(database_url: &str) -> actix_web::web::Data<AppState> {
+    Services::prepare(Settings {
         database_url: database_url.into(),
         jwt_secret: Some("bench-payroll-signing-secret-long-enough-for-hs256".into()),
         pool_size: 2,
@@ -49,6 +50,7 @@ fn state(database_url: &str) -> AppState {
         ..Settings::default()
     })
     .unwrap()
+    .state
 }
 
 fn seed(database_url: &str, shifts_per_pa: u32) {

@@ -15,26 +15,30 @@ use crate::auth::token::JwtKeys;
 use crate::config::Settings;
 use crate::db::{self, DatabaseUrl, DbPool};
 use crate::error::{AppError, AppResult};
+use crate::market::index::MatchIndex;
 use crate::openapi::ApiDoc;
+use crate::state::AppState;
 use crate::telemetry::{observe_requests, Metrics};
+use crate::timesheets::ingest::ClockWriter;
 use crate::{
-    accounts, audit, auth, budgets, health, http, market, openapi, payroll, pricing, rostering,
+    accounts, audit, budgets, health, http, market, openapi, payroll, pricing, rostering,
     timesheets,
 };
 
-pub struct AppState {
-    pub pool: DbPool,
-    pub settings: Arc<Settings>,
-    pub keys: Arc<JwtKeys>,
-    /// `sqlite` or `postgresql`.
-    pub backend: &'static str,
+/// Everything the running application shares across requests: the plumbing every handler may
+/// use (`AppState`), the signing keys, and the domain services that live for the process. Each
+/// is registered as its own `web::Data`, so extractors and handlers ask for exactly what they use.
+#[derive(Clone)]
+pub struct Services {
+    pub state: web::Data<AppState>,
+    pub keys: web::Data<JwtKeys>,
     /// This instance's in-memory read model of PAs for matching.
-    pub match_index: Arc<crate::market::index::MatchIndex>,
+    pub match_index: web::Data<MatchIndex>,
     /// This instance's clock-event writer (batches the app's clock events).
-    pub clock: Arc<crate::timesheets::ingest::ClockWriter>,
+    pub clock: web::Data<ClockWriter>,
 }
 
-impl AppState {
+impl Services {
     /// Connects, migrates and loads the signing key: everything `serve` needs before it listens.
     pub fn prepare(settings: Settings) -> AppResult<Self> {
         let url = settings
@@ -46,15 +50,22 @@ impl AppState {
             db::run_migrations(&mut conn)?;
         }
         let secret = signing_secret(&settings, &url)?;
-        let keys = Arc::new(JwtKeys::new(&secret, settings.access_token_ttl_secs));
-        Ok(Self {
-            clock: Arc::new(crate::timesheets::ingest::ClockWriter::new(pool.clone())),
-            pool,
-            keys,
-            match_index: Arc::default(),
-            backend: url.backend_name(),
-            settings: Arc::new(settings),
-        })
+        let keys = JwtKeys::new(&secret, settings.access_token_ttl_secs);
+        Ok(Self::new(pool, settings, keys, url.backend_name()))
+    }
+
+    /// The services over a pool that is ready (migrated) or, for the OpenAPI document, unused.
+    pub fn new(pool: DbPool, settings: Settings, keys: JwtKeys, backend: &'static str) -> Self {
+        Self {
+            clock: web::Data::new(ClockWriter::new(pool.clone())),
+            match_index: web::Data::new(MatchIndex::default()),
+            keys: web::Data::new(keys),
+            state: web::Data::new(AppState {
+                pool,
+                settings: Arc::new(settings),
+                backend,
+            }),
+        }
     }
 }
 
@@ -112,7 +123,7 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 
 /// The whole application and its OpenAPI document.
 pub fn application(
-    state: web::Data<AppState>,
+    services: &Services,
     metrics: web::Data<Metrics>,
 ) -> (
     App<
@@ -129,14 +140,16 @@ pub fn application(
     let (app, document) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .app_data(state)
+        .app_data(services.state.clone())
+        .app_data(services.keys.clone())
+        .app_data(services.match_index.clone())
+        .app_data(services.clock.clone())
         .app_data(metrics)
         .app_data(http::query_config())
         .app_data(http::path_config())
         .configure(health::configure)
         .service(
             utoipa_actix_web::scope("/api/v1")
-                .configure(auth::configure)
                 .configure(accounts::configure)
                 .configure(audit::configure)
                 .configure(market::configure)
@@ -191,14 +204,8 @@ pub fn openapi_document() -> AppResult<utoipa::openapi::OpenApi> {
         .max_size(1)
         .build_unchecked(db::DbManager::new(url));
     let settings = Settings::default();
-    let state = web::Data::new(AppState {
-        clock: Arc::new(crate::timesheets::ingest::ClockWriter::new(pool.clone())),
-        pool,
-        keys: Arc::new(JwtKeys::new(&[0u8; 32], settings.access_token_ttl_secs)),
-        backend: "sqlite",
-        match_index: Arc::default(),
-        settings: Arc::new(settings),
-    });
+    let keys = JwtKeys::new(&[0u8; 32], settings.access_token_ttl_secs);
+    let services = Services::new(pool, settings, keys, "sqlite");
     let metrics = web::Data::new(Metrics::new().map_err(|e| AppError::internal(e.to_string()))?);
-    Ok(application(state, metrics).1)
+    Ok(application(&services, metrics).1)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use actix_web::{web, HttpServer};
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{application, AppState};
+use crate::app::{application, Services};
 use crate::config::{Overrides, Settings};
 use crate::telemetry::{init_tracing, Metrics};
 
@@ -126,8 +126,8 @@ fn execute(cli: Cli) -> Result<(), String> {
             if settings.production {
                 return Err("demo data is refused in production mode".into());
             }
-            let state = AppState::prepare(settings.clone()).map_err(|e| e.to_string())?;
-            let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+            let services = Services::prepare(settings.clone()).map_err(|e| e.to_string())?;
+            let mut conn = services.state.pool.get().map_err(|e| e.to_string())?;
             let summary = crate::demo::load(&mut conn).map_err(|e| e.to_string())?;
             drop(conn);
             println!("{summary}");
@@ -145,8 +145,8 @@ fn execute(cli: Cli) -> Result<(), String> {
             let password = std::env::var("PAROTA_BOOTSTRAP_PASSWORD").map_err(|_| {
                 "set PAROTA_BOOTSTRAP_PASSWORD to the first admin's password".to_owned()
             })?;
-            let state = AppState::prepare(settings).map_err(|e| e.to_string())?;
-            let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+            let services = Services::prepare(settings).map_err(|e| e.to_string())?;
+            let mut conn = services.state.pool.get().map_err(|e| e.to_string())?;
             let id = crate::demo::bootstrap(
                 &mut conn,
                 &organisation,
@@ -164,19 +164,20 @@ fn execute(cli: Cli) -> Result<(), String> {
 
 fn serve(settings: Settings) -> Result<(), String> {
     let bind = settings.bind.clone();
-    let state = web::Data::new(AppState::prepare(settings).map_err(|e| e.to_string())?);
+    let services = Services::prepare(settings).map_err(|e| e.to_string())?;
     let metrics = web::Data::new(Metrics::new().map_err(|e| e.to_string())?);
+    let state = services.state.clone();
     if state.settings.run_jobs {
-        crate::jobs::start_worker(
+        crate::worker::start_worker(
             state.pool.clone(),
             state.settings.clone(),
-            state.match_index.clone(),
+            services.match_index.clone().into_inner(),
         );
     }
     tracing::info!(%bind, database = state.backend, "parota listening");
     actix_web::rt::System::new()
         .block_on(async move {
-            HttpServer::new(move || application(state.clone(), metrics.clone()).0)
+            HttpServer::new(move || application(&services, metrics.clone()).0)
                 .bind(&bind)?
                 .run()
                 .await

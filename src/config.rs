@@ -9,6 +9,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::DatabaseUrl;
 
+/// How outgoing e-mail leaves the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// Log that an e-mail went (its id only: never the address or the text).
+    Log,
+    /// Write each e-mail as `<outbox id>.eml` into `mail_dir`.
+    File,
+    /// Send through `smtp_url`.
+    Smtp,
+}
+
 /// Environment variables that share the prefix but are not settings.
 const NON_SETTING_VARIABLES: &[&str] = &["PAROTA_CONFIG", "PAROTA_BOOTSTRAP_PASSWORD"];
 const NON_SETTING_PREFIXES: &[&str] = &["PAROTA_TEST_"];
@@ -46,7 +58,7 @@ pub struct Settings {
     /// Run background jobs (e-mail, long roster runs, reminders) in this instance.
     pub run_jobs: bool,
     /// How e-mail leaves: `file` (the default: `.eml` files in `mail_dir`), `log`, or `smtp`.
-    pub mail_transport: crate::mail::MailTransport,
+    pub mail_transport: MailTransport,
     /// Where the file transport writes.
     pub mail_dir: String,
     /// `smtp://host:25`, `smtps://user:password@host` or `smtp://…?tls=required` (secret).
@@ -81,7 +93,7 @@ impl Default for Settings {
             login_window_secs: 15 * 60,
             login_delay_ms: 500,
             run_jobs: true,
-            mail_transport: crate::mail::MailTransport::File,
+            mail_transport: MailTransport::File,
             mail_dir: "parota-mail".into(),
             smtp_url: None,
             mail_from: "parota <no-reply@parota.invalid>".into(),
@@ -228,7 +240,7 @@ impl Settings {
                 "production mode needs jwt_secret (set PAROTA_JWT_SECRET)".into(),
             ));
         }
-        if self.mail_transport == crate::mail::MailTransport::Smtp && self.smtp_url.is_none() {
+        if self.mail_transport == MailTransport::Smtp && self.smtp_url.is_none() {
             return Err(ConfigError::Invalid(
                 "mail_transport = \"smtp\" needs smtp_url".into(),
             ));

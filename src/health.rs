@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, Problem};
+use crate::state::AppState;
 use crate::telemetry::Metrics;
 
 pub fn configure(cfg: &mut ServiceConfig) {

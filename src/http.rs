@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
 
 const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 

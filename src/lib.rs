@@ -25,6 +25,8 @@ pub mod payroll;
 pub mod pricing;
 pub mod rostering;
 pub mod rules;
+pub mod state;
 pub mod telemetry;
 pub mod time;
 pub mod timesheets;
+pub mod worker;

@@ -11,13 +11,13 @@ use crate::accounts::dto::{
     UpdateUser, UserView,
 };
 use crate::accounts::{repo, service};
-use crate::app::AppState;
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::{AuthUser, Role};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Json, Page, PageQuery};
 use crate::ids::parse_id;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(read_me)

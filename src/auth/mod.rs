@@ -1,8 +1,6 @@
 //! Who is calling: roles, the `AuthUser` extractor, tokens, passwords, login throttling, and the
 //! one place (`policy`) that answers whether a caller may act on a resource.
 
-pub mod grants;
-pub mod handlers;
 pub mod password;
 pub mod policy;
 pub mod repo;
@@ -18,11 +16,9 @@ use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::telemetry::RequestId;
-
-pub use handlers::configure;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -180,6 +176,9 @@ fn verify(req: &HttpRequest) -> Result<Verified, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
+    let keys = req
+        .app_data::<web::Data<token::JwtKeys>>()
+        .ok_or_else(|| AppError::internal("signing keys missing"))?;
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -192,8 +191,7 @@ fn verify(req: &HttpRequest) -> Result<Verified, AppError> {
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .ok_or(AppError::Unauthenticated("use the Bearer scheme"))?;
-    let claims = state
-        .keys
+    let claims = keys
         .verify(token.trim())
         .map_err(|_| AppError::Unauthenticated("the token is invalid or has expired"))?;
     let role: Role = claims

@@ -5,8 +5,41 @@
 //! but not do this gets 403 (`Forbidden`). Later domains add their resources here, so the rules
 //! stay readable side by side.
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use crate::auth::{AuthUser, Role};
 use crate::error::{AppError, AppResult};
+
+/// Who approves timesheets in an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Approver {
+    /// The person's team manager (and admins).
+    TeamManager,
+    /// The person or their representative.
+    BudgetHolder,
+    /// Either of them.
+    Either,
+}
+
+impl Approver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TeamManager => "team_manager",
+            Self::BudgetHolder => "budget_holder",
+            Self::Either => "either",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "budget_holder" => Self::BudgetHolder,
+            "either" => Self::Either,
+            _ => Self::TeamManager,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -115,7 +148,7 @@ pub enum Resource<'a> {
         pa_user_id: Option<&'a str>,
         user_id: Option<&'a str>,
         representative_user_id: Option<&'a str>,
-        approver: crate::timesheets::model::Approver,
+        approver: Approver,
     },
 }
 
@@ -303,7 +336,6 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
             if !same_org(organisation_id) {
                 return Err(AppError::NotFound);
             }
-            use crate::timesheets::model::Approver;
             let runs_it = actor.role == Role::Admin
                 || (actor.role == Role::TeamManager && team_manager_id == actor.user_id);
             let is_person = actor.role == Role::BudgetHolder

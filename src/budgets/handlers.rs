@@ -5,7 +5,6 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::budgets::dto::*;
 use crate::budgets::service;
@@ -13,6 +12,7 @@ use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Json, Page, PageQuery};
 use crate::ids::parse_id;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_budgets)

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
+pub use crate::config::MailTransport;
 use crate::config::Settings;
 use crate::db::schema::outbox_emails;
 use crate::db::DbConnection;
@@ -23,17 +23,6 @@ use crate::error::{AppError, AppResult};
 /// Attempts before an e-mail is given up (and left for an operator to see).
 pub const MAX_ATTEMPTS: i32 = 8;
 const LEASE_MINUTES: i64 = 5;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailTransport {
-    /// Log that an e-mail went (its id only: never the address or the text).
-    Log,
-    /// Write each e-mail as `<outbox id>.eml` into `mail_dir`.
-    File,
-    /// Send through `smtp_url`.
-    Smtp,
-}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox_emails)]

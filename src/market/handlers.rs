@@ -5,14 +5,15 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, TokenCaller};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Json, Page, PageQuery};
 use crate::ids::parse_id;
 use crate::market::dto::*;
+use crate::market::index::MatchIndex;
 use crate::market::service;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_competency_levels)
@@ -694,12 +695,13 @@ pub async fn delete_do_not_match(
 #[get("/budget-holders/{id}/matches")]
 pub async fn list_matches(
     state: web::Data<AppState>,
+    index: web::Data<MatchIndex>,
     caller: TokenCaller,
     path: web::Path<String>,
     query: web::Query<MatchQuery>,
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
-    let index = state.match_index.clone();
+    let index = index.into_inner();
     ok(db::run(&state.pool, move |conn| {
         // The busiest read: the session is checked on the connection the match uses.
         let user = caller.checked(conn)?;

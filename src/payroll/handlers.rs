@@ -7,7 +7,6 @@ use chrono::Utc;
 use futures_util::stream;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult, Problem};
@@ -16,6 +15,7 @@ use crate::ids::parse_id;
 use crate::payroll::dto::*;
 use crate::payroll::formats::{ExportDocument, Format, Renderer};
 use crate::payroll::{repo, service};
+use crate::state::AppState;
 
 /// Lines read and written per chunk of a streamed export.
 const LINES_PER_CHUNK: i64 = 1000;

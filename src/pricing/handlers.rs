@@ -5,7 +5,6 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
@@ -13,6 +12,7 @@ use crate::http::Json;
 use crate::ids::parse_id;
 use crate::pricing::dto::*;
 use crate::pricing::service;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_rate_cards)

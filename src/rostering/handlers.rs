@@ -5,15 +5,16 @@ use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Json, Page};
 use crate::ids::parse_id;
+use crate::market::index::MatchIndex;
 use crate::rostering::dto::*;
 use crate::rostering::model::PlannedShift;
 use crate::rostering::service;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_support_changes)
@@ -67,10 +68,11 @@ fn with_etag(response: &mut actix_web::HttpResponseBuilder, version: i64) {
 #[post("/rosters")]
 pub async fn create_roster(
     state: web::Data<AppState>,
+    index: web::Data<MatchIndex>,
     user: AuthUser,
     Json(request): Json<GenerateRoster>,
 ) -> AppResult<HttpResponse> {
-    let index = state.match_index.clone();
+    let index = index.into_inner();
     let roster = db::run(&state.pool, move |conn| {
         crate::rostering::generate::generate(conn, &index, &user, request, Utc::now())
     })

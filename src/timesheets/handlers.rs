@@ -6,15 +6,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, TokenCaller};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{if_match, Json};
 use crate::idempotency;
 use crate::ids::parse_id;
+use crate::state::AppState;
 use crate::timesheets::dto::*;
-use crate::timesheets::ingest::{self, ClockEvent};
+use crate::timesheets::ingest::{self, ClockEvent, ClockWriter};
 use crate::timesheets::model::{ClockKind, Policy};
 use crate::timesheets::{approval, clock, exceptions, service};
 
@@ -50,7 +50,7 @@ fn timesheet_response(view: TimesheetView) -> HttpResponse {
 }
 
 async fn clock_event(
-    state: web::Data<AppState>,
+    writer: web::Data<ClockWriter>,
     user: AuthUser,
     req: HttpRequest,
     path: web::Path<String>,
@@ -66,8 +66,7 @@ async fn clock_event(
         request,
         key,
     };
-    let answer = state
-        .clock
+    let answer = writer
         .record(vec![event])
         .await
         .into_iter()
@@ -94,14 +93,14 @@ async fn clock_event(
 )]
 #[post("/shifts/{id}/clock-in")]
 pub async fn clock_in(
-    state: web::Data<AppState>,
+    writer: web::Data<ClockWriter>,
     caller: TokenCaller,
     req: HttpRequest,
     path: web::Path<String>,
     Json(request): Json<ClockRequest>,
 ) -> AppResult<HttpResponse> {
     let user = caller.for_batch();
-    clock_event(state, user, req, path, request, ClockKind::ClockIn).await
+    clock_event(writer, user, req, path, request, ClockKind::ClockIn).await
 }
 
 /// Clock out of a rostered shift from the app; as clock-in. A clock-out before its clock-in is kept and the record shows no clock-in until that arrives. Who may call: the PA on the shift.
@@ -122,14 +121,14 @@ pub async fn clock_in(
 )]
 #[post("/shifts/{id}/clock-out")]
 pub async fn clock_out(
-    state: web::Data<AppState>,
+    writer: web::Data<ClockWriter>,
     caller: TokenCaller,
     req: HttpRequest,
     path: web::Path<String>,
     Json(request): Json<ClockRequest>,
 ) -> AppResult<HttpResponse> {
     let user = caller.for_batch();
-    clock_event(state, user, req, path, request, ClockKind::ClockOut).await
+    clock_event(writer, user, req, path, request, ClockKind::ClockOut).await
 }
 
 /// Replay the app's offline queue: up to 500 clock events in the order recorded, each with its own key. Each is applied on its own (one failing does not stop the rest) and answered with the status and body its direct call would give; events sent before answer as replays. Who may call: PAs, for their own shifts.
@@ -146,11 +145,11 @@ pub async fn clock_out(
 )]
 #[post("/timesheets/sync")]
 pub async fn sync_clock_events(
-    state: web::Data<AppState>,
+    writer: web::Data<ClockWriter>,
     user: AuthUser,
     Json(request): Json<SyncRequest>,
 ) -> AppResult<HttpResponse> {
-    let response = ingest::sync(&state.clock, &user, request).await;
+    let response = ingest::sync(&writer, &user, request).await;
     Ok(HttpResponse::Ok().json(response))
 }
 

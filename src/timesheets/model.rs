@@ -62,35 +62,7 @@ impl PayFrequency {
     }
 }
 
-/// Who approves timesheets in an organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Approver {
-    /// The person's team manager (and admins).
-    TeamManager,
-    /// The person or their representative.
-    BudgetHolder,
-    /// Either of them.
-    Either,
-}
-
-impl Approver {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TeamManager => "team_manager",
-            Self::BudgetHolder => "budget_holder",
-            Self::Either => "either",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Self {
-        match raw {
-            "budget_holder" => Self::BudgetHolder,
-            "either" => Self::Either,
-            _ => Self::TeamManager,
-        }
-    }
-}
+pub use crate::auth::policy::Approver;
 
 /// An organisation's timesheet settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -302,7 +302,7 @@ async fn an_expired_access_token_is_refused() {
     let organisation = app.provider();
     let pa = app.user(&organisation, Role::Pa);
     let stale = app
-        .state
+        .services
         .keys
         .issue(
             &parota::auth::token::Subject {

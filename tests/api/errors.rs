@@ -209,15 +209,13 @@ async fn an_unreachable_database_is_a_503_that_reveals_nothing() {
         .max_size(1)
         .connection_timeout(std::time::Duration::from_millis(200))
         .build_unchecked(parota::db::DbManager::new(url));
-    let state = parota::app::AppState {
-        clock: Arc::new(parota::timesheets::ingest::ClockWriter::new(pool.clone())),
+    let services = parota::app::Services::new(
         pool,
-        keys: Arc::new(parota::auth::token::JwtKeys::new(&[1u8; 32], 900)),
-        backend: "sqlite",
-        match_index: Arc::default(),
-        settings: Arc::new(settings),
-    };
-    let app = TestApp::start(state, database).await;
+        settings,
+        parota::auth::token::JwtKeys::new(&[1u8; 32], 900),
+        "sqlite",
+    );
+    let app = TestApp::start(services, database).await;
     let response = app.get("/readyz", None).await;
     assert_eq!(
         response.body,

@@ -19,11 +19,12 @@ use serde_json::Value;
 
 use parota::accounts::model::{Organisation, User};
 use parota::accounts::repo;
-use parota::app::{application, AppState};
+use parota::app::{application, Services};
 use parota::auth::token::Subject;
 use parota::auth::{password, Role};
 use parota::config::Settings;
 use parota::db::{self, DatabaseUrl, DbPool};
+use parota::state::AppState;
 use parota::telemetry::Metrics;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -113,6 +114,7 @@ pub fn test_settings(url: &str) -> Settings {
 pub struct TestApp {
     service: RcService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
     pub state: web::Data<AppState>,
+    pub services: Services,
     /// Kept so the database outlives the app; removed when the test ends.
     _database: Arc<TestDatabase>,
 }
@@ -177,27 +179,27 @@ impl TestApp {
         let mut settings = test_settings(&database.url);
         configure(&mut settings);
         Self::start(
-            AppState::prepare(settings).expect("prepare app state"),
+            Services::prepare(settings).expect("prepare app state"),
             database,
         )
         .await
     }
 
-    pub async fn start(state: AppState, database: Arc<TestDatabase>) -> Self {
-        let state = web::Data::new(state);
+    pub async fn start(services: Services, database: Arc<TestDatabase>) -> Self {
         let metrics = web::Data::new(Metrics::new().expect("metrics"));
-        let service = actix_web::test::init_service(application(state.clone(), metrics).0).await;
+        let service = actix_web::test::init_service(application(&services, metrics).0).await;
         Self {
             service: rc_service(service),
-            state,
+            state: services.state.clone(),
+            services,
             _database: database,
         }
     }
 
     /// Another instance of the service on the same database (as behind a load balancer).
     pub async fn second_instance(&self) -> TestApp {
-        let state = AppState::prepare((*self.state.settings).clone()).expect("second instance");
-        TestApp::start(state, self._database.clone()).await
+        let services = Services::prepare((*self.state.settings).clone()).expect("second instance");
+        TestApp::start(services, self._database.clone()).await
     }
 
     pub fn pool(&self) -> &DbPool {
@@ -309,7 +311,7 @@ impl TestApp {
         )
         .expect("insert user");
         let token = self
-            .state
+            .services
             .keys
             .issue(
                 &Subject {

@@ -126,14 +126,14 @@ async fn the_maintenance_job_purges_expired_sessions() {
     )
     .unwrap();
     app.login(&pa.login, crate::helpers::PASSWORD).await;
-    jobs::schedule_maintenance(&mut conn, Utc::now()).unwrap();
-    jobs::schedule_maintenance(&mut conn, Utc::now()).unwrap();
-    let ran = jobs::run_due_jobs(
+    parota::worker::schedule_maintenance(&mut conn, Utc::now()).unwrap();
+    parota::worker::schedule_maintenance(&mut conn, Utc::now()).unwrap();
+    let ran = parota::worker::run_due_jobs(
         &mut conn,
         "w",
-        &jobs::JobContext {
+        &parota::worker::JobContext {
             settings: &app.state.settings,
-            match_index: &app.state.match_index,
+            match_index: &app.services.match_index,
         },
     )
     .unwrap();

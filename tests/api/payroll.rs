@@ -157,12 +157,12 @@ impl Payroll {
     /// Runs the due jobs (the ledgers' reconciliation among them).
     fn run_jobs(&self) {
         let app = &self.w.app;
-        parota::jobs::run_due_jobs(
+        parota::worker::run_due_jobs(
             &mut app.conn(),
             "test-worker",
-            &parota::jobs::JobContext {
+            &parota::worker::JobContext {
                 settings: &app.state.settings,
-                match_index: &app.state.match_index,
+                match_index: &app.services.match_index,
             },
         )
         .unwrap();

@@ -1368,12 +1368,12 @@ async fn a_long_roster_run_is_a_job_with_progress_seen_only_by_its_manager() {
         .await;
     assert_eq!(theirs.status, 202, "{}", theirs.text);
 
-    let ran = parota::jobs::run_due_jobs(
+    let ran = parota::worker::run_due_jobs(
         &mut t.app.conn(),
         "test-worker",
-        &parota::jobs::JobContext {
+        &parota::worker::JobContext {
             settings: &t.app.state.settings,
-            match_index: &t.app.state.match_index,
+            match_index: &t.app.services.match_index,
         },
     )
     .unwrap();

@@ -1,4 +1,5 @@
-//! `POST /api/v1/auth/token` and `POST /api/v1/auth/logout`.
+//! Signing in and out: `POST /api/v1/auth/token` (the OAuth 2.0 grants) and
+//! `POST /api/v1/auth/logout`.
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
@@ -9,12 +10,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
-use crate::app::AppState;
-use crate::auth::grants::{self, Attempt, GrantContext, TokenResponse};
+use crate::accounts::grants::{self, Attempt, GrantContext, TokenResponse};
 use crate::auth::throttle::ThrottlePolicy;
+use crate::auth::token::JwtKeys;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{is_json_content, parse_json, LimitedBody};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(issue_token).service(logout);
@@ -62,6 +64,7 @@ pub struct LogoutRequest {
 #[post("/auth/token")]
 pub async fn issue_token(
     state: web::Data<AppState>,
+    keys: web::Data<JwtKeys>,
     req: HttpRequest,
     body: LimitedBody,
 ) -> AppResult<HttpResponse> {
@@ -71,7 +74,6 @@ pub async fn issue_token(
     let refresh_ttl = Duration::days(i64::try_from(settings.refresh_token_ttl_days).unwrap_or(30));
     let throttle = ThrottlePolicy::from_settings(settings);
     let address = client_address(&req, settings.trust_forwarded_for);
-    let state_for_task = state.clone();
 
     let grant = request.grant_type.as_str();
     let (login, secret, machine) = match grant {
@@ -87,9 +89,10 @@ pub async fn issue_token(
         },
         "refresh_token" => {
             let token = required(request.refresh_token, "refresh_token")?;
+            let keys = keys.clone();
             let response = crate::db::run(&state.pool, move |conn| {
                 let context = GrantContext {
-                    keys: &state_for_task.keys,
+                    keys: &keys,
                     refresh_ttl,
                     throttle,
                     now: Utc::now(),
@@ -104,7 +107,7 @@ pub async fn issue_token(
 
     let attempt = crate::db::run(&state.pool, move |conn| {
         let context = GrantContext {
-            keys: &state_for_task.keys,
+            keys: &keys,
             refresh_ttl,
             throttle,
             now: Utc::now(),
