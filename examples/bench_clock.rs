@@ -70,7 +70,7 @@ fn seed(database_url: &str, plan_file: &str) {
         created_at: now.naive_utc(),
         deactivated_at: None,
     };
-    parota::accounts::service::create_organisation(&mut conn, &organisation).unwrap();
+    parota::provision::create_organisation(&mut conn, &organisation).unwrap();
     let user = |role: Role, n: usize| User {
         id: parota::ids::new_id(),
         organisation_id: organisation.id.clone(),

@@ -188,7 +188,7 @@ fn main() {
         created_at: now.naive_utc(),
         deactivated_at: None,
     };
-    parota::accounts::service::create_organisation(&mut conn, &organisation).unwrap();
+    parota::provision::create_organisation(&mut conn, &organisation).unwrap();
     let manager = User {
         id: parota::ids::new_id(),
         organisation_id: organisation.id.clone(),

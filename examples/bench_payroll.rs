@@ -66,7 +66,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
         created_at: now,
         deactivated_at: None,
     };
-    parota::accounts::service::create_organisation(&mut conn, &organisation).unwrap();
+    parota::provision::create_organisation(&mut conn, &organisation).unwrap();
     let user = |role: Role, n: usize| User {
         id: parota::ids::new_id(),
         organisation_id: organisation.id.clone(),
@@ -396,9 +396,9 @@ fn close(database_url: &str) {
     let rss_before = peak_rss_mib();
     let started = Instant::now();
     let closed =
-        parota::timesheets::service::close_period(&mut conn, &actor, &period, Utc::now()).unwrap();
+        parota::payroll::close::close_period(&mut conn, &actor, &period, Utc::now()).unwrap();
     let close_secs = started.elapsed().as_secs_f64();
-    let exports = closed.exports.unwrap_or_default();
+    let exports = closed.exports;
 
     // Stream every export as the API does: a page of lines at a time, written and dropped.
     let streaming = Instant::now();

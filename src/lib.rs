@@ -23,6 +23,7 @@ pub mod market;
 pub mod openapi;
 pub mod payroll;
 pub mod pricing;
+pub mod provision;
 pub mod rostering;
 pub mod rules;
 pub mod state;

@@ -269,18 +269,3 @@ pub fn change_password(
         )
     })
 }
-
-/// A new organisation; a provider starts with the default competency framework.
-pub fn create_organisation(conn: &mut DbConnection, organisation: &Organisation) -> AppResult<()> {
-    write_transaction(conn, |conn| {
-        repo::insert_organisation(conn, organisation)?;
-        if organisation.kind == OrganisationKind::Provider.as_str() {
-            crate::market::repo::seed_default_framework(
-                conn,
-                &organisation.id,
-                organisation.created_at,
-            )?;
-        }
-        Ok(())
-    })
-}

@@ -137,8 +137,8 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
             created_at: now,
             deactivated_at: None,
         };
-        crate::accounts::service::create_organisation(conn, &provider)?;
-        crate::accounts::service::create_organisation(conn, &commissioner)?;
+        crate::provision::create_organisation(conn, &provider)?;
+        crate::provision::create_organisation(conn, &commissioner)?;
         for (index, account) in accounts.iter().enumerate() {
             let organisation_id = if account.role == Role::Commissioner {
                 &commissioner.id
@@ -330,7 +330,7 @@ pub fn bootstrap(
         updated_at: now,
     };
     write_transaction(conn, |conn| {
-        crate::accounts::service::create_organisation(conn, &organisation)?;
+        crate::provision::create_organisation(conn, &organisation)?;
         repo::insert_user(conn, &admin)
     })?;
     Ok(organisation.id)

@@ -6,7 +6,7 @@
 //! the job is retried; one that finishes marks it done only if it still holds the lease.
 //!
 //! This is the queue alone, plumbing that knows no domain: domains enqueue their jobs here, and
-//! the worker that knows every kind of job sits beside the wiring (`crate::worker`).
+//! the worker that knows every kind of job sits beside the wiring (`src/worker.rs`).
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;

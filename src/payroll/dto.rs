@@ -252,3 +252,12 @@ pub struct PeriodSummary {
     pub budget_id: Option<String>,
     pub budget_remaining_pence: Option<i64>,
 }
+
+/// A pay period just closed, with the payroll exports its closure made.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClosedPeriodView {
+    #[serde(flatten)]
+    pub period: crate::timesheets::dto::PayPeriodView,
+    /// The payroll exports the period made, one per employer with pay in it.
+    pub exports: Vec<ExportView>,
+}

@@ -14,7 +14,7 @@ use crate::http::{Json, Page};
 use crate::ids::parse_id;
 use crate::payroll::dto::*;
 use crate::payroll::formats::{ExportDocument, Format, Renderer};
-use crate::payroll::{repo, service};
+use crate::payroll::{close, repo, service};
 use crate::state::AppState;
 
 /// Lines read and written per chunk of a streamed export.
@@ -31,7 +31,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_payroll_exports)
         .service(read_payroll_export)
         .service(acknowledge_payroll_export)
-        .service(read_period_summary);
+        .service(read_period_summary)
+        .service(close_pay_period);
 }
 
 fn id(raw: &str) -> AppResult<String> {
@@ -460,4 +461,32 @@ pub async fn read_period_summary(
     })
     .await?;
     Ok(HttpResponse::Ok().json(summary))
+}
+
+/// Close a pay period for payroll. It is locked from then on: timesheets approved later and amendments to its records are paid in the next open period. Who may call: admins.
+#[utoipa::path(
+    tag = "timesheets",
+    operation_id = "close_pay_period",
+    params(("id" = String, Path, description = "Pay period id")),
+    responses(
+        (status = 200, description = "The closed period", body = ClosedPeriodView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already closed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/pay-periods/{id}/closure")]
+pub async fn close_pay_period(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let period = id(&path)?;
+    let view = db::run(&state.pool, move |conn| {
+        close::close_period(conn, &user, &period, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

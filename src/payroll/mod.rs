@@ -2,6 +2,7 @@
 //! timesheets and the rate card, the minimum wage check, and the immutable exports payroll
 //! providers pull (parota's CSV and JSON, BrightPay, Sage 50 Payroll and IRIS import files).
 
+pub mod close;
 pub mod dto;
 pub mod formats;
 pub mod handlers;

@@ -245,9 +245,6 @@ pub struct PayPeriodView {
     pub ends_on: NaiveDate,
     pub closed: bool,
     pub closed_at: Option<DateTime<Utc>>,
-    /// On closure: the payroll exports the period made, one per employer with pay in it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exports: Option<Vec<crate::payroll::dto::ExportView>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -35,8 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_timesheet_exceptions)
         .service(read_timesheet_policy)
         .service(put_timesheet_policy)
-        .service(list_pay_periods)
-        .service(close_pay_period);
+        .service(list_pay_periods);
 }
 
 fn id(raw: &str) -> AppResult<String> {
@@ -560,32 +559,4 @@ pub async fn list_pay_periods(
     })
     .await?;
     Ok(HttpResponse::Ok().json(list))
-}
-
-/// Close a pay period for payroll. It is locked from then on: timesheets approved later and amendments to its records are paid in the next open period. Who may call: admins.
-#[utoipa::path(
-    tag = "timesheets",
-    operation_id = "close_pay_period",
-    params(("id" = String, Path, description = "Pay period id")),
-    responses(
-        (status = 200, description = "The closed period", body = PayPeriodView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already closed", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/pay-periods/{id}/closure")]
-pub async fn close_pay_period(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let period = id(&path)?;
-    let view = db::run(&state.pool, move |conn| {
-        service::close_period(conn, &user, &period, Utc::now())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
 }

@@ -381,7 +381,6 @@ pub fn period_view(period: &PayPeriodRow) -> PayPeriodView {
         ends_on: period.ends_on,
         closed: period.closed_at.is_some(),
         closed_at: period.closed_at.map(|t| t.and_utc()),
-        exports: None,
     }
 }
 
@@ -523,46 +522,4 @@ pub fn list_periods(
             .map(period_view)
             .collect(),
     )
-}
-
-/// Closes a pay period for payroll: from now on it is locked. Who may call: admins.
-pub fn close_period(
-    conn: &mut DbConnection,
-    actor: &AuthUser,
-    period_id: &str,
-    now: DateTime<Utc>,
-) -> AppResult<PayPeriodView> {
-    let period = repo::find_period(conn, period_id)?.ok_or(AppError::NotFound)?;
-    authorize(
-        actor,
-        Action::Update,
-        Resource::PaySettings {
-            organisation_id: &period.organisation_id,
-        },
-    )?;
-    crate::db::write_transaction(conn, |conn| {
-        if !repo::close_period(conn, &period.id, &actor.user_id, now.naive_utc())? {
-            return Err(AppError::Conflict {
-                code: "period_closed",
-                detail: "this pay period is already closed".into(),
-            });
-        }
-        let closed = repo::find_period(conn, &period.id)?.ok_or(AppError::NotFound)?;
-        let exports = crate::payroll::service::export_period(conn, actor, &closed, now)?;
-        let mut view = period_view(&closed);
-        crate::audit::record(
-            conn,
-            Some(actor),
-            crate::audit::Change::<(), _> {
-                organisation_id: &period.organisation_id,
-                action: "pay_period.closed",
-                entity_type: "pay_period",
-                entity_id: &period.id,
-                before: None,
-                after: Some(&view),
-            },
-        )?;
-        view.exports = Some(exports);
-        Ok(view)
-    })
 }

@@ -273,7 +273,7 @@ impl TestApp {
             created_at: Utc::now().naive_utc(),
             deactivated_at: None,
         };
-        parota::accounts::service::create_organisation(&mut self.conn(), &organisation)
+        parota::provision::create_organisation(&mut self.conn(), &organisation)
             .expect("insert organisation");
         TestOrganisation {
             id: organisation.id,

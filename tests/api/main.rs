@@ -23,4 +23,5 @@ mod pricing;
 mod rostering;
 mod safety;
 mod safety_walk;
+mod structure;
 mod timesheets;

@@ -1,0 +1,57 @@
+//! Closing a pay period: it is locked from then on, and the payroll exports for every employer
+//! with pay in it are made in the same transaction, so a closed period always has its exports.
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::AuthUser;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::payroll::dto::ClosedPeriodView;
+use crate::payroll::service;
+use crate::timesheets::repo as periods;
+use crate::timesheets::service::period_view;
+
+/// Closes a pay period for payroll: from now on it is locked. Who may call: admins.
+pub fn close_period(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    period_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<ClosedPeriodView> {
+    let period = periods::find_period(conn, period_id)?.ok_or(AppError::NotFound)?;
+    authorize(
+        actor,
+        Action::Update,
+        Resource::PaySettings {
+            organisation_id: &period.organisation_id,
+        },
+    )?;
+    crate::db::write_transaction(conn, |conn| {
+        if !periods::close_period(conn, &period.id, &actor.user_id, now.naive_utc())? {
+            return Err(AppError::Conflict {
+                code: "period_closed",
+                detail: "this pay period is already closed".into(),
+            });
+        }
+        let closed = periods::find_period(conn, &period.id)?.ok_or(AppError::NotFound)?;
+        let exports = service::export_period(conn, actor, &closed, now)?;
+        let view = period_view(&closed);
+        crate::audit::record(
+            conn,
+            Some(actor),
+            crate::audit::Change::<(), _> {
+                organisation_id: &period.organisation_id,
+                action: "pay_period.closed",
+                entity_type: "pay_period",
+                entity_id: &period.id,
+                before: None,
+                after: Some(&view),
+            },
+        )?;
+        Ok(ClosedPeriodView {
+            period: view,
+            exports,
+        })
+    })
+}
