@@ -256,7 +256,7 @@ fn main() {
     for _ in 0..o.requests {
         let holder = rng.pick(&generated.budget_holder_ids);
         let t = Instant::now();
-        let page = parota::market::service::matches(
+        let page = parota::market::matching::matches(
             &mut conn,
             &state.match_index,
             &actor,

@@ -376,6 +376,15 @@ fn default_message(code: &str) -> String {
     }
 }
 
+/// `value` when no field failed; otherwise a 422 naming every field that did.
+pub fn errors_or<T>(value: T, errors: Vec<FieldError>) -> AppResult<T> {
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

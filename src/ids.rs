@@ -20,6 +20,11 @@ pub fn parse_id(raw: &str) -> Option<String> {
     Uuid::parse_str(raw).ok().map(|u| u.to_string())
 }
 
+/// An id in a request body must be a UUID naming something real.
+pub fn body_id(field: &str, raw: &str) -> Result<String, crate::error::FieldError> {
+    parse_id(raw).ok_or_else(|| crate::error::FieldError::new(field, "invalid_id", "is not an id"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,3 +86,16 @@ pub fn list(
     }
     Ok(query.select(AuditEvent::as_select()).load(conn)?)
 }
+
+/// The fields of `a` that differ from `b`, by name (the audit keeps what changed, not copies).
+pub fn changed_fields<T: Serialize>(a: &T, b: &T) -> serde_json::Value {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return serde_json::Value::Null;
+    };
+    a.into_iter()
+        .filter(|(k, v)| b.get(k) != Some(v) && k != "updated_at")
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}

@@ -1,6 +1,7 @@
 //! One code path over SQLite and PostgreSQL: a diesel `MultiConnection`, an r2d2 pool whose
 //! backend is chosen by the URL scheme, embedded migrations, and the write transaction helper.
 
+pub mod json;
 pub mod schema;
 
 use std::path::PathBuf;

@@ -245,6 +245,25 @@ pub fn bounding_box(centre: Location, radius_km: f64) -> (Location, Location) {
     )
 }
 
+/// A postcode from a request, parsed and placed: what a profile stores about where someone is.
+pub struct Place {
+    pub postcode: String,
+    pub district: String,
+    pub location: Location,
+}
+
+/// The place of the postcode in `field`, or the field's error (malformed, or not a known place).
+pub fn place_of(field: &str, raw: &str) -> Result<Place, crate::error::FieldError> {
+    let invalid = |e: PostcodeError| crate::error::FieldError::new(field, e.code(), e.to_string());
+    let postcode = Postcode::parse(raw).map_err(invalid)?;
+    let location = postcode.locate().map_err(invalid)?;
+    Ok(Place {
+        postcode: postcode.as_str().to_owned(),
+        district: postcode.district().to_owned(),
+        location,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

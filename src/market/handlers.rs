@@ -12,7 +12,7 @@ use crate::http::{Json, Page, PageQuery};
 use crate::ids::parse_id;
 use crate::market::dto::*;
 use crate::market::index::MatchIndex;
-use crate::market::service;
+use crate::market::{capacity, competencies, matching, pas, people, repo};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -74,7 +74,10 @@ pub async fn list_competency_levels(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    ok(db::run(&state.pool, move |conn| service::list_levels(conn, &user)).await?)
+    ok(db::run(&state.pool, move |conn| {
+        competencies::list_levels(conn, &user)
+    })
+    .await?)
 }
 
 /// The organisation's competencies, paged, by level. Who may call: any member of the organisation but payroll clients.
@@ -99,7 +102,7 @@ pub async fn list_competencies(
     filter: web::Query<CompetencyFilter>,
 ) -> AppResult<HttpResponse> {
     ok(db::run(&state.pool, move |conn| {
-        service::list_competencies(conn, &user, &filter, &page)
+        competencies::list_competencies(conn, &user, &filter, &page)
     })
     .await?)
 }
@@ -125,7 +128,7 @@ pub async fn create_competency(
     Json(request): Json<CreateCompetency>,
 ) -> AppResult<HttpResponse> {
     let view = db::run(&state.pool, move |conn| {
-        service::create_competency(conn, &user, request, Utc::now())
+        competencies::create_competency(conn, &user, request, Utc::now())
     })
     .await?;
     created(format!("/api/v1/competencies/{}", view.id), view)
@@ -152,7 +155,7 @@ pub async fn read_competency(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::read_competency(conn, &user, &id)
+        competencies::read_competency(conn, &user, &id)
     })
     .await?)
 }
@@ -181,7 +184,7 @@ pub async fn update_competency(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::update_competency(conn, &user, &id, request, Utc::now())
+        competencies::update_competency(conn, &user, &id, request, Utc::now())
     })
     .await?)
 }
@@ -208,7 +211,7 @@ pub async fn list_pas(
     filter: web::Query<PaFilter>,
 ) -> AppResult<HttpResponse> {
     ok(db::run(&state.pool, move |conn| {
-        service::list_pas(conn, &user, &filter, &page)
+        pas::list_pas(conn, &user, &filter, &page)
     })
     .await?)
 }
@@ -234,7 +237,7 @@ pub async fn create_pa(
     Json(request): Json<CreatePaProfile>,
 ) -> AppResult<HttpResponse> {
     let view = db::run(&state.pool, move |conn| {
-        service::create_pa(conn, &user, request, Utc::now())
+        pas::create_pa(conn, &user, request, Utc::now())
     })
     .await?;
     created(format!("/api/v1/pas/{}", view.id), view)
@@ -255,8 +258,8 @@ pub async fn create_pa(
 #[get("/pas/me")]
 pub async fn read_my_pa(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     ok(db::run(&state.pool, move |conn| {
-        let id = service::my_pa_id(conn, &user)?;
-        service::read_pa(conn, &user, &id, Utc::now().date_naive())
+        let id = repo::my_pa_id(conn, &user)?;
+        pas::read_pa(conn, &user, &id, Utc::now().date_naive())
     })
     .await?)
 }
@@ -282,8 +285,8 @@ pub async fn update_my_pa(
     Json(request): Json<UpdatePaProfile>,
 ) -> AppResult<HttpResponse> {
     ok(db::run(&state.pool, move |conn| {
-        let id = service::my_pa_id(conn, &user)?;
-        service::update_pa(conn, &user, &id, request, Utc::now())
+        let id = repo::my_pa_id(conn, &user)?;
+        pas::update_pa(conn, &user, &id, request, Utc::now())
     })
     .await?)
 }
@@ -306,7 +309,7 @@ pub async fn list_my_opportunities(
     user: AuthUser,
 ) -> AppResult<HttpResponse> {
     ok(db::run(&state.pool, move |conn| {
-        service::opportunities(conn, &user, Utc::now().date_naive())
+        matching::opportunities(conn, &user, Utc::now().date_naive())
     })
     .await?)
 }
@@ -332,7 +335,7 @@ pub async fn read_pa(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::read_pa(conn, &user, &id, Utc::now().date_naive())
+        pas::read_pa(conn, &user, &id, Utc::now().date_naive())
     })
     .await?)
 }
@@ -361,7 +364,7 @@ pub async fn update_pa(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::update_pa(conn, &user, &id, request, Utc::now())
+        pas::update_pa(conn, &user, &id, request, Utc::now())
     })
     .await?)
 }
@@ -391,7 +394,7 @@ pub async fn create_pa_evidence(
     let id = id(&path)?;
     let pa = id.clone();
     let view = db::run(&state.pool, move |conn| {
-        service::add_evidence(conn, &user, &pa, request, Utc::now())
+        pas::add_evidence(conn, &user, &pa, request, Utc::now())
     })
     .await?;
     created(format!("/api/v1/pas/{id}"), view)
@@ -421,7 +424,7 @@ pub async fn update_pa_evidence(
 ) -> AppResult<HttpResponse> {
     let (pa_id, evidence_id) = (id(&path.0)?, id(&path.1)?);
     ok(db::run(&state.pool, move |conn| {
-        service::update_evidence(conn, &user, &pa_id, &evidence_id, request, Utc::now())
+        pas::update_evidence(conn, &user, &pa_id, &evidence_id, request, Utc::now())
     })
     .await?)
 }
@@ -450,7 +453,7 @@ pub async fn create_pa_signoff(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
-        service::add_signoff(conn, &user, &id, request, Utc::now())
+        pas::add_signoff(conn, &user, &id, request, Utc::now())
     })
     .await?;
     created(format!("/api/v1/pas/{}", view.id), view)
@@ -478,7 +481,7 @@ pub async fn list_budget_holders(
     filter: web::Query<BudgetHolderFilter>,
 ) -> AppResult<HttpResponse> {
     ok(db::run(&state.pool, move |conn| {
-        service::list_budget_holders(conn, &user, &filter, &page)
+        people::list_budget_holders(conn, &user, &filter, &page)
     })
     .await?)
 }
@@ -503,7 +506,7 @@ pub async fn create_budget_holder(
     Json(request): Json<CreateBudgetHolder>,
 ) -> AppResult<HttpResponse> {
     let view = db::run(&state.pool, move |conn| {
-        service::create_budget_holder(conn, &user, request, Utc::now())
+        people::create_budget_holder(conn, &user, request, Utc::now())
     })
     .await?;
     created(format!("/api/v1/budget-holders/{}", view.id), view)
@@ -530,7 +533,7 @@ pub async fn read_budget_holder(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::read_budget_holder(conn, &user, &id)
+        people::read_budget_holder(conn, &user, &id)
     })
     .await?)
 }
@@ -559,7 +562,7 @@ pub async fn update_budget_holder(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::update_budget_holder(conn, &user, &id, request, Utc::now())
+        people::update_budget_holder(conn, &user, &id, request, Utc::now())
     })
     .await?)
 }
@@ -589,7 +592,7 @@ pub async fn create_team_member(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::add_team_member(conn, &user, &id, &request.pa_id, Utc::now())
+        people::add_team_member(conn, &user, &id, &request.pa_id, Utc::now())
     })
     .await?)
 }
@@ -616,7 +619,7 @@ pub async fn delete_team_member(
 ) -> AppResult<HttpResponse> {
     let (holder_id, pa_id) = (id(&path.0)?, path.1.clone());
     ok(db::run(&state.pool, move |conn| {
-        service::remove_team_member(conn, &user, &holder_id, &pa_id, Utc::now())
+        people::remove_team_member(conn, &user, &holder_id, &pa_id, Utc::now())
     })
     .await?)
 }
@@ -645,7 +648,7 @@ pub async fn create_do_not_match(
 ) -> AppResult<HttpResponse> {
     let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
-        service::add_do_not_match(conn, &user, &id, request, Utc::now())
+        people::add_do_not_match(conn, &user, &id, request, Utc::now())
     })
     .await?)
 }
@@ -672,7 +675,7 @@ pub async fn delete_do_not_match(
 ) -> AppResult<HttpResponse> {
     let (holder_id, pa_id) = (id(&path.0)?, path.1.clone());
     ok(db::run(&state.pool, move |conn| {
-        service::remove_do_not_match(conn, &user, &holder_id, &pa_id, Utc::now())
+        people::remove_do_not_match(conn, &user, &holder_id, &pa_id, Utc::now())
     })
     .await?)
 }
@@ -705,7 +708,7 @@ pub async fn list_matches(
     ok(db::run(&state.pool, move |conn| {
         // The busiest read: the session is checked on the connection the match uses.
         let user = caller.checked(conn)?;
-        service::matches(conn, &index, &user, &id, &query, Utc::now().date_naive())
+        matching::matches(conn, &index, &user, &id, &query, Utc::now().date_naive())
     })
     .await?)
 }
@@ -731,7 +734,7 @@ pub async fn read_match(
 ) -> AppResult<HttpResponse> {
     let (holder_id, pa_id) = (id(&path.0)?, path.1.clone());
     ok(db::run(&state.pool, move |conn| {
-        service::explain_match(conn, &user, &holder_id, &pa_id, Utc::now().date_naive())
+        matching::explain_match(conn, &user, &holder_id, &pa_id, Utc::now().date_naive())
     })
     .await?)
 }
@@ -757,7 +760,7 @@ pub async fn read_capacity(
     query: web::Query<CapacityQuery>,
 ) -> AppResult<HttpResponse> {
     ok(db::run(&state.pool, move |conn| {
-        service::capacity(conn, &user, &query, Utc::now().date_naive())
+        capacity::capacity(conn, &user, &query, Utc::now().date_naive())
     })
     .await?)
 }

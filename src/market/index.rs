@@ -235,7 +235,7 @@ fn catch_up(
     latest: i64,
 ) -> AppResult<()> {
     let rows = repo::pas_changed_since(conn, organisation_id, index.revision)?;
-    let candidates = crate::market::service::candidates_of(conn, &rows)?;
+    let candidates = crate::market::repo::candidates_of(conn, &rows)?;
     let mut newest = latest;
     for (row, candidate) in rows.iter().zip(candidates) {
         newest = newest.max(row.revision);

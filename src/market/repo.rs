@@ -8,7 +8,17 @@ use crate::db::schema::{
     do_not_match, market_revisions, pa_competencies, pa_profiles, pa_unavailability, team_members,
 };
 use crate::db::DbConnection;
-use crate::error::AppResult;
+use std::collections::HashMap;
+
+use crate::auth::policy::Resource;
+use crate::auth::{AuthUser, Role};
+use crate::db::json::from_text as from_json;
+use crate::error::{AppError, AppResult};
+use crate::geo::Location;
+use crate::market::model::{
+    self, availability_spans, need_spans, total_minutes, Candidate, Checks, Evidence, PersonNeeds,
+    Preferences, RequiredCompetency, SignOff, Span, SupportNeed, WeeklyWindow,
+};
 use crate::market::model::{DEFAULT_COMPETENCIES, DEFAULT_LEVELS};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -879,4 +889,156 @@ pub fn insert_evidence_batch(conn: &mut DbConnection, rows: &[EvidenceRow]) -> A
             .execute(c)?,
     };
     Ok(())
+}
+
+// --- loaders other domains read through ----------------------------------------------------
+
+pub fn pa_resource(row: &PaProfileRow) -> Resource<'_> {
+    Resource::PaProfile {
+        organisation_id: &row.organisation_id,
+        user_id: row.user_id.as_deref(),
+    }
+}
+
+pub fn holder_resource(row: &BudgetHolderRow) -> Resource<'_> {
+    Resource::BudgetHolder {
+        organisation_id: &row.organisation_id,
+        team_manager_id: &row.team_manager_id,
+        user_id: row.user_id.as_deref(),
+        representative_user_id: row.representative_user_id.as_deref(),
+    }
+}
+
+/// The caller's own PA profile.
+pub fn my_pa_id(conn: &mut DbConnection, actor: &AuthUser) -> AppResult<String> {
+    if actor.role != Role::Pa {
+        return Err(AppError::Forbidden);
+    }
+    find_pa_by_user(conn, &actor.user_id)?
+        .map(|p| p.id)
+        .ok_or(AppError::NotFound)
+}
+
+pub fn checks_of(row: &PaProfileRow) -> Checks {
+    Checks {
+        dbs_issued_on: row.dbs_issued_on,
+        dbs_update_service: row.dbs_update_service,
+        dbs_verified: row.dbs_verified_at.is_some(),
+        right_to_work_checked_on: row.right_to_work_checked_on,
+        right_to_work_expires_on: row.right_to_work_expires_on,
+        right_to_work_verified: row.right_to_work_verified_at.is_some(),
+    }
+}
+
+fn support_spans(row: &BudgetHolderRow) -> Vec<Span> {
+    let needs: Vec<SupportNeed> = from_json(&row.support_needs);
+    need_spans("support_needs", &needs)
+        .map(|s| s.into_iter().map(|(span, _)| span).collect())
+        .unwrap_or_default()
+}
+
+pub fn person_needs(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<PersonNeeds> {
+    let links = person_links(conn, &row.id)?;
+    let support = support_spans(row);
+    let merged = model::merge(support.clone());
+    Ok(PersonNeeds {
+        budget_holder_id: row.id.clone(),
+        location: Location {
+            latitude: row.latitude,
+            longitude: row.longitude,
+        },
+        minimum_level: row.minimum_level,
+        required: links
+            .requirements
+            .into_iter()
+            .map(|(id, name, level)| RequiredCompetency { id, name, level })
+            .collect(),
+        support_minutes: total_minutes(&merged),
+        support: merged,
+        preferences: from_json::<Preferences>(&row.preferences),
+        team: links.team,
+        do_not_match: links.do_not_match,
+        affordable_hourly_pay_pence: row.affordable_hourly_pay_pence,
+    })
+}
+
+pub fn candidate(row: &PaProfileRow, evidence: Vec<Evidence>, signoffs: Vec<SignOff>) -> Candidate {
+    let windows: Vec<WeeklyWindow> = from_json(&row.availability);
+    Candidate {
+        pa_id: row.id.clone(),
+        display_name: row.display_name.clone(),
+        district: row.district.clone(),
+        location: Location {
+            latitude: row.latitude,
+            longitude: row.longitude,
+        },
+        max_travel_km: row.max_travel_km,
+        checks: checks_of(row),
+        evidence,
+        signoffs,
+        availability: availability_spans("availability", &windows).unwrap_or_default(),
+        wanted_minutes: u32::try_from(row.wanted_minutes_per_week).unwrap_or(0),
+        committed_minutes: 0,
+        min_hourly_pay_pence: row.min_hourly_pay_pence,
+        gender: row
+            .gender
+            .as_deref()
+            .and_then(|g| serde_json::from_value(serde_json::Value::String(g.into())).ok()),
+        languages: from_json(&row.languages),
+        drives: row.drives,
+        smoker: row.smoker,
+        comfortable_with_pets: row.comfortable_with_pets,
+    }
+}
+
+/// The matching facts of these PAs (their evidence and sign-offs loaded in two queries for them
+/// all), in the rows' order: the loader every domain that judges PAs reads them through.
+pub fn candidates_of(conn: &mut DbConnection, rows: &[PaProfileRow]) -> AppResult<Vec<Candidate>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut evidence = evidence_by_pa(conn, &ids)?;
+    let mut signoffs: HashMap<String, Vec<SignOff>> = HashMap::new();
+    for s in signoffs_of_pas(conn, &ids)? {
+        signoffs
+            .entry(s.pa_id.clone())
+            .or_default()
+            .push(signoff_of(s));
+    }
+    Ok(rows
+        .iter()
+        .map(|row| {
+            candidate(
+                row,
+                evidence.remove(&row.id).unwrap_or_default(),
+                signoffs.remove(&row.id).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+pub fn evidence_by_pa(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+) -> AppResult<HashMap<String, Vec<Evidence>>> {
+    let mut by_pa: HashMap<String, Vec<Evidence>> = HashMap::new();
+    for (e, c) in evidence_for(conn, pa_ids)? {
+        by_pa.entry(e.pa_id.clone()).or_default().push(Evidence {
+            competency_id: c.id,
+            level: c.level,
+            trained_on: e.trained_on,
+            expires_on: e.expires_on,
+            verified: e.verified_at.is_some(),
+            revoked: e.revoked_at.is_some(),
+        });
+    }
+    Ok(by_pa)
+}
+
+pub fn signoff_of(s: SignOffRow) -> SignOff {
+    SignOff {
+        competency_id: s.competency_id,
+        budget_holder_id: s.budget_holder_id,
+        signed_off_on: s.signed_off_on,
+        expires_on: s.expires_on,
+        revoked: s.revoked_at.is_some(),
+    }
 }

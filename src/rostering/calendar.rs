@@ -47,7 +47,7 @@ pub fn create_feed(
     actor: &AuthUser,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
+    let pa_id = crate::market::repo::my_pa_id(conn, actor)?;
     let token = crate::auth::password::random_token(32);
     let row = CalendarFeedRow {
         id: crate::ids::new_id(),
@@ -67,7 +67,7 @@ pub fn create_feed(
 }
 
 pub fn revoke_feed(conn: &mut DbConnection, actor: &AuthUser, now: DateTime<Utc>) -> AppResult<()> {
-    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
+    let pa_id = crate::market::repo::my_pa_id(conn, actor)?;
     write_transaction(conn, |conn| revoke_all(conn, &pa_id, now.naive_utc()))?;
     Ok(())
 }

@@ -18,7 +18,7 @@ pub fn my_shifts(
     query: &MyShiftsQuery,
     today: NaiveDate,
 ) -> AppResult<Page<MyShiftView>> {
-    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
+    let pa_id = crate::market::repo::my_pa_id(conn, actor)?;
     let limit = PageQuery {
         limit: query.limit,
         cursor: None,

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::geo::distance_km;
 use crate::market::model::ShiftKind;
 use crate::market::repo as market_repo;
-use crate::market::service::my_pa_id;
+use crate::market::repo::my_pa_id;
 use crate::rostering::dto::OpenShiftView;
 use crate::rostering::model::gate::{self, place_breaches};
 use crate::rostering::publish::{commitments, place_pay};

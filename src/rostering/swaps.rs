@@ -14,7 +14,7 @@ use crate::db::schema::swap_requests;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
-use crate::market::service::my_pa_id;
+use crate::market::repo::my_pa_id;
 use crate::rostering::dto::{CreateSwapRequest, RosterEdit, SwapDecision, SwapRequestView};
 use crate::rostering::edit::{edit_with, plan};
 use crate::rostering::repo::{self, RosterRow, RosterShiftRow};

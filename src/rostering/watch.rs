@@ -17,7 +17,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, RuleBreach};
 use crate::market::model::MatchPolicy;
 use crate::market::repo as market_repo;
-use crate::market::service::candidates_of;
+use crate::market::repo::candidates_of;
 use crate::rostering::dto::ExpiringItemView;
 use crate::rostering::model::gate::dated_facts;
 use crate::rostering::repo;

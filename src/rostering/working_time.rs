@@ -15,7 +15,7 @@ use crate::db::schema::pa_working_time;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
-use crate::market::service::pa_resource;
+use crate::market::repo::pa_resource;
 use crate::rostering::dto::{PutWorkingTime, WorkingTimeView};
 use crate::rostering::solver::Rules;
 

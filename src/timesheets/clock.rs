@@ -359,7 +359,7 @@ fn record_unrostered(
     request: &UnrosteredWork,
     now: DateTime<Utc>,
 ) -> AppResult<RecordView> {
-    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
+    let pa_id = crate::market::repo::my_pa_id(conn, actor)?;
     let holder =
         market_repo::find_budget_holder(conn, budget_holder_id)?.ok_or(AppError::NotFound)?;
     if holder.organisation_id != actor.organisation_id {

@@ -467,7 +467,7 @@ pub fn my_timesheets(
     conn: &mut DbConnection,
     actor: &AuthUser,
 ) -> AppResult<Vec<TimesheetSummary>> {
-    let pa_id = crate::market::service::my_pa_id(conn, actor)?;
+    let pa_id = crate::market::repo::my_pa_id(conn, actor)?;
     Ok(repo::timesheets_of_pa(conn, &pa_id, 200)?
         .iter()
         .map(summary)

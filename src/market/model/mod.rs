@@ -1,6 +1,10 @@
 //! The marketplace's rules, free of HTTP and database: the competency framework, weekly windows,
 //! checks and evidence, and matching a person with PAs.
 
+mod ranking;
+
+pub use ranking::top_matches;
+
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -1274,6 +1278,28 @@ pub fn ranking(
         .total_cmp(&score_a)
         .then(distance_a.total_cmp(&distance_b))
         .then_with(|| id_a.cmp(id_b))
+}
+
+pub fn hours_to_minutes(hours: f64) -> i32 {
+    (hours * 60.0).round() as i32
+}
+
+/// Minutes as hours, to two decimal places.
+pub fn minutes_to_hours(minutes: i64) -> f64 {
+    (minutes as f64 / 60.0 * 100.0).round() / 100.0
+}
+
+/// Hours of support a week, counting each PA a need asks for.
+pub fn person_hours(needs: &[SupportNeed]) -> f64 {
+    let minutes: i64 = need_spans("support_needs", needs)
+        .map(|spans| {
+            spans
+                .iter()
+                .map(|(s, headcount)| i64::from(s.minutes()) * i64::from(*headcount))
+                .sum()
+        })
+        .unwrap_or(0);
+    minutes_to_hours(minutes)
 }
 
 #[cfg(test)]
