@@ -11,6 +11,7 @@ use crate::accounts::dto::{
     UpdateUser, UserView,
 };
 use crate::accounts::{repo, service};
+use crate::auth::policy::OrganisationScope;
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::{AuthUser, Role};
 use crate::db;
@@ -66,14 +67,15 @@ pub async fn list_organisations(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let organisations = db::run(&state.pool, move |conn| {
-        if user.role == Role::Commissioner {
-            repo::list_organisations(conn, Some(&user.area_code), None)
-        } else {
-            repo::list_organisations(conn, None, Some(&user.organisation_id))
-        }
-    })
-    .await?;
+    let organisations =
+        db::run(
+            &state.pool,
+            move |conn| match crate::auth::policy::organisation_scope(&user) {
+                OrganisationScope::Area(area) => repo::list_organisations(conn, Some(area), None),
+                OrganisationScope::Own(id) => repo::list_organisations(conn, None, Some(id)),
+            },
+        )
+        .await?;
     let views: Vec<OrganisationView> = organisations.iter().map(OrganisationView::from).collect();
     Ok(HttpResponse::Ok().json(views))
 }

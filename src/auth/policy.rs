@@ -361,6 +361,110 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
     }
 }
 
+/// Team managers and admins run the organisation's workforce: rosters, evidence they add is
+/// verified as they add it, unrostered work they approve.
+pub fn manages_workforce(actor: &AuthUser) -> bool {
+    matches!(actor.role, Role::Admin | Role::TeamManager)
+}
+
+/// Refuses (403) a caller who does not run the workforce.
+pub fn must_manage_workforce(actor: &AuthUser) -> AppResult<()> {
+    allow(manages_workforce(actor))
+}
+
+/// Refuses (403) anyone but a PA: clocking on a shift, a PA's own profile, shifts and swaps.
+pub fn must_be_pa(actor: &AuthUser) -> AppResult<()> {
+    allow(actor.role == Role::Pa)
+}
+
+/// Payroll clients (machine callers) pull exports and nothing else.
+pub fn is_payroll_client(actor: &AuthUser) -> bool {
+    actor.role == Role::PayrollProvider
+}
+
+/// Refuses (403) anyone but a payroll client.
+pub fn must_be_payroll_client(actor: &AuthUser) -> AppResult<()> {
+    allow(is_payroll_client(actor))
+}
+
+/// Whose people a workforce list shows: a team manager only their own, whatever they ask for;
+/// an admin whichever team manager's they ask for (`None`: everyone's). Others are refused.
+pub fn team_scope<'a>(actor: &'a AuthUser, asked: Option<&'a str>) -> AppResult<Option<&'a str>> {
+    match actor.role {
+        Role::TeamManager => Ok(Some(actor.user_id.as_str())),
+        Role::Admin => Ok(asked),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// The team manager a new person or roster belongs to when the caller names none: a team
+/// manager's own; otherwise (an admin) the one given.
+pub fn own_team_manager_or<'a>(actor: &'a AuthUser, otherwise: &'a str) -> &'a str {
+    if actor.role == Role::TeamManager {
+        &actor.user_id
+    } else {
+        otherwise
+    }
+}
+
+/// Who a person may be given to as team manager, by whom: an admin assigns anyone (checked to
+/// be a team manager of the organisation); a team manager only themselves.
+pub fn may_assign_team_manager(actor: &AuthUser, asked: Option<&str>) -> TeamManagerChoice {
+    match (asked, actor.role) {
+        (Some(_), Role::Admin) => TeamManagerChoice::AsAsked,
+        (None, Role::TeamManager) => TeamManagerChoice::Caller,
+        (Some(id), Role::TeamManager) if id == actor.user_id => TeamManagerChoice::Caller,
+        (Some(_), _) => TeamManagerChoice::Refused,
+        (None, _) => TeamManagerChoice::Required,
+    }
+}
+
+/// The answer of `may_assign_team_manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamManagerChoice {
+    /// The team manager asked for, once checked.
+    AsAsked,
+    /// The caller themselves.
+    Caller,
+    /// The caller may not choose a team manager.
+    Refused,
+    /// A team manager must be named.
+    Required,
+}
+
+/// Only an admin moves a person to another team manager.
+pub fn may_reassign_team_manager(actor: &AuthUser) -> bool {
+    actor.role == Role::Admin
+}
+
+/// A roster run is seen by the team manager who started it and the organisation's admins.
+pub fn may_read_run(actor: &AuthUser, organisation_id: &str, requested_by: &str) -> bool {
+    actor.organisation_id == organisation_id
+        && (actor.user_id == requested_by || actor.role == Role::Admin)
+}
+
+/// Which organisations a caller sees: a commissioner those of their area, anyone else their own.
+pub enum OrganisationScope<'a> {
+    Area(&'a str),
+    Own(&'a str),
+}
+
+pub fn organisation_scope(actor: &AuthUser) -> OrganisationScope<'_> {
+    if actor.role == Role::Commissioner {
+        OrganisationScope::Area(&actor.area_code)
+    } else {
+        OrganisationScope::Own(&actor.organisation_id)
+    }
+}
+
+fn allow(allowed: bool) -> AppResult<()> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,8 @@
 
 use chrono::NaiveDate;
 
-use crate::auth::policy::{authorize, Action, Resource};
-use crate::auth::{AuthUser, Role};
+use crate::auth::policy::{authorize, organisation_scope, Action, OrganisationScope, Resource};
+use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::market::dto::*;
@@ -24,9 +24,9 @@ pub fn capacity(
 ) -> AppResult<CapacityView> {
     let own = crate::accounts::repo::find_organisation(conn, &actor.organisation_id)?
         .ok_or(AppError::NotFound)?;
-    let organisations: Vec<String> = match (actor.role, &query.organisation_id) {
-        (Role::Commissioner, None) => {
-            crate::accounts::repo::list_organisations(conn, Some(&actor.area_code), None)?
+    let organisations: Vec<String> = match (organisation_scope(actor), &query.organisation_id) {
+        (OrganisationScope::Area(area), None) => {
+            crate::accounts::repo::list_organisations(conn, Some(area), None)?
                 .into_iter()
                 .filter(|o| o.kind == "provider")
                 .map(|o| o.id)

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::{self, Change};
-use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::policy::{self, authorize, Action, Resource};
 use crate::auth::{AuthUser, Role};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
@@ -313,7 +313,7 @@ pub fn update_pa(
         if manager_only {
             authorize(actor, Action::Administer, pa_resource(&before))?;
         }
-        let is_manager = matches!(actor.role, Role::Admin | Role::TeamManager);
+        let is_manager = policy::manages_workforce(actor);
         let mut errors = Vec::new();
         let mut row = before.clone();
         if let Some(raw) = &request.postcode {
@@ -481,7 +481,7 @@ pub fn add_evidence(
             "must be after trained_on",
         ));
     }
-    let is_manager = matches!(actor.role, Role::Admin | Role::TeamManager);
+    let is_manager = policy::manages_workforce(actor);
     let row = EvidenceRow {
         id: crate::ids::new_id(),
         pa_id: pa.id.clone(),

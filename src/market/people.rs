@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::audit::{self, Change};
-use crate::auth::policy::{authorize, Action, Resource};
+use crate::auth::policy::{self, authorize, Action, Resource, TeamManagerChoice};
 use crate::auth::{AuthUser, Role};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -126,22 +126,25 @@ pub fn create_budget_holder(
     }
     let place = errors_or(place, errors)?
         .ok_or_else(|| AppError::internal("postcode located without a place"))?;
-    let team_manager_id = match (&request.team_manager_id, actor.role) {
-        (Some(raw), Role::Admin) => check_team_manager(conn, &organisation_id, raw)?,
-        (None, Role::TeamManager) => actor.user_id.clone(),
-        (Some(raw), Role::TeamManager)
-            if crate::ids::parse_id(raw).as_deref() == Some(actor.user_id.as_str()) =>
-        {
-            actor.user_id.clone()
-        }
-        (Some(_), _) => {
+    let asked = request
+        .team_manager_id
+        .as_deref()
+        .map(|raw| crate::ids::parse_id(raw).unwrap_or_default());
+    let team_manager_id = match policy::may_assign_team_manager(actor, asked.as_deref()) {
+        TeamManagerChoice::AsAsked => check_team_manager(
+            conn,
+            &organisation_id,
+            request.team_manager_id.as_deref().unwrap_or_default(),
+        )?,
+        TeamManagerChoice::Caller => actor.user_id.clone(),
+        TeamManagerChoice::Refused => {
             return Err(AppError::field(
                 "team_manager_id",
                 "not_allowed",
                 "only an admin assigns another team manager",
             ))
         }
-        (None, _) => {
+        TeamManagerChoice::Required => {
             return Err(AppError::field(
                 "team_manager_id",
                 "required",
@@ -261,10 +264,7 @@ pub fn list_budget_holders(
         },
     )?;
     // A team manager sees only the people they look after, whatever they ask for.
-    let manager = match actor.role {
-        Role::TeamManager => Some(actor.user_id.as_str()),
-        _ => filter.team_manager_id.as_deref(),
-    };
+    let manager = policy::team_scope(actor, filter.team_manager_id.as_deref())?;
     let limit = page.limit()?;
     let rows = repo::list_budget_holders(
         conn,
@@ -320,7 +320,7 @@ pub fn update_budget_holder(
         }
         errors_or((), errors)?;
         if let Some(raw) = &request.team_manager_id {
-            if actor.role != Role::Admin {
+            if !policy::may_reassign_team_manager(actor) {
                 return Err(AppError::field(
                     "team_manager_id",
                     "not_allowed",

@@ -11,7 +11,7 @@ use crate::db::DbConnection;
 use std::collections::HashMap;
 
 use crate::auth::policy::Resource;
-use crate::auth::{AuthUser, Role};
+use crate::auth::AuthUser;
 use crate::db::json::from_text as from_json;
 use crate::error::{AppError, AppResult};
 use crate::geo::Location;
@@ -911,7 +911,7 @@ pub fn holder_resource(row: &BudgetHolderRow) -> Resource<'_> {
 
 /// The caller's own PA profile.
 pub fn my_pa_id(conn: &mut DbConnection, actor: &AuthUser) -> AppResult<String> {
-    if actor.role != Role::Pa {
+    if crate::auth::policy::must_be_pa(actor).is_err() {
         return Err(AppError::Forbidden);
     }
     find_pa_by_user(conn, &actor.user_id)?

@@ -1215,9 +1215,7 @@ pub fn client_exports(
     actor: &AuthUser,
     query: &ExportListQuery,
 ) -> AppResult<Page<ExportView>> {
-    if actor.role != Role::PayrollProvider {
-        return Err(AppError::Forbidden);
-    }
+    crate::auth::policy::must_be_payroll_client(actor)?;
     let status = match query.status.as_deref() {
         None => None,
         Some(s @ ("ready" | "acknowledged")) => Some(s),
@@ -1272,7 +1270,7 @@ pub fn export_to_write(
     )?;
     let period = period_of(conn, &export.pay_period_id)?;
     let (Some(number), Some(ready_at)) = (export.number, export.ready_at) else {
-        if actor.role == Role::PayrollProvider {
+        if crate::auth::policy::is_payroll_client(actor) {
             return Err(AppError::NotFound);
         }
         return Err(AppError::Conflict {

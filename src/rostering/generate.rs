@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 
 use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action};
-use crate::auth::{AuthUser, Role};
+use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::geo::distance_km;
@@ -70,9 +70,7 @@ pub(crate) fn generate_reporting(
     report: &mut dyn FnMut(&mut DbConnection, solver::Report),
     also: impl FnOnce(&mut DbConnection, &str) -> AppResult<()>,
 ) -> AppResult<RosterView> {
-    if !matches!(actor.role, Role::Admin | Role::TeamManager) {
-        return Err(AppError::Forbidden);
-    }
+    crate::auth::policy::must_manage_workforce(actor)?;
     if request.to < request.from {
         return Err(AppError::field(
             "to",
@@ -122,11 +120,8 @@ pub(crate) fn generate_reporting(
             "names nobody this caller rosters",
         ));
     }
-    let team_manager_id = if actor.role == Role::TeamManager {
-        actor.user_id.clone()
-    } else {
-        holders[0].team_manager_id.clone()
-    };
+    let team_manager_id =
+        crate::auth::policy::own_team_manager_or(actor, &holders[0].team_manager_id).to_owned();
 
     let mut planned: Vec<(usize, PlannedShift)> = Vec::new();
     for (person, holder) in holders.iter().enumerate() {

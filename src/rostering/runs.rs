@@ -72,9 +72,7 @@ pub fn start(
     request: StartRosterRun,
     now: DateTime<Utc>,
 ) -> AppResult<RosterRunView> {
-    if !matches!(actor.role, Role::Admin | Role::TeamManager) {
-        return Err(AppError::Forbidden);
-    }
+    crate::auth::policy::must_manage_workforce(actor)?;
     let time_limit_ms = request.time_limit_ms;
     let generate = GenerateRoster {
         budget_holder_ids: request.budget_holder_ids,
@@ -146,8 +144,7 @@ fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<RosterRunRow>> {
 pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<RosterRunView> {
     let row = find(conn, id)?
         .filter(|row| {
-            row.organisation_id == actor.organisation_id
-                && (row.requested_by == actor.user_id || actor.role == Role::Admin)
+            crate::auth::policy::may_read_run(actor, &row.organisation_id, &row.requested_by)
         })
         .ok_or(AppError::NotFound)?;
     Ok(view(row))

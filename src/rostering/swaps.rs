@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action};
-use crate::auth::{AuthUser, Role};
+use crate::auth::AuthUser;
 use crate::db::schema::swap_requests;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -448,9 +448,7 @@ pub fn decide(
     decision: SwapDecision,
     now: DateTime<Utc>,
 ) -> AppResult<SwapRequestView> {
-    if !matches!(actor.role, Role::TeamManager | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
+    crate::auth::policy::must_manage_workforce(actor)?;
     let row = find(conn, id)?
         .filter(|row| row.organisation_id == actor.organisation_id)
         .ok_or(AppError::NotFound)?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Change};
 use crate::auth::policy::Action;
-use crate::auth::{AuthUser, Role};
+use crate::auth::AuthUser;
 use crate::budgets::model::{split, EntryKind};
 use crate::budgets::repo as budget_repo;
 use crate::budgets::service::{post_entries, NewLedgerEntry};
@@ -136,7 +136,7 @@ pub fn approve(
     let context = decidable(conn, actor, timesheet_id, expected)?;
     let t = context.timesheet.clone();
     let records = repo::records_of(conn, &t.id)?;
-    let manager = matches!(actor.role, Role::Admin | Role::TeamManager);
+    let manager = crate::auth::policy::manages_workforce(actor);
     if !manager && records.iter().any(|r| r.roster_shift_id.is_none()) {
         return Err(AppError::Forbidden);
     }

@@ -14,7 +14,7 @@ use crate::idempotency::{self, Answer};
 use crate::market::repo as market_repo;
 use crate::timesheets::dto::*;
 use crate::timesheets::model::{self, ClockKind, Policy};
-use crate::timesheets::repo::{self, ClockEnd, ClockEventRow, ShiftRecordRow};
+use crate::timesheets::repo::{self, ClockEnd, ClockEventRow, Place, ShiftRecordRow};
 use crate::timesheets::service::{
     policy_from, policy_of, record_view, record_view_of, timesheet_for_new_work, timesheet_to,
 };
@@ -45,11 +45,73 @@ pub fn clock(
         location: request.location,
     });
     idempotency::once(conn, &actor.user_id, Some(key), &hash, now, |conn| {
-        apply_event(conn, actor, shift_id, kind, request, now).map(|view| {
-            let status = if kind == ClockKind::ClockIn { 201 } else { 200 };
-            (status, view)
-        })
+        apply_event(conn, actor, shift_id, kind, request, now).map(|view| (status_of(kind), view))
     })
+}
+
+/// The answer's status: 201 for a clock-in (it starts the record), 200 for a clock-out.
+pub(crate) fn status_of(kind: ClockKind) -> u16 {
+    if kind == ClockKind::ClockIn {
+        201
+    } else {
+        200
+    }
+}
+
+/// The shift a clock event is for, as the caller's place of work. Only a PA clocks (403); a
+/// published shift of the organisation that is not theirs is 403, no such shift 404.
+pub(crate) fn caller_place<'p>(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    shift_id: &str,
+    found: Option<&'p Place>,
+) -> AppResult<&'p Place> {
+    crate::auth::policy::must_be_pa(actor)?;
+    match found {
+        Some(place) => Ok(place),
+        None if repo::published_shift_exists(conn, shift_id, &actor.organisation_id)? => {
+            Err(AppError::Forbidden)
+        }
+        None => Err(AppError::NotFound),
+    }
+}
+
+/// When and where a clock event happened, decided once for the direct call and the offline
+/// queue alike: the instant it counts at (the phone's time within the shift's window, see
+/// `model::clock_instant`) and how far from the person's home it was recorded.
+pub(crate) fn decide(
+    place: &Place,
+    request: &ClockRequest,
+    now: DateTime<Utc>,
+) -> AppResult<(Policy, ClockEnd)> {
+    let policy = policy_from(place.policy.as_ref());
+    let (distance_m, outside) = located(
+        Location {
+            latitude: place.latitude,
+            longitude: place.longitude,
+        },
+        request.location,
+        &policy,
+    );
+    let at = model::clock_instant(
+        "device_time",
+        request.device_time,
+        now,
+        Some((
+            place.shift.starts_at.and_utc(),
+            place.shift.ends_at.and_utc(),
+        )),
+        &policy,
+    )
+    .map_err(|e| AppError::Validation(vec![e]))?;
+    let end = ClockEnd {
+        at: at.naive_utc(),
+        device_at: request.device_time.naive_utc(),
+        received_at: now.naive_utc(),
+        distance_m,
+        outside_radius: outside,
+    };
+    Ok((policy, end))
 }
 
 pub(crate) fn located(home: Location, fix: Option<GeoFix>, policy: &Policy) -> (Option<i32>, bool) {
@@ -146,56 +208,21 @@ fn apply_event(
     request: &ClockRequest,
     now: DateTime<Utc>,
 ) -> AppResult<RecordView> {
-    if actor.role != crate::auth::Role::Pa {
-        return Err(AppError::Forbidden);
-    }
     // A clock event is the busiest write there is (4,000 PAs at a changeover): it reads what
     // it needs in few queries and writes each row once.
-    let Some(place) =
-        repo::place_of_caller(conn, shift_id, &actor.user_id, &actor.organisation_id)?
-    else {
-        return Err(
-            if repo::published_shift_exists(conn, shift_id, &actor.organisation_id)? {
-                AppError::Forbidden
-            } else {
-                AppError::NotFound
-            },
-        );
-    };
+    let found = repo::place_of_caller(conn, shift_id, &actor.user_id, &actor.organisation_id)?;
+    let place = caller_place(conn, actor, shift_id, found.as_ref())?;
+    let (policy, end) = decide(place, request, now)?;
     let organisation_id = &actor.organisation_id;
-    let policy = policy_from(place.policy.as_ref());
-    let (shift, pa_id) = (place.shift, place.pa_id);
-    let (distance_m, outside) = located(
-        Location {
-            latitude: place.latitude,
-            longitude: place.longitude,
-        },
-        request.location,
-        &policy,
-    );
-    let at = model::clock_instant(
-        "device_time",
-        request.device_time,
-        now,
-        Some((shift.starts_at.and_utc(), shift.ends_at.and_utc())),
-        &policy,
-    )
-    .map_err(|e| AppError::Validation(vec![e]))?;
-    let end = ClockEnd {
-        at: at.naive_utc(),
-        device_at: request.device_time.naive_utc(),
-        received_at: now.naive_utc(),
-        distance_m,
-        outside_radius: outside,
-    };
-    let record = match repo::record_and_status(conn, &shift.id, &pa_id)? {
+    let (shift, pa_id) = (&place.shift, &place.pa_id);
+    let record = match repo::record_and_status(conn, &shift.id, pa_id)? {
         Some((record, status)) => update_record(conn, record, &status, kind, &end)?,
         None => {
             let timesheet = timesheet_for_new_work(
                 conn,
                 organisation_id,
                 &policy,
-                &pa_id,
+                pa_id,
                 &shift.budget_holder_id,
                 shift.shift_date,
                 now,
@@ -203,7 +230,7 @@ fn apply_event(
             let mut record = new_record(
                 organisation_id,
                 &timesheet.id,
-                &pa_id,
+                pa_id,
                 &shift.budget_holder_id,
                 Some(&shift.id),
                 shift.shift_date,
@@ -215,7 +242,7 @@ fn apply_event(
                 record
             } else {
                 // Another event for this shift made the record a moment ago.
-                let (record, status) = repo::record_and_status(conn, &shift.id, &pa_id)?
+                let (record, status) = repo::record_and_status(conn, &shift.id, pa_id)?
                     .ok_or_else(|| AppError::internal("shift record vanished"))?;
                 update_record(conn, record, &status, kind, &end)?
             }
@@ -223,9 +250,9 @@ fn apply_event(
     };
     repo::insert_event(
         conn,
-        &event_row(&record.id, kind, request, distance_m, actor, now),
+        &event_row(&record.id, kind, request, end.distance_m, actor, now),
     )?;
-    Ok(record_view(&record, Some(&shift), &policy, now))
+    Ok(record_view(&record, Some(shift), &policy, now))
 }
 
 pub(crate) fn set_end(record: &mut ShiftRecordRow, kind: ClockKind, end: &ClockEnd) {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::timesheets::dto::ExceptionView;
@@ -23,11 +23,7 @@ pub fn list(
     to: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ExceptionView>> {
-    let manager = match actor.role {
-        Role::Admin => None,
-        Role::TeamManager => Some(actor.user_id.as_str()),
-        _ => return Err(AppError::Forbidden),
-    };
+    let manager = crate::auth::policy::team_scope(actor, None)?;
     if to < from {
         return Err(AppError::field(
             "to",

@@ -14,14 +14,13 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::geo::Location;
 use crate::idempotency::{self, Answer, KeptAnswer};
-use crate::timesheets::clock::{self, event_row, located, new_record, set_end};
+use crate::timesheets::clock::{self, event_row, new_record, set_end};
 use crate::timesheets::dto::ClockRequest;
-use crate::timesheets::model::{self, ClockKind, Status};
+use crate::timesheets::model::{ClockKind, Status};
 use crate::timesheets::repo::{self, ClockEnd, Place, ShiftRecordRow, TimesheetRow};
 use crate::timesheets::service::{
     open_period_for, policy_from, record_view, timesheet_for_new_work,
@@ -316,48 +315,12 @@ fn one(
     now: DateTime<Utc>,
 ) -> AppResult<(Answer, repo::ClockEventRow)> {
     let actor = &event.actor;
-    if actor.role != Role::Pa {
-        return Err(AppError::Forbidden);
-    }
-    let Some((place, _)) = places
+    let found = places
         .get(&(event.shift_id.clone(), actor.user_id.clone()))
         .filter(|(_, organisation)| *organisation == actor.organisation_id)
-    else {
-        return Err(
-            if repo::published_shift_exists(conn, &event.shift_id, &actor.organisation_id)? {
-                AppError::Forbidden
-            } else {
-                AppError::NotFound
-            },
-        );
-    };
-    let policy = policy_from(place.policy.as_ref());
-    let (distance_m, outside) = located(
-        Location {
-            latitude: place.latitude,
-            longitude: place.longitude,
-        },
-        event.request.location,
-        &policy,
-    );
-    let at = model::clock_instant(
-        "device_time",
-        event.request.device_time,
-        now,
-        Some((
-            place.shift.starts_at.and_utc(),
-            place.shift.ends_at.and_utc(),
-        )),
-        &policy,
-    )
-    .map_err(|e| AppError::Validation(vec![e]))?;
-    let end = ClockEnd {
-        at: at.naive_utc(),
-        device_at: event.request.device_time.naive_utc(),
-        received_at: now.naive_utc(),
-        distance_m,
-        outside_radius: outside,
-    };
+        .map(|(place, _)| place);
+    let place = clock::caller_place(conn, actor, &event.shift_id, found)?;
+    let (policy, end) = clock::decide(place, &event.request, now)?;
     let shift = &place.shift;
     let slot = (shift.id.clone(), place.pa_id.clone());
     if !records.contains_key(&slot) {
@@ -411,7 +374,7 @@ fn one(
         &tracked.record.id,
         event.kind,
         &event.request,
-        distance_m,
+        end.distance_m,
         actor,
         now,
     );
@@ -421,14 +384,9 @@ fn one(
     }
     let view = record_view(&tracked.record, Some(shift), &policy, now);
     let body = serde_json::to_value(view).map_err(|e| AppError::internal(e.to_string()))?;
-    let status = if event.kind == ClockKind::ClockIn {
-        201
-    } else {
-        200
-    };
     Ok((
         Answer {
-            status,
+            status: clock::status_of(event.kind),
             body,
             replayed: false,
         },
