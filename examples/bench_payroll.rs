@@ -216,8 +216,8 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
             )?;
         }
         let mut entries = Vec::new();
-        let policy = parota::timesheets::service::policy_of(conn, &organisation.id)?;
-        let period = parota::timesheets::service::open_period_for(
+        let policy = parota::timesheets::periods::policy_of(conn, &organisation.id)?;
+        let period = parota::timesheets::periods::open_period_for(
             conn,
             &organisation.id,
             &policy,

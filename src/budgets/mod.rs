@@ -4,6 +4,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod ledger;
 pub mod model;
 pub mod repo;
 pub mod service;

@@ -3,9 +3,9 @@
 
 use chrono::{Datelike, NaiveDate, Utc};
 
+use crate::budgets::ledger::{post_entries, NewLedgerEntry};
 use crate::budgets::model::{self as budget_model, EntryKind};
 use crate::budgets::repo::{self as budget_repo, BudgetRow};
-use crate::budgets::service::{post_entries, NewLedgerEntry};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::ids::seeded_id;

@@ -1042,3 +1042,12 @@ pub fn signoff_of(s: SignOffRow) -> SignOff {
         revoked: s.revoked_at.is_some(),
     }
 }
+
+/// Where to e-mail a PA: their profile's address, else their login's.
+pub fn pa_email(conn: &mut DbConnection, pa: &PaProfileRow) -> AppResult<Option<String>> {
+    Ok(match (&pa.email, &pa.user_id) {
+        (Some(email), _) => Some(email.clone()),
+        (None, Some(user)) => crate::accounts::repo::find_user(conn, user)?.and_then(|u| u.email),
+        (None, None) => None,
+    })
+}

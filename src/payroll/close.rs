@@ -9,8 +9,8 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::payroll::dto::ClosedPeriodView;
 use crate::payroll::service;
+use crate::timesheets::periods::period_view;
 use crate::timesheets::repo as periods;
-use crate::timesheets::service::period_view;
 
 /// Closes a pay period for payroll: from now on it is locked. Who may call: admins.
 pub fn close_period(

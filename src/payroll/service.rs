@@ -27,9 +27,9 @@ use crate::payroll::repo::{
 };
 use crate::pricing::model::Version;
 use crate::pricing::repo as pricing_repo;
-use crate::timesheets::approval::Amendable;
+use crate::timesheets::periods::{open_period_for, policy_of};
+use crate::timesheets::repo::Amendable;
 use crate::timesheets::repo::PayPeriodRow;
-use crate::timesheets::service::{open_period_for, policy_of};
 
 fn payroll(organisation_id: &str) -> Resource<'_> {
     Resource::Payroll { organisation_id }
@@ -884,7 +884,7 @@ fn post_adjustment(
     let entries = crate::budgets::model::split(adjustment.amount, share)
         .into_iter()
         .filter(|(_, part)| *part != 0)
-        .map(|(stream, part)| crate::budgets::service::NewLedgerEntry {
+        .map(|(stream, part)| crate::budgets::ledger::NewLedgerEntry {
             kind: crate::budgets::model::EntryKind::Adjustment,
             stream,
             amount_pence: part,
@@ -897,7 +897,7 @@ fn post_adjustment(
             idempotency: None,
         })
         .collect();
-    crate::budgets::service::post_entries(conn, budget, person, entries, actor, now)?;
+    crate::budgets::ledger::post_entries(conn, budget, person, entries, actor, now)?;
     Ok(())
 }
 
@@ -1338,7 +1338,7 @@ pub fn period_summary(
     holder_id: &str,
     period_id: &str,
 ) -> AppResult<PeriodSummary> {
-    let holder = crate::budgets::service::budget_reader(conn, actor, holder_id)?;
+    let holder = crate::budgets::ledger::budget_reader(conn, actor, holder_id)?;
     let period = period_of(conn, period_id)?;
     if period.organisation_id != holder.organisation_id {
         return Err(AppError::NotFound);

@@ -405,7 +405,9 @@ fn notify_and_commit(
     version: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    use crate::rostering::publish::{commitments, pa_email, place_pay};
+    use crate::market::repo::pa_email;
+    use crate::rostering::model::place_pay;
+    use crate::rostering::publish::commitments;
     let mut told: Vec<(String, Vec<String>)> = Vec::new();
     for (t, after) in changed {
         let shift = &shifts[*t];
@@ -425,7 +427,7 @@ fn notify_and_commit(
             )
         {
             let pa = market_repo::find_pa(conn, pa_id)?.ok_or(AppError::NotFound)?;
-            delta += sign * place_pay(pa.min_hourly_pay_pence, shift);
+            delta += sign * place_pay(pa.min_hourly_pay_pence, shift.minutes(), shift.shift_date);
             lines.push((
                 pa_id.clone(),
                 format!(
@@ -447,7 +449,7 @@ fn notify_and_commit(
                         shift.shift_date, shift.start_local, shift.end_local
                     ),
                 );
-                crate::budgets::service::post_entries(
+                crate::budgets::ledger::post_entries(
                     conn,
                     &budget,
                     &holder,

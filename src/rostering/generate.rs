@@ -512,7 +512,11 @@ pub(crate) fn costs(
                 let pa = market_repo::find_pa(conn, &a.pa_id)?.ok_or(AppError::NotFound)?;
                 pay_of.insert(a.pa_id.clone(), pa.min_hourly_pay_pence);
             }
-            cost += crate::rostering::publish::place_pay(pay_of[&a.pa_id], shift);
+            cost += crate::rostering::model::place_pay(
+                pay_of[&a.pa_id],
+                shift.minutes(),
+                shift.shift_date,
+            );
         }
         match cost_of
             .iter_mut()
@@ -527,7 +531,7 @@ pub(crate) fn costs(
         let budget = crate::budgets::repo::approved_budget_on(conn, &holder, roster.from_date)?;
         let (profiled, used, remaining) = match &budget {
             Some(b) => {
-                let balance = crate::budgets::service::balance_between(
+                let balance = crate::budgets::ledger::balance_between(
                     conn,
                     b,
                     roster.from_date,

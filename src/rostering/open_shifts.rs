@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::budgets::service::post_entries;
+use crate::budgets::ledger::post_entries;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::geo::distance_km;
@@ -21,7 +21,8 @@ use crate::market::repo as market_repo;
 use crate::market::repo::my_pa_id;
 use crate::rostering::dto::OpenShiftView;
 use crate::rostering::model::gate::{self, place_breaches};
-use crate::rostering::publish::{commitments, place_pay};
+use crate::rostering::model::place_pay;
+use crate::rostering::publish::commitments;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
 use crate::rostering::safety::{gather, lock_pas, refuse, Staffed};
 
@@ -298,7 +299,7 @@ pub fn accept(
                 let entries = commitments(
                     budget,
                     &shift,
-                    place_pay(row.min_hourly_pay_pence, &shift),
+                    place_pay(row.min_hourly_pay_pence, shift.minutes(), shift.shift_date),
                     format!(
                         "Open shift taken {} {}–{}, pay and holiday pay",
                         shift.shift_date, shift.start_local, shift.end_local

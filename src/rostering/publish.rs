@@ -8,16 +8,16 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::budgets::ledger::{post_entries, NewLedgerEntry};
 use crate::budgets::model::{split, EntryKind};
 use crate::budgets::repo::{self as budget_repo, BudgetRow};
-use crate::budgets::service::{post_entries, NewLedgerEntry};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
-use crate::pricing::model::round_div;
 use crate::rostering::dto::RosterView;
 use crate::rostering::edit::roster_to_change;
 use crate::rostering::generate::view;
+use crate::rostering::model::place_pay;
 use crate::rostering::repo::{self, RosterShiftRow};
 use crate::rostering::safety::{self, lock_pas};
 
@@ -79,7 +79,13 @@ pub fn publish(
                 })?;
         let pay: i64 = on_shift
             .iter()
-            .map(|pa| place_pay(pay_of.get(*pa).copied().unwrap_or(0), shift))
+            .map(|pa| {
+                place_pay(
+                    pay_of.get(*pa).copied().unwrap_or(0),
+                    shift.minutes(),
+                    shift.shift_date,
+                )
+            })
             .sum();
         entries_by_budget
             .entry(budget.id.clone())
@@ -132,7 +138,7 @@ pub fn publish(
             let Some(pa) = market_repo::find_pa(conn, pa_id)? else {
                 continue;
             };
-            let email = pa_email(conn, &pa)?;
+            let email = market_repo::pa_email(conn, &pa)?;
             let Some(email) = email else {
                 continue;
             };
@@ -192,19 +198,6 @@ pub fn publish(
     Ok(out)
 }
 
-/// What one PA's place on a shift commits: their hourly pay for the real hours, with the
-/// holiday pay that accrues on it at the statutory rate in force that day.
-pub(crate) fn place_pay(hourly_pence: i64, shift: &RosterShiftRow) -> i64 {
-    let minutes = (shift.ends_at - shift.starts_at).num_minutes();
-    let holiday_bp = crate::rules::uk()
-        .holiday_pay(shift.shift_date)
-        .map_or(0, |h| h.irregular_hours_accrual_bp);
-    round_div(
-        i128::from(hourly_pence) * i128::from(minutes) * i128::from(10_000 + holiday_bp),
-        60 * 10_000,
-    )
-}
-
 /// Commitment entries for a shift's pay, split by the budget's funding streams.
 pub(crate) fn commitments(
     budget: &BudgetRow,
@@ -227,16 +220,4 @@ pub(crate) fn commitments(
             idempotency: None,
         })
         .collect()
-}
-
-/// Where to e-mail a PA: their profile's address, else their login's.
-pub(crate) fn pa_email(
-    conn: &mut DbConnection,
-    pa: &market_repo::PaProfileRow,
-) -> AppResult<Option<String>> {
-    Ok(match (&pa.email, &pa.user_id) {
-        (Some(email), _) => Some(email.clone()),
-        (None, Some(user)) => crate::accounts::repo::find_user(conn, user)?.and_then(|u| u.email),
-        (None, None) => None,
-    })
 }

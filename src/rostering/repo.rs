@@ -138,6 +138,13 @@ pub struct RosterShiftRow {
     pub open_reason: Option<String>,
 }
 
+impl RosterShiftRow {
+    /// The shift's real length (a night across a clock change is 9 or 11 hours).
+    pub fn minutes(&self) -> i64 {
+        (self.ends_at - self.starts_at).num_minutes()
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = roster_assignments)]
 pub struct RosterAssignmentRow {

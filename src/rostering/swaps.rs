@@ -170,7 +170,7 @@ fn tell(
 
 fn email_of_pa(conn: &mut DbConnection, pa_id: &str) -> AppResult<Option<String>> {
     match market_repo::find_pa(conn, pa_id)? {
-        Some(pa) => crate::rostering::publish::pa_email(conn, &pa),
+        Some(pa) => crate::market::repo::pa_email(conn, &pa),
         None => Ok(None),
     }
 }

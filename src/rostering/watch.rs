@@ -236,7 +236,7 @@ pub fn remind_expiring(conn: &mut DbConnection, now: DateTime<Utc>) -> AppResult
                 let Some(pa) = market_repo::find_pa(conn, &item.pa_id)? else {
                     continue;
                 };
-                let Some(email) = crate::rostering::publish::pa_email(conn, &pa)? else {
+                let Some(email) = crate::market::repo::pa_email(conn, &pa)? else {
                     continue;
                 };
                 let what = match item.item.as_str() {

@@ -6,22 +6,22 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Change};
 use crate::auth::policy::Action;
 use crate::auth::AuthUser;
+use crate::budgets::ledger::{post_entries, NewLedgerEntry};
 use crate::budgets::model::{split, EntryKind};
 use crate::budgets::repo as budget_repo;
-use crate::budgets::service::{post_entries, NewLedgerEntry};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::market::repo as market_repo;
 use crate::timesheets::dto::*;
 use crate::timesheets::model::Status;
-use crate::timesheets::repo::{self, AmendmentRow, ShiftRecordRow};
+use crate::timesheets::periods::open_period_for;
+use crate::timesheets::repo::{self, Amendable, AmendmentRow, ShiftRecordRow};
 use crate::timesheets::service::{
-    open_period_for, record_cost, record_view_of, timesheet_to, timesheet_view, TimesheetContext,
+    record_cost, record_view_of, timesheet_to, timesheet_view, TimesheetContext,
 };
 
 fn stale(context: &TimesheetContext, expected: Option<i64>) -> AppResult<()> {
@@ -189,7 +189,8 @@ pub fn approve(
         ));
         if let Some(shift_id) = &record.roster_shift_id {
             if let Some(shift) = shifts.get(shift_id) {
-                let committed = crate::rostering::publish::place_pay(hourly, shift);
+                let committed =
+                    crate::rostering::model::place_pay(hourly, shift.minutes(), shift.shift_date);
                 list.extend(ledger_entries(
                     EntryKind::Commitment,
                     share,
@@ -285,7 +286,7 @@ pub fn query(
     let t = &context.timesheet;
     let reason = request.reason.trim().to_owned();
     let pa = market_repo::find_pa(conn, &t.pa_id)?.ok_or(AppError::NotFound)?;
-    let email = crate::rostering::publish::pa_email(conn, &pa)?;
+    let email = crate::market::repo::pa_email(conn, &pa)?;
     write_transaction(conn, |conn| {
         if !repo::change_status(
             conn,
@@ -333,28 +334,6 @@ pub fn query(
     })?;
     let context = timesheet_to(conn, actor, timesheet_id, Action::Read)?;
     timesheet_view(conn, &context, now)
-}
-
-/// The fields an amendment may change, as kept before and after.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Amendable {
-    pub clock_in_at: Option<DateTime<Utc>>,
-    pub clock_out_at: Option<DateTime<Utc>>,
-    pub break_minutes: i32,
-    pub business_miles: f64,
-    pub expenses_pence: i64,
-}
-
-impl Amendable {
-    pub fn of(record: &ShiftRecordRow) -> Self {
-        Self {
-            clock_in_at: record.clock_in_at.map(|t| t.and_utc()),
-            clock_out_at: record.clock_out_at.map(|t| t.and_utc()),
-            break_minutes: record.break_minutes,
-            business_miles: f64::from(record.mileage_tenths) / 10.0,
-            expenses_pence: record.expenses_pence,
-        }
-    }
 }
 
 pub fn amendment_view(row: &AmendmentRow) -> AmendmentView {

@@ -14,9 +14,10 @@ use crate::idempotency::{self, Answer};
 use crate::market::repo as market_repo;
 use crate::timesheets::dto::*;
 use crate::timesheets::model::{self, ClockKind, Policy};
+use crate::timesheets::periods::{policy_from, policy_of};
 use crate::timesheets::repo::{self, ClockEnd, ClockEventRow, Place, ShiftRecordRow};
 use crate::timesheets::service::{
-    policy_from, policy_of, record_view, record_view_of, timesheet_for_new_work, timesheet_to,
+    record_view, record_view_of, timesheet_for_new_work, timesheet_to,
 };
 
 /// What a clock event's key fingerprints: the same event sent directly or from the queue.

@@ -11,8 +11,9 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::timesheets::dto::ExceptionView;
 use crate::timesheets::model::{self, Planned};
+use crate::timesheets::periods::policy_of;
 use crate::timesheets::repo;
-use crate::timesheets::service::{actual_of, policy_of};
+use crate::timesheets::service::actual_of;
 
 /// Exceptions on work dated `from` to `to` for the caller's people. Who may call: team
 /// managers (their own people) and admins (the organisation's).
@@ -129,7 +130,7 @@ pub fn remind_unfinished(conn: &mut DbConnection, now: DateTime<Utc>) -> AppResu
         let Some(pa) = crate::market::repo::find_pa(conn, &record.pa_id)? else {
             continue;
         };
-        let email = crate::rostering::publish::pa_email(conn, &pa)?;
+        let email = crate::market::repo::pa_email(conn, &pa)?;
         let local_end = crate::time::london_local(ended.and_utc());
         write_transaction(conn, |conn| {
             if !repo::mark_reminded(conn, &record.id, now.naive_utc())? {

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::timesheets::dto::*;
 use crate::timesheets::ingest::{self, ClockEvent, ClockWriter};
 use crate::timesheets::model::{ClockKind, Policy};
-use crate::timesheets::{approval, clock, exceptions, service};
+use crate::timesheets::{approval, clock, exceptions, periods, service};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(clock_in)
@@ -499,7 +499,7 @@ pub async fn read_timesheet_policy(
 ) -> AppResult<HttpResponse> {
     let organisation = id(&path)?;
     let policy = db::run(&state.pool, move |conn| {
-        service::read_policy(conn, &user, &organisation)
+        periods::read_policy(conn, &user, &organisation)
     })
     .await?;
     Ok(HttpResponse::Ok().json(policy))
@@ -529,7 +529,7 @@ pub async fn put_timesheet_policy(
 ) -> AppResult<HttpResponse> {
     let organisation = id(&path)?;
     let policy = db::run(&state.pool, move |conn| {
-        service::save_policy(conn, &user, &organisation, request, Utc::now())
+        periods::save_policy(conn, &user, &organisation, request, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(policy))
@@ -555,7 +555,7 @@ pub async fn list_pay_periods(
 ) -> AppResult<HttpResponse> {
     let (from, to) = (query.from, query.to);
     let list = db::run(&state.pool, move |conn| {
-        service::list_periods(conn, &user, from, to)
+        periods::list_periods(conn, &user, from, to)
     })
     .await?;
     Ok(HttpResponse::Ok().json(list))

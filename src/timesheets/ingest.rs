@@ -21,10 +21,9 @@ use crate::idempotency::{self, Answer, KeptAnswer};
 use crate::timesheets::clock::{self, event_row, new_record, set_end};
 use crate::timesheets::dto::ClockRequest;
 use crate::timesheets::model::{ClockKind, Status};
+use crate::timesheets::periods::{open_period_for, policy_from};
 use crate::timesheets::repo::{self, ClockEnd, Place, ShiftRecordRow, TimesheetRow};
-use crate::timesheets::service::{
-    open_period_for, policy_from, record_view, timesheet_for_new_work,
-};
+use crate::timesheets::service::{record_view, timesheet_for_new_work};
 
 /// Events taken into one transaction at most.
 const BATCH: usize = 128;

@@ -9,6 +9,7 @@ pub mod exceptions;
 pub mod handlers;
 pub mod ingest;
 pub mod model;
+pub mod periods;
 pub mod repo;
 pub mod service;
 

@@ -858,3 +858,25 @@ pub fn set_ends(
         }
     })
 }
+
+/// The fields an amendment may change, as kept in its before and after JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Amendable {
+    pub clock_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub clock_out_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub break_minutes: i32,
+    pub business_miles: f64,
+    pub expenses_pence: i64,
+}
+
+impl Amendable {
+    pub fn of(record: &ShiftRecordRow) -> Self {
+        Self {
+            clock_in_at: record.clock_in_at.map(|t| t.and_utc()),
+            clock_out_at: record.clock_out_at.map(|t| t.and_utc()),
+            break_minutes: record.break_minutes,
+            business_miles: f64::from(record.mileage_tenths) / 10.0,
+            expenses_pence: record.expenses_pence,
+        }
+    }
+}

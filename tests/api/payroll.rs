@@ -699,7 +699,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
     let october = {
         let policy = parota::timesheets::model::Policy::default();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        parota::timesheets::service::open_period_for(
+        parota::timesheets::periods::open_period_for(
             &mut w.app.conn(),
             &w.organisation.id,
             &policy,

@@ -144,6 +144,18 @@ pub fn materialise(
     shifts
 }
 
+/// What one PA's place on a shift of `minutes` on day `on` commits: their hourly pay for the real
+/// hours, with the holiday pay that accrues on it at the statutory rate in force that day.
+pub fn place_pay(hourly_pence: i64, minutes: i64, on: NaiveDate) -> i64 {
+    let holiday_bp = crate::rules::uk()
+        .holiday_pay(on)
+        .map_or(0, |h| h.irregular_hours_accrual_bp);
+    crate::pricing::model::round_div(
+        i128::from(hourly_pence) * i128::from(minutes) * i128::from(10_000 + holiday_bp),
+        60 * 10_000,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
