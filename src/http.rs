@@ -50,6 +50,52 @@ impl FromRequest for LimitedBody {
     }
 }
 
+/// A resource id from the request path, as every `/{id}` route takes it. Ids are UUIDs; a
+/// segment that is not one names nothing, so it is 404, never 400.
+pub struct PathId(pub String);
+
+/// The two ids of a nested route (`/budget-holders/{id}/changes/{change_id}`), in path order.
+pub struct PathIds(pub String, pub String);
+
+/// A path segment as an id, or 404.
+pub fn path_id(raw: &str) -> AppResult<String> {
+    crate::ids::parse_id(raw).ok_or(AppError::NotFound)
+}
+
+impl FromRequest for PathId {
+    type Error = AppError;
+    type Future = futures_util::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut segments = req.match_info().iter();
+        let id = match (segments.next(), segments.next()) {
+            (Some((_, raw)), None) => path_id(raw).map(PathId),
+            _ => Err(AppError::internal(
+                "PathId on a route without exactly one segment",
+            )),
+        };
+        futures_util::future::ready(id)
+    }
+}
+
+impl FromRequest for PathIds {
+    type Error = AppError;
+    type Future = futures_util::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut segments = req.match_info().iter();
+        let ids = match (segments.next(), segments.next(), segments.next()) {
+            (Some((_, first)), Some((_, second)), None) => {
+                path_id(first).and_then(|first| Ok(PathIds(first, path_id(second)?)))
+            }
+            _ => Err(AppError::internal(
+                "PathIds on a route without exactly two segments",
+            )),
+        };
+        futures_util::future::ready(ids)
+    }
+}
+
 /// A JSON body, deserialised and validated: a handler only ever sees checked input.
 pub struct Json<T>(pub T);
 

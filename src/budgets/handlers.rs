@@ -9,9 +9,9 @@ use crate::auth::AuthUser;
 use crate::budgets::dto::*;
 use crate::budgets::service;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
 use crate::http::{Json, Page, PageQuery};
-use crate::ids::parse_id;
+use crate::http::{PathId, PathIds};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -23,10 +23,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_ledger_entries)
         .service(create_ledger_entry)
         .service(reverse_ledger_entry);
-}
-
-fn id(raw: &str) -> AppResult<String> {
-    parse_id(raw).ok_or(AppError::NotFound)
 }
 
 /// The person's budgets, newest period first. Who may call: their team manager and admins; the person and their representative; commissioners of the organisation's area.
@@ -46,9 +42,8 @@ fn id(raw: &str) -> AppResult<String> {
 pub async fn list_budgets(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let budgets = db::run(&state.pool, move |conn| {
         service::list_budgets(conn, &user, &id)
     })
@@ -75,10 +70,9 @@ pub async fn list_budgets(
 pub async fn create_budget(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<CreateBudget>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let budget = db::run(&state.pool, move |conn| {
         service::create_budget(conn, &user, &id, request, Utc::now())
     })
@@ -107,10 +101,9 @@ pub async fn create_budget(
 pub async fn read_statement(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     query: web::Query<StatementQuery>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let statement = db::run(&state.pool, move |conn| {
         service::statement(conn, &user, &id, &query, Utc::now().date_naive())
     })
@@ -135,9 +128,8 @@ pub async fn read_statement(
 pub async fn read_budget(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let budget = db::run(&state.pool, move |conn| {
         service::read_budget(conn, &user, &id)
     })
@@ -163,9 +155,8 @@ pub async fn read_budget(
 pub async fn approve_budget(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let budget = db::run(&state.pool, move |conn| {
         service::approve_budget(conn, &user, &id, Utc::now())
     })
@@ -191,10 +182,9 @@ pub async fn approve_budget(
 pub async fn list_ledger_entries(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let page = db::run(&state.pool, move |conn| {
         service::list_entries(conn, &user, &id, &query)
     })
@@ -224,10 +214,9 @@ pub async fn create_ledger_entry(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<PostEntry>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let key = crate::idempotency::key_of(&req)?;
     let (entry, replay) = db::run(&state.pool, move |conn| {
         service::post_manual_entry(conn, &user, &id, request, key, Utc::now())
@@ -262,10 +251,9 @@ pub async fn create_ledger_entry(
 pub async fn reverse_ledger_entry(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(String, String)>,
+    PathIds(budget_id, entry_id): PathIds,
     Json(request): Json<ReverseEntry>,
 ) -> AppResult<HttpResponse> {
-    let (budget_id, entry_id) = (id(&path.0)?, id(&path.1)?);
     let entry = db::run(&state.pool, move |conn| {
         service::reverse_entry(conn, &user, &budget_id, &entry_id, request, Utc::now())
     })

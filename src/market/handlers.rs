@@ -7,9 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{AuthUser, TokenCaller};
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
+use crate::http::{path_id, PathId, PathIds};
 use crate::http::{Json, Page, PageQuery};
-use crate::ids::parse_id;
 use crate::market::dto::*;
 use crate::market::index::MatchIndex;
 use crate::market::{capacity, competencies, matching, pas, people, repo};
@@ -42,10 +42,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_matches)
         .service(read_match)
         .service(read_capacity);
-}
-
-fn id(raw: &str) -> AppResult<String> {
-    parse_id(raw).ok_or(AppError::NotFound)
 }
 
 fn ok<T: serde::Serialize>(value: T) -> AppResult<HttpResponse> {
@@ -151,9 +147,8 @@ pub async fn create_competency(
 pub async fn read_competency(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         competencies::read_competency(conn, &user, &id)
     })
@@ -179,10 +174,9 @@ pub async fn read_competency(
 pub async fn update_competency(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<UpdateCompetency>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         competencies::update_competency(conn, &user, &id, request, Utc::now())
     })
@@ -331,9 +325,8 @@ pub async fn list_my_opportunities(
 pub async fn read_pa(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         pas::read_pa(conn, &user, &id, Utc::now().date_naive())
     })
@@ -359,10 +352,9 @@ pub async fn read_pa(
 pub async fn update_pa(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<UpdatePaProfile>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         pas::update_pa(conn, &user, &id, request, Utc::now())
     })
@@ -388,10 +380,9 @@ pub async fn update_pa(
 pub async fn create_pa_evidence(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<AddEvidence>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let pa = id.clone();
     let view = db::run(&state.pool, move |conn| {
         pas::add_evidence(conn, &user, &pa, request, Utc::now())
@@ -419,10 +410,9 @@ pub async fn create_pa_evidence(
 pub async fn update_pa_evidence(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(String, String)>,
+    PathIds(pa_id, evidence_id): PathIds,
     Json(request): Json<UpdateEvidence>,
 ) -> AppResult<HttpResponse> {
-    let (pa_id, evidence_id) = (id(&path.0)?, id(&path.1)?);
     ok(db::run(&state.pool, move |conn| {
         pas::update_evidence(conn, &user, &pa_id, &evidence_id, request, Utc::now())
     })
@@ -448,10 +438,9 @@ pub async fn update_pa_evidence(
 pub async fn create_pa_signoff(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<AddSignOff>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         pas::add_signoff(conn, &user, &id, request, Utc::now())
     })
@@ -529,9 +518,8 @@ pub async fn create_budget_holder(
 pub async fn read_budget_holder(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         people::read_budget_holder(conn, &user, &id)
     })
@@ -557,10 +545,9 @@ pub async fn read_budget_holder(
 pub async fn update_budget_holder(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<UpdateBudgetHolder>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         people::update_budget_holder(conn, &user, &id, request, Utc::now())
     })
@@ -587,10 +574,9 @@ pub async fn update_budget_holder(
 pub async fn create_team_member(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<AddTeamMember>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         people::add_team_member(conn, &user, &id, &request.pa_id, Utc::now())
     })
@@ -617,7 +603,7 @@ pub async fn delete_team_member(
     user: AuthUser,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (holder_id, pa_id) = (id(&path.0)?, path.1.clone());
+    let (holder_id, pa_id) = (path_id(&path.0)?, path.1.clone());
     ok(db::run(&state.pool, move |conn| {
         people::remove_team_member(conn, &user, &holder_id, &pa_id, Utc::now())
     })
@@ -643,10 +629,9 @@ pub async fn delete_team_member(
 pub async fn create_do_not_match(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<AddDoNotMatch>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     ok(db::run(&state.pool, move |conn| {
         people::add_do_not_match(conn, &user, &id, request, Utc::now())
     })
@@ -673,7 +658,7 @@ pub async fn delete_do_not_match(
     user: AuthUser,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (holder_id, pa_id) = (id(&path.0)?, path.1.clone());
+    let (holder_id, pa_id) = (path_id(&path.0)?, path.1.clone());
     ok(db::run(&state.pool, move |conn| {
         people::remove_do_not_match(conn, &user, &holder_id, &pa_id, Utc::now())
     })
@@ -700,10 +685,9 @@ pub async fn list_matches(
     state: web::Data<AppState>,
     index: web::Data<MatchIndex>,
     caller: TokenCaller,
-    path: web::Path<String>,
+    PathId(id): PathId,
     query: web::Query<MatchQuery>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let index = index.into_inner();
     ok(db::run(&state.pool, move |conn| {
         // The busiest read: the session is checked on the connection the match uses.
@@ -732,7 +716,7 @@ pub async fn read_match(
     user: AuthUser,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (holder_id, pa_id) = (id(&path.0)?, path.1.clone());
+    let (holder_id, pa_id) = (path_id(&path.0)?, path.1.clone());
     ok(db::run(&state.pool, move |conn| {
         matching::explain_match(conn, &user, &holder_id, &pa_id, Utc::now().date_naive())
     })

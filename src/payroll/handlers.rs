@@ -11,7 +11,7 @@ use crate::auth::AuthUser;
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Json, Page};
-use crate::ids::parse_id;
+use crate::http::{PathId, PathIds};
 use crate::payroll::dto::*;
 use crate::payroll::formats::{ExportDocument, Format, Renderer};
 use crate::payroll::{close, repo, service};
@@ -33,10 +33,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(acknowledge_payroll_export)
         .service(read_period_summary)
         .service(close_pay_period);
-}
-
-fn id(raw: &str) -> AppResult<String> {
-    parse_id(raw).ok_or(AppError::NotFound)
 }
 
 /// Register an employer: a budget holder employing PAs directly (with their PAYE reference) or the organisation, with the payroll client that runs it and the rate card that pays its PAs. Who may call: admins.
@@ -106,10 +102,9 @@ pub async fn list_employers(state: web::Data<AppState>, user: AuthUser) -> AppRe
 pub async fn create_engagement(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(employer): PathId,
     Json(request): Json<CreateEngagement>,
 ) -> AppResult<HttpResponse> {
-    let employer = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         service::create_engagement(conn, &user, &employer, request, Utc::now())
     })
@@ -134,9 +129,8 @@ pub async fn create_engagement(
 pub async fn list_engagements(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(employer): PathId,
 ) -> AppResult<HttpResponse> {
-    let employer = id(&path)?;
     let list = db::run(&state.pool, move |conn| {
         service::list_engagements(conn, &user, &employer)
     })
@@ -191,9 +185,8 @@ pub async fn create_payroll_adjustment(
 pub async fn list_period_exports(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(period): PathId,
 ) -> AppResult<HttpResponse> {
-    let period = id(&path)?;
     let list = db::run(&state.pool, move |conn| {
         service::period_exports(conn, &user, &period)
     })
@@ -220,10 +213,9 @@ pub async fn list_period_exports(
 pub async fn create_minimum_wage_review(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(export): PathId,
     Json(request): Json<CreateReview>,
 ) -> AppResult<HttpResponse> {
-    let export = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         service::review(conn, &user, &export, request, Utc::now())
     })
@@ -357,11 +349,10 @@ async fn next_chunk(
 pub async fn read_payroll_export(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(export_id): PathId,
     query: web::Query<ExportQuery>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let export_id = id(&path)?;
     let format = chosen_format(&query, &req)?;
     let wanted = export_id.clone();
     let (head, view) = db::run(&state.pool, move |conn| {
@@ -422,9 +413,8 @@ pub async fn read_payroll_export(
 pub async fn acknowledge_payroll_export(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(export): PathId,
 ) -> AppResult<HttpResponse> {
-    let export = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         service::acknowledge(conn, &user, &export, Utc::now())
     })
@@ -452,10 +442,8 @@ pub async fn acknowledge_payroll_export(
 pub async fn read_period_summary(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(String, String)>,
+    PathIds(holder, period): PathIds,
 ) -> AppResult<HttpResponse> {
-    let (holder, period) = path.into_inner();
-    let (holder, period) = (id(&holder)?, id(&period)?);
     let summary = db::run(&state.pool, move |conn| {
         service::period_summary(conn, &user, &holder, &period)
     })
@@ -481,9 +469,8 @@ pub async fn read_period_summary(
 pub async fn close_pay_period(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(period): PathId,
 ) -> AppResult<HttpResponse> {
-    let period = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         close::close_period(conn, &user, &period, Utc::now())
     })

@@ -7,9 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
 use crate::http::Json;
-use crate::ids::parse_id;
+use crate::http::PathId;
 use crate::pricing::dto::*;
 use crate::pricing::service;
 use crate::state::AppState;
@@ -20,10 +20,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(read_rate_card)
         .service(create_rate_card_version)
         .service(create_quote);
-}
-
-fn id(raw: &str) -> AppResult<String> {
-    parse_id(raw).ok_or(AppError::NotFound)
 }
 
 /// The organisation's rate cards, personalised and framework, with every version. Who may call: admins and team managers.
@@ -92,9 +88,8 @@ pub async fn create_rate_card(
 pub async fn read_rate_card(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let card = db::run(&state.pool, move |conn| {
         service::read_card(conn, &user, &id)
     })
@@ -122,10 +117,9 @@ pub async fn read_rate_card(
 pub async fn create_rate_card_version(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<CreateRateCardVersion>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let card = db::run(&state.pool, move |conn| {
         service::add_version(conn, &user, &id, request, Utc::now())
     })

@@ -9,7 +9,7 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Json, Page};
-use crate::ids::parse_id;
+use crate::http::{PathId, PathIds};
 use crate::market::index::MatchIndex;
 use crate::rostering::dto::*;
 use crate::rostering::model::PlannedShift;
@@ -101,9 +101,8 @@ pub async fn create_roster(
 pub async fn read_roster(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let roster = db::run(&state.pool, move |conn| {
         crate::rostering::generate::read(conn, &user, &id)
     })
@@ -111,10 +110,6 @@ pub async fn read_roster(
     let mut response = HttpResponse::Ok();
     with_etag(&mut response, roster.version);
     Ok(response.json(roster))
-}
-
-fn id(raw: &str) -> AppResult<String> {
-    parse_id(raw).ok_or(AppError::NotFound)
 }
 
 /// One-off changes to the person's weekly support pattern, cancelled ones included. Who may call: their team manager and admins; the person and their representative.
@@ -134,9 +129,8 @@ fn id(raw: &str) -> AppResult<String> {
 pub async fn list_support_changes(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let changes = db::run(&state.pool, move |conn| {
         service::list_changes(conn, &user, &id)
     })
@@ -163,10 +157,9 @@ pub async fn list_support_changes(
 pub async fn create_support_change(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<CreateSupportChange>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let change = db::run(&state.pool, move |conn| {
         service::create_change(conn, &user, &id, request, Utc::now())
     })
@@ -192,9 +185,8 @@ pub async fn create_support_change(
 pub async fn cancel_support_change(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(String, String)>,
+    PathIds(holder_id, change_id): PathIds,
 ) -> AppResult<HttpResponse> {
-    let (holder_id, change_id) = (id(&path.0)?, id(&path.1)?);
     let change = db::run(&state.pool, move |conn| {
         service::cancel_change(conn, &user, &holder_id, &change_id, Utc::now())
     })
@@ -221,10 +213,9 @@ pub async fn cancel_support_change(
 pub async fn list_planned_shifts(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     query: web::Query<PlannedShiftsQuery>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let shifts = db::run(&state.pool, move |conn| {
         service::planned_shifts(conn, &user, &id, query.from, query.to)
     })
@@ -254,10 +245,9 @@ pub async fn edit_roster(
     state: web::Data<AppState>,
     user: AuthUser,
     req: actix_web::HttpRequest,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<RosterEdit>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let expected = if_match(&req)?;
     let outcome = db::run(&state.pool, move |conn| {
         crate::rostering::edit::edit(conn, &user, &id, expected, request, Utc::now())
@@ -289,9 +279,8 @@ pub async fn publish_roster(
     state: web::Data<AppState>,
     user: AuthUser,
     req: actix_web::HttpRequest,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let expected = if_match(&req)?;
     let roster = db::run(&state.pool, move |conn| {
         crate::rostering::publish::publish(conn, &user, &id, expected, Utc::now())
@@ -457,9 +446,8 @@ pub async fn list_my_open_shifts(
 pub async fn accept_open_shift(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let shift = db::run(&state.pool, move |conn| {
         crate::rostering::open_shifts::accept(conn, &user, &id, Utc::now())
     })
@@ -484,9 +472,8 @@ pub async fn accept_open_shift(
 pub async fn decline_open_shift(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     db::run(&state.pool, move |conn| {
         crate::rostering::open_shifts::decline(conn, &user, &id, Utc::now())
     })
@@ -514,10 +501,9 @@ pub async fn decline_open_shift(
 pub async fn create_swap_request(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<CreateSwapRequest>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let created = db::run(&state.pool, move |conn| {
         crate::rostering::swaps::create(conn, &user, &id, request, Utc::now())
     })
@@ -565,9 +551,8 @@ pub async fn list_my_swap_requests(
 pub async fn list_roster_swap_requests(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let requests = db::run(&state.pool, move |conn| {
         crate::rostering::swaps::of_roster(conn, &user, &id)
     })
@@ -594,9 +579,8 @@ pub async fn list_roster_swap_requests(
 pub async fn accept_swap_request(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let request = db::run(&state.pool, move |conn| {
         crate::rostering::swaps::accept(conn, &user, &id, Utc::now())
     })
@@ -621,9 +605,8 @@ pub async fn accept_swap_request(
 pub async fn decline_swap_request(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let request = db::run(&state.pool, move |conn| {
         crate::rostering::swaps::decline(conn, &user, &id, Utc::now())
     })
@@ -648,9 +631,8 @@ pub async fn decline_swap_request(
 pub async fn withdraw_swap_request(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let request = db::run(&state.pool, move |conn| {
         crate::rostering::swaps::withdraw(conn, &user, &id, Utc::now())
     })
@@ -678,10 +660,9 @@ pub async fn withdraw_swap_request(
 pub async fn decide_swap_request(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(decision): Json<SwapDecision>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let request = db::run(&state.pool, move |conn| {
         crate::rostering::swaps::decide(conn, &user, &id, decision, Utc::now())
     })
@@ -733,9 +714,8 @@ pub async fn start_roster_run(
 pub async fn read_roster_run(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let run = db::run(&state.pool, move |conn| {
         crate::rostering::runs::read(conn, &user, &id)
     })
@@ -760,9 +740,8 @@ pub async fn read_roster_run(
 pub async fn read_working_time(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let record = db::run(&state.pool, move |conn| {
         crate::rostering::working_time::read(conn, &user, &id, Utc::now())
     })
@@ -789,10 +768,9 @@ pub async fn read_working_time(
 pub async fn put_working_time(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     Json(request): Json<PutWorkingTime>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let record = db::run(&state.pool, move |conn| {
         crate::rostering::working_time::put(conn, &user, &id, request, Utc::now())
     })
@@ -819,10 +797,9 @@ pub async fn put_working_time(
 pub async fn list_expiring_items(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(id): PathId,
     query: web::Query<ExpiringQuery>,
 ) -> AppResult<HttpResponse> {
-    let id = id(&path)?;
     let within = query.within_days.unwrap_or(60);
     if !(0..=366).contains(&within) {
         return Err(AppError::field("within_days", "range", "must be 0 to 366"));

@@ -9,9 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::{AuthUser, TokenCaller};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::http::PathId;
 use crate::http::{if_match, Json};
 use crate::idempotency;
-use crate::ids::parse_id;
 use crate::state::AppState;
 use crate::timesheets::dto::*;
 use crate::timesheets::ingest::{self, ClockEvent, ClockWriter};
@@ -38,10 +38,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_pay_periods);
 }
 
-fn id(raw: &str) -> AppResult<String> {
-    parse_id(raw).ok_or(AppError::NotFound)
-}
-
 fn timesheet_response(view: TimesheetView) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("ETag", format!("\"{}\"", view.version)))
@@ -52,11 +48,10 @@ async fn clock_event(
     writer: web::Data<ClockWriter>,
     user: AuthUser,
     req: HttpRequest,
-    path: web::Path<String>,
+    shift_id: String,
     request: ClockRequest,
     kind: ClockKind,
 ) -> AppResult<HttpResponse> {
-    let shift_id = id(&path)?;
     let key = idempotency::required_key_of(&req)?;
     let event = ClockEvent {
         actor: user,
@@ -95,11 +90,11 @@ pub async fn clock_in(
     writer: web::Data<ClockWriter>,
     caller: TokenCaller,
     req: HttpRequest,
-    path: web::Path<String>,
+    PathId(shift_id): PathId,
     Json(request): Json<ClockRequest>,
 ) -> AppResult<HttpResponse> {
     let user = caller.for_batch();
-    clock_event(writer, user, req, path, request, ClockKind::ClockIn).await
+    clock_event(writer, user, req, shift_id, request, ClockKind::ClockIn).await
 }
 
 /// Clock out of a rostered shift from the app; as clock-in. A clock-out before its clock-in is kept and the record shows no clock-in until that arrives. Who may call: the PA on the shift.
@@ -123,11 +118,11 @@ pub async fn clock_out(
     writer: web::Data<ClockWriter>,
     caller: TokenCaller,
     req: HttpRequest,
-    path: web::Path<String>,
+    PathId(shift_id): PathId,
     Json(request): Json<ClockRequest>,
 ) -> AppResult<HttpResponse> {
     let user = caller.for_batch();
-    clock_event(writer, user, req, path, request, ClockKind::ClockOut).await
+    clock_event(writer, user, req, shift_id, request, ClockKind::ClockOut).await
 }
 
 /// Replay the app's offline queue: up to 500 clock events in the order recorded, each with its own key. Each is applied on its own (one failing does not stop the rest) and answered with the status and body its direct call would give; events sent before answer as replays. Who may call: PAs, for their own shifts.
@@ -173,10 +168,9 @@ pub async fn record_unrostered_work(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    path: web::Path<String>,
+    PathId(holder): PathId,
     Json(request): Json<UnrosteredWork>,
 ) -> AppResult<HttpResponse> {
-    let holder = id(&path)?;
     let key = idempotency::required_key_of(&req)?;
     let answer = db::run(&state.pool, move |conn| {
         clock::unrostered(conn, &user, &holder, request, &key, Utc::now())
@@ -206,10 +200,9 @@ pub async fn update_shift_record(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    path: web::Path<String>,
+    PathId(record): PathId,
     Json(request): Json<RecordDetails>,
 ) -> AppResult<HttpResponse> {
-    let record = id(&path)?;
     let key = idempotency::key_of(&req)?;
     let answer = db::run(&state.pool, move |conn| {
         clock::add_details(conn, &user, &record, request, key.as_deref(), Utc::now())
@@ -241,9 +234,8 @@ pub struct RecordHistory {
 pub async fn list_amendments(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(record): PathId,
 ) -> AppResult<HttpResponse> {
-    let record = id(&path)?;
     let (record, amendments) = db::run(&state.pool, move |conn| {
         approval::amendments(conn, &user, &record, Utc::now())
     })
@@ -271,10 +263,9 @@ pub async fn list_amendments(
 pub async fn create_amendment(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(record): PathId,
     Json(request): Json<AmendmentRequest>,
 ) -> AppResult<HttpResponse> {
-    let record = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         approval::amend(conn, &user, &record, request, Utc::now())
     })
@@ -299,9 +290,8 @@ pub async fn create_amendment(
 pub async fn read_timesheet(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(timesheet): PathId,
 ) -> AppResult<HttpResponse> {
-    let timesheet = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         service::read_timesheet(conn, &user, &timesheet, Utc::now())
     })
@@ -346,10 +336,9 @@ pub async fn list_my_timesheets(
 pub async fn list_person_timesheets(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(holder): PathId,
     query: web::Query<TimesheetListQuery>,
 ) -> AppResult<HttpResponse> {
-    let holder = id(&path)?;
     let status = query.status;
     let list = db::run(&state.pool, move |conn| {
         service::holder_timesheets(conn, &user, &holder, status)
@@ -376,9 +365,8 @@ pub async fn list_person_timesheets(
 pub async fn submit_timesheet(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(timesheet): PathId,
 ) -> AppResult<HttpResponse> {
-    let timesheet = id(&path)?;
     let view = db::run(&state.pool, move |conn| {
         approval::submit(conn, &user, &timesheet, Utc::now())
     })
@@ -406,9 +394,8 @@ pub async fn approve_timesheet(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    path: web::Path<String>,
+    PathId(timesheet): PathId,
 ) -> AppResult<HttpResponse> {
-    let timesheet = id(&path)?;
     let expected = if_match(&req)?;
     let view = db::run(&state.pool, move |conn| {
         approval::approve(conn, &user, &timesheet, expected, Utc::now())
@@ -439,10 +426,9 @@ pub async fn query_timesheet(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    path: web::Path<String>,
+    PathId(timesheet): PathId,
     Json(request): Json<QueryRequest>,
 ) -> AppResult<HttpResponse> {
-    let timesheet = id(&path)?;
     let expected = if_match(&req)?;
     let view = db::run(&state.pool, move |conn| {
         approval::query(conn, &user, &timesheet, request, expected, Utc::now())
@@ -495,9 +481,8 @@ pub async fn list_timesheet_exceptions(
 pub async fn read_timesheet_policy(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(organisation): PathId,
 ) -> AppResult<HttpResponse> {
-    let organisation = id(&path)?;
     let policy = db::run(&state.pool, move |conn| {
         periods::read_policy(conn, &user, &organisation)
     })
@@ -524,10 +509,9 @@ pub async fn read_timesheet_policy(
 pub async fn put_timesheet_policy(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<String>,
+    PathId(organisation): PathId,
     Json(request): Json<PolicyRequest>,
 ) -> AppResult<HttpResponse> {
-    let organisation = id(&path)?;
     let policy = db::run(&state.pool, move |conn| {
         periods::save_policy(conn, &user, &organisation, request, Utc::now())
     })
