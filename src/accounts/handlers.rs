@@ -15,7 +15,7 @@ use crate::auth::policy::OrganisationScope;
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::{AuthUser, Role};
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{problem, AppError, AppResult, Problem};
 use crate::http::{Json, Page, PageQuery};
 use crate::ids::parse_id;
 use crate::state::AppState;
@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     operation_id = "read_me",
     responses(
         (status = 200, description = "The caller's account", body = UserView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
     ),
     security(("bearer" = []))
 )]
@@ -58,7 +58,7 @@ pub async fn read_me(state: web::Data<AppState>, user: AuthUser) -> AppResult<Ht
     operation_id = "list_organisations",
     responses(
         (status = 200, description = "Visible organisations", body = Vec<OrganisationView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
     ),
     security(("bearer" = []))
 )]
@@ -87,7 +87,7 @@ pub async fn list_organisations(
     params(("id" = String, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = OrganisationView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 404, description = "No such organisation visible to the caller", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -130,7 +130,7 @@ pub struct UserFilter {
     responses(
         (status = 200, description = "A page of accounts", body = Page<UserView>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not an admin or team manager", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -181,7 +181,7 @@ pub async fn list_users(
     request_body = CreateUser,
     responses(
         (status = 201, description = "Account created", body = UserView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail address is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -210,7 +210,7 @@ pub async fn create_user(
     request_body = ChangePassword,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Machine clients have no password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
     ),
@@ -236,8 +236,8 @@ pub async fn change_own_password(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The account", body = UserView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such account in the caller's organisation", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -265,8 +265,8 @@ pub async fn read_user(
     request_body = UpdateUser,
     responses(
         (status = 200, description = "The changed account", body = UserView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such account in the caller's organisation", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
@@ -294,7 +294,7 @@ pub async fn update_user(
     request_body = CreatePayrollClient,
     responses(
         (status = 201, description = "Client created; store the secret now", body = PayrollClientCreated),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),

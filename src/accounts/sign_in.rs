@@ -14,7 +14,7 @@ use crate::accounts::grants::{self, Attempt, GrantContext, TokenResponse};
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::JwtKeys;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{problem, AppError, AppResult, Problem};
 use crate::http::{is_json_content, parse_json, LimitedBody};
 use crate::state::AppState;
 
@@ -135,7 +135,7 @@ pub async fn issue_token(
     request_body(content = Option<LogoutRequest>, content_type = "application/json"),
     responses(
         (status = 204, description = "The session's refresh tokens are revoked"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
     ),
     security(("bearer" = []))
 )]

@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::audit::{self, AuditEvent};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::AuthUser;
-use crate::error::{AppResult, Problem};
+use crate::error::{problem, AppResult, Problem};
 use crate::http::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -62,7 +62,7 @@ impl From<AuditEvent> for AuditEventView {
     params(PageQuery, AuditQuery),
     responses(
         (status = 200, description = "A page of audit events", body = Page<AuditEventView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

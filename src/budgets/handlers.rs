@@ -9,7 +9,7 @@ use crate::auth::AuthUser;
 use crate::budgets::dto::*;
 use crate::budgets::service;
 use crate::db;
-use crate::error::{AppResult, Problem};
+use crate::error::{problem, AppResult, Problem};
 use crate::http::{Json, Page, PageQuery};
 use crate::http::{PathId, PathIds};
 use crate::state::AppState;
@@ -32,9 +32,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     params(("id" = String, Path, description = "Budget holder id")),
     responses(
         (status = 200, description = "Budgets", body = Vec<BudgetView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -59,10 +59,10 @@ pub async fn list_budgets(
     request_body = CreateBudget,
     responses(
         (status = 201, description = "Created", body = BudgetView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -90,10 +90,10 @@ pub async fn create_budget(
     responses(
         (status = 200, description = "The statement", body = StatementView),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "Not found, or no approved budget", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -118,9 +118,9 @@ pub async fn read_statement(
     params(("id" = String, Path, description = "Budget id")),
     responses(
         (status = 200, description = "The budget", body = BudgetView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -144,9 +144,9 @@ pub async fn read_budget(
     params(("id" = String, Path, description = "Budget id")),
     responses(
         (status = 200, description = "The approved budget", body = BudgetView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "Already approved", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -171,10 +171,10 @@ pub async fn approve_budget(
     params(("id" = String, Path, description = "Budget id"), PageQuery),
     responses(
         (status = 200, description = "A page of entries", body = Page<LedgerEntryView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -201,11 +201,11 @@ pub async fn list_ledger_entries(
     responses(
         (status = 201, description = "Written", body = LedgerEntryView),
         (status = 200, description = "A replay: the entry first written with this key", body = LedgerEntryView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "Budget not approved, or the key reused for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -239,11 +239,11 @@ pub async fn create_ledger_entry(
     request_body = ReverseEntry,
     responses(
         (status = 201, description = "The reversing entry", body = LedgerEntryView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "Already reversed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{AuthUser, TokenCaller};
 use crate::db;
-use crate::error::{AppResult, Problem};
+use crate::error::{problem, AppResult, Problem};
 use crate::http::{path_id, PathId, PathIds};
 use crate::http::{Json, Page, PageQuery};
 use crate::market::dto::*;
@@ -60,8 +60,8 @@ fn created<T: serde::Serialize>(location: String, value: T) -> AppResult<HttpRes
     operation_id = "list_competency_levels",
     responses(
         (status = 200, description = "Levels", body = Vec<CompetencyLevelView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
     ),
     security(("bearer" = []))
 )]
@@ -84,9 +84,9 @@ pub async fn list_competency_levels(
     responses(
         (status = 200, description = "A page of competencies", body = Page<CompetencyView>),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -110,10 +110,10 @@ pub async fn list_competencies(
     request_body = CreateCompetency,
     responses(
         (status = 201, description = "Created", body = CompetencyView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 409, description = "Conflicts with the current state", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -137,9 +137,9 @@ pub async fn create_competency(
     params(("id" = String, Path, description = "Id")),
     responses(
         (status = 200, description = "The competency", body = CompetencyView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -163,10 +163,10 @@ pub async fn read_competency(
     request_body = UpdateCompetency,
     responses(
         (status = 200, description = "The changed competency", body = CompetencyView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -191,9 +191,9 @@ pub async fn update_competency(
     responses(
         (status = 200, description = "A page of PAs", body = Page<PaSummary>),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -217,10 +217,10 @@ pub async fn list_pas(
     request_body = CreatePaProfile,
     responses(
         (status = 201, description = "Created", body = PaProfileView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 409, description = "Conflicts with the current state", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -243,9 +243,9 @@ pub async fn create_pa(
     operation_id = "read_my_pa",
     responses(
         (status = 200, description = "The profile", body = PaProfileView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -265,10 +265,10 @@ pub async fn read_my_pa(state: web::Data<AppState>, user: AuthUser) -> AppResult
     request_body = UpdatePaProfile,
     responses(
         (status = 200, description = "The changed profile", body = PaProfileView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -291,9 +291,9 @@ pub async fn update_my_pa(
     operation_id = "list_my_opportunities",
     responses(
         (status = 200, description = "Opportunities, best first", body = OpportunitiesView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -315,9 +315,9 @@ pub async fn list_my_opportunities(
     params(("id" = String, Path, description = "Id")),
     responses(
         (status = 200, description = "The profile", body = PaProfileView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -341,10 +341,10 @@ pub async fn read_pa(
     request_body = UpdatePaProfile,
     responses(
         (status = 200, description = "The changed profile", body = PaProfileView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -369,10 +369,10 @@ pub async fn update_pa(
     request_body = AddEvidence,
     responses(
         (status = 201, description = "The new evidence, with its id (Location: the PA's profile)", body = EvidenceView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -399,10 +399,10 @@ pub async fn create_pa_evidence(
     request_body = UpdateEvidence,
     responses(
         (status = 200, description = "The profile", body = PaProfileView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -427,10 +427,10 @@ pub async fn update_pa_evidence(
     request_body = AddSignOff,
     responses(
         (status = 201, description = "The profile with the sign-off", body = PaProfileView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -456,9 +456,9 @@ pub async fn create_pa_signoff(
     responses(
         (status = 200, description = "A page of budget holders", body = Page<BudgetHolderSummary>),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -482,9 +482,9 @@ pub async fn list_budget_holders(
     request_body = CreateBudgetHolder,
     responses(
         (status = 201, description = "Created", body = BudgetHolderView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -508,9 +508,9 @@ pub async fn create_budget_holder(
     params(("id" = String, Path, description = "Id")),
     responses(
         (status = 200, description = "The budget holder", body = BudgetHolderView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -534,10 +534,10 @@ pub async fn read_budget_holder(
     request_body = UpdateBudgetHolder,
     responses(
         (status = 200, description = "The changed budget holder", body = BudgetHolderView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -562,11 +562,11 @@ pub async fn update_budget_holder(
     request_body = AddTeamMember,
     responses(
         (status = 200, description = "The budget holder", body = BudgetHolderView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "Conflicts with the current state", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -590,10 +590,10 @@ pub async fn create_team_member(
     params(("id" = String, Path, description = "Id"), ("pa_id" = String, Path, description = "PA profile id")),
     responses(
         (status = 200, description = "The budget holder", body = BudgetHolderView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -618,10 +618,10 @@ pub async fn delete_team_member(
     request_body = AddDoNotMatch,
     responses(
         (status = 200, description = "The budget holder", body = BudgetHolderView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -645,10 +645,10 @@ pub async fn create_do_not_match(
     params(("id" = String, Path, description = "Id"), ("pa_id" = String, Path, description = "PA profile id")),
     responses(
         (status = 200, description = "The budget holder", body = BudgetHolderView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -673,10 +673,10 @@ pub async fn delete_do_not_match(
     responses(
         (status = 200, description = "A page of matches, best first", body = Page<MatchView>),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -704,9 +704,9 @@ pub async fn list_matches(
     params(("id" = String, Path, description = "Id"), ("pa_id" = String, Path, description = "PA profile id")),
     responses(
         (status = 200, description = "The assessment", body = MatchView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -731,9 +731,9 @@ pub async fn read_match(
     responses(
         (status = 200, description = "Capacity by district and level", body = CapacityView),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]

@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::db::{self, DbPool};
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{problem, AppError, AppResult, Problem};
 use crate::http::{Json, Page};
 use crate::http::{PathId, PathIds};
 use crate::payroll::dto::*;
@@ -42,7 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = CreateEmployer,
     responses(
         (status = 201, description = "The employer", body = EmployerView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The person is already an employer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -68,8 +68,8 @@ pub async fn create_employer(
     operation_id = "list_employers",
     responses(
         (status = 200, description = "Employers", body = Vec<EmployerView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
     ),
     security(("bearer" = []))
 )]
@@ -90,8 +90,8 @@ pub async fn list_employers(state: web::Data<AppState>, user: AuthUser) -> AppRe
     request_body = CreateEngagement,
     responses(
         (status = 201, description = "The engagement", body = EngagementView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such employer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already engaged, or the works number is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -119,8 +119,8 @@ pub async fn create_engagement(
     params(("id" = String, Path, description = "Employer id")),
     responses(
         (status = 200, description = "Engagements", body = Vec<EngagementView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such employer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -145,8 +145,8 @@ pub async fn list_engagements(
     request_body = CreateAdjustment,
     responses(
         (status = 201, description = "The adjustment, with the period that pays it", body = AdjustmentView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 409, description = "The Idempotency-Key was used for a different request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
@@ -175,8 +175,8 @@ pub async fn create_payroll_adjustment(
     params(("id" = String, Path, description = "Pay period id")),
     responses(
         (status = 200, description = "Exports", body = Vec<ExportView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such period", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -202,8 +202,8 @@ pub async fn list_period_exports(
     request_body = CreateReview,
     responses(
         (status = 200, description = "The export", body = ExportView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The PA's pay needs no review", body = Problem, content_type = "application/problem+json"),
     ),
@@ -230,7 +230,7 @@ pub async fn create_minimum_wage_review(
     params(ExportListQuery),
     responses(
         (status = 200, description = "Exports", body = Page<ExportView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not a payroll client", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
     ),
@@ -337,8 +337,8 @@ async fn next_chunk(
             (ExportDocument = "application/json"),
             (String = "text/csv"),
         )),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Blocked on a minimum wage review", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
@@ -403,7 +403,7 @@ pub async fn read_payroll_export(
     params(("id" = String, Path, description = "Export id")),
     responses(
         (status = 200, description = "The acknowledged export", body = ExportView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not the export's payroll client", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
     ),
@@ -432,9 +432,9 @@ pub async fn acknowledge_payroll_export(
     ),
     responses(
         (status = 200, description = "The period's cost", body = PeriodSummary),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotFound,
     ),
     security(("bearer" = []))
 )]
@@ -458,9 +458,9 @@ pub async fn read_period_summary(
     params(("id" = String, Path, description = "Pay period id")),
     responses(
         (status = 200, description = "The closed period", body = ClosedPeriodView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotFound,
         (status = 409, description = "Already closed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::{AppResult, Problem};
+use crate::error::{problem, AppResult, Problem};
 use crate::http::Json;
 use crate::http::PathId;
 use crate::pricing::dto::*;
@@ -28,8 +28,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     operation_id = "list_rate_cards",
     responses(
         (status = 200, description = "Rate cards", body = Vec<RateCardView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
     ),
     security(("bearer" = []))
 )]
@@ -49,10 +49,10 @@ pub async fn list_rate_cards(
     request_body = CreateRateCard,
     responses(
         (status = 201, description = "Created", body = RateCardView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -78,9 +78,9 @@ pub async fn create_rate_card(
     params(("id" = String, Path, description = "Id")),
     responses(
         (status = 200, description = "The rate card", body = RateCardView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -105,11 +105,11 @@ pub async fn read_rate_card(
     request_body = CreateRateCardVersion,
     responses(
         (status = 201, description = "The card with the new version", body = RateCardView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "A version from that date exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -134,8 +134,8 @@ pub async fn create_rate_card_version(
     request_body = QuoteRequest,
     responses(
         (status = 200, description = "The priced pattern", body = QuoteView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 422, description = "Invalid fields, each named (including `below_minimum_wage` and `wrong_kind`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

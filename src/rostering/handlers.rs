@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{problem, AppError, AppResult, Problem};
 use crate::http::{Json, Page};
 use crate::http::{PathId, PathIds};
 use crate::market::index::MatchIndex;
@@ -59,9 +59,9 @@ fn with_etag(response: &mut actix_web::HttpResponseBuilder, version: i64) {
     request_body = GenerateRoster,
     responses(
         (status = 201, description = "The draft roster; ETag is its version", body = RosterView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -91,9 +91,9 @@ pub async fn create_roster(
     params(("id" = String, Path, description = "Roster id")),
     responses(
         (status = 200, description = "The roster; ETag is its version", body = RosterView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -119,9 +119,9 @@ pub async fn read_roster(
     params(("id" = String, Path, description = "Budget holder id")),
     responses(
         (status = 200, description = "Changes by date", body = Vec<SupportChangeView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -146,10 +146,10 @@ pub async fn list_support_changes(
     request_body = CreateSupportChange,
     responses(
         (status = 201, description = "Recorded", body = SupportChangeView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -174,9 +174,9 @@ pub async fn create_support_change(
     params(("id" = String, Path, description = "Budget holder id"), ("change_id" = String, Path, description = "Change id")),
     responses(
         (status = 200, description = "Cancelled", body = SupportChangeView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "Already cancelled", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -202,10 +202,10 @@ pub async fn cancel_support_change(
     responses(
         (status = 200, description = "Shifts in time order", body = Vec<PlannedShift>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -231,9 +231,9 @@ pub async fn list_planned_shifts(
     request_body = RosterEdit,
     responses(
         (status = 200, description = "Changed; ETag is the new version", body = EditOutcome),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 412, description = "Someone changed the roster first", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or a hard rule the change would break, each named", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
@@ -265,9 +265,9 @@ pub async fn edit_roster(
     params(("id" = String, Path, description = "Roster id"), ("If-Match" = String, Header, description = "The ETag of the version being published")),
     responses(
         (status = 200, description = "Published; ETag is the new version", body = RosterView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "Already published (`not_a_draft`), a person has no approved budget for a shift's date (`no_approved_budget`), or the roster breaks a safety rule as things stand now (`unsafe_roster`, with `breaches` naming each shift, PA and rule: open those shifts by an edit, then publish)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Someone changed the roster first", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
@@ -299,10 +299,10 @@ pub async fn publish_roster(
     responses(
         (status = 200, description = "A page of shifts", body = Page<MyShiftView>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
         (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -331,8 +331,8 @@ pub struct CalendarFeedCreated {
     operation_id = "create_calendar_feed",
     responses(
         (status = 201, description = "The feed's secret address", body = CalendarFeedCreated),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
         (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -357,8 +357,8 @@ pub async fn create_calendar_feed(
     operation_id = "revoke_calendar_feed",
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
         (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -410,8 +410,8 @@ pub async fn read_calendar_feed(
     operation_id = "list_my_open_shifts",
     responses(
         (status = 200, description = "Open shifts", body = Vec<OpenShiftView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
         (status = 404, description = "No PA profile for this login", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -435,9 +435,9 @@ pub async fn list_my_open_shifts(
     params(("id" = String, Path, description = "Roster shift id")),
     responses(
         (status = 200, description = "Yours, or held for you until a second PA takes the other place of a 2:1", body = OpenShiftView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
+        problem::NotVisible,
         (status = 409, description = "Taken, already yours, started, or refused by the safety gate (`not_eligible`, with `breaches`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -462,9 +462,9 @@ pub async fn accept_open_shift(
     params(("id" = String, Path, description = "Roster shift id")),
     responses(
         (status = 204, description = "Declined"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -489,11 +489,11 @@ pub async fn decline_open_shift(
     request_body = CreateSwapRequest,
     responses(
         (status = 201, description = "Asked", body = SwapRequestView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
         (status = 404, description = "Not one of the caller's published shifts", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Started, or already asked", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -517,8 +517,8 @@ pub async fn create_swap_request(
     operation_id = "list_my_swap_requests",
     responses(
         (status = 200, description = "Requests", body = Vec<SwapRequestView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
     ),
     security(("bearer" = []))
 )]
@@ -541,9 +541,9 @@ pub async fn list_my_swap_requests(
     params(("id" = String, Path, description = "Roster id")),
     responses(
         (status = 200, description = "Requests", body = Vec<SwapRequestView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -567,8 +567,8 @@ pub async fn list_roster_swap_requests(
     params(("id" = String, Path, description = "Swap request id")),
     responses(
         (status = 200, description = "Accepted; waiting for the manager", body = SwapRequestView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
         (status = 404, description = "Not found, or not the caller's to answer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already answered or withdrawn", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A hard rule the swap would break", body = Problem, content_type = "application/problem+json"),
@@ -595,7 +595,7 @@ pub async fn accept_swap_request(
     params(("id" = String, Path, description = "Swap request id")),
     responses(
         (status = 200, description = "Declined", body = SwapRequestView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 404, description = "Not found, or not the caller's to answer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already answered or withdrawn", body = Problem, content_type = "application/problem+json"),
     ),
@@ -621,7 +621,7 @@ pub async fn decline_swap_request(
     params(("id" = String, Path, description = "Swap request id")),
     responses(
         (status = 200, description = "Withdrawn", body = SwapRequestView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 404, description = "Not found, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
     ),
@@ -648,9 +648,9 @@ pub async fn withdraw_swap_request(
     request_body = SwapDecision,
     responses(
         (status = 200, description = "Decided", body = SwapRequestView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
         (status = 409, description = "Not accepted by the colleague, or already decided", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A hard rule the swap would now break, or no reason for a refusal", body = Problem, content_type = "application/problem+json"),
     ),
@@ -677,9 +677,9 @@ pub async fn decide_swap_request(
     request_body = StartRosterRun,
     responses(
         (status = 202, description = "Queued", body = RosterRunView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -705,7 +705,7 @@ pub async fn start_roster_run(
     params(("id" = String, Path, description = "Roster run id")),
     responses(
         (status = 200, description = "The run", body = RosterRunView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 404, description = "Not found, or not the caller's", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -730,9 +730,9 @@ pub async fn read_roster_run(
     params(("id" = String, Path, description = "PA id")),
     responses(
         (status = 200, description = "The record (defaults when never set)", body = WorkingTimeView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
     ),
     security(("bearer" = []))
 )]
@@ -757,10 +757,10 @@ pub async fn read_working_time(
     request_body = PutWorkingTime,
     responses(
         (status = 200, description = "The record as set", body = WorkingTimeView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -786,9 +786,9 @@ pub async fn put_working_time(
     responses(
         (status = 200, description = "Expiring items, soonest first", body = Vec<ExpiringItemView>),
         (status = 400, description = "The query string is not valid", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not a manager of this organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        problem::NotVisible,
         (status = 422, description = "`within_days` outside 0 to 366", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

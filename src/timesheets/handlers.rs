@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{AuthUser, TokenCaller};
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{problem, AppError, AppResult, Problem};
 use crate::http::PathId;
 use crate::http::{if_match, Json};
 use crate::idempotency;
@@ -77,7 +77,7 @@ async fn clock_event(
     request_body = ClockRequest,
     responses(
         (status = 201, description = "The shift record", body = RecordView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not this PA's shift", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published shift", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already clocked in, the timesheet is approved, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
@@ -105,7 +105,7 @@ pub async fn clock_in(
     request_body = ClockRequest,
     responses(
         (status = 200, description = "The shift record", body = RecordView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not this PA's shift", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published shift", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already clocked out, the timesheet is approved, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
@@ -132,8 +132,8 @@ pub async fn clock_out(
     request_body = SyncRequest,
     responses(
         (status = 200, description = "One result per event, in order", body = SyncResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -155,11 +155,11 @@ pub async fn sync_clock_events(
     request_body = UnrosteredWork,
     responses(
         (status = 201, description = "The shift record", body = RecordView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "The PA does not work for this person", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The timesheet is submitted or approved, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -187,11 +187,11 @@ pub async fn record_unrostered_work(
     request_body = RecordDetails,
     responses(
         (status = 200, description = "The shift record", body = RecordView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not this PA's record", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The timesheet is submitted or approved", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -224,8 +224,8 @@ pub struct RecordHistory {
     params(("id" = String, Path, description = "Shift record id")),
     responses(
         (status = 200, description = "The record and its amendments", body = RecordHistory),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -251,11 +251,11 @@ pub async fn list_amendments(
     request_body = AmendmentRequest,
     responses(
         (status = 201, description = "The amendment", body = AmendmentView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The record is not approved yet, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -280,9 +280,9 @@ pub async fn create_amendment(
     params(("id" = String, Path, description = "Timesheet id")),
     responses(
         (status = 200, description = "The timesheet", body = TimesheetView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotFound,
     ),
     security(("bearer" = []))
 )]
@@ -305,8 +305,8 @@ pub async fn read_timesheet(
     operation_id = "list_my_timesheets",
     responses(
         (status = 200, description = "Timesheets", body = Vec<TimesheetSummary>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a PA", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAPa,
     ),
     security(("bearer" = []))
 )]
@@ -326,9 +326,9 @@ pub async fn list_my_timesheets(
     params(("id" = String, Path, description = "Budget holder id"), TimesheetListQuery),
     responses(
         (status = 200, description = "Timesheets", body = Vec<TimesheetSummary>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotFound,
     ),
     security(("bearer" = []))
 )]
@@ -354,9 +354,9 @@ pub async fn list_person_timesheets(
     params(("id" = String, Path, description = "Timesheet id")),
     responses(
         (status = 200, description = "The submitted timesheet", body = TimesheetView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotFound,
         (status = 409, description = "Not open to the PA, or a record is incomplete", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -381,9 +381,9 @@ pub async fn submit_timesheet(
     params(("id" = String, Path, description = "Timesheet id")),
     responses(
         (status = 200, description = "The approved timesheet", body = TimesheetView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not an approver of this timesheet", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::NotFound,
         (status = 409, description = "Not submitted, or no approved budget covers the work", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
@@ -412,12 +412,12 @@ pub async fn approve_timesheet(
     request_body = QueryRequest,
     responses(
         (status = 200, description = "The queried timesheet", body = TimesheetView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not an approver of this timesheet", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::NotFound,
         (status = 409, description = "Not submitted", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -444,7 +444,7 @@ pub async fn query_timesheet(
     params(ExceptionsQuery),
     responses(
         (status = 200, description = "Exceptions by date", body = Vec<ExceptionView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
         (status = 403, description = "Not a team manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid dates", body = Problem, content_type = "application/problem+json"),
     ),
@@ -471,9 +471,9 @@ pub async fn list_timesheet_exceptions(
     params(("id" = String, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The policy", body = Policy),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotFound,
     ),
     security(("bearer" = []))
 )]
@@ -498,10 +498,10 @@ pub async fn read_timesheet_policy(
     request_body = PolicyRequest,
     responses(
         (status = 200, description = "The policy", body = Policy),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotFound,
+        problem::InvalidFields,
     ),
     security(("bearer" = []))
 )]
@@ -526,8 +526,8 @@ pub async fn put_timesheet_policy(
     params(PeriodsQuery),
     responses(
         (status = 200, description = "Pay periods", body = Vec<PayPeriodView>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        problem::Unauthenticated,
+        problem::NotAllowed,
     ),
     security(("bearer" = []))
 )]
