@@ -130,6 +130,115 @@ pub mod problem {
     pub struct InvalidFields(pub Problem);
 }
 
+/// Why a change conflicts with the current state (409): the stable `code` clients branch on.
+/// Declared once here, with its meaning; the OpenAPI document lists them all.
+macro_rules! conflict_codes {
+    ($($(#[doc = $doc:expr])* $variant:ident => $code:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ConflictCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ConflictCode {
+            pub const ALL: &'static [ConflictCode] = &[$(ConflictCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ConflictCode::$variant => $code,)*
+                }
+            }
+
+            /// What the code means, from its doc comment.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(ConflictCode::$variant => concat!($($doc,)*),)*
+                }
+            }
+        }
+    };
+}
+
+conflict_codes! {
+    /// The budget is already approved.
+    AlreadyApproved => "already_approved",
+    /// The change is already cancelled.
+    AlreadyCancelled => "already_cancelled",
+    /// The shift already has a clock-in.
+    AlreadyClockedIn => "already_clocked_in",
+    /// The shift already has a clock-out.
+    AlreadyClockedOut => "already_clocked_out",
+    /// A record with these details already exists (a unique key).
+    AlreadyExists => "already_exists",
+    /// The ledger entry has already been reversed.
+    AlreadyReversed => "already_reversed",
+    /// Someone else took the open shift first.
+    AlreadyTaken => "already_taken",
+    /// The shift is already the caller's.
+    AlreadyYours => "already_yours",
+    /// The budget is not approved yet, so its ledger takes no entries.
+    BudgetNotApproved => "budget_not_approved",
+    /// Another competency in the organisation has this code.
+    CodeTaken => "code_taken",
+    /// The state changed under the request: retry it.
+    Conflict => "conflict",
+    /// The person has asked never to be matched with this PA.
+    DoNotMatch => "do_not_match",
+    /// Another account has this e-mail address.
+    EmailTaken => "email_taken",
+    /// The PA is already engaged by this employer.
+    EngagementExists => "engagement_exists",
+    /// No employer engages the PA for this person: payroll cannot pay them.
+    EngagementMissing => "engagement_missing",
+    /// The export waits for a minimum wage review.
+    ExportBlocked => "export_blocked",
+    /// The export is not blocked: there is nothing to review.
+    ExportNotBlocked => "export_not_blocked",
+    /// The Idempotency-Key was used for a different request.
+    IdempotencyKeyReused => "idempotency_key_reused",
+    /// A shift record lacks a clock-in or clock-out.
+    IncompleteRecords => "incomplete_records",
+    /// Another record in the organisation has this name.
+    NameTaken => "name_taken",
+    /// The person has no approved budget covering the date.
+    NoApprovedBudget => "no_approved_budget",
+    /// Every pay period ahead is closed.
+    NoOpenPayPeriod => "no_open_pay_period",
+    /// Every timesheet ahead for this PA and person is approved.
+    NoOpenTimesheet => "no_open_timesheet",
+    /// The swap has not been accepted by the colleague.
+    NotAccepted => "not_accepted",
+    /// The roster is already published.
+    NotADraft => "not_a_draft",
+    /// Only an approved record is amended; before approval it is queried back.
+    NotApproved => "not_approved",
+    /// The PA is not safe for the shift: every broken rule is in `breaches`.
+    NotEligible => "not_eligible",
+    /// The timesheet has not been submitted.
+    NotSubmitted => "not_submitted",
+    /// Pay for the change cannot be calculated; the detail says why.
+    PayNotCalculable => "pay_not_calculable",
+    /// The pay period is closed.
+    PeriodClosed => "period_closed",
+    /// The record changed since it was read.
+    RecordChanged => "record_changed",
+    /// The change refers to, or is referred to by, another record.
+    ReferencedRecord => "referenced_record",
+    /// The shift has started: it no longer changes this way.
+    ShiftStarted => "shift_started",
+    /// A swap for this shift is already open.
+    SwapAlreadyRequested => "swap_already_requested",
+    /// The swap request has been answered or withdrawn.
+    SwapRequestMovedOn => "swap_request_moved_on",
+    /// The shift's timesheet is approved: a change now is an amendment.
+    TimesheetApproved => "timesheet_approved",
+    /// The timesheet is not in a state that allows this change.
+    TimesheetNotOpen => "timesheet_not_open",
+    /// Publishing would break safety rules: every one is in `breaches`.
+    UnsafeRoster => "unsafe_roster",
+    /// A rate card version already starts on this date.
+    VersionExists => "version_exists",
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("the request body could not be read: {0}")]
@@ -161,11 +270,11 @@ pub enum AppError {
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict: {detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ConflictCode, detail: String },
     /// A change the safety rules refuse, with every rule it would break (409).
     #[error("unsafe: {detail}")]
     Unsafe {
-        code: &'static str,
+        code: ConflictCode,
         detail: String,
         breaches: Vec<RuleBreach>,
     },
@@ -207,7 +316,7 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict { code, .. } | Self::Unsafe { code, .. } => code,
+            Self::Conflict { code, .. } | Self::Unsafe { code, .. } => code.as_str(),
             Self::PreconditionFailed { .. } => "stale_version",
             Self::PreconditionRequired => "if_match_required",
             Self::TooManyRequests { .. } => "too_many_requests",
@@ -351,11 +460,11 @@ impl From<diesel::result::Error> for AppError {
         match error {
             Error::NotFound => Self::NotFound,
             Error::DatabaseError(Kind::UniqueViolation, _) => Self::Conflict {
-                code: "already_exists",
+                code: crate::error::ConflictCode::AlreadyExists,
                 detail: "a record with these details already exists".into(),
             },
             Error::DatabaseError(Kind::ForeignKeyViolation, _) => Self::Conflict {
-                code: "referenced_record",
+                code: crate::error::ConflictCode::ReferencedRecord,
                 detail: "the change refers to, or is referred to by, another record".into(),
             },
             Error::DatabaseError(Kind::SerializationFailure | Kind::ClosedConnection, info) => {
@@ -444,6 +553,24 @@ pub fn errors_or<T>(value: T, errors: Vec<FieldError>) -> AppResult<T> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_conflict_code_is_documented_distinct_and_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ConflictCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert!(
+                !text.is_empty() && text.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{text} is not snake_case"
+            );
+            assert!(
+                code.meaning().trim().len() > 10,
+                "{text} has no doc comment saying what it means"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

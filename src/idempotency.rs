@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -146,7 +146,7 @@ fn kept(conn: &mut DbConnection, user_id: &str, key: &str) -> AppResult<Option<K
 pub(crate) fn replay(kept: KeptAnswer, hash: &str) -> AppResult<Answer> {
     if kept.request_hash != hash {
         return Err(AppError::Conflict {
-            code: "idempotency_key_reused",
+            code: ConflictCode::IdempotencyKeyReused,
             detail: "this Idempotency-Key was used for a different request".into(),
         });
     }

@@ -138,4 +138,29 @@ pub fn declare_shared_errors(document: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+    describe_conflict_codes(document);
+}
+
+/// The Problem schema's `code` lists every conflict code with its meaning (`error::ConflictCode`).
+fn describe_conflict_codes(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") else {
+        return;
+    };
+    let listed: Vec<String> = crate::error::ConflictCode::ALL
+        .iter()
+        .map(|c| format!("`{}`: {}", c.as_str(), c.meaning().trim()))
+        .collect();
+    let said = code.description.clone().unwrap_or_default();
+    code.description = Some(format!(
+        "{said}\n\nOn 409, one of:\n- {}",
+        listed.join("\n- ")
+    ));
 }

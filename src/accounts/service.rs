@@ -11,7 +11,7 @@ use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::{password, AuthUser, Role};
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 
 /// What the audit trail keeps of an account: never its secret hash.
 #[derive(Serialize)]
@@ -76,7 +76,7 @@ pub fn create_user(
         if let Some(email) = &user.email {
             if repo::find_user_by_email(conn, email)?.is_some() {
                 return Err(AppError::Conflict {
-                    code: "email_taken",
+                    code: ConflictCode::EmailTaken,
                     detail: "an account with this e-mail address already exists".into(),
                 });
             }

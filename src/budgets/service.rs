@@ -12,7 +12,7 @@ use crate::budgets::model::{self, EntryKind, ProfileMonth, Stream};
 use crate::budgets::repo::{self, BudgetRow, LedgerEntryRow};
 use crate::db::json::from_text as from_json;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ConflictCode, FieldError};
 use crate::http::{Page, PageQuery};
 
 /// The budget and its owner, once the caller may `action` it.
@@ -194,7 +194,7 @@ pub fn approve_budget(
     write_transaction(conn, |conn| {
         if !repo::mark_approved(conn, &budget.id, &actor.user_id, now.naive_utc())? {
             return Err(AppError::Conflict {
-                code: "already_approved",
+                code: ConflictCode::AlreadyApproved,
                 detail: "this budget is already approved".into(),
             });
         }
@@ -257,7 +257,7 @@ fn replayed(existing: LedgerEntryRow, hash: &str) -> AppResult<(LedgerEntryView,
         Ok((entry_view(&existing), true))
     } else {
         Err(AppError::Conflict {
-            code: "idempotency_key_reused",
+            code: ConflictCode::IdempotencyKeyReused,
             detail: "this Idempotency-Key was used for a different request".into(),
         })
     }
@@ -303,7 +303,7 @@ pub fn post_manual_entry(
     let stream = stream_for(&budget, request.stream)?;
     if budget.status != "approved" {
         return Err(AppError::Conflict {
-            code: "budget_not_approved",
+            code: ConflictCode::BudgetNotApproved,
             detail: "entries are recorded against approved budgets only".into(),
         });
     }
@@ -357,7 +357,7 @@ pub fn post_manual_entry(
             match repo::entry_by_key(conn, &budget.id, &key)? {
                 Some(existing) => replayed(existing, &hash),
                 None => Err(AppError::Conflict {
-                    code: "conflict",
+                    code: ConflictCode::Conflict,
                     detail: "the entry could not be written; try again".into(),
                 }),
             }
@@ -394,7 +394,7 @@ pub fn reverse_entry(
         repo::lock_budget(conn, &budget.id)?;
         if repo::reversal_of(conn, &original.id)?.is_some() {
             return Err(AppError::Conflict {
-                code: "already_reversed",
+                code: ConflictCode::AlreadyReversed,
                 detail: "this entry has already been reversed".into(),
             });
         }

@@ -9,7 +9,7 @@ use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ConflictCode, FieldError};
 use crate::http::{Page, PageQuery};
 use crate::market::dto::*;
 use crate::market::model::FIRST_DELEGATED_LEVEL;
@@ -127,7 +127,7 @@ pub fn create_competency(
     write_transaction(conn, |conn| {
         repo::insert_competency(conn, &row).map_err(|e| match e {
             AppError::Conflict { .. } => AppError::Conflict {
-                code: "code_taken",
+                code: ConflictCode::CodeTaken,
                 detail: "a competency with this code already exists".into(),
             },
             other => other,

@@ -9,7 +9,7 @@ use crate::audit::{self, Change};
 use crate::auth::policy::{self, authorize, Action, Resource, TeamManagerChoice};
 use crate::auth::{AuthUser, Role};
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::http::{Page, PageQuery};
 use crate::market::competencies::{competency_view, resolve_competencies};
 use crate::market::dto::*;
@@ -436,7 +436,7 @@ pub fn add_team_member(
             .any(|d| d.pa_id == pa.id)
         {
             return Err(AppError::Conflict {
-                code: "do_not_match",
+                code: ConflictCode::DoNotMatch,
                 detail: "this PA is on the person's do-not-match list".into(),
             });
         }

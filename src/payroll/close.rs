@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::payroll::dto::ClosedPeriodView;
 use crate::payroll::service;
 use crate::timesheets::periods::period_view;
@@ -30,7 +30,7 @@ pub fn close_period(
     crate::db::write_transaction(conn, |conn| {
         if !periods::close_period(conn, &period.id, &actor.user_id, now.naive_utc())? {
             return Err(AppError::Conflict {
-                code: "period_closed",
+                code: ConflictCode::PeriodClosed,
                 detail: "this pay period is already closed".into(),
             });
         }

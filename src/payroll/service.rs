@@ -14,7 +14,7 @@ use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::{AuthUser, Role};
 use crate::budgets::repo::{self as budget_repo, BudgetRow};
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::geo::Location;
 use crate::http::Page;
 use crate::idempotency::{self, Answer};
@@ -237,7 +237,7 @@ pub fn create_engagement(
     write_transaction(conn, |conn| {
         repo::insert_engagement(conn, &row).map_err(|e| match e {
             AppError::Conflict { .. } => AppError::Conflict {
-                code: "engagement_exists",
+                code: ConflictCode::EngagementExists,
                 detail: "this PA is already engaged by this employer, or the works number is taken"
                     .into(),
             },
@@ -454,7 +454,7 @@ fn shift_of(record: PaidRecord, holders: &HashMap<String, repo::HolderFacts>) ->
 
 fn pay_problem(error: PayError, employer: &EmployerRow) -> AppError {
     AppError::Conflict {
-        code: "pay_not_calculable",
+        code: ConflictCode::PayNotCalculable,
         detail: pay_problem_words(error, employer),
     }
 }
@@ -696,7 +696,7 @@ pub fn export_period(
     if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
         return Err(AppError::Conflict {
-            code: "engagement_missing",
+            code: ConflictCode::EngagementMissing,
             detail: format!(
                 "{} PA(s) worked in this period with no engagement to pay them: {}",
                 missing.len(),
@@ -1026,7 +1026,7 @@ fn make_ready(
         ready_at,
     )? {
         return Err(AppError::Conflict {
-            code: "export_not_blocked",
+            code: ConflictCode::ExportNotBlocked,
             detail: "this export is already ready".into(),
         });
     }
@@ -1274,7 +1274,7 @@ pub fn export_to_write(
             return Err(AppError::NotFound);
         }
         return Err(AppError::Conflict {
-            code: "export_blocked",
+            code: ConflictCode::ExportBlocked,
             detail: "a minimum wage failure in this export awaits review".into(),
         });
     };

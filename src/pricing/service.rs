@@ -7,7 +7,7 @@ use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ConflictCode, FieldError};
 use crate::pricing::dto::*;
 use crate::pricing::model::{
     self, PatternShift, PricingError, RateCardKind, RateTerms, ShiftKind, Version,
@@ -103,7 +103,7 @@ pub fn create_card(
     write_transaction(conn, |conn| {
         repo::insert_card(conn, &card).map_err(|e| match e {
             AppError::Conflict { .. } => AppError::Conflict {
-                code: "name_taken",
+                code: ConflictCode::NameTaken,
                 detail: "a rate card with this name already exists".into(),
             },
             other => other,
@@ -161,7 +161,7 @@ pub fn add_version(
     write_transaction(conn, |conn| {
         repo::insert_version(conn, &version).map_err(|e| match e {
             AppError::Conflict { .. } => AppError::Conflict {
-                code: "version_exists",
+                code: ConflictCode::VersionExists,
                 detail: "this card already has a version from that date".into(),
             },
             other => other,

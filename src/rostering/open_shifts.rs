@@ -14,7 +14,7 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::budgets::ledger::post_entries;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::geo::distance_km;
 use crate::market::model::ShiftKind;
 use crate::market::repo as market_repo;
@@ -166,7 +166,7 @@ pub fn accept(
         .ok_or(AppError::NotFound)?;
     if shift.starts_at <= now.naive_utc() {
         return Err(AppError::Conflict {
-            code: "shift_started",
+            code: ConflictCode::ShiftStarted,
             detail: "this shift has already started".into(),
         });
     }
@@ -184,13 +184,13 @@ pub fn accept(
             .collect();
         if on_shift.contains(&pa.id) || holders.contains(&pa.id) {
             return Err(AppError::Conflict {
-                code: "already_yours",
+                code: ConflictCode::AlreadyYours,
                 detail: "you already have this shift, or hold a place of it".into(),
             });
         }
         if on_shift.len() + holders.len() >= headcount {
             return Err(AppError::Conflict {
-                code: "already_taken",
+                code: ConflictCode::AlreadyTaken,
                 detail: "someone else took this shift first".into(),
             });
         }
@@ -217,7 +217,7 @@ pub fn accept(
         gathered.world.on[0] = vec![me];
         let mine = place_breaches(&gathered.world, 0, me);
         if !mine.is_empty() {
-            return Err(refuse("not_eligible", "Taking this shift", mine));
+            return Err(refuse(ConflictCode::NotEligible, "Taking this shift", mine));
         }
         // A holder the gate no longer allows beside the caller loses the hold.
         let mut kept: Vec<String> = Vec::new();
@@ -273,7 +273,11 @@ pub fn accept(
             .collect();
         let breaches = gate::check(&gathered.world, &[0]);
         if !breaches.is_empty() {
-            return Err(refuse("not_eligible", "Taking this shift", breaches));
+            return Err(refuse(
+                ConflictCode::NotEligible,
+                "Taking this shift",
+                breaches,
+            ));
         }
         let budget = crate::budgets::repo::approved_budget_on(
             conn,

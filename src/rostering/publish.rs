@@ -12,7 +12,7 @@ use crate::budgets::ledger::{post_entries, NewLedgerEntry};
 use crate::budgets::model::{split, EntryKind};
 use crate::budgets::repo::{self as budget_repo, BudgetRow};
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::market::repo as market_repo;
 use crate::rostering::dto::RosterView;
 use crate::rostering::edit::roster_to_change;
@@ -31,7 +31,7 @@ pub fn publish(
     let (roster, expected) = roster_to_change(conn, actor, roster_id, expected_version)?;
     if roster.status != "draft" {
         return Err(AppError::Conflict {
-            code: "not_a_draft",
+            code: ConflictCode::NotADraft,
             detail: "this roster is already published".into(),
         });
     }
@@ -71,7 +71,7 @@ pub fn publish(
         let budget =
             budget_repo::approved_budget_on(conn, &shift.budget_holder_id, shift.shift_date)?
                 .ok_or_else(|| AppError::Conflict {
-                    code: "no_approved_budget",
+                    code: ConflictCode::NoApprovedBudget,
                     detail: format!(
                         "a shift on {} is for someone with no approved budget covering that date",
                         shift.shift_date
@@ -120,7 +120,7 @@ pub fn publish(
         let breaches = safety::check(conn, &staffed, Some(&roster.id))?;
         if !breaches.is_empty() {
             return Err(safety::refuse(
-                "unsafe_roster",
+                ConflictCode::UnsafeRoster,
                 "Publishing this roster",
                 breaches,
             ));

@@ -282,7 +282,11 @@ pub(crate) fn lock_pas(conn: &mut DbConnection, pa_ids: &[&str]) -> AppResult<()
 }
 
 /// A refusal naming every breach: the shift, the PA and the rule, in words.
-pub(crate) fn refuse(code: &'static str, what: &str, breaches: Vec<RuleBreach>) -> AppError {
+pub(crate) fn refuse(
+    code: crate::error::ConflictCode,
+    what: &str,
+    breaches: Vec<RuleBreach>,
+) -> AppError {
     let first = breaches
         .first()
         .map(|b| {

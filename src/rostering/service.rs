@@ -6,7 +6,7 @@ use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ConflictCode, FieldError};
 use crate::market::model::{ShiftKind, SupportNeed};
 use crate::market::repo::holder_resource;
 use crate::market::repo::{find_budget_holder, BudgetHolderRow};
@@ -200,7 +200,7 @@ pub fn cancel_change(
     write_transaction(conn, |conn| {
         if !repo::cancel_change(conn, &before.id, &actor.user_id, now.naive_utc())? {
             return Err(AppError::Conflict {
-                code: "already_cancelled",
+                code: ConflictCode::AlreadyCancelled,
                 detail: "this change is already cancelled".into(),
             });
         }

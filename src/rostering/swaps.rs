@@ -12,7 +12,7 @@ use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthUser;
 use crate::db::schema::swap_requests;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::market::repo as market_repo;
 use crate::market::repo::my_pa_id;
 use crate::rostering::dto::{CreateSwapRequest, RosterEdit, SwapDecision, SwapRequestView};
@@ -72,7 +72,7 @@ fn advance(
     .execute(conn)?;
     if updated != 1 {
         return Err(AppError::Conflict {
-            code: "swap_request_moved_on",
+            code: ConflictCode::SwapRequestMovedOn,
             detail: "this request has already been answered or withdrawn".into(),
         });
     }
@@ -194,7 +194,7 @@ pub fn create(
     }
     if shift.starts_at <= now.naive_utc() {
         return Err(AppError::Conflict {
-            code: "shift_started",
+            code: ConflictCode::ShiftStarted,
             detail: "a shift that has started cannot be swapped".into(),
         });
     }
@@ -278,7 +278,7 @@ pub fn create(
                 _,
             )) => {
                 return Err(AppError::Conflict {
-                    code: "swap_already_requested",
+                    code: ConflictCode::SwapAlreadyRequested,
                     detail: "this shift already has a live swap request from you".into(),
                 })
             }
@@ -456,7 +456,7 @@ pub fn decide(
     authorize(actor, Action::Update, roster.resource())?;
     if row.status != "accepted" {
         return Err(AppError::Conflict {
-            code: "not_accepted",
+            code: ConflictCode::NotAccepted,
             detail: format!(
                 "only a swap the colleague has accepted can be decided; this one is {}",
                 row.status

@@ -14,7 +14,7 @@ use crate::budgets::ledger::{post_entries, NewLedgerEntry};
 use crate::budgets::model::{split, EntryKind};
 use crate::budgets::repo as budget_repo;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::market::repo as market_repo;
 use crate::timesheets::dto::*;
 use crate::timesheets::model::Status;
@@ -53,7 +53,7 @@ pub fn submit(
     let context = timesheet_to(conn, actor, timesheet_id, Action::Update)?;
     if !context.status().open_to_pa() {
         return Err(AppError::Conflict {
-            code: "timesheet_not_open",
+            code: ConflictCode::TimesheetNotOpen,
             detail: format!("this timesheet is {}", context.timesheet.status),
         });
     }
@@ -65,7 +65,7 @@ pub fn submit(
         .collect();
     if !incomplete.is_empty() {
         return Err(AppError::Conflict {
-            code: "incomplete_records",
+            code: ConflictCode::IncompleteRecords,
             detail: format!(
                 "clock in and out on every shift first (missing on {})",
                 incomplete.join(", ")
@@ -114,7 +114,7 @@ fn decidable(
     stale(&context, expected)?;
     if context.status() != Status::Submitted {
         return Err(AppError::Conflict {
-            code: "not_submitted",
+            code: ConflictCode::NotSubmitted,
             detail: format!(
                 "only a submitted timesheet is decided; this one is {}",
                 context.timesheet.status
@@ -145,7 +145,7 @@ pub fn approve(
         .any(|r| r.clock_in_at.is_none() || r.clock_out_at.is_none())
     {
         return Err(AppError::Conflict {
-            code: "incomplete_records",
+            code: ConflictCode::IncompleteRecords,
             detail: "a record lacks a clock-in or clock-out: query it back to the PA".into(),
         });
     }
@@ -166,7 +166,7 @@ pub fn approve(
     for record in &records {
         let budget = budget_repo::approved_budget_on(conn, &t.budget_holder_id, record.work_date)?
             .ok_or_else(|| AppError::Conflict {
-                code: "no_approved_budget",
+                code: ConflictCode::NoApprovedBudget,
                 detail: format!(
                     "work on {} is for someone with no approved budget covering that date",
                     record.work_date
@@ -362,7 +362,7 @@ pub fn amend(
     let context = timesheet_to(conn, actor, &record.timesheet_id, Action::Create)?;
     if context.status() != Status::Approved {
         return Err(AppError::Conflict {
-            code: "not_approved",
+            code: ConflictCode::NotApproved,
             detail: "only an approved record is amended; before approval the approver queries it back to the PA".into(),
         });
     }
@@ -411,7 +411,7 @@ pub fn amend(
         record_cost(conn, &after, hourly)?.total() - record_cost(conn, &record, hourly)?.total();
     let budget = budget_repo::approved_budget_on(conn, &record.budget_holder_id, record.work_date)?
         .ok_or_else(|| AppError::Conflict {
-            code: "no_approved_budget",
+            code: ConflictCode::NoApprovedBudget,
             detail: "the person has no approved budget covering this record's date".into(),
         })?;
     let own_period =
@@ -428,7 +428,7 @@ pub fn amend(
         let current = repo::find_record(conn, &record.id)?.ok_or(AppError::NotFound)?;
         if current != record {
             return Err(AppError::Conflict {
-                code: "record_changed",
+                code: ConflictCode::RecordChanged,
                 detail: "the record changed while this amendment was made: read it again".into(),
             });
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::auth::policy::Action;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::geo::Location;
 use crate::idempotency::{self, Answer};
 use crate::market::repo as market_repo;
@@ -314,7 +314,7 @@ pub(crate) fn check_end(
 ) -> AppResult<()> {
     if model::Status::parse(timesheet_status) == model::Status::Approved {
         return Err(AppError::Conflict {
-            code: "timesheet_approved",
+            code: ConflictCode::TimesheetApproved,
             detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
         });
     }
@@ -342,8 +342,8 @@ pub(crate) fn check_end(
 fn already(kind: ClockKind) -> AppError {
     AppError::Conflict {
         code: match kind {
-            ClockKind::ClockIn => "already_clocked_in",
-            ClockKind::ClockOut => "already_clocked_out",
+            ClockKind::ClockIn => ConflictCode::AlreadyClockedIn,
+            ClockKind::ClockOut => ConflictCode::AlreadyClockedOut,
         },
         detail: format!(
             "this shift already has a {}",
@@ -506,7 +506,7 @@ pub fn add_details(
             repo::find_timesheet(conn, &record.timesheet_id)?.ok_or(AppError::NotFound)?;
         if !model::Status::parse(&timesheet.status).open_to_pa() {
             return Err(AppError::Conflict {
-                code: "timesheet_not_open",
+                code: ConflictCode::TimesheetNotOpen,
                 detail:
                     "this timesheet is submitted or approved: the approver can query it back to you"
                         .into(),

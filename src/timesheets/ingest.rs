@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::AuthUser;
 use crate::db::{write_transaction, DbConnection, DbPool};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::idempotency::{self, Answer, KeptAnswer};
 use crate::timesheets::clock::{self, event_row, new_record, set_end};
 use crate::timesheets::dto::ClockRequest;
@@ -293,7 +293,7 @@ fn batch(
     for (kind, ends) in [(ClockKind::ClockIn, &ins), (ClockKind::ClockOut, &outs)] {
         if repo::set_ends(conn, kind, ends)? != ends.len() {
             return Err(AppError::Conflict {
-                code: "conflict",
+                code: ConflictCode::Conflict,
                 detail: "a record changed under the batch".into(),
             });
         }

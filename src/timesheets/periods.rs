@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::timesheets::dto::*;
 use crate::timesheets::model::{Approver, PayFrequency, Policy};
 use crate::timesheets::repo::{self, PayPeriodRow, PolicyRow};
@@ -132,7 +132,7 @@ pub fn open_period_for(
         day = ends_on + Duration::days(1);
     }
     Err(AppError::Conflict {
-        code: "no_open_pay_period",
+        code: ConflictCode::NoOpenPayPeriod,
         detail: "every pay period for the next ten years is closed".into(),
     })
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crate::auth::policy::{authorize, Action, Resource};
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode};
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::rostering::repo::RosterShiftRow;
 use crate::timesheets::dto::*;
@@ -72,7 +72,7 @@ pub fn timesheet_for_new_work(
         day = period.ends_on + Duration::days(1);
     }
     Err(AppError::Conflict {
-        code: "no_open_timesheet",
+        code: ConflictCode::NoOpenTimesheet,
         detail: "the next two years' timesheets are already approved".into(),
     })
 }

@@ -109,3 +109,22 @@ fn every_validated_limit_is_declared_in_the_schema() {
         missing.join("\n")
     );
 }
+
+#[test]
+fn every_conflict_code_is_documented_in_the_problem_schema() {
+    let document: serde_json::Value = serde_json::from_str(&parota::openapi::render(
+        &parota::app::openapi_document().unwrap(),
+    ))
+    .unwrap();
+    let said = document["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
+        .as_str()
+        .unwrap();
+    for code in parota::error::ConflictCode::ALL {
+        let line = format!("- `{}`: {}", code.as_str(), code.meaning().trim());
+        assert!(
+            said.contains(&line),
+            "Problem.code does not explain {}",
+            code.as_str()
+        );
+    }
+}
