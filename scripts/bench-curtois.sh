@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The published yardstick: Curtois & Qu shift scheduling instances 1-12 solved by parota's roster
-# solver core (examples/bench_curtois.rs) and by OR-Tools CP-SAT (the peer), on this machine.
+# solver core (scripts/bench/bench_curtois.rs) and by OR-Tools CP-SAT (the peer), on this machine.
 #
 # parota: 5 seeds per instance, each run once with a 10 s limit and once with 60 s (the solver
 # shares out its time by its limit, so a 60 s run's roster at 10 s is not what a 10 s run gives).

@@ -1,5 +1,20 @@
-//! Postcodes and distances, offline: Great Britain postcode district and sector centroids
-//! (OS Code-Point Open, OGL v3; see `data/README.md`) are compiled into the binary.
+//! Postcodes and distances, offline: Great Britain postcode district and sector centroids are
+//! compiled into the binary from `src/geo/data/`.
+//!
+//! - `uk_outcodes.csv` (2,863 rows, `outcode,latitude,longitude`): the centroid of every Great
+//!   Britain postcode district (e.g. BB11).
+//! - `uk_postcode_sectors.csv` (10,846 rows, `sector,latitude,longitude`): the centroid of every
+//!   postcode sector (e.g. `BB11 2`).
+//!
+//! A centroid is the mean position of every postcode unit in the district or sector, from OS
+//! Code-Point Open 2025.2.0, converted from British National Grid to WGS84 with OSTN15. Great
+//! Britain only: no Northern Ireland (BT), Channel Islands or Isle of Man; eight non-geographic
+//! outcodes have no position. A centroid is good for ranking by distance, not for drawing a point
+//! on a map; a full postcode is located at its sector's centroid.
+//!
+//! Licence: Open Government Licence v3.0. Contains OS data © Crown copyright and database right
+//! 2025; contains Royal Mail data © Royal Mail copyright and database right 2025; contains
+//! National Statistics data © Crown copyright and database right 2025.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,8 +23,8 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-const OUTCODES_CSV: &str = include_str!("../../data/uk_outcodes.csv");
-const SECTORS_CSV: &str = include_str!("../../data/uk_postcode_sectors.csv");
+const OUTCODES_CSV: &str = include_str!("data/uk_outcodes.csv");
+const SECTORS_CSV: &str = include_str!("data/uk_postcode_sectors.csv");
 
 /// How precisely a postcode was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

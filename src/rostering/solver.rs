@@ -31,7 +31,7 @@
 //!
 //! Beyond parota's own shifts the core also takes day-based contracts (per-kind maxima, minutes,
 //! consecutive days, weekends, forbidden successions, requests) and cover requirements: what the
-//! published Curtois & Qu benchmark needs (`examples/bench_curtois.rs`).
+//! published Curtois & Qu benchmark needs (`scripts/bench/bench_curtois.rs`).
 //!
 //! Rest, stated as implemented: shifts less than `daily_rest` apart belong to one working period,
 //! whose span (first start to last end) must not exceed 24 h less `daily_rest` (13 h with the

@@ -1,7 +1,17 @@
 //! UK employment rules as data: minimum wage, employer National Insurance, pension
 //! auto-enrolment, holiday pay, mileage, working time and bank holidays, each version with the
-//! date it took effect. The figures live in `data/` (compiled in), never in code; this module
-//! only answers "which version was in force on this date?".
+//! date it took effect. The figures live in `src/rules/data/` (compiled in), never in code; this
+//! module only answers "which version was in force on this date?".
+//!
+//! - `uk_employment_rules.json`: minimum wage, employer National Insurance, pension
+//!   auto-enrolment, holiday pay, mileage and working time, each version with its effective date,
+//!   written by hand from GOV.UK and The Pensions Regulator (its `sources` name the pages).
+//! - `england_wales_bank_holidays.csv` (`date,title`): 2015-2028 as published on GOV.UK
+//!   (including 2022-06-03 Platinum Jubilee, 2022-09-19 State Funeral, 2023-05-08 Coronation);
+//!   2029-2030 computed from the standing rules. When GOV.UK publishes later years, add them:
+//!   pricing refuses dates past the last year held.
+//!
+//! Licence: contains public sector information licensed under the Open Government Licence v3.0.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -10,8 +20,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-const RULES_JSON: &str = include_str!("../../data/uk_employment_rules.json");
-const BANK_HOLIDAYS_CSV: &str = include_str!("../../data/england_wales_bank_holidays.csv");
+const RULES_JSON: &str = include_str!("data/uk_employment_rules.json");
+const BANK_HOLIDAYS_CSV: &str = include_str!("data/england_wales_bank_holidays.csv");
 
 /// National Minimum Wage / National Living Wage age bands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
