@@ -1,6 +1,19 @@
 //! The one error type. Every failure a client sees is an RFC 9457 `application/problem+json`
 //! document with a stable snake_case `code`; a 5xx never says why (the cause is logged with the
 //! request id instead).
+//!
+//! # Errors
+//!
+//! Every error is RFC 9457 `application/problem+json` with a stable `code`:
+//!
+//! ```json
+//! {"type":"urn:parota:problem:validation_failed","title":"Some fields are invalid","status":422,
+//!  "code":"validation_failed","errors":[{"field":"email","code":"email","message":"must be an e-mail address"}]}
+//! ```
+//!
+//! Malformed JSON is 400 `malformed_body`, a wrong content type 415, an oversized body 413, an unknown
+//! route 404 `route_not_found`, a taken unique value 409, a database that does not answer 503. A 5xx
+//! never says why; the cause is logged with the request id.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;

@@ -3,6 +3,19 @@
 //! Every request runs inside a span carrying its request id, so every log line it causes names
 //! it; the id is returned in `X-Request-Id`. Logs record method, route pattern, status and
 //! latency, never bodies, query strings, tokens or other personal data.
+//!
+//! # Operations
+//!
+//! - `GET /healthz` (process up), `GET /readyz` (database answers), `GET /metrics` (Prometheus:
+//!   requests and latency by route pattern and status, pool connections).
+//! - Every response has `X-Request-Id` (a safe incoming one is kept); every log line of the request
+//!   carries it. Logs hold method, route pattern, status and latency: never bodies, query strings,
+//!   tokens or personal data. `log_format = "json"` for collectors.
+//! - Stateless: run several instances behind a load balancer on one PostgreSQL. Login throttling
+//!   counts live in the database. Background work (`src/jobs`) is claimed by lease with a
+//!   conditional update, so two instances never run one job at once; a lapsed lease passes the job
+//!   on. Today's jobs: hourly purge of expired sessions and login counts, roster runs
+//!   (`src/rostering/runs.rs`), and sending the e-mail outbox (`src/mail`).
 
 use std::time::Instant;
 

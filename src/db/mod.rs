@@ -1,5 +1,21 @@
 //! One code path over SQLite and PostgreSQL: a diesel `MultiConnection`, an r2d2 pool whose
 //! backend is chosen by the URL scheme, embedded migrations, and the write transaction helper.
+//!
+//! # Using PostgreSQL
+//!
+//! ```sh
+//! cargo run -- --database-url postgres://postgres@127.0.0.1:5432/parota migrate
+//! cargo run -- --database-url postgres://postgres@127.0.0.1:5432/parota serve --production   # needs PAROTA_JWT_SECRET
+//! ```
+//!
+//! The backend follows the URL scheme (`postgres://`/`postgresql://` or `sqlite://PATH`); a mistyped
+//! URL is an error, never a silently created SQLite file. Both backends run the same code (diesel
+//! `MultiConnection`) with their own migration trees (`migrations/sqlite`, `migrations/postgres`,
+//! kept to the same versions by a test). Migrations are embedded and run at start-up; several
+//! instances starting together take a PostgreSQL advisory lock so one migrates.
+//!
+//! SQLite runs in WAL mode with foreign keys on, `synchronous = FULL` (an acknowledged write survives
+//! power loss), a 10 s busy timeout, and write transactions that begin `IMMEDIATE`.
 
 pub mod json;
 pub mod schema;

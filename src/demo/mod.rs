@@ -1,6 +1,7 @@
 //! Demo data: a reproducible East Lancashire team a person can explore at once, and the
 //! bootstrap of a real installation's first organisation. Each domain adds its part here.
 
+pub mod activity;
 pub mod budgets;
 pub mod market;
 pub mod payroll;
@@ -76,6 +77,8 @@ pub struct Account {
 pub struct DemoSummary {
     pub already_loaded: bool,
     pub accounts: Vec<Account>,
+    /// What the demo's users did on this load (nothing when it was already loaded).
+    pub activity: Option<activity::Activity>,
 }
 
 impl std::fmt::Display for DemoSummary {
@@ -87,6 +90,23 @@ impl std::fmt::Display for DemoSummary {
                 f,
                 "Demo data loaded: East Lancashire Personal Support (area {DEMO_AREA})."
             )?;
+        }
+        if let Some(activity) = &self.activity {
+            writeln!(
+                f,
+                "{} rosters published (last week of the previous pay period, this week and next); {} shifts clocked by the PAs who log in.",
+                activity.rosters, activity.clocked_shifts
+            )?;
+            if let Some((from, to)) = activity.closed_period {
+                writeln!(
+                    f,
+                    "Pay period {from} to {to} closed: {} payroll export(s) ready for {DEMO_PAYROLL_CLIENT}.",
+                    activity.exports
+                )?;
+            }
+            if let Some(login) = &activity.open_shift_for {
+                writeln!(f, "An open shift waits for {login} to take it.")?;
+            }
         }
         writeln!(f, "Every account's password is {DEMO_PASSWORD}.")?;
         writeln!(f)?;
@@ -112,6 +132,7 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
         return Ok(DemoSummary {
             already_loaded: true,
             accounts,
+            activity: None,
         });
     }
     let now = DateTime::<Utc>::from_timestamp_millis(i64::try_from(SEED_MILLIS).unwrap_or(0))
@@ -120,7 +141,7 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
     // One hash for every demo account: they share a published password anyway, and hashing
     // two dozen times would make `demo` slow for no gain.
     let shared_hash = password::hash(DEMO_PASSWORD)?;
-    write_transaction(conn, |conn| {
+    let activity = write_transaction(conn, |conn| {
         let provider = Organisation {
             id: provider_id.clone(),
             name: "East Lancashire Personal Support".into(),
@@ -181,11 +202,29 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
             &admin,
             &payroll_client,
             &holders,
-        )
+        )?;
+        let user_id = |role: Role| -> Vec<(String, String)> {
+            accounts
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.role == role)
+                .map(|(index, a)| (seeded_id(SEED_MILLIS, 100 + index as u64), a.login.clone()))
+                .collect()
+        };
+        let cast = activity::Cast {
+            admin: admin.clone(),
+            managers: user_id(Role::TeamManager)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+            pas: user_id(Role::Pa),
+        };
+        activity::load(conn, &provider.id, DEMO_AREA, &cast, Utc::now())
     })?;
     Ok(DemoSummary {
         already_loaded: false,
         accounts,
+        activity: Some(activity),
     })
 }
 

@@ -7,6 +7,17 @@
 //! applied to the records as the earlier events of the batch left them. If the batch's
 //! transaction fails for any reason, each of its events is applied again on its own through
 //! the ordinary path (`clock::clock`), so a batch never loses or doubles an event.
+//!
+//! What the speed rests on (measured with `scripts/bench-clock.sh`; the steps are in git
+//! history): each PA's events always go to the same writer, so their order holds; handlers await
+//! the writer on a oneshot channel instead of holding a blocking thread; on PostgreSQL the
+//! batch's `= ANY(…)` lookups are planned each time (`plan_cache_mode = force_custom_plan`, for
+//! the batch's transaction only), since a cached generic plan cannot know an array's length and
+//! scans whole tables, and the ends of existing records are set by one `UPDATE … FROM (VALUES …)`.
+//! SQLite write transactions queue on a mutex in the process before taking the database's write
+//! lock (waiting on `busy_timeout` made a few writers wait seconds). Durability: a batch answers
+//! its events only after its commit, and `scripts/crash-clock.sh` kills the server mid-load to
+//! check that every acknowledged event is stored once.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, Sender};

@@ -9,6 +9,7 @@ mod auth;
 mod authorisation;
 mod budgets;
 mod cli;
+mod demo;
 mod errors;
 mod health;
 mod helpers;
