@@ -4,6 +4,47 @@
 //! A caller with no business knowing a resource exists gets 404 (`NotFound`); one who may see it
 //! but not do this gets 403 (`Forbidden`). Later domains add their resources here, so the rules
 //! stay readable side by side.
+//!
+//! # Who may do what
+//!
+//! Every endpoint states its callers in its OpenAPI description; all rules sit in one place,
+//! `src/auth/policy.rs`. A caller who may not know a resource exists (another organisation's) gets
+//! 404; one who may see it but not do this gets 403. Tests call every endpoint as every role.
+//! Revoked means revoked: an access token names its session, and every request reads (in one
+//! statement) that the account, its organisation and the session are still live and the role
+//! unchanged, so deactivation, a role change, logout, logout everywhere, a password change elsewhere
+//! and a reused refresh token end access tokens on the next request, on every instance. Nobody
+//! changes their own role or active flag; a password change keeps the caller's own session.
+//!
+//! | | admin | team manager | PA | budget holder | payroll provider | commissioner |
+//! | --- | --- | --- | --- | --- | --- | --- |
+//! | own account (`/me`), own name, own password | ✓ | ✓ | ✓ | ✓ | ✓ (no password) | ✓ |
+//! | organisation's user list, any member's account | ✓ | read | – | – | – | – |
+//! | create users, change roles, deactivate (never their own) | ✓ | – | – | – | – | – |
+//! | clinical sign-offs; naming a representative (with the day of consent) | ✓ | their people's | – | – | – | – |
+//! | register payroll clients | ✓ | – | – | – | – | – |
+//! | audit trail | ✓ | – | – | – | – | – |
+//! | organisations | own | own | own | own | own | all in its area |
+//! | rate cards: read, price a quote | ✓ | ✓ | – | – | – | – |
+//! | rate cards: create, add a version | ✓ | – | – | – | – | – |
+//! | budgets, ledger, statement: read | ✓ | their people's | – | their own (and as representative) | – | their area's |
+//! | budgets: create, approve, post and reverse entries | ✓ | their people's | – | – | – | – |
+//! | support changes and planned shifts: read | ✓ | their people's | – | their own | – | – |
+//! | support changes: record, cancel | ✓ | their people's | – | – | – | – |
+//! | rosters: generate, read, edit, publish | ✓ | their own | – | – | – | – |
+//! | own shifts on published rosters (`/pas/me/shifts`), own calendar feed | – | – | ✓ | – | – | – |
+//! | open shifts they may take: list, accept, decline | – | – | ✓ | – | – | – |
+//! | what expires soon (`/organisations/{id}/expiring-items`) | ✓ | ✓ | – | – | – | – |
+//! | clock in and out, sync, unrostered work, record details, submit (own shifts and timesheets) | – | – | ✓ | – | – | – |
+//! | timesheets: read | ✓ | their people's | own | their own | – | – |
+//! | timesheets: approve, query | as the policy says | their people's (policy) | – | their own (policy) | – | – |
+//! | amendments after approval, exceptions list | ✓ | their people's | – | – | – | – |
+//! | timesheet policy, pay periods: read | ✓ | ✓ | – | – | – | – |
+//! | timesheet policy: set; close a pay period | ✓ | – | – | – | – | – |
+//! | employers: register | ✓ | – | – | – | – | – |
+//! | employers, engagements, a period's exports: read; engagements, adjustments, minimum wage reviews: create | ✓ | ✓ | – | – | – | – |
+//! | payroll exports: list, read in any format, acknowledge | read | read | – | – | the employers it runs (others: 404) | – |
+//! | a period's cost for a budget statement | ✓ | their people's | – | their own (and as representative) | – | their area's |
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
