@@ -124,14 +124,7 @@ pub(crate) fn keep_all(conn: &mut DbConnection, rows: &[KeptAnswer]) -> AppResul
     if rows.is_empty() {
         return Ok(());
     }
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(idempotency_keys::table)
-            .values(rows)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(idempotency_keys::table)
-            .values(rows)
-            .execute(c)?,
-    };
+    crate::db::insert_all!(conn, idempotency_keys::table, rows)?;
     Ok(())
 }
 

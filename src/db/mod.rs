@@ -197,6 +197,63 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> AppResult<Vec<String>> 
     reverted.map_err(|e| AppError::internal(format!("migration revert failed: {e}")))
 }
 
+// Where the two backends differ in what diesel can express through `MultiConnection`, the
+// difference is stated here once and every repo uses these: a multi-row insert and `ON CONFLICT
+// DO NOTHING` (neither has a `MultiConnection` form) and a query `MultiConnection` cannot carry
+// (a UNION) run on the concrete connection. Each evaluates to diesel's `QueryResult`.
+
+/// Inserts every row in one statement (`rows`: a slice, or one row).
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+            $crate::db::DbConnection::Postgresql(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+        }
+    };
+}
+
+/// Inserts the rows not already there (by any unique key); the count is of rows inserted.
+macro_rules! insert_unless_present {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_or_ignore_into($table)
+                .values($rows)
+                .execute(c),
+            $crate::db::DbConnection::Postgresql(c) => diesel::insert_into($table)
+                .values($rows)
+                .on_conflict_do_nothing()
+                .execute(c),
+        }
+    };
+}
+
+/// Loads a query that only the concrete connections can run.
+macro_rules! load_on_backend {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => $query.load(c),
+            $crate::db::DbConnection::Postgresql(c) => $query.load(c),
+        }
+    };
+}
+
+pub(crate) use {insert_all, insert_unless_present, load_on_backend};
+
+/// On PostgreSQL, plans every query of the current transaction for its own parameters: a cached
+/// generic plan cannot know an array parameter's length (`= ANY($1)`) and scans whole tables.
+/// SQLite plans each statement anyway.
+pub fn plan_each_query_in_this_transaction(conn: &mut DbConnection) -> AppResult<()> {
+    if let DbConnection::Postgresql(c) = conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+    }
+    Ok(())
+}
+
 static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Runs `f` in a transaction that writes. On SQLite it begins `IMMEDIATE`, taking the write lock

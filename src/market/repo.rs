@@ -766,10 +766,7 @@ pub fn person_links(conn: &mut DbConnection, budget_holder_id: &str) -> AppResul
         ));
     // `MultiConnection` has no UNION: the one query runs on each backend's own connection.
     let query = requirements.union_all(team).union_all(barred);
-    let rows: Vec<(String, String, String, i32)> = match conn {
-        DbConnection::Postgresql(c) => query.load(c)?,
-        DbConnection::Sqlite(c) => query.load(c)?,
-    };
+    let rows: Vec<(String, String, String, i32)> = crate::db::load_on_backend!(conn, query)?;
     let mut links = PersonLinks {
         requirements: Vec::new(),
         team: Vec::new(),
@@ -868,26 +865,12 @@ pub fn end_do_not_match(
 // go to the concrete connection here.
 
 pub fn insert_pas_batch(conn: &mut DbConnection, rows: &[PaProfileRow]) -> AppResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(pa_profiles::table)
-            .values(rows)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(pa_profiles::table)
-            .values(rows)
-            .execute(c)?,
-    };
+    crate::db::insert_all!(conn, pa_profiles::table, rows)?;
     Ok(())
 }
 
 pub fn insert_evidence_batch(conn: &mut DbConnection, rows: &[EvidenceRow]) -> AppResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(pa_competencies::table)
-            .values(rows)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(pa_competencies::table)
-            .values(rows)
-            .execute(c)?,
-    };
+    crate::db::insert_all!(conn, pa_competencies::table, rows)?;
     Ok(())
 }
 

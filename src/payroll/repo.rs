@@ -341,14 +341,7 @@ pub fn miles_paid(
 /// Exports in batches of a hundred.
 pub fn insert_exports(conn: &mut DbConnection, rows: &[ExportRow]) -> AppResult<()> {
     for chunk in rows.chunks(100) {
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(payroll_exports::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConnection::Postgresql(c) => diesel::insert_into(payroll_exports::table)
-                .values(chunk)
-                .execute(c)?,
-        };
+        crate::db::insert_all!(conn, payroll_exports::table, chunk)?;
     }
     Ok(())
 }

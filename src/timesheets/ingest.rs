@@ -194,13 +194,8 @@ fn batch(
     events: &[ClockEvent],
     now: DateTime<Utc>,
 ) -> AppResult<Vec<AppResult<Answer>>> {
-    if let DbConnection::Postgresql(c) = conn {
-        // The batch's lookups take arrays (`= ANY($1)`). A cached generic plan cannot know
-        // the array's length and scans whole tables; planned each time, they use the indexes.
-        // For this transaction only.
-        use diesel::connection::SimpleConnection;
-        c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
-    }
+    // The batch's lookups take arrays (`= ANY($1)`): planned each time, they use the indexes.
+    crate::db::plan_each_query_in_this_transaction(conn)?;
     let mut shift_ids: Vec<String> = events.iter().map(|e| e.shift_id.clone()).collect();
     shift_ids.sort();
     shift_ids.dedup();

@@ -444,15 +444,7 @@ pub fn amendments_of(conn: &mut DbConnection, record_id: &str) -> AppResult<Vec<
 // made by someone else a moment ago is found, not a failed transaction.
 
 pub fn insert_period_if_absent(conn: &mut DbConnection, row: &PayPeriodRow) -> AppResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(pay_periods::table)
-            .values(row)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(pay_periods::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    crate::db::insert_unless_present!(conn, pay_periods::table, row)?;
     Ok(())
 }
 
@@ -640,15 +632,7 @@ pub fn insert_record_unless_exists(
     conn: &mut DbConnection,
     row: &ShiftRecordRow,
 ) -> AppResult<bool> {
-    let inserted = match conn {
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(shift_records::table)
-            .values(row)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(shift_records::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let inserted = crate::db::insert_unless_present!(conn, shift_records::table, row)?;
     Ok(inserted == 1)
 }
 
@@ -746,15 +730,7 @@ pub fn insert_timesheets_if_absent(
     if rows.is_empty() {
         return Ok(());
     }
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(timesheets::table)
-            .values(rows)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(timesheets::table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    crate::db::insert_unless_present!(conn, timesheets::table, rows)?;
     Ok(())
 }
 
@@ -763,14 +739,7 @@ pub fn insert_records(conn: &mut DbConnection, rows: &[ShiftRecordRow]) -> AppRe
     if rows.is_empty() {
         return Ok(());
     }
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(shift_records::table)
-            .values(rows)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(shift_records::table)
-            .values(rows)
-            .execute(c)?,
-    };
+    crate::db::insert_all!(conn, shift_records::table, rows)?;
     Ok(())
 }
 
@@ -778,14 +747,7 @@ pub fn insert_events(conn: &mut DbConnection, rows: &[ClockEventRow]) -> AppResu
     if rows.is_empty() {
         return Ok(());
     }
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(clock_events::table)
-            .values(rows)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(clock_events::table)
-            .values(rows)
-            .execute(c)?,
-    };
+    crate::db::insert_all!(conn, clock_events::table, rows)?;
     Ok(())
 }
 
