@@ -145,7 +145,7 @@ pub(crate) fn replay(kept: KeptAnswer, hash: &str) -> AppResult<Answer> {
     }
     Ok(Answer {
         status: u16::try_from(kept.status).unwrap_or(200),
-        body: serde_json::from_str(&kept.response).unwrap_or(serde_json::Value::Null),
+        body: crate::db::json::from_text("response", &kept.response)?,
         replayed: true,
     })
 }

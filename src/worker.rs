@@ -60,16 +60,14 @@ fn execute(
             Ok(())
         }
         crate::payroll::service::RECONCILE_LEDGERS => {
-            let payload: serde_json::Value = serde_json::from_str(&job.payload)
-                .map_err(|e| AppError::internal(format!("job payload: {e}")))?;
+            let payload: serde_json::Value = crate::db::json::from_text("payload", &job.payload)?;
             let period = payload["pay_period_id"]
                 .as_str()
                 .ok_or_else(|| AppError::internal("job payload lacks pay_period_id"))?;
             crate::payroll::service::reconcile_ledgers(conn, period, now)
         }
         crate::rostering::runs::GENERATE_ROSTER => {
-            let payload: serde_json::Value = serde_json::from_str(&job.payload)
-                .map_err(|e| AppError::internal(format!("job payload: {e}")))?;
+            let payload: serde_json::Value = crate::db::json::from_text("payload", &job.payload)?;
             crate::rostering::runs::execute(conn, context.match_index, &job.id, worker, &payload)
         }
         other => Err(AppError::internal(format!(

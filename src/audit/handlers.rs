@@ -38,20 +38,24 @@ pub struct AuditEventView {
     pub occurred_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<AuditEvent> for AuditEventView {
-    fn from(e: AuditEvent) -> Self {
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        Self {
+impl AuditEventView {
+    fn of(e: AuditEvent) -> AppResult<Self> {
+        let parse =
+            |column: &'static str, s: Option<String>| -> AppResult<Option<serde_json::Value>> {
+                s.map(|s| crate::db::json::from_text(column, &s))
+                    .transpose()
+            };
+        Ok(Self {
             id: e.id,
             actor_user_id: e.actor_user_id,
             action: e.action,
             entity_type: e.entity_type,
             entity_id: e.entity_id,
-            before: parse(e.before_json),
-            after: parse(e.after_json),
+            before: parse("before_json", e.before_json)?,
+            after: parse("after_json", e.after_json)?,
             request_id: e.request_id,
             occurred_at: e.occurred_at.and_utc(),
-        }
+        })
     }
 }
 
@@ -95,6 +99,14 @@ pub async fn list_audit_events(
         )
     })
     .await?;
-    let page = Page::from_rows(rows, limit, |e| e.id.clone()).map(AuditEventView::from);
+    let page = Page::from_rows(rows, limit, |e| e.id.clone());
+    let page = Page {
+        items: page
+            .items
+            .into_iter()
+            .map(AuditEventView::of)
+            .collect::<AppResult<Vec<_>>>()?,
+        next_cursor: page.next_cursor,
+    };
     Ok(HttpResponse::Ok().json(page))
 }

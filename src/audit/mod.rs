@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::auth::AuthUser;
+use crate::db::json::to_text;
 use crate::db::schema::audit_events;
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -51,8 +52,8 @@ pub fn record<B: Serialize, A: Serialize>(
         action: change.action.to_owned(),
         entity_type: change.entity_type.to_owned(),
         entity_id: change.entity_id.to_owned(),
-        before_json: change.before.map(to_json),
-        after_json: change.after.map(to_json),
+        before_json: change.before.map(to_text).transpose()?,
+        after_json: change.after.map(to_text).transpose()?,
         request_id: actor.and_then(|a| a.request_id.clone()),
         occurred_at: Utc::now().naive_utc(),
     };
@@ -60,10 +61,6 @@ pub fn record<B: Serialize, A: Serialize>(
         .values(&event)
         .execute(conn)?;
     Ok(())
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 pub fn list(

@@ -116,8 +116,8 @@ fn raise_alerts(
     written: &[LedgerEntryRow],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let thresholds: Vec<i32> = from_json(&budget.alert_thresholds);
-    let profile: Vec<ProfileMonth> = from_json(&budget.profile);
+    let thresholds: Vec<i32> = from_json("alert_thresholds", &budget.alert_thresholds)?;
+    let profile: Vec<ProfileMonth> = from_json("profile", &budget.profile)?;
     let mut dates: Vec<NaiveDate> = written
         .iter()
         .filter(|r| r.kind != EntryKind::Allocation.as_str())
@@ -199,7 +199,7 @@ pub fn balance_between(
     as_of: NaiveDate,
 ) -> AppResult<model::Balance> {
     let entries = repo::figures_until(conn, &budget.id, to.max(as_of))?;
-    let profile: Vec<ProfileMonth> = from_json(&budget.profile);
+    let profile: Vec<ProfileMonth> = from_json("profile", &budget.profile)?;
     model::statement(&statement_input(
         budget,
         &entries,

@@ -28,8 +28,8 @@ fn budget_for(
     Ok((budget, owner))
 }
 
-pub fn budget_view(row: &BudgetRow) -> BudgetView {
-    BudgetView {
+pub fn budget_view(row: &BudgetRow) -> AppResult<BudgetView> {
+    Ok(BudgetView {
         id: row.id.clone(),
         budget_holder_id: row.budget_holder_id.clone(),
         name: row.name.clone(),
@@ -38,13 +38,13 @@ pub fn budget_view(row: &BudgetRow) -> BudgetView {
         period_end: row.period_end,
         health_share_bp: row.health_share_bp,
         streams: model::streams_of(i64::from(row.health_share_bp)),
-        profile: from_json(&row.profile),
-        alert_thresholds: from_json(&row.alert_thresholds),
+        profile: from_json("profile", &row.profile)?,
+        alert_thresholds: from_json("alert_thresholds", &row.alert_thresholds)?,
         status: row.status.clone(),
         approved_by: row.approved_by.clone(),
         approved_at: row.approved_at,
         created_at: row.created_at,
-    }
+    })
 }
 
 pub fn entry_view(row: &LedgerEntryRow) -> LedgerEntryView {
@@ -132,8 +132,8 @@ pub fn create_budget(
         period_start: request.period_start,
         period_end: request.period_end,
         health_share_bp: request.health_share_bp,
-        profile: serde_json::to_string(&profile).unwrap_or_default(),
-        alert_thresholds: serde_json::to_string(&thresholds).unwrap_or_default(),
+        profile: crate::db::json::to_text(&profile)?,
+        alert_thresholds: crate::db::json::to_text(&thresholds)?,
         status: "draft".into(),
         approved_by: None,
         approved_at: None,
@@ -142,7 +142,7 @@ pub fn create_budget(
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
     };
-    let view = budget_view(&row);
+    let view = budget_view(&row)?;
     write_transaction(conn, |conn| {
         repo::insert_budget(conn, &row)?;
         audit::record(
@@ -168,10 +168,10 @@ pub fn list_budgets(
 ) -> AppResult<Vec<BudgetView>> {
     let owner = owner(conn, holder_id)?;
     authorize(actor, Action::Read, owner.resource())?;
-    Ok(repo::budgets_of(conn, holder_id)?
+    repo::budgets_of(conn, holder_id)?
         .iter()
         .map(budget_view)
-        .collect())
+        .collect::<AppResult<Vec<_>>>()
 }
 
 pub fn read_budget(
@@ -180,7 +180,7 @@ pub fn read_budget(
     budget_id: &str,
 ) -> AppResult<BudgetView> {
     let (budget, _) = budget_for(conn, actor, budget_id, Action::Read)?;
-    Ok(budget_view(&budget))
+    budget_view(&budget)
 }
 
 /// Records the panel's approval (who, when) and allocates the amount to the ledger.
@@ -223,11 +223,11 @@ pub fn approve_budget(
                 action: "budget.approved",
                 entity_type: "budget",
                 entity_id: &budget.id,
-                before: Some(&budget_view(&budget)),
-                after: Some(&budget_view(&approved)),
+                before: Some(&budget_view(&budget)?),
+                after: Some(&budget_view(&approved)?),
             },
         )?;
-        Ok(budget_view(&approved))
+        budget_view(&approved)
     })
 }
 
@@ -495,7 +495,7 @@ pub fn statement(
         ));
     }
     let entries = repo::figures_until(conn, &budget.id, to.max(as_of))?;
-    let profile: Vec<ProfileMonth> = from_json(&budget.profile);
+    let profile: Vec<ProfileMonth> = from_json("profile", &budget.profile)?;
     let input = statement_input(&budget, &entries, &profile, (from, to), as_of);
     let balances = model::statement(&input);
     let months = profile
@@ -536,7 +536,7 @@ pub fn statement(
         .collect();
     Ok(StatementView {
         ledger_sequence: budget.ledger_sequence,
-        budget: budget_view(&budget),
+        budget: budget_view(&budget)?,
         from,
         to,
         as_of,

@@ -285,9 +285,9 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
             has_car: rng.chance(60),
             smoker: rng.chance(15),
             comfortable_with_pets: rng.chance(80),
-            languages: serde_json::to_string(&languages).unwrap_or_default(),
+            languages: crate::db::json::to_text(&languages)?,
             gender: Some(if rng.chance(75) { "female" } else { "male" }.into()),
-            availability: serde_json::to_string(&availability(&mut rng)).unwrap_or_default(),
+            availability: crate::db::json::to_text(&availability(&mut rng))?,
             wanted_minutes_per_week: i32::try_from(rng.between(16, 45) * 60).unwrap_or(1200),
             min_hourly_pay_pence: i64::try_from(rng.between(1271, 1600)).unwrap_or(1300),
             dbs_issued_on: Some(shape.today - Days::new(dbs_age_days)),
@@ -350,9 +350,8 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
             longitude: location.longitude,
             funding: (*rng.pick(&["phb", "chc", "chc", "integrated"])).into(),
             minimum_level: level,
-            support_needs: serde_json::to_string(&support_needs(level, &mut rng))
-                .unwrap_or_default(),
-            preferences: serde_json::to_string(&preferences).unwrap_or_default(),
+            support_needs: crate::db::json::to_text(&support_needs(level, &mut rng))?,
+            preferences: crate::db::json::to_text(&preferences)?,
             affordable_hourly_pay_pence: Some(
                 i64::try_from(rng.between(1350, 1700)).unwrap_or(1500),
             ),

@@ -88,7 +88,7 @@ pub fn capacity(
         cell.1 += i64::from(pa.wanted_minutes_per_week);
     }
     for holder in repo::active_budget_holders(conn, &organisations)? {
-        let needs: Vec<SupportNeed> = from_json(&holder.support_needs);
+        let needs: Vec<SupportNeed> = from_json("support_needs", &holder.support_needs)?;
         let minutes: i64 = need_spans("support_needs", &needs)
             .map(|s| {
                 s.iter()

@@ -229,7 +229,7 @@ pub fn explain_match(
         .filter(|s| s.pa_id == pa.id)
         .map(signoff_of)
         .collect();
-    let c = candidate(&pa, evidence, signoffs);
+    let c = candidate(&pa, evidence, signoffs)?;
     let mut assessment = assess(&person, &c, today, &MatchPolicy::default());
     if !pa.active {
         assessment.eligible = false;
@@ -270,7 +270,7 @@ pub fn opportunities(
         .into_iter()
         .map(signoff_of)
         .collect();
-    let me = candidate(&pa, evidence, signoffs);
+    let me = candidate(&pa, evidence, signoffs)?;
     let policy = MatchPolicy::default();
     let mut people = Vec::new();
     for holder in holders.iter().filter(|h| !barred.contains(&h.id)) {
@@ -279,7 +279,7 @@ pub fn opportunities(
         if !a.eligible {
             continue;
         }
-        let support_needs: Vec<SupportNeed> = from_json(&holder.support_needs);
+        let support_needs: Vec<SupportNeed> = from_json("support_needs", &holder.support_needs)?;
         people.push(OpportunityView {
             budget_holder_id: holder.id.clone(),
             district: holder.district.clone(),

@@ -93,8 +93,8 @@ fn pa_view(
             checks.right_to_work_verified,
             right_to_work_current(&checks, today),
         ),
-        languages: from_json(&row.languages),
-        availability: from_json(&row.availability),
+        languages: from_json("languages", &row.languages)?,
+        availability: from_json("availability", &row.availability)?,
         gender: row
             .gender
             .as_deref()
@@ -199,9 +199,9 @@ pub fn create_pa(
         has_car: request.has_car,
         smoker: request.smoker,
         comfortable_with_pets: request.comfortable_with_pets,
-        languages: to_json(&request.languages),
+        languages: to_json(&request.languages)?,
         gender: gender_text(request.gender),
-        availability: to_json(&request.availability),
+        availability: to_json(&request.availability)?,
         wanted_minutes_per_week: hours_to_minutes(request.wanted_hours_per_week),
         min_hourly_pay_pence: request.min_hourly_pay_pence,
         dbs_issued_on: request.dbs.as_ref().map(|d| d.issued_on),
@@ -329,7 +329,7 @@ pub fn update_pa(
         }
         if let Some(windows) = &request.availability {
             match availability_spans("availability", windows) {
-                Ok(_) => row.availability = to_json(windows),
+                Ok(_) => row.availability = to_json(windows)?,
                 Err(mut e) => errors.append(&mut e),
             }
         }
@@ -362,7 +362,7 @@ pub fn update_pa(
             row.comfortable_with_pets = v;
         }
         if let Some(v) = &request.languages {
-            row.languages = to_json(v);
+            row.languages = to_json(v)?;
         }
         if request.gender.is_some() {
             row.gender = gender_text(request.gender);

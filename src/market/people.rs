@@ -62,12 +62,12 @@ fn holder_view(conn: &mut DbConnection, row: BudgetHolderRow) -> AppResult<Budge
             recorded_at: d.recorded_at.and_utc(),
         })
         .collect();
-    let support_needs: Vec<SupportNeed> = from_json(&row.support_needs);
+    let support_needs: Vec<SupportNeed> = from_json("support_needs", &row.support_needs)?;
     Ok(BudgetHolderView {
         funding: funding_of(&row),
         support_hours_per_week: person_hours(&support_needs),
         support_needs,
-        preferences: from_json(&row.preferences),
+        preferences: from_json("preferences", &row.preferences)?,
         required_competencies: required.iter().map(competency_view).collect(),
         team,
         do_not_match,
@@ -211,8 +211,8 @@ pub fn create_budget_holder(
         longitude: place.location.longitude,
         funding: funding_text(request.funding),
         minimum_level: request.minimum_level,
-        support_needs: to_json(&request.support_needs),
-        preferences: to_json(&request.preferences),
+        support_needs: to_json(&request.support_needs)?,
+        preferences: to_json(&request.preferences)?,
         affordable_hourly_pay_pence: request.affordable_hourly_pay_pence,
         active: true,
         created_at: now.naive_utc(),
@@ -314,7 +314,7 @@ pub fn update_budget_holder(
         }
         if let Some(needs) = &request.support_needs {
             match need_spans("support_needs", needs) {
-                Ok(_) => row.support_needs = to_json(needs),
+                Ok(_) => row.support_needs = to_json(needs)?,
                 Err(mut e) => errors.append(&mut e),
             }
         }
@@ -342,7 +342,7 @@ pub fn update_budget_holder(
             row.minimum_level = v;
         }
         if let Some(v) = &request.preferences {
-            row.preferences = to_json(v);
+            row.preferences = to_json(v)?;
         }
         if let Some(v) = request.affordable_hourly_pay_pence {
             row.affordable_hourly_pay_pence = Some(v);

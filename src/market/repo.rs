@@ -913,16 +913,18 @@ pub fn checks_of(row: &PaProfileRow) -> Checks {
     }
 }
 
-fn support_spans(row: &BudgetHolderRow) -> Vec<Span> {
-    let needs: Vec<SupportNeed> = from_json(&row.support_needs);
-    need_spans("support_needs", &needs)
+fn support_spans(row: &BudgetHolderRow) -> AppResult<Vec<Span>> {
+    let needs: Vec<SupportNeed> = from_json("support_needs", &row.support_needs)?;
+    // Stored needs were checked when written; one that no longer spans (a rule since
+    // tightened) contributes nothing rather than failing every match for the person.
+    Ok(need_spans("support_needs", &needs)
         .map(|s| s.into_iter().map(|(span, _)| span).collect())
-        .unwrap_or_default()
+        .unwrap_or_default())
 }
 
 pub fn person_needs(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult<PersonNeeds> {
     let links = person_links(conn, &row.id)?;
-    let support = support_spans(row);
+    let support = support_spans(row)?;
     let merged = model::merge(support.clone());
     Ok(PersonNeeds {
         budget_holder_id: row.id.clone(),
@@ -938,16 +940,20 @@ pub fn person_needs(conn: &mut DbConnection, row: &BudgetHolderRow) -> AppResult
             .collect(),
         support_minutes: total_minutes(&merged),
         support: merged,
-        preferences: from_json::<Preferences>(&row.preferences),
+        preferences: from_json::<Preferences>("preferences", &row.preferences)?,
         team: links.team,
         do_not_match: links.do_not_match,
         affordable_hourly_pay_pence: row.affordable_hourly_pay_pence,
     })
 }
 
-pub fn candidate(row: &PaProfileRow, evidence: Vec<Evidence>, signoffs: Vec<SignOff>) -> Candidate {
-    let windows: Vec<WeeklyWindow> = from_json(&row.availability);
-    Candidate {
+pub fn candidate(
+    row: &PaProfileRow,
+    evidence: Vec<Evidence>,
+    signoffs: Vec<SignOff>,
+) -> AppResult<Candidate> {
+    let windows: Vec<WeeklyWindow> = from_json("availability", &row.availability)?;
+    Ok(Candidate {
         pa_id: row.id.clone(),
         display_name: row.display_name.clone(),
         district: row.district.clone(),
@@ -967,11 +973,11 @@ pub fn candidate(row: &PaProfileRow, evidence: Vec<Evidence>, signoffs: Vec<Sign
             .gender
             .as_deref()
             .and_then(|g| serde_json::from_value(serde_json::Value::String(g.into())).ok()),
-        languages: from_json(&row.languages),
+        languages: from_json("languages", &row.languages)?,
         drives: row.drives,
         smoker: row.smoker,
         comfortable_with_pets: row.comfortable_with_pets,
-    }
+    })
 }
 
 /// The matching facts of these PAs (their evidence and sign-offs loaded in two queries for them
@@ -986,8 +992,7 @@ pub fn candidates_of(conn: &mut DbConnection, rows: &[PaProfileRow]) -> AppResul
             .or_default()
             .push(signoff_of(s));
     }
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|row| {
             candidate(
                 row,
@@ -995,7 +1000,7 @@ pub fn candidates_of(conn: &mut DbConnection, rows: &[PaProfileRow]) -> AppResul
                 signoffs.remove(&row.id).unwrap_or_default(),
             )
         })
-        .collect())
+        .collect()
 }
 
 pub fn evidence_by_pa(

@@ -538,8 +538,7 @@ pub fn export_period(
     let card_ids: Vec<String> = employers.iter().map(|e| e.rate_card_id.clone()).collect();
     let mut versions: HashMap<String, Vec<Version>> = HashMap::new();
     for v in pricing_repo::versions_of(conn, &card_ids)? {
-        let terms = serde_json::from_str(&v.terms)
-            .map_err(|e| AppError::internal(format!("rate card terms unreadable: {e}")))?;
+        let terms = crate::db::json::from_text("terms", &v.terms)?;
         versions
             .entry(v.rate_card_id.clone())
             .or_default()
@@ -575,12 +574,8 @@ pub fn export_period(
             continue;
         };
         let employer = employment.employers[g.employer_id.as_str()];
-        let (Ok(before), Ok(after)) = (
-            serde_json::from_str::<Amendable>(before),
-            serde_json::from_str::<Amendable>(after),
-        ) else {
-            return Err(AppError::internal("an amendment's fields are unreadable"));
-        };
+        let before: Amendable = crate::db::json::from_text("before_json", before)?;
+        let after: Amendable = crate::db::json::from_text("after_json", after)?;
         let shift = shift_of(record.clone(), &holders)?;
         let cards = versions
             .get(&employer.rate_card_id)
@@ -749,7 +744,7 @@ pub fn export_period(
             pay_period_id: period.id.clone(),
             status: "blocked".into(),
             number: None,
-            blockers: serde_json::to_string(&blockers).unwrap_or_else(|_| "[]".into()),
+            blockers: crate::db::json::to_text(&blockers)?,
             checksums: None,
             gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
             line_count: lines.len() as i32,
@@ -772,7 +767,7 @@ pub fn export_period(
         fix_checksums(second, period);
     });
     for (row, _, lines) in built {
-        made.push(export_view(&row, period));
+        made.push(export_view(&row, period)?);
         rows.push(row);
         all_lines.extend(lines);
     }
@@ -1033,8 +1028,8 @@ fn make_ready(
     Ok(())
 }
 
-pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> ExportView {
-    ExportView {
+pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> AppResult<ExportView> {
+    Ok(ExportView {
         id: row.id.clone(),
         employer_id: row.employer_id.clone(),
         pay_period_id: row.pay_period_id.clone(),
@@ -1047,12 +1042,13 @@ pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> ExportView {
         checksums: row
             .checksums
             .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok()),
-        blockers: serde_json::from_str(&row.blockers).unwrap_or_default(),
+            .map(|c| crate::db::json::from_text("checksums", c))
+            .transpose()?,
+        blockers: crate::db::json::from_text("blockers", &row.blockers)?,
         created_at: row.created_at.and_utc(),
         ready_at: row.ready_at.map(|t| t.and_utc()),
         acknowledged_at: row.acknowledged_at.map(|t| t.and_utc()),
-    }
+    })
 }
 
 fn period_of(conn: &mut DbConnection, id: &str) -> AppResult<PayPeriodRow> {
@@ -1067,10 +1063,10 @@ pub fn period_exports(
 ) -> AppResult<Vec<ExportView>> {
     let period = period_of(conn, period_id)?;
     authorize(actor, Action::Read, payroll(&period.organisation_id))?;
-    Ok(repo::exports_of_period(conn, &period.id)?
+    repo::exports_of_period(conn, &period.id)?
         .iter()
         .map(|e| export_view(e, &period))
-        .collect())
+        .collect::<AppResult<Vec<_>>>()
 }
 
 /// Settles one PA's minimum wage failure in a blocked export: a top-up line for the shortfall,
@@ -1111,7 +1107,7 @@ pub fn review(
     let period = period_of(conn, &export.pay_period_id)?;
     write_transaction(conn, |conn| {
         let export = repo::find_export(conn, export_id)?.ok_or(AppError::NotFound)?;
-        let mut blockers: Vec<Blocker> = serde_json::from_str(&export.blockers).unwrap_or_default();
+        let mut blockers: Vec<Blocker> = crate::db::json::from_text("blockers", &export.blockers)?;
         let Some(position) = blockers.iter().position(|b| b.pa_id == request.pa_id) else {
             return Err(AppError::field(
                 "pa_id",
@@ -1179,16 +1175,12 @@ pub fn review(
             );
             enqueue_reconciliation(conn, &period.id, key, now)?;
         }
-        repo::set_blockers(
-            conn,
-            &export.id,
-            &serde_json::to_string(&blockers).unwrap_or_default(),
-        )?;
+        repo::set_blockers(conn, &export.id, &crate::db::json::to_text(&blockers)?)?;
         if blockers.is_empty() {
             make_ready(conn, &export, &employer, &period, &lines, now)?;
         }
         let stored = repo::find_export(conn, &export.id)?.ok_or(AppError::NotFound)?;
-        let view = export_view(&stored, &period);
+        let view = export_view(&stored, &period)?;
         audit::record(
             conn,
             Some(actor),
@@ -1246,7 +1238,7 @@ pub fn client_exports(
             let period = period_of(conn, &row.pay_period_id)?;
             periods.insert(row.pay_period_id.clone(), period);
         }
-        views.push(export_view(row, &periods[&row.pay_period_id]));
+        views.push(export_view(row, &periods[&row.pay_period_id])?);
     }
     Ok(Page::from_rows(views, limit, |v| v.id.clone()))
 }
@@ -1279,7 +1271,7 @@ pub fn export_to_write(
         });
     };
     let head = head_of(&export, &employer, &period, number, ready_at.and_utc());
-    Ok((head, export_view(&export, &period)))
+    Ok((head, export_view(&export, &period)?))
 }
 
 /// Confirms the payroll client has taken an export; saying so again changes nothing. Who may
@@ -1302,14 +1294,14 @@ pub fn acknowledge(
     )?;
     let period = period_of(conn, &export.pay_period_id)?;
     match export.status.as_str() {
-        "acknowledged" => return Ok(export_view(&export, &period)),
+        "acknowledged" => return export_view(&export, &period),
         "blocked" => return Err(AppError::NotFound),
         _ => {}
     }
     write_transaction(conn, |conn| {
         repo::acknowledge(conn, &export.id, now.naive_utc())?;
         let stored = repo::find_export(conn, &export.id)?.ok_or(AppError::NotFound)?;
-        let view = export_view(&stored, &period);
+        let view = export_view(&stored, &period)?;
         audit::record(
             conn,
             Some(actor),

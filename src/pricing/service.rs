@@ -47,16 +47,11 @@ fn checked_terms(terms: &RateTerms, effective_from: NaiveDate) -> AppResult<()> 
     Ok(())
 }
 
-fn to_json(terms: &RateTerms) -> String {
-    serde_json::to_string(terms).unwrap_or_default()
-}
-
 fn version_view(row: &RateCardVersionRow) -> AppResult<RateCardVersionView> {
     Ok(RateCardVersionView {
         id: row.id.clone(),
         effective_from: row.effective_from,
-        terms: serde_json::from_str(&row.terms)
-            .map_err(|e| AppError::internal(format!("rate card terms unreadable: {e}")))?,
+        terms: crate::db::json::from_text("terms", &row.terms)?,
         created_at: row.created_at,
     })
 }
@@ -95,7 +90,7 @@ pub fn create_card(
         id: crate::ids::new_id(),
         rate_card_id: card.id.clone(),
         effective_from: request.effective_from,
-        terms: to_json(&request.terms),
+        terms: crate::db::json::to_text(&request.terms)?,
         created_by: actor.user_id.clone(),
         created_at: now.naive_utc(),
     };
@@ -154,7 +149,7 @@ pub fn add_version(
         id: crate::ids::new_id(),
         rate_card_id: card.id.clone(),
         effective_from: request.effective_from,
-        terms: to_json(&request.terms),
+        terms: crate::db::json::to_text(&request.terms)?,
         created_by: actor.user_id.clone(),
         created_at: now.naive_utc(),
     };

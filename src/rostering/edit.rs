@@ -173,7 +173,7 @@ pub(crate) fn edit_with(
         .iter()
         .map(|(t, _)| shifts[*t].id.as_str())
         .collect();
-    let all = view(&roster, &shifts_now, &assignments_now);
+    let all = view(&roster, &shifts_now, &assignments_now)?;
     Ok(EditOutcome {
         version,
         shifts: all

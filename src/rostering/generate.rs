@@ -181,7 +181,7 @@ pub(crate) fn generate_reporting(
         version: 1,
         seed: i64::try_from(seed).unwrap_or(i64::MAX),
         time_limit_ms: i64::try_from(time_limit_ms).unwrap_or(i64::MAX),
-        score: serde_json::to_string(&score).unwrap_or_default(),
+        score: crate::db::json::to_text(&score)?,
         created_by: actor.user_id.clone(),
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
@@ -238,7 +238,7 @@ pub(crate) fn generate_reporting(
         )?;
         also(conn, &roster.id)
     })?;
-    let mut out = view(&roster, &shift_rows, &assignment_rows);
+    let mut out = view(&roster, &shift_rows, &assignment_rows)?;
     out.cost_against_budget = costs(
         conn,
         &roster,
@@ -451,7 +451,7 @@ pub fn view(
     roster: &RosterRow,
     shifts: &[RosterShiftRow],
     assignments: &[RosterAssignmentRow],
-) -> RosterView {
+) -> AppResult<RosterView> {
     let mut by_shift: HashMap<&str, Vec<String>> = HashMap::new();
     for a in assignments {
         by_shift
@@ -478,7 +478,7 @@ pub fn view(
         })
         .collect();
     let open_shifts = shifts.iter().filter(|s| s.pa_ids.is_empty()).count();
-    RosterView {
+    Ok(RosterView {
         id: roster.id.clone(),
         team_manager_id: roster.team_manager_id.clone(),
         from: roster.from_date,
@@ -486,12 +486,12 @@ pub fn view(
         status: roster.status.clone(),
         version: roster.version,
         seed: roster.seed,
-        score: serde_json::from_str(&roster.score).unwrap_or_default(),
+        score: crate::db::json::from_text("score", &roster.score)?,
         filled_shifts: shifts.len() - open_shifts,
         open_shifts,
         cost_against_budget: Vec::new(),
         shifts,
-    }
+    })
 }
 
 /// The roster's cost to each person's approved budget (the one covering the roster's first
@@ -566,7 +566,7 @@ pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<Ro
     authorize(actor, Action::Read, roster.resource())?;
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
-    let mut out = view(&roster, &shifts, &assignments);
+    let mut out = view(&roster, &shifts, &assignments)?;
     out.cost_against_budget = costs(
         conn,
         &roster,

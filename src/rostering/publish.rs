@@ -192,7 +192,7 @@ pub fn publish(
     let roster = repo::find_roster(conn, &roster.id)?.ok_or(AppError::NotFound)?;
     let shifts = repo::roster_shifts_of(conn, &roster.id)?;
     let assignments = repo::assignments_of(conn, &roster.id)?;
-    let mut out = view(&roster, &shifts, &assignments);
+    let mut out = view(&roster, &shifts, &assignments)?;
     out.cost_against_budget =
         crate::rostering::generate::costs(conn, &roster, &shifts, &assignments, now.date_naive())?;
     Ok(out)

@@ -181,8 +181,7 @@ pub fn execute(
         request_id: None,
         session_id: None,
     };
-    let request: GenerateRoster = serde_json::from_str(&run.request)
-        .map_err(|e| AppError::internal(format!("stored roster request: {e}")))?;
+    let request: GenerateRoster = crate::db::json::from_text("request", &run.request)?;
     let lease_until = |now: DateTime<Utc>| {
         now + Duration::milliseconds(run.time_limit_ms) + Duration::seconds(LEASE_MARGIN_SECS)
     };

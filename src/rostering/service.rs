@@ -257,7 +257,8 @@ pub fn planned_shifts(
     if (to - from).num_days() > MAX_RANGE_DAYS {
         return Err(AppError::field("to", "range", "at most 92 days after from"));
     }
-    let needs: Vec<SupportNeed> = serde_json::from_str(&holder.support_needs).unwrap_or_default();
+    let needs: Vec<SupportNeed> =
+        crate::db::json::from_text("support_needs", &holder.support_needs)?;
     let changes: Vec<PatternChange> = repo::changes_between(conn, &holder.id, from, to)?
         .iter()
         .filter_map(pattern_change)

@@ -336,18 +336,18 @@ pub fn query(
     timesheet_view(conn, &context, now)
 }
 
-pub fn amendment_view(row: &AmendmentRow) -> AmendmentView {
-    AmendmentView {
+pub fn amendment_view(row: &AmendmentRow) -> AppResult<AmendmentView> {
+    Ok(AmendmentView {
         id: row.id.clone(),
         record_id: row.shift_record_id.clone(),
         reason: row.reason.clone(),
-        before: serde_json::from_str(&row.before_json).unwrap_or_default(),
-        after: serde_json::from_str(&row.after_json).unwrap_or_default(),
+        before: crate::db::json::from_text("before_json", &row.before_json)?,
+        after: crate::db::json::from_text("after_json", &row.after_json)?,
         cost_change_pence: row.cost_change_pence,
         pay_period_id: row.pay_period_id.clone(),
         created_by: row.created_by.clone(),
         created_at: row.created_at.and_utc(),
-    }
+    })
 }
 
 /// Changes an approved record. Who may call: the person's team manager and admins.
@@ -440,8 +440,8 @@ pub fn amend(
             organisation_id: record.organisation_id.clone(),
             shift_record_id: record.id.clone(),
             reason: reason.clone(),
-            before_json: serde_json::to_string(&before_fields).unwrap_or_default(),
-            after_json: serde_json::to_string(&after_fields).unwrap_or_default(),
+            before_json: crate::db::json::to_text(&before_fields)?,
+            after_json: crate::db::json::to_text(&after_fields)?,
             cost_change_pence: change,
             pay_period_id: period.id.clone(),
             created_by: actor.user_id.clone(),
@@ -457,7 +457,7 @@ pub fn amend(
             Some(&reason),
         );
         post_entries(conn, &budget, &context.holder, entries, Some(actor), now)?;
-        let view = amendment_view(&row);
+        let view = amendment_view(&row)?;
         audit::record(
             conn,
             Some(actor),
@@ -487,6 +487,6 @@ pub fn amendments(
     let list = repo::amendments_of(conn, &record.id)?
         .iter()
         .map(amendment_view)
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     Ok((view, list))
 }
