@@ -423,6 +423,14 @@ pub fn crossings(
     out
 }
 
+crate::db::stored_enum! {
+    /// Where a budget stands: a draft takes no ledger entries until it is approved.
+    pub enum BudgetStatus {
+        Draft = "draft",
+        Approved = "approved",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

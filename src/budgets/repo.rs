@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::budgets::model::BudgetStatus;
 use crate::budgets::model::{EntryFigures, EntryKind, Stream};
 use crate::db::schema::{budget_alerts, budgets, ledger_entries};
 use crate::db::DbConnection;
@@ -94,7 +95,7 @@ pub fn approved_budget_on(
 ) -> AppResult<Option<BudgetRow>> {
     Ok(budgets::table
         .filter(budgets::budget_holder_id.eq(holder_id))
-        .filter(budgets::status.eq("approved"))
+        .filter(budgets::status.eq(BudgetStatus::Approved.as_str()))
         .filter(budgets::period_start.le(date))
         .filter(budgets::period_end.ge(date))
         .order(budgets::period_start.desc())
@@ -109,14 +110,18 @@ pub fn mark_approved(
     by: &str,
     at: NaiveDateTime,
 ) -> AppResult<bool> {
-    let updated = diesel::update(budgets::table.find(id).filter(budgets::status.eq("draft")))
-        .set((
-            budgets::status.eq("approved"),
-            budgets::approved_by.eq(Some(by)),
-            budgets::approved_at.eq(Some(at)),
-            budgets::updated_at.eq(at),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        budgets::table
+            .find(id)
+            .filter(budgets::status.eq(BudgetStatus::Draft.as_str())),
+    )
+    .set((
+        budgets::status.eq(BudgetStatus::Approved.as_str()),
+        budgets::approved_by.eq(Some(by)),
+        budgets::approved_at.eq(Some(at)),
+        budgets::updated_at.eq(at),
+    ))
+    .execute(conn)?;
     Ok(updated == 1)
 }
 

@@ -8,6 +8,7 @@ use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthUser;
 use crate::budgets::dto::*;
 use crate::budgets::ledger::{owner, post_entries, statement_input, NewLedgerEntry, Owner};
+use crate::budgets::model::BudgetStatus;
 use crate::budgets::model::{self, EntryKind, ProfileMonth, Stream};
 use crate::budgets::repo::{self, BudgetRow, LedgerEntryRow};
 use crate::db::json::from_text as from_json;
@@ -134,7 +135,7 @@ pub fn create_budget(
         health_share_bp: request.health_share_bp,
         profile: crate::db::json::to_text(&profile)?,
         alert_thresholds: crate::db::json::to_text(&thresholds)?,
-        status: "draft".into(),
+        status: BudgetStatus::Draft.as_str().into(),
         approved_by: None,
         approved_at: None,
         ledger_sequence: 0,
@@ -301,7 +302,7 @@ pub fn post_manual_entry(
         return Err(AppError::Validation(errors));
     }
     let stream = stream_for(&budget, request.stream)?;
-    if budget.status != "approved" {
+    if BudgetStatus::parse("status", &budget.status)? != BudgetStatus::Approved {
         return Err(AppError::Conflict {
             code: ConflictCode::BudgetNotApproved,
             detail: "entries are recorded against approved budgets only".into(),
@@ -473,7 +474,7 @@ pub fn statement(
         None => {
             let approved: Vec<BudgetRow> = budgets
                 .into_iter()
-                .filter(|b| b.status == "approved")
+                .filter(|b| b.status == BudgetStatus::Approved.as_str())
                 .collect();
             let current = approved
                 .iter()

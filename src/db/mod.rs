@@ -243,6 +243,42 @@ macro_rules! load_on_backend {
 
 pub(crate) use {insert_all, insert_unless_present, load_on_backend};
 
+/// A closed set of values kept in a Text column (a status): `as_str` for writing and filtering,
+/// `parse` for reading, where a value outside the set is an error naming the column (loud, as
+/// JSON columns are), never a silent default. Declared once per set, in its domain's model.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[doc = $doc:expr])* $variant:ident = $text:literal,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            pub fn parse(column: &'static str, text: &str) -> $crate::error::AppResult<Self> {
+                match text {
+                    $($text => Ok($name::$variant),)*
+                    other => Err($crate::error::AppError::internal(format!(
+                        "column {column} holds {other:?}, not one of its values"
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use stored_enum;
+
 /// On PostgreSQL, plans every query of the current transaction for its own parameters: a cached
 /// generic plan cannot know an array parameter's length (`= ANY($1)`) and scans whole tables.
 /// SQLite plans each statement anyway.

@@ -149,7 +149,9 @@ pub fn load(
             health_share_bp: share,
             profile: crate::db::json::to_text(&profile)?,
             alert_thresholds: "[80,100]".into(),
-            status: "approved".into(),
+            status: crate::budgets::model::BudgetStatus::Approved
+                .as_str()
+                .into(),
             approved_by: Some(holder.team_manager_id.clone()),
             approved_at: Some(now.naive_utc()),
             ledger_sequence: 0,

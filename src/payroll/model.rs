@@ -627,6 +627,16 @@ fn minimum_wage_check(
     })
 }
 
+crate::db::stored_enum! {
+    /// A payroll export: blocked while a minimum wage failure awaits review, then ready for the
+    /// payroll client, then acknowledged by it.
+    pub enum ExportStatus {
+        Blocked = "blocked",
+        Ready = "ready",
+        Acknowledged = "acknowledged",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::budgets::model::BudgetStatus;
 use crate::budgets::repo::BudgetRow;
 use crate::db::schema::{
     budget_holders, budgets, employers, engagements, ledger_entries, minimum_wage_reviews,
@@ -12,6 +13,8 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::market::repo::BudgetHolderRow;
+use crate::payroll::model::ExportStatus;
+use crate::timesheets::model::Status;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = employers)]
@@ -220,7 +223,7 @@ pub fn adjustments_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec
 pub fn pas_paid_in(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<String>> {
     Ok(timesheets::table
         .filter(timesheets::paid_in_period_id.eq(period_id))
-        .filter(timesheets::status.eq("approved"))
+        .filter(timesheets::status.eq(Status::Approved.as_str()))
         .select(timesheets::pa_id)
         .distinct()
         .order(timesheets::pa_id.asc())
@@ -266,7 +269,7 @@ pub fn paid_records(conn: &mut DbConnection, which: RecordsOf<'_>) -> AppResult<
     let query = match which {
         RecordsOf::PaidIn { period_id, pa_ids } => query
             .filter(timesheets::paid_in_period_id.eq(period_id))
-            .filter(timesheets::status.eq("approved"))
+            .filter(timesheets::status.eq(Status::Approved.as_str()))
             .filter(timesheets::pa_id.eq_any(pa_ids)),
         RecordsOf::Ids(ids) => query.filter(shift_records::id.eq_any(ids)),
     };
@@ -373,7 +376,7 @@ pub fn exports_for_client(
     let mut query = payroll_exports::table
         .inner_join(employers::table)
         .filter(employers::payroll_client_id.eq(client_id))
-        .filter(payroll_exports::status.ne("blocked"))
+        .filter(payroll_exports::status.ne(ExportStatus::Blocked.as_str()))
         .select(ExportRow::as_select())
         .order(payroll_exports::id.asc())
         .limit(limit)
@@ -400,10 +403,10 @@ pub fn make_ready(
     let changed = diesel::update(
         payroll_exports::table
             .find(id)
-            .filter(payroll_exports::status.eq("blocked")),
+            .filter(payroll_exports::status.eq(ExportStatus::Blocked.as_str())),
     )
     .set((
-        payroll_exports::status.eq("ready"),
+        payroll_exports::status.eq(ExportStatus::Ready.as_str()),
         payroll_exports::number.eq(Some(number)),
         payroll_exports::checksums.eq(Some(checksums)),
         payroll_exports::blockers.eq("[]"),
@@ -427,10 +430,10 @@ pub fn acknowledge(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> AppR
     let changed = diesel::update(
         payroll_exports::table
             .find(id)
-            .filter(payroll_exports::status.eq("ready")),
+            .filter(payroll_exports::status.eq(ExportStatus::Ready.as_str())),
     )
     .set((
-        payroll_exports::status.eq("acknowledged"),
+        payroll_exports::status.eq(ExportStatus::Acknowledged.as_str()),
         payroll_exports::acknowledged_at.eq(Some(at)),
     ))
     .execute(conn)?;
@@ -561,7 +564,7 @@ pub fn estimated_by_holder(
         )
         .inner_join(timesheets::table.on(timesheets::id.eq(shift_records::timesheet_id)))
         .filter(timesheets::paid_in_period_id.eq(period_id))
-        .filter(timesheets::status.eq("approved"))
+        .filter(timesheets::status.eq(Status::Approved.as_str()))
         .filter(ledger_entries::source_type.eq("timesheet"))
         .filter(ledger_entries::kind.eq("actual"))
         .group_by(shift_records::budget_holder_id)
@@ -610,7 +613,7 @@ pub fn people_and_budgets_on(
         .load(conn)?;
     let approved = budgets::table
         .filter(budgets::organisation_id.eq(organisation_id))
-        .filter(budgets::status.eq("approved"))
+        .filter(budgets::status.eq(BudgetStatus::Approved.as_str()))
         .filter(budgets::period_start.le(date))
         .filter(budgets::period_end.ge(date))
         .order(budgets::period_start.desc())

@@ -21,6 +21,7 @@ use crate::idempotency::{self, Answer};
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::payroll::dto::*;
 use crate::payroll::formats::{self, Format, Head, Line};
+use crate::payroll::model::ExportStatus;
 use crate::payroll::model::{self, Extra, HolidayBasis, PayError, PayInput, Shift, ShiftKind};
 use crate::payroll::repo::{
     self, EmployerRow, EngagementRow, ExportRow, LineRow, PaidRecord, RecordsOf,
@@ -742,7 +743,7 @@ pub fn export_period(
             organisation_id: organisation_id.to_owned(),
             employer_id: employer.id.clone(),
             pay_period_id: period.id.clone(),
-            status: "blocked".into(),
+            status: ExportStatus::Blocked.as_str().into(),
             number: None,
             blockers: crate::db::json::to_text(&blockers)?,
             checksums: None,
@@ -753,7 +754,7 @@ pub fn export_period(
             acknowledged_at: None,
         };
         if blockers.is_empty() {
-            row.status = "ready".into();
+            row.status = ExportStatus::Ready.as_str().into();
             row.number = Some(repo::next_export_number(conn, &employer.id)?);
             row.ready_at = Some(ready_instant(now).naive_utc());
         }
@@ -1210,7 +1211,13 @@ pub fn client_exports(
     crate::auth::policy::must_be_payroll_client(actor)?;
     let status = match query.status.as_deref() {
         None => None,
-        Some(s @ ("ready" | "acknowledged")) => Some(s),
+        Some(s)
+            if [ExportStatus::Ready, ExportStatus::Acknowledged]
+                .iter()
+                .any(|status| status.as_str() == s) =>
+        {
+            Some(s)
+        }
         Some(_) => {
             return Err(AppError::field(
                 "status",
@@ -1293,10 +1300,10 @@ pub fn acknowledge(
         },
     )?;
     let period = period_of(conn, &export.pay_period_id)?;
-    match export.status.as_str() {
-        "acknowledged" => return export_view(&export, &period),
-        "blocked" => return Err(AppError::NotFound),
-        _ => {}
+    match ExportStatus::parse("status", &export.status)? {
+        ExportStatus::Acknowledged => return export_view(&export, &period),
+        ExportStatus::Blocked => return Err(AppError::NotFound),
+        ExportStatus::Ready => {}
     }
     write_transaction(conn, |conn| {
         repo::acknowledge(conn, &export.id, now.naive_utc())?;
@@ -1336,7 +1343,10 @@ pub fn period_summary(
         return Err(AppError::NotFound);
     }
     let exports = repo::exports_of_period(conn, &period.id)?;
-    let blocked = exports.iter().filter(|e| e.status == "blocked").count() as i64;
+    let blocked = exports
+        .iter()
+        .filter(|e| e.status == ExportStatus::Blocked.as_str())
+        .count() as i64;
     let ids: Vec<String> = exports.iter().map(|e| e.id.clone()).collect();
     let lines = repo::lines_for_holder(conn, &ids, &holder.id)?;
     let mut pay: BTreeMap<String, i64> = BTreeMap::new();

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::market::repo as market_repo;
 use crate::rostering::dto::*;
 use crate::rostering::generate::view;
+use crate::rostering::model::RosterStatus;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
 use crate::rostering::safety::{self, field_errors, lock_pas, Staffed};
 
@@ -84,7 +85,7 @@ pub(crate) fn edit_with(
     also: impl FnOnce(&mut DbConnection) -> AppResult<()>,
 ) -> AppResult<EditOutcome> {
     let (roster, expected) = roster_to_change(conn, actor, roster_id, expected_version)?;
-    let published = roster.status == "published";
+    let published = RosterStatus::parse("status", &roster.status)? == RosterStatus::Published;
     let Plan {
         shifts,
         current,

@@ -20,6 +20,7 @@ use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::rostering::dto::*;
 use crate::rostering::model::gate::{may_work_each, GatePa, GateShift};
 use crate::rostering::model::PlannedShift;
+use crate::rostering::model::RosterStatus;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
 use crate::rostering::solver::{
     self, HardRule, Limits, OpenReason, Problem, Task, Weights, Worker,
@@ -177,7 +178,7 @@ pub(crate) fn generate_reporting(
         team_manager_id,
         from_date: request.from,
         to_date: request.to,
-        status: "draft".into(),
+        status: RosterStatus::Draft.as_str().into(),
         version: 1,
         seed: i64::try_from(seed).unwrap_or(i64::MAX),
         time_limit_ms: i64::try_from(time_limit_ms).unwrap_or(i64::MAX),
@@ -539,7 +540,11 @@ pub(crate) fn costs(
                     today,
                 )?;
                 // A published roster's cost is in the ledger already.
-                let unposted = if roster.status == "draft" { cost } else { 0 };
+                let unposted = if roster.status == RosterStatus::Draft.as_str() {
+                    cost
+                } else {
+                    0
+                };
                 (
                     balance.profiled_pence,
                     balance.committed_pence + balance.spent_pence + unposted,

@@ -22,6 +22,7 @@ use crate::market::repo::my_pa_id;
 use crate::rostering::dto::OpenShiftView;
 use crate::rostering::model::gate::{self, place_breaches};
 use crate::rostering::model::place_pay;
+use crate::rostering::model::RosterStatus;
 use crate::rostering::publish::commitments;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterShiftRow};
 use crate::rostering::safety::{gather, lock_pas, refuse, Staffed};
@@ -162,7 +163,9 @@ pub fn accept(
     let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
     let shift = repo::find_shift(conn, shift_id)?.ok_or(AppError::NotFound)?;
     let roster = repo::find_roster(conn, &shift.roster_id)?
-        .filter(|r| r.organisation_id == pa.organisation_id && r.status == "published")
+        .filter(|r| {
+            r.organisation_id == pa.organisation_id && r.status == RosterStatus::Published.as_str()
+        })
         .ok_or(AppError::NotFound)?;
     if shift.starts_at <= now.naive_utc() {
         return Err(AppError::Conflict {
@@ -354,7 +357,9 @@ pub fn decline(
     let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
     let shift = repo::find_shift(conn, shift_id)?.ok_or(AppError::NotFound)?;
     repo::find_roster(conn, &shift.roster_id)?
-        .filter(|r| r.organisation_id == pa.organisation_id && r.status == "published")
+        .filter(|r| {
+            r.organisation_id == pa.organisation_id && r.status == RosterStatus::Published.as_str()
+        })
         .ok_or(AppError::NotFound)?;
     write_transaction(conn, |conn| {
         repo::release_hold(conn, &shift.id, &pa.id)?;

@@ -18,6 +18,7 @@ use crate::rostering::dto::RosterView;
 use crate::rostering::edit::roster_to_change;
 use crate::rostering::generate::view;
 use crate::rostering::model::place_pay;
+use crate::rostering::model::RosterStatus;
 use crate::rostering::repo::{self, RosterShiftRow};
 use crate::rostering::safety::{self, lock_pas};
 
@@ -29,7 +30,7 @@ pub fn publish(
     now: DateTime<Utc>,
 ) -> AppResult<RosterView> {
     let (roster, expected) = roster_to_change(conn, actor, roster_id, expected_version)?;
-    if roster.status != "draft" {
+    if RosterStatus::parse("status", &roster.status)? != RosterStatus::Draft {
         return Err(AppError::Conflict {
             code: ConflictCode::NotADraft,
             detail: "this roster is already published".into(),
@@ -184,8 +185,12 @@ pub fn publish(
                 action: "roster.published",
                 entity_type: "roster",
                 entity_id: &roster.id,
-                before: Some(&serde_json::json!({"status": "draft", "version": expected})),
-                after: Some(&serde_json::json!({"status": "published", "version": expected + 1})),
+                before: Some(
+                    &serde_json::json!({"status": RosterStatus::Draft.as_str(), "version": expected}),
+                ),
+                after: Some(
+                    &serde_json::json!({"status": RosterStatus::Published.as_str(), "version": expected + 1}),
+                ),
             },
         )
     })?;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::support_changes;
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::rostering::model::RosterStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = support_changes)]
@@ -266,10 +267,10 @@ pub fn publish(
         rosters::table
             .find(roster_id)
             .filter(rosters::version.eq(expected))
-            .filter(rosters::status.eq("draft")),
+            .filter(rosters::status.eq(RosterStatus::Draft.as_str())),
     )
     .set((
-        rosters::status.eq("published"),
+        rosters::status.eq(RosterStatus::Published.as_str()),
         rosters::version.eq(expected + 1),
         rosters::updated_at.eq(at),
     ))
@@ -300,7 +301,7 @@ pub fn shifts_of_pa(
                 .inner_join(budget_holders::table),
         )
         .filter(roster_assignments::pa_id.eq(pa_id))
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .filter(roster_shifts::starts_at.ge(from))
         .filter(roster_shifts::starts_at.lt(to))
         .into_boxed();
@@ -339,7 +340,7 @@ pub fn published_shifts_from(
     let shifts: Vec<RosterShiftRow> = roster_shifts::table
         .inner_join(rosters::table)
         .filter(rosters::organisation_id.eq(organisation_id))
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .filter(roster_shifts::starts_at.ge(from))
         .order((roster_shifts::starts_at.asc(), roster_shifts::id.asc()))
         .limit(limit)
@@ -384,7 +385,7 @@ pub fn pa_published_between(
     Ok(roster_assignments::table
         .inner_join(roster_shifts::table.inner_join(rosters::table))
         .filter(roster_assignments::pa_id.eq(pa_id))
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .filter(roster_shifts::ends_at.gt(from))
         .filter(roster_shifts::starts_at.lt(to))
         .select(RosterShiftRow::as_select())
@@ -405,7 +406,7 @@ pub fn published_of_pas_between(
         let mut query = roster_assignments::table
             .inner_join(roster_shifts::table.inner_join(rosters::table))
             .filter(roster_assignments::pa_id.eq_any(chunk))
-            .filter(rosters::status.eq("published"))
+            .filter(rosters::status.eq(RosterStatus::Published.as_str()))
             .filter(roster_shifts::ends_at.gt(from))
             .filter(roster_shifts::starts_at.lt(to))
             .into_boxed();

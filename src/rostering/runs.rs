@@ -17,6 +17,7 @@ use crate::jobs::{self, NewJob};
 use crate::market::index::MatchIndex;
 use crate::rostering::dto::{GenerateRoster, RosterRunView, StartRosterRun};
 use crate::rostering::generate::generate_reporting;
+use crate::rostering::model::RunStatus;
 
 pub const GENERATE_ROSTER: &str = "generate_roster";
 /// How long past its time limit a run's job lease lasts: building the problem and storing the
@@ -42,9 +43,9 @@ pub struct RosterRunRow {
 }
 
 fn view(row: RosterRunRow) -> RosterRunView {
-    let percent = match row.status.as_str() {
-        "done" => 100,
-        "queued" => 0,
+    let percent = match RunStatus::parse("status", &row.status) {
+        Ok(RunStatus::Done) => 100,
+        Ok(RunStatus::Queued) => 0,
         _ => (row.elapsed_ms.saturating_mul(100) / row.time_limit_ms.max(1)).clamp(0, 99),
     };
     RosterRunView {
@@ -101,7 +102,7 @@ pub fn start(
         requested_by: actor.user_id.clone(),
         request: serde_json::to_string(&generate)
             .map_err(|e| AppError::internal(format!("roster request: {e}")))?,
-        status: "queued".into(),
+        status: RunStatus::Queued.as_str().into(),
         time_limit_ms: i64::try_from(time_limit_ms).unwrap_or(i64::MAX),
         elapsed_ms: 0,
         best_score: None,
@@ -165,7 +166,7 @@ pub fn execute(
     let Some(run) = find(conn, run_id)? else {
         return Ok(());
     };
-    if run.status == "done" {
+    if RunStatus::parse("status", &run.status)? == RunStatus::Done {
         return Ok(());
     }
     let user = crate::accounts::repo::find_user(conn, &run.requested_by)?
@@ -187,7 +188,7 @@ pub fn execute(
     };
     let started = Utc::now();
     jobs::extend_lease(conn, job_id, worker, lease_until(started))?;
-    set_progress(conn, &run.id, "running", 0, None, 0)?;
+    set_progress(conn, &run.id, RunStatus::Running, 0, None, 0)?;
 
     let outcome = generate_reporting(
         conn,
@@ -200,7 +201,7 @@ pub fn execute(
             let written = set_progress(
                 conn,
                 &run.id,
-                "running",
+                RunStatus::Running,
                 i64::try_from(report.elapsed_ms).unwrap_or(i64::MAX),
                 Some(report.best_total),
                 i64::try_from(report.moves).unwrap_or(i64::MAX),
@@ -212,7 +213,7 @@ pub fn execute(
         |conn, roster_id| {
             diesel::update(roster_runs::table.find(&run.id))
                 .set((
-                    roster_runs::status.eq("done"),
+                    roster_runs::status.eq(RunStatus::Done.as_str()),
                     roster_runs::roster_id.eq(roster_id),
                     roster_runs::elapsed_ms.eq((Utc::now() - started).num_milliseconds()),
                     roster_runs::updated_at.eq(Utc::now().naive_utc()),
@@ -246,7 +247,7 @@ pub fn execute(
             };
             diesel::update(roster_runs::table.find(&run.id))
                 .set((
-                    roster_runs::status.eq("failed"),
+                    roster_runs::status.eq(RunStatus::Failed.as_str()),
                     roster_runs::error.eq(said),
                     roster_runs::updated_at.eq(Utc::now().naive_utc()),
                 ))
@@ -263,14 +264,14 @@ pub fn execute(
 fn set_progress(
     conn: &mut DbConnection,
     run_id: &str,
-    status: &str,
+    status: RunStatus,
     elapsed_ms: i64,
     best_score: Option<i64>,
     moves: i64,
 ) -> AppResult<()> {
     diesel::update(roster_runs::table.find(run_id))
         .set((
-            roster_runs::status.eq(status),
+            roster_runs::status.eq(status.as_str()),
             roster_runs::elapsed_ms.eq(elapsed_ms),
             roster_runs::best_score.eq(best_score),
             roster_runs::moves.eq(moves),

@@ -17,6 +17,7 @@ use crate::market::repo as market_repo;
 use crate::market::repo::my_pa_id;
 use crate::rostering::dto::{CreateSwapRequest, RosterEdit, SwapDecision, SwapRequestView};
 use crate::rostering::edit::{edit_with, plan};
+use crate::rostering::model::{RosterStatus, SwapStatus};
 use crate::rostering::repo::{self, RosterRow, RosterShiftRow};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -37,7 +38,7 @@ pub struct SwapRequestRow {
     pub updated_at: chrono::NaiveDateTime,
 }
 
-const LIVE: [&str; 2] = ["proposed", "accepted"];
+const LIVE: [SwapStatus; 2] = [SwapStatus::Proposed, SwapStatus::Accepted];
 
 fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<SwapRequestRow>> {
     Ok(swap_requests::table
@@ -54,17 +55,17 @@ fn advance(
     conn: &mut DbConnection,
     actor: &AuthUser,
     row: &SwapRequestRow,
-    (from, to): (&[&str], &str),
+    (from, to): (&[SwapStatus], SwapStatus),
     decision: Option<Option<&str>>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let updated = diesel::update(
         swap_requests::table
             .find(&row.id)
-            .filter(swap_requests::status.eq_any(from)),
+            .filter(swap_requests::status.eq_any(from.iter().map(|s| s.as_str()))),
     )
     .set((
-        swap_requests::status.eq(to),
+        swap_requests::status.eq(to.as_str()),
         swap_requests::updated_at.eq(now.naive_utc()),
         swap_requests::decided_by.eq(decision.map(|_| actor.user_id.clone())),
         swap_requests::decision_reason.eq(decision.flatten().map(str::to_owned)),
@@ -85,7 +86,7 @@ fn advance(
             entity_type: "swap_request",
             entity_id: &row.id,
             before: Some(&serde_json::json!({"status": row.status})),
-            after: Some(&serde_json::json!({"status": to})),
+            after: Some(&serde_json::json!({"status": to.as_str()})),
         },
     )
 }
@@ -187,7 +188,7 @@ pub fn create(
     let roster = repo::find_roster(conn, &shift.roster_id)?.ok_or(AppError::NotFound)?;
     // Only the PA's own published shifts exist for them.
     if roster.organisation_id != actor.organisation_id
-        || roster.status != "published"
+        || roster.status != RosterStatus::Published.as_str()
         || !repo::pas_on_shift(conn, &shift.id)?.contains(&me)
     {
         return Err(AppError::NotFound);
@@ -258,7 +259,7 @@ pub fn create(
         requester_pa_id: me,
         colleague_pa_id: colleague.id.clone(),
         their_shift_id: request.their_shift_id.clone(),
-        status: "proposed".into(),
+        status: SwapStatus::Proposed.as_str().into(),
         note: request.note.clone(),
         decision_reason: None,
         decided_by: None,
@@ -382,7 +383,14 @@ pub fn accept(
     let edit = as_edit(conn, &row)?;
     plan(conn, actor, &roster, &edit)?;
     write_transaction(conn, |conn| {
-        advance(conn, actor, &row, (&["proposed"], "accepted"), None, now)?;
+        advance(
+            conn,
+            actor,
+            &row,
+            (&[SwapStatus::Proposed], SwapStatus::Accepted),
+            None,
+            now,
+        )?;
         let manager = crate::accounts::repo::find_user(conn, &roster.team_manager_id)?;
         tell(
             conn,
@@ -409,7 +417,14 @@ pub fn decline(
 ) -> AppResult<SwapRequestView> {
     let row = as_pa(conn, actor, id, true)?;
     write_transaction(conn, |conn| {
-        advance(conn, actor, &row, (&["proposed"], "declined"), None, now)?;
+        advance(
+            conn,
+            actor,
+            &row,
+            (&[SwapStatus::Proposed], SwapStatus::Declined),
+            None,
+            now,
+        )?;
         let email = email_of_pa(conn, &row.requester_pa_id)?;
         tell(
             conn,
@@ -433,7 +448,7 @@ pub fn withdraw(
 ) -> AppResult<SwapRequestView> {
     let row = as_pa(conn, actor, id, false)?;
     write_transaction(conn, |conn| {
-        advance(conn, actor, &row, (&LIVE, "withdrawn"), None, now)
+        advance(conn, actor, &row, (&LIVE, SwapStatus::Withdrawn), None, now)
     })?;
     let row = find(conn, id)?.ok_or(AppError::NotFound)?;
     view(conn, row)
@@ -454,7 +469,7 @@ pub fn decide(
         .ok_or(AppError::NotFound)?;
     let roster = roster_of(conn, &row)?;
     authorize(actor, Action::Update, roster.resource())?;
-    if row.status != "accepted" {
+    if SwapStatus::parse("status", &row.status)? != SwapStatus::Accepted {
         return Err(AppError::Conflict {
             code: ConflictCode::NotAccepted,
             detail: format!(
@@ -478,7 +493,7 @@ pub fn decide(
                     conn,
                     actor,
                     &row,
-                    (&["accepted"], "approved"),
+                    (&[SwapStatus::Accepted], SwapStatus::Approved),
                     Some(reason),
                     now,
                 )
@@ -500,7 +515,7 @@ pub fn decide(
                 conn,
                 actor,
                 &row,
-                (&["accepted"], "refused"),
+                (&[SwapStatus::Accepted], SwapStatus::Refused),
                 Some(Some(reason)),
                 now,
             )?;

@@ -20,6 +20,7 @@ use crate::market::repo as market_repo;
 use crate::market::repo::candidates_of;
 use crate::rostering::dto::ExpiringItemView;
 use crate::rostering::model::gate::dated_facts;
+use crate::rostering::model::RosterStatus;
 use crate::rostering::repo;
 use crate::rostering::safety;
 
@@ -68,7 +69,7 @@ pub fn look_ahead(conn: &mut DbConnection, now: DateTime<Utc>) -> AppResult<usiz
     let until = now + Duration::days(LOOK_AHEAD_DAYS);
     let roster_ids: Vec<String> = roster_shifts::table
         .inner_join(rosters::table)
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .filter(roster_shifts::starts_at.ge(now.naive_utc()))
         .filter(roster_shifts::starts_at.lt(until.naive_utc()))
         .select(rosters::id)

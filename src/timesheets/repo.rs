@@ -9,6 +9,8 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::rostering::model::RosterStatus;
+use crate::timesheets::model::Status;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = timesheet_policies)]
@@ -240,14 +242,16 @@ pub fn change_status(
     conn: &mut DbConnection,
     id: &str,
     version: i64,
-    from: &[&str],
-    to: &str,
+    from: &[Status],
+    to: Status,
     by: Option<&str>,
     reason: Option<&str>,
     paid_in_period_id: Option<&str>,
     at: NaiveDateTime,
 ) -> AppResult<bool> {
-    let submitted = to == "submitted";
+    let submitted = to == Status::Submitted;
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let to = to.as_str();
     let target = timesheets::table
         .find(id)
         .filter(timesheets::version.eq(version))
@@ -406,7 +410,7 @@ pub fn approved_mileage_since(
     let rows: Vec<i32> = shift_records::table
         .inner_join(timesheets::table)
         .filter(shift_records::pa_id.eq(pa_id))
-        .filter(timesheets::status.eq("approved"))
+        .filter(timesheets::status.eq(Status::Approved.as_str()))
         .filter(shift_records::work_date.ge(since))
         .filter(shift_records::work_date.lt(before))
         .select(shift_records::mileage_tenths)
@@ -512,7 +516,7 @@ pub fn published_places(
         .inner_join(
             roster_assignments::table.on(roster_assignments::roster_shift_id.eq(roster_shifts::id)),
         )
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .filter(roster_shifts::budget_holder_id.eq_any(budget_holder_ids))
         .filter(roster_shifts::shift_date.between(from, to))
         .order((
@@ -534,7 +538,7 @@ pub fn works_for(conn: &mut DbConnection, pa_id: &str, budget_holder_id: &str) -
         .inner_join(rosters::table.on(rosters::id.eq(roster_assignments::roster_id)))
         .filter(roster_assignments::pa_id.eq(pa_id))
         .filter(roster_shifts::budget_holder_id.eq(budget_holder_id))
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .select(roster_assignments::id)
         .first(conn)
         .optional()?;
@@ -605,7 +609,7 @@ pub fn published_shift_exists(
         .inner_join(rosters::table)
         .filter(roster_shifts::id.eq(shift_id))
         .filter(rosters::organisation_id.eq(organisation_id))
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .select(roster_shifts::id)
         .first(conn)
         .optional()?;
@@ -665,7 +669,7 @@ pub fn places_of_shifts(
         )
         .filter(roster_shifts::id.eq_any(shift_ids))
         .filter(roster_assignments::roster_shift_id.eq_any(shift_ids))
-        .filter(rosters::status.eq("published"))
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()))
         .select((
             crate::rostering::repo::RosterShiftRow::as_select(),
             pa_profiles::id,

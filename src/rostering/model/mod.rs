@@ -156,8 +156,50 @@ pub fn place_pay(hourly_pence: i64, minutes: i64, on: NaiveDate) -> i64 {
     )
 }
 
+crate::db::stored_enum! {
+    /// A roster is a draft its team manager edits freely, then published: PAs see it, the safety
+    /// gate and budgets hold it to account.
+    pub enum RosterStatus {
+        Draft = "draft",
+        Published = "published",
+    }
+}
+
+crate::db::stored_enum! {
+    /// A swap request: a PA proposes, the colleague accepts or declines, the team manager
+    /// approves or refuses an accepted one; the PA who asked may withdraw it while it is live.
+    pub enum SwapStatus {
+        Proposed = "proposed",
+        Accepted = "accepted",
+        Declined = "declined",
+        Withdrawn = "withdrawn",
+        Approved = "approved",
+        Refused = "refused",
+    }
+}
+
+crate::db::stored_enum! {
+    /// A roster run (a long generation as a job).
+    pub enum RunStatus {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stored_statuses_round_trip_and_an_unknown_one_is_an_error_naming_its_column() {
+        for status in SwapStatus::ALL {
+            assert_eq!(SwapStatus::parse("status", status.as_str()).ok(), Some(*status));
+        }
+        let error = RosterStatus::parse("rosters.status", "publshed").unwrap_err();
+        assert!(error.to_string().contains("rosters.status"), "{error}");
+    }
+
     use super::*;
     use crate::market::model::Day;
 
