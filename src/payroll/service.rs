@@ -519,46 +519,103 @@ fn amendment_change(
 /// Makes the exports for a period being closed, inside the caller's transaction: one per
 /// employer with pay in the period, ready (numbered, checksummed) or blocked on a minimum wage
 /// failure. An organisation with no employers set up has no payroll to export.
+///
+/// Gather the facts (`PayFacts::gather`, the amendments and adjustments carried: `extras_of`),
+/// pay each PA (`payslips`, a batch of PAs at a time), plan each employer's export from the
+/// payslips (`plan_export`, pure), then write them all (`write_exports`).
 pub fn export_period(
     conn: &mut DbConnection,
     actor: &AuthUser,
     period: &PayPeriodRow,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ExportView>> {
-    let organisation_id = period.organisation_id.as_str();
-    let employers = repo::employers_of(conn, organisation_id)?;
-    if employers.is_empty() {
+    let Some(facts) = PayFacts::gather(conn, period)? else {
         return Ok(Vec::new());
-    }
-    let engagements = repo::engagements_in(conn, organisation_id)?;
-    let employment = Employment::new(&employers, &engagements);
-    let holders: HashMap<String, repo::HolderFacts> = repo::holder_facts(conn, organisation_id)?
+    };
+    let employment = Employment::new(&facts.employers, &facts.engagements);
+    let extras = extras_of(conn, period, &facts, &employment)?;
+    let mut paid = payslips(conn, period, &facts, &employment, &extras)?;
+    let built = paid
+        .by_employer
         .into_iter()
-        .map(|h| (h.id.clone(), h))
-        .collect();
-    let card_ids: Vec<String> = employers.iter().map(|e| e.rate_card_id.clone()).collect();
-    let mut versions: HashMap<String, Vec<Version>> = HashMap::new();
-    for v in pricing_repo::versions_of(conn, &card_ids)? {
-        let terms = crate::db::json::from_text("terms", &v.terms)?;
-        versions
-            .entry(v.rate_card_id.clone())
-            .or_default()
-            .push(Version {
-                id: v.id,
-                effective_from: v.effective_from,
-                terms,
-            });
-    }
-    let mut miles: HashMap<(String, String), i64> = HashMap::new();
-    let tax_year = crate::timesheets::model::tax_year_start(period.starts_on);
-    for (employer, pa, tenths) in
-        repo::miles_paid(conn, organisation_id, tax_year, period.starts_on)?
-    {
-        *miles.entry((employer, pa)).or_default() += tenths;
+        .map(|(employer_id, slips)| {
+            let employer = employment.employers[employer_id];
+            let blockers = paid.not_calculable.remove(employer_id).unwrap_or_default();
+            plan_export(period, employer, slips, blockers, now)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    write_exports(conn, actor, period, built, now)
+}
+
+/// What paying a period reads once for the whole organisation.
+struct PayFacts {
+    employers: Vec<EmployerRow>,
+    engagements: Vec<EngagementRow>,
+    holders: HashMap<String, repo::HolderFacts>,
+    /// Each rate card's versions.
+    versions: HashMap<String, Vec<Version>>,
+    /// Business miles paid so far this tax year, by employer and PA (tenths of a mile).
+    miles: HashMap<(String, String), i64>,
+}
+
+impl PayFacts {
+    /// `None` when the organisation has no employers set up.
+    fn gather(conn: &mut DbConnection, period: &PayPeriodRow) -> AppResult<Option<Self>> {
+        let organisation_id = period.organisation_id.as_str();
+        let employers = repo::employers_of(conn, organisation_id)?;
+        if employers.is_empty() {
+            return Ok(None);
+        }
+        let engagements = repo::engagements_in(conn, organisation_id)?;
+        let holders = repo::holder_facts(conn, organisation_id)?
+            .into_iter()
+            .map(|h| (h.id.clone(), h))
+            .collect();
+        let card_ids: Vec<String> = employers.iter().map(|e| e.rate_card_id.clone()).collect();
+        let mut versions: HashMap<String, Vec<Version>> = HashMap::new();
+        for v in pricing_repo::versions_of(conn, &card_ids)? {
+            let terms = crate::db::json::from_text("terms", &v.terms)?;
+            versions
+                .entry(v.rate_card_id.clone())
+                .or_default()
+                .push(Version {
+                    id: v.id,
+                    effective_from: v.effective_from,
+                    terms,
+                });
+        }
+        let mut miles: HashMap<(String, String), i64> = HashMap::new();
+        let tax_year = crate::timesheets::model::tax_year_start(period.starts_on);
+        for (employer, pa, tenths) in
+            repo::miles_paid(conn, organisation_id, tax_year, period.starts_on)?
+        {
+            *miles.entry((employer, pa)).or_default() += tenths;
+        }
+        Ok(Some(Self {
+            employers,
+            engagements,
+            holders,
+            versions,
+            miles,
+        }))
     }
 
-    // Amendments carried from earlier periods and adjustments: few, gathered first.
-    let mut extras: HashMap<&str, Vec<Extra>> = HashMap::new();
+    fn cards_of(&self, employer: &EmployerRow) -> &[Version] {
+        self.versions
+            .get(&employer.rate_card_id)
+            .map_or(&[][..], Vec::as_slice)
+    }
+}
+
+/// Amendments carried from earlier periods and this period's adjustments, by engagement: few,
+/// gathered before the records.
+fn extras_of<'a>(
+    conn: &mut DbConnection,
+    period: &PayPeriodRow,
+    facts: &PayFacts,
+    employment: &Employment<'a>,
+) -> AppResult<HashMap<&'a str, Vec<Extra>>> {
+    let mut extras: HashMap<&'a str, Vec<Extra>> = HashMap::new();
     let carried = repo::amendments_carried_by(conn, &period.id)?;
     let record_ids: Vec<String> = carried.iter().map(|(_, r, _, _)| r.clone()).collect();
     let mut amended: HashMap<String, PaidRecord> = HashMap::new();
@@ -577,12 +634,16 @@ pub fn export_period(
         let employer = employment.employers[g.employer_id.as_str()];
         let before: Amendable = crate::db::json::from_text("before_json", before)?;
         let after: Amendable = crate::db::json::from_text("after_json", after)?;
-        let shift = shift_of(record.clone(), &holders)?;
-        let cards = versions
-            .get(&employer.rate_card_id)
-            .map_or(&[][..], Vec::as_slice);
-        let change = amendment_change(&shift, &before, &after, g, cards, period.starts_on)
-            .map_err(|e| pay_problem(e, employer))?;
+        let shift = shift_of(record.clone(), &facts.holders)?;
+        let change = amendment_change(
+            &shift,
+            &before,
+            &after,
+            g,
+            facts.cards_of(employer),
+            period.starts_on,
+        )
+        .map_err(|e| pay_problem(e, employer))?;
         if change != 0 {
             extras.entry(g.id.as_str()).or_default().push(Extra {
                 budget_holder_id: record.budget_holder_id.clone(),
@@ -609,9 +670,24 @@ pub fn export_period(
             source: adjustment.id.clone(),
         });
     }
+    Ok(extras)
+}
 
-    // Records are read a batch of PAs at a time and only their pay lines kept, so memory
-    // follows the number of PAs and lines, not shifts.
+/// Every PA's pay in the period, by employer, and the PAs whose pay cannot be calculated.
+struct Paid<'a> {
+    by_employer: BTreeMap<&'a str, Vec<(&'a EngagementRow, model::Payslip)>>,
+    not_calculable: BTreeMap<&'a str, Vec<Blocker>>,
+}
+
+/// Pays every PA with work or an extra in the period. Records are read a batch of PAs at a time
+/// and only their pay lines kept, so memory follows the number of PAs and lines, not shifts.
+fn payslips<'a>(
+    conn: &mut DbConnection,
+    period: &PayPeriodRow,
+    facts: &PayFacts,
+    employment: &Employment<'a>,
+    extras: &HashMap<&'a str, Vec<Extra>>,
+) -> AppResult<Paid<'a>> {
     let mut pa_ids: Vec<String> = repo::pas_paid_in(conn, &period.id)?;
     pa_ids.extend(
         extras
@@ -621,11 +697,13 @@ pub fn export_period(
     );
     pa_ids.sort();
     pa_ids.dedup();
-    let mut by_employer: BTreeMap<&str, Vec<(&EngagementRow, model::Payslip)>> = BTreeMap::new();
+    let mut paid = Paid {
+        by_employer: BTreeMap::new(),
+        not_calculable: BTreeMap::new(),
+    };
     let mut missing: Vec<String> = Vec::new();
-    let mut not_calculable: BTreeMap<&str, Vec<Blocker>> = BTreeMap::new();
     for chunk in pa_ids.chunks(PAS_PER_BATCH) {
-        let mut work: BTreeMap<&str, Vec<Shift>> = BTreeMap::new();
+        let mut work: BTreeMap<&'a str, Vec<Shift>> = BTreeMap::new();
         let which = RecordsOf::PaidIn {
             period_id: &period.id,
             pa_ids: chunk,
@@ -635,7 +713,7 @@ pub fn export_period(
                 Some(g) => work
                     .entry(g.id.as_str())
                     .or_default()
-                    .push(shift_of(record, &holders)?),
+                    .push(shift_of(record, &facts.holders)?),
                 None => missing.push(format!(
                     "PA {} working for {}",
                     record.pa_id, record.budget_holder_id
@@ -652,38 +730,42 @@ pub fn export_period(
         for (engagement_id, shifts) in &work {
             let g = employment.by_id[engagement_id];
             let employer = employment.employers[g.employer_id.as_str()];
-            let cards = versions
-                .get(&employer.rate_card_id)
-                .map_or(&[][..], Vec::as_slice);
             let slip = model::pay(&PayInput {
                 period_start: period.starts_on,
                 date_of_birth: g.date_of_birth,
                 contracted_minutes_per_week: g.contracted_minutes_per_week.map(i64::from),
                 holiday_basis: HolidayBasis::parse(&g.holiday_basis),
                 pays_travel_time: employer.pays_travel_time,
-                versions: cards,
+                versions: facts.cards_of(employer),
                 rules: crate::rules::uk(),
-                miles_before_tenths: miles
+                miles_before_tenths: facts
+                    .miles
                     .get(&(employer.id.clone(), g.pa_id.clone()))
                     .copied()
                     .unwrap_or(0),
                 shifts,
                 extras: extras.get(engagement_id).map_or(&[][..], Vec::as_slice),
             });
-            let entry = by_employer.entry(employer.id.as_str()).or_default();
             match slip {
-                Ok(slip) => entry.push((g, slip)),
-                // One PA's pay that cannot be calculated blocks that PA's line, as a minimum
-                // wage shortfall does; everyone else's pay closes.
-                Err(e) => not_calculable
+                Ok(slip) => paid
+                    .by_employer
                     .entry(employer.id.as_str())
                     .or_default()
-                    .push(Blocker::not_calculable(
-                        &g.pa_id,
-                        &g.works_number,
-                        shifts.first().map_or("", |s| s.budget_holder_id.as_str()),
-                        pay_problem_words(e, employer),
-                    )),
+                    .push((g, slip)),
+                // One PA's pay that cannot be calculated blocks that PA's line, as a minimum
+                // wage shortfall does; everyone else's pay closes.
+                Err(e) => {
+                    paid.by_employer.entry(employer.id.as_str()).or_default();
+                    paid.not_calculable
+                        .entry(employer.id.as_str())
+                        .or_default()
+                        .push(Blocker::not_calculable(
+                            &g.pa_id,
+                            &g.works_number,
+                            shifts.first().map_or("", |s| s.budget_holder_id.as_str()),
+                            pay_problem_words(e, employer),
+                        ));
+                }
             }
         }
     }
@@ -700,73 +782,94 @@ pub fn export_period(
             ),
         });
     }
+    Ok(paid)
+}
 
-    let (mut made, mut rows, mut all_lines) = (Vec::new(), Vec::new(), Vec::new());
-    let mut built: Vec<(ExportRow, &EmployerRow, Vec<LineRow>)> = Vec::new();
-    for (employer_id, mut slips) in by_employer {
-        let employer = employment.employers[employer_id];
-        slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
-        let export_id = crate::ids::new_id();
-        let mut lines = Vec::new();
-        let mut blockers = not_calculable.remove(employer_id).unwrap_or_default();
-        for (g, slip) in &slips {
-            if slip.minimum_wage.shortfall_pence > 0 {
-                let holder = slip
-                    .lines
-                    .first()
-                    .map_or("", |l| l.budget_holder_id.as_str());
-                blockers.push(Blocker::of(
-                    &g.pa_id,
-                    &g.works_number,
-                    holder,
-                    &slip.minimum_wage,
-                ));
-            }
-            for line in &slip.lines {
-                lines.push(LineRow {
-                    export_id: export_id.clone(),
-                    line_no: lines.len() as i32 + 1,
-                    pa_id: g.pa_id.clone(),
-                    works_number: g.works_number.clone(),
-                    budget_holder_id: line.budget_holder_id.clone(),
-                    element: line.element.to_owned(),
-                    description: line.description.clone(),
-                    quantity_hundredths: line.quantity_hundredths,
-                    unit_rate_e4: line.unit_rate_e4,
-                    amount_pence: line.amount_pence,
-                    sources: line.sources.iter().cloned().collect::<Vec<_>>().join(" "),
-                });
-            }
+/// One employer's export as it will be written: its lines in works-number order and its
+/// blockers (minimum wage shortfalls, pay that cannot be calculated). Numbered when written.
+fn plan_export<'e>(
+    period: &PayPeriodRow,
+    employer: &'e EmployerRow,
+    mut slips: Vec<(&EngagementRow, model::Payslip)>,
+    mut blockers: Vec<Blocker>,
+    now: DateTime<Utc>,
+) -> AppResult<(ExportRow, &'e EmployerRow, Vec<LineRow>)> {
+    slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
+    let export_id = crate::ids::new_id();
+    let mut lines = Vec::new();
+    for (g, slip) in &slips {
+        if slip.minimum_wage.shortfall_pence > 0 {
+            let holder = slip
+                .lines
+                .first()
+                .map_or("", |l| l.budget_holder_id.as_str());
+            blockers.push(Blocker::of(
+                &g.pa_id,
+                &g.works_number,
+                holder,
+                &slip.minimum_wage,
+            ));
         }
-        let mut row = ExportRow {
-            id: export_id.clone(),
-            organisation_id: organisation_id.to_owned(),
-            employer_id: employer.id.clone(),
-            pay_period_id: period.id.clone(),
-            status: ExportStatus::Blocked.as_str().into(),
-            number: None,
-            blockers: crate::db::json::to_text(&blockers)?,
-            checksums: None,
-            gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
-            line_count: lines.len() as i32,
-            created_at: now.naive_utc(),
-            ready_at: None,
-            acknowledged_at: None,
-        };
-        if blockers.is_empty() {
-            row.status = ExportStatus::Ready.as_str().into();
-            row.number = Some(repo::next_export_number(conn, &employer.id)?);
-            row.ready_at = Some(ready_instant(now).naive_utc());
+        for line in &slip.lines {
+            lines.push(LineRow {
+                export_id: export_id.clone(),
+                line_no: lines.len() as i32 + 1,
+                pa_id: g.pa_id.clone(),
+                works_number: g.works_number.clone(),
+                budget_holder_id: line.budget_holder_id.clone(),
+                element: line.element.to_owned(),
+                description: line.description.clone(),
+                quantity_hundredths: line.quantity_hundredths,
+                unit_rate_e4: line.unit_rate_e4,
+                amount_pence: line.amount_pence,
+                sources: line.sources.iter().cloned().collect::<Vec<_>>().join(" "),
+            });
         }
-        built.push((row, employer, lines));
     }
-    // The checksums of every format of every ready export, on both cores.
+    let status = if blockers.is_empty() {
+        ExportStatus::Ready
+    } else {
+        ExportStatus::Blocked
+    };
+    let row = ExportRow {
+        id: export_id,
+        organisation_id: period.organisation_id.clone(),
+        employer_id: employer.id.clone(),
+        pay_period_id: period.id.clone(),
+        status: status.as_str().into(),
+        number: None,
+        blockers: crate::db::json::to_text(&blockers)?,
+        checksums: None,
+        gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
+        line_count: lines.len() as i32,
+        created_at: now.naive_utc(),
+        ready_at: (status == ExportStatus::Ready).then(|| ready_instant(now).naive_utc()),
+        acknowledged_at: None,
+    };
+    Ok((row, employer, lines))
+}
+
+/// Numbers the ready exports, checksums every format of each (on both cores), writes exports
+/// and lines together, enqueues the ledger reconciliation and records each in the audit trail.
+fn write_exports(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    period: &PayPeriodRow,
+    mut built: Vec<(ExportRow, &EmployerRow, Vec<LineRow>)>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ExportView>> {
+    for (row, employer, _) in &mut built {
+        if row.status == ExportStatus::Ready.as_str() {
+            row.number = Some(repo::next_export_number(conn, &employer.id)?);
+        }
+    }
     let half = built.len() / 2;
     let (first, second) = built.split_at_mut(half);
     std::thread::scope(|scope| {
         scope.spawn(|| fix_checksums(first, period));
         fix_checksums(second, period);
     });
+    let (mut made, mut rows, mut all_lines) = (Vec::new(), Vec::new(), Vec::new());
     for (row, _, lines) in built {
         made.push(export_view(&row, period)?);
         rows.push(row);
@@ -788,7 +891,7 @@ pub fn export_period(
             conn,
             Some(actor),
             Change::<(), _> {
-                organisation_id,
+                organisation_id: &period.organisation_id,
                 action: "payroll_export.created",
                 entity_type: "payroll_export",
                 entity_id: &view.id,

@@ -194,7 +194,10 @@ mod tests {
     #[test]
     fn stored_statuses_round_trip_and_an_unknown_one_is_an_error_naming_its_column() {
         for status in SwapStatus::ALL {
-            assert_eq!(SwapStatus::parse("status", status.as_str()).ok(), Some(*status));
+            assert_eq!(
+                SwapStatus::parse("status", status.as_str()).ok(),
+                Some(*status)
+            );
         }
         let error = RosterStatus::parse("rosters.status", "publshed").unwrap_err();
         assert!(error.to_string().contains("rosters.status"), "{error}");
