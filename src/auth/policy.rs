@@ -73,11 +73,15 @@ impl Approver {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
+    /// The approver a column holds; anything else is an error naming the column.
+    pub fn parse(column: &'static str, raw: &str) -> AppResult<Self> {
         match raw {
-            "budget_holder" => Self::BudgetHolder,
-            "either" => Self::Either,
-            _ => Self::TeamManager,
+            "team_manager" => Ok(Self::TeamManager),
+            "budget_holder" => Ok(Self::BudgetHolder),
+            "either" => Ok(Self::Either),
+            other => Err(AppError::internal(format!(
+                "column {column} holds {other:?}, not one of its values"
+            ))),
         }
     }
 }

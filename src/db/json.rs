@@ -20,6 +20,15 @@ pub fn from_text<T: DeserializeOwned>(column: &'static str, text: &str) -> AppRe
         .map_err(|e| AppError::internal(format!("column {column} does not read as expected: {e}")))
 }
 
+/// The value of a serde enum that `column` holds by its name (`"phb"`, `"female"`).
+pub fn enum_from_text<T: DeserializeOwned>(column: &'static str, text: &str) -> AppResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
+        AppError::internal(format!(
+            "column {column} holds {text:?}, not one of its values"
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,7 +98,8 @@ fn pa_view(
         gender: row
             .gender
             .as_deref()
-            .and_then(|g| serde_json::from_value(serde_json::Value::String(g.into())).ok()),
+            .map(|g| crate::db::json::enum_from_text("gender", g))
+            .transpose()?,
         wanted_hours_per_week: minutes_to_hours(i64::from(row.wanted_minutes_per_week)),
         competencies: evidence,
         signoffs,

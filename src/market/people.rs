@@ -22,8 +22,8 @@ use crate::error::errors_or;
 use crate::geo::place_of;
 use crate::market::model::person_hours;
 
-fn funding_of(row: &BudgetHolderRow) -> Funding {
-    serde_json::from_value(serde_json::Value::String(row.funding.clone())).unwrap_or(Funding::Phb)
+fn funding_of(row: &BudgetHolderRow) -> AppResult<Funding> {
+    crate::db::json::enum_from_text("funding", &row.funding)
 }
 
 fn funding_text(funding: Funding) -> String {
@@ -64,7 +64,7 @@ fn holder_view(conn: &mut DbConnection, row: BudgetHolderRow) -> AppResult<Budge
         .collect();
     let support_needs: Vec<SupportNeed> = from_json("support_needs", &row.support_needs)?;
     Ok(BudgetHolderView {
-        funding: funding_of(&row),
+        funding: funding_of(&row)?,
         support_hours_per_week: person_hours(&support_needs),
         support_needs,
         preferences: from_json("preferences", &row.preferences)?,

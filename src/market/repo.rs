@@ -972,7 +972,8 @@ pub fn candidate(
         gender: row
             .gender
             .as_deref()
-            .and_then(|g| serde_json::from_value(serde_json::Value::String(g.into())).ok()),
+            .map(|g| crate::db::json::enum_from_text("gender", g))
+            .transpose()?,
         languages: from_json("languages", &row.languages)?,
         drives: row.drives,
         smoker: row.smoker,

@@ -171,11 +171,14 @@ impl HolidayBasis {
         }
     }
 
-    pub fn parse(text: &str) -> Self {
-        if text == "taken" {
-            Self::Taken
-        } else {
-            Self::RolledUp
+    /// The basis a column holds; anything else is an error naming the column.
+    pub fn parse(column: &'static str, text: &str) -> crate::error::AppResult<Self> {
+        match text {
+            "taken" => Ok(Self::Taken),
+            "rolled_up" => Ok(Self::RolledUp),
+            other => Err(crate::error::AppError::internal(format!(
+                "column {column} holds {other:?}, not one of its values"
+            ))),
         }
     }
 }

@@ -55,16 +55,16 @@ pub fn employer_view(row: &EmployerRow) -> EmployerView {
     }
 }
 
-pub fn engagement_view(row: &EngagementRow) -> EngagementView {
-    EngagementView {
+pub fn engagement_view(row: &EngagementRow) -> AppResult<EngagementView> {
+    Ok(EngagementView {
         id: row.id.clone(),
         employer_id: row.employer_id.clone(),
         pa_id: row.pa_id.clone(),
         works_number: row.works_number.clone(),
         contracted_hours_per_week: row.contracted_minutes_per_week.map(|m| f64::from(m) / 60.0),
-        holiday_basis: HolidayBasis::parse(&row.holiday_basis),
+        holiday_basis: HolidayBasis::parse("holiday_basis", &row.holiday_basis)?,
         starts_on: row.starts_on,
-    }
+    })
 }
 
 /// Registers an employer. Who may call: admins.
@@ -234,7 +234,7 @@ pub fn create_engagement(
         created_at: now.naive_utc(),
     };
     // The audit trail keeps the view, which leaves out the date of birth.
-    let view = engagement_view(&row);
+    let view = engagement_view(&row)?;
     write_transaction(conn, |conn| {
         repo::insert_engagement(conn, &row).map_err(|e| match e {
             AppError::Conflict { .. } => AppError::Conflict {
@@ -267,10 +267,10 @@ pub fn list_engagements(
     employer_id: &str,
 ) -> AppResult<Vec<EngagementView>> {
     let employer = employer_in(conn, actor, employer_id, Action::Read)?;
-    Ok(repo::engagements_of(conn, &employer.id)?
+    repo::engagements_of(conn, &employer.id)?
         .iter()
         .map(engagement_view)
-        .collect())
+        .collect()
 }
 
 /// Adds pay by hand (holiday taken, a correction) to the next period to close, once per
@@ -484,6 +484,7 @@ fn amendment_change(
     before: &Amendable,
     after: &Amendable,
     engagement: &EngagementRow,
+    holiday_basis: HolidayBasis,
     versions: &[Version],
     period_start: NaiveDate,
 ) -> Result<i64, PayError> {
@@ -503,7 +504,7 @@ fn amendment_change(
             period_start,
             date_of_birth: engagement.date_of_birth,
             contracted_minutes_per_week: None,
-            holiday_basis: HolidayBasis::parse(&engagement.holiday_basis),
+            holiday_basis,
             pays_travel_time: false,
             versions,
             rules: crate::rules::uk(),
@@ -640,6 +641,7 @@ fn extras_of<'a>(
             &before,
             &after,
             g,
+            HolidayBasis::parse("holiday_basis", &g.holiday_basis)?,
             facts.cards_of(employer),
             period.starts_on,
         )
@@ -734,7 +736,7 @@ fn payslips<'a>(
                 period_start: period.starts_on,
                 date_of_birth: g.date_of_birth,
                 contracted_minutes_per_week: g.contracted_minutes_per_week.map(i64::from),
-                holiday_basis: HolidayBasis::parse(&g.holiday_basis),
+                holiday_basis: HolidayBasis::parse("holiday_basis", &g.holiday_basis)?,
                 pays_travel_time: employer.pays_travel_time,
                 versions: facts.cards_of(employer),
                 rules: crate::rules::uk(),

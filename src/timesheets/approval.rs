@@ -51,7 +51,7 @@ pub fn submit(
     now: DateTime<Utc>,
 ) -> AppResult<TimesheetView> {
     let context = timesheet_to(conn, actor, timesheet_id, Action::Update)?;
-    if !context.status().open_to_pa() {
+    if !context.status()?.open_to_pa() {
         return Err(AppError::Conflict {
             code: ConflictCode::TimesheetNotOpen,
             detail: format!("this timesheet is {}", context.timesheet.status),
@@ -112,7 +112,7 @@ fn decidable(
 ) -> AppResult<TimesheetContext> {
     let context = timesheet_to(conn, actor, timesheet_id, Action::Administer)?;
     stale(&context, expected)?;
-    if context.status() != Status::Submitted {
+    if context.status()? != Status::Submitted {
         return Err(AppError::Conflict {
             code: ConflictCode::NotSubmitted,
             detail: format!(
@@ -360,7 +360,7 @@ pub fn amend(
 ) -> AppResult<AmendmentView> {
     let record = repo::find_record(conn, record_id)?.ok_or(AppError::NotFound)?;
     let context = timesheet_to(conn, actor, &record.timesheet_id, Action::Create)?;
-    if context.status() != Status::Approved {
+    if context.status()? != Status::Approved {
         return Err(AppError::Conflict {
             code: ConflictCode::NotApproved,
             detail: "only an approved record is amended; before approval the approver queries it back to the PA".into(),

@@ -85,7 +85,7 @@ pub(crate) fn decide(
     request: &ClockRequest,
     now: DateTime<Utc>,
 ) -> AppResult<(Policy, ClockEnd)> {
-    let policy = policy_from(place.policy.as_ref());
+    let policy = policy_from(place.policy.as_ref())?;
     let (distance_m, outside) = located(
         Location {
             latitude: place.latitude,
@@ -312,7 +312,7 @@ pub(crate) fn check_end(
     kind: ClockKind,
     end: &ClockEnd,
 ) -> AppResult<()> {
-    if model::Status::parse(timesheet_status) == model::Status::Approved {
+    if model::Status::parse("status", timesheet_status)? == model::Status::Approved {
         return Err(AppError::Conflict {
             code: ConflictCode::TimesheetApproved,
             detail: "this shift's timesheet is approved: a change now is an amendment by the team manager".into(),
@@ -359,7 +359,7 @@ pub(crate) fn touch_if_submitted(
     status: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if model::Status::parse(status) == model::Status::Submitted {
+    if model::Status::parse("status", status)? == model::Status::Submitted {
         repo::touch_timesheet(conn, timesheet_id, now.naive_utc())?;
     }
     Ok(())
@@ -504,7 +504,7 @@ pub fn add_details(
     idempotency::once(conn, &actor.user_id, key, &hash, now, |conn| {
         let timesheet =
             repo::find_timesheet(conn, &record.timesheet_id)?.ok_or(AppError::NotFound)?;
-        if !model::Status::parse(&timesheet.status).open_to_pa() {
+        if !model::Status::parse("status", &timesheet.status)?.open_to_pa() {
             return Err(AppError::Conflict {
                 code: ConflictCode::TimesheetNotOpen,
                 detail:

@@ -425,7 +425,7 @@ fn timesheets_for_new_records(
         if let std::collections::hash_map::Entry::Vacant(slot) =
             periods.entry((organisation.clone(), date))
         {
-            let policy = policy_from(place.policy.as_ref());
+            let policy = policy_from(place.policy.as_ref())?;
             slot.insert(open_period_for(conn, organisation, &policy, date)?);
         }
         let period = &periods[&(organisation.clone(), date)];
@@ -501,7 +501,7 @@ fn timesheets_for_new_records(
         .filter_map(|(pa, holder, date, period, _)| {
             found
                 .get(&(pa.clone(), holder.clone(), period))
-                .filter(|t| Status::parse(&t.status) != Status::Approved)
+                .filter(|t| t.status != Status::Approved.as_str())
                 .map(|t| ((pa, holder, date), t.clone()))
         })
         .collect())

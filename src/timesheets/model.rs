@@ -30,12 +30,16 @@ impl PayFrequency {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
+    /// The frequency a column holds; anything else is an error naming the column.
+    pub fn parse(column: &'static str, raw: &str) -> crate::error::AppResult<Self> {
         match raw {
-            "weekly" => Self::Weekly,
-            "fortnightly" => Self::Fortnightly,
-            "four_weekly" => Self::FourWeekly,
-            _ => Self::Monthly,
+            "weekly" => Ok(Self::Weekly),
+            "fortnightly" => Ok(Self::Fortnightly),
+            "four_weekly" => Ok(Self::FourWeekly),
+            "monthly" => Ok(Self::Monthly),
+            other => Err(crate::error::AppError::internal(format!(
+                "column {column} holds {other:?}, not one of its values"
+            ))),
         }
     }
 
@@ -198,12 +202,16 @@ impl Status {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
+    /// The status a column holds; anything else is an error naming the column.
+    pub fn parse(column: &'static str, raw: &str) -> crate::error::AppResult<Self> {
         match raw {
-            "submitted" => Self::Submitted,
-            "approved" => Self::Approved,
-            "queried" => Self::Queried,
-            _ => Self::Draft,
+            "draft" => Ok(Self::Draft),
+            "submitted" => Ok(Self::Submitted),
+            "approved" => Ok(Self::Approved),
+            "queried" => Ok(Self::Queried),
+            other => Err(crate::error::AppError::internal(format!(
+                "column {column} holds {other:?}, not one of its values"
+            ))),
         }
     }
 

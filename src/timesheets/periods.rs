@@ -12,17 +12,18 @@ use crate::timesheets::model::{Approver, PayFrequency, Policy};
 use crate::timesheets::repo::{self, PayPeriodRow, PolicyRow};
 
 pub fn policy_of(conn: &mut DbConnection, organisation_id: &str) -> AppResult<Policy> {
-    Ok(policy_from(
-        repo::policy_of(conn, organisation_id)?.as_ref(),
-    ))
+    policy_from(repo::policy_of(conn, organisation_id)?.as_ref())
 }
 
 /// The policy a row holds; the defaults where the organisation has set none.
-pub fn policy_from(row: Option<&PolicyRow>) -> Policy {
-    row.map_or_else(Policy::default, |row| Policy {
-        pay_frequency: PayFrequency::parse(&row.pay_frequency),
+pub fn policy_from(row: Option<&PolicyRow>) -> AppResult<Policy> {
+    let Some(row) = row else {
+        return Ok(Policy::default());
+    };
+    Ok(Policy {
+        pay_frequency: PayFrequency::parse("pay_frequency", &row.pay_frequency)?,
         period_anchor: row.period_anchor,
-        approver: Approver::parse(&row.approver),
+        approver: Approver::parse("approver", &row.approver)?,
         radius_m: row.radius_m,
         late_minutes: row.late_minutes,
         left_early_minutes: row.left_early_minutes,

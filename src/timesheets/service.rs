@@ -66,7 +66,7 @@ pub fn timesheet_for_new_work(
     for _ in 0..24 {
         let period = open_period_for(conn, organisation_id, policy, day)?;
         let timesheet = timesheet_in(conn, organisation_id, pa_id, budget_holder_id, &period, now)?;
-        if model::Status::parse(&timesheet.status) != model::Status::Approved {
+        if model::Status::parse("status", &timesheet.status)? != model::Status::Approved {
             return Ok(timesheet);
         }
         day = period.ends_on + Duration::days(1);
@@ -110,8 +110,8 @@ impl TimesheetContext {
         }
     }
 
-    pub fn status(&self) -> model::Status {
-        model::Status::parse(&self.timesheet.status)
+    pub fn status(&self) -> AppResult<model::Status> {
+        model::Status::parse("status", &self.timesheet.status)
     }
 }
 
@@ -291,7 +291,7 @@ pub fn timesheet_view(
         pa_id: t.pa_id.clone(),
         budget_holder_id: t.budget_holder_id.clone(),
         period: period_view(&period),
-        status: context.status(),
+        status: context.status()?,
         version: t.version,
         submitted_at: t.submitted_at.map(|x| x.and_utc()),
         decided_by: t.decided_by.clone(),
@@ -304,16 +304,16 @@ pub fn timesheet_view(
     })
 }
 
-pub fn summary(t: &TimesheetRow) -> TimesheetSummary {
-    TimesheetSummary {
+pub fn summary(t: &TimesheetRow) -> AppResult<TimesheetSummary> {
+    Ok(TimesheetSummary {
         id: t.id.clone(),
         pa_id: t.pa_id.clone(),
         budget_holder_id: t.budget_holder_id.clone(),
         pay_period_id: t.pay_period_id.clone(),
-        status: model::Status::parse(&t.status),
+        status: model::Status::parse("status", &t.status)?,
         version: t.version,
         updated_at: t.updated_at.and_utc(),
-    }
+    })
 }
 
 pub fn read_timesheet(
@@ -332,10 +332,10 @@ pub fn my_timesheets(
     actor: &AuthUser,
 ) -> AppResult<Vec<TimesheetSummary>> {
     let pa_id = crate::market::repo::my_pa_id(conn, actor)?;
-    Ok(repo::timesheets_of_pa(conn, &pa_id, 200)?
+    repo::timesheets_of_pa(conn, &pa_id, 200)?
         .iter()
         .map(summary)
-        .collect())
+        .collect()
 }
 
 /// A person's timesheets, newest first. Who may call: their team manager and admins, the
@@ -358,10 +358,8 @@ pub fn holder_timesheets(
             representative_user_id: holder.representative_user_id.as_deref(),
         },
     )?;
-    Ok(
-        repo::timesheets_of_holder(conn, &holder.id, status.map(model::Status::as_str), 200)?
-            .iter()
-            .map(summary)
-            .collect(),
-    )
+    repo::timesheets_of_holder(conn, &holder.id, status.map(model::Status::as_str), 200)?
+        .iter()
+        .map(summary)
+        .collect()
 }
