@@ -25,6 +25,26 @@ const PLUMBING: &[&str] = &[
     "time",
 ];
 
+/// The domains: each reaches another only through its `repo` loaders, its pure `model`, its
+/// `dto` shapes, or a named interface listed here, never a service or handler that could call back.
+const DOMAINS: &[&str] = &[
+    "accounts",
+    "budgets",
+    "market",
+    "payroll",
+    "pricing",
+    "rostering",
+    "timesheets",
+];
+const INTERFACES: &[&str] = &[
+    "repo",
+    "model",
+    "dto",
+    "budgets::ledger",
+    "timesheets::periods",
+    "market::index",
+];
+
 /// The modules a crate path names (`crate::x::…`, `use crate::{x, y::…}`), code only.
 fn imported_modules(text: &str) -> BTreeSet<String> {
     let code: String = text
@@ -159,6 +179,39 @@ fn plumbing_never_imports_a_domain_or_the_wiring() {
         for imported in imports {
             if !PLUMBING.contains(&imported.as_str()) {
                 wrong.push(format!("{module} imports {imported}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_domain_reaches_another_only_through_its_named_interfaces() {
+    let mut wrong = Vec::new();
+    for domain in DOMAINS {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(domain);
+        let mut files = vec![dir];
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for other in DOMAINS.iter().filter(|d| *d != domain) {
+                let prefix = format!("crate::{other}::");
+                for (at, _) in code.match_indices(&prefix) {
+                    let rest = &code[at + prefix.len()..];
+                    let module: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect();
+                    let allowed = INTERFACES.contains(&module.as_str())
+                        || INTERFACES.contains(&format!("{other}::{module}").as_str());
+                    if !allowed {
+                        wrong.push(format!("{} uses {other}::{module}", path.display()));
+                    }
+                }
             }
         }
     }
