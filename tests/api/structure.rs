@@ -189,7 +189,9 @@ fn plumbing_never_imports_a_domain_or_the_wiring() {
 fn a_domain_reaches_another_only_through_its_named_interfaces() {
     let mut wrong = Vec::new();
     for domain in DOMAINS {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(domain);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(domain);
         let mut files = vec![dir];
         while let Some(path) = files.pop() {
             if path.is_dir() {
