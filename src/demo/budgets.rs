@@ -1,7 +1,8 @@
 //! Demo pricing and budgets: a competency-based rate card beside the county's framework rate,
-//! and for each demo person an approved 2026/27 budget with the spend of the months gone by.
+//! and for each demo person an approved year's budget around today with the spend of the months
+//! gone by.
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::budgets::ledger::{post_entries, NewLedgerEntry};
 use crate::budgets::model::{self as budget_model, EntryKind};
@@ -89,9 +90,9 @@ pub fn load(
     organisation_id: &str,
     admin_id: &str,
     holder_ids: &[String],
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let now = Utc::now();
-    let start = date(2026, 4, 1);
+    let cards_from = date(2026, 4, 1);
     for (n, (name, kind, terms)) in [
         (
             "East Lancashire PHB (by competency)",
@@ -121,7 +122,7 @@ pub fn load(
             &RateCardVersionRow {
                 id: seeded_id(seed_millis, 5_100 + n as u64),
                 rate_card_id: card.id.clone(),
-                effective_from: start,
+                effective_from: cards_from,
                 terms: crate::db::json::to_text(&terms)?,
                 created_by: admin_id.to_owned(),
                 created_at: now.naive_utc(),
@@ -129,8 +130,18 @@ pub fn load(
         )?;
     }
 
-    let end = date(2027, 3, 31);
+    // A year's budget around today (six months gone, six to come), so the demo's rosters and
+    // timesheets always fall inside an approved budget, whatever day it is loaded.
     let today = now.date_naive();
+    let this_month = today.with_day(1).unwrap_or(today);
+    let start = this_month
+        .checked_sub_months(chrono::Months::new(6))
+        .unwrap_or(this_month)
+        .max(cards_from);
+    let end = start
+        .checked_add_months(chrono::Months::new(12))
+        .map_or(start, |next| next - chrono::Duration::days(1));
+    let budget_name = format!("Personal health budget {start} to {end}");
     for (n, holder_id) in holder_ids.iter().enumerate() {
         let Some(holder) = crate::market::repo::find_budget_holder(conn, holder_id)? else {
             continue;
@@ -142,7 +153,7 @@ pub fn load(
             id: seeded_id(seed_millis, 6_000 + n as u64),
             organisation_id: organisation_id.to_owned(),
             budget_holder_id: holder.id.clone(),
-            name: "2026/27 personal health budget".into(),
+            name: budget_name.clone(),
             amount_pence: amount,
             period_start: start,
             period_end: end,
@@ -167,7 +178,7 @@ pub fn load(
                 stream,
                 amount_pence: part,
                 entry_date: start,
-                description: "Approved budget: 2026/27 personal health budget".into(),
+                description: format!("Approved budget: {budget_name}"),
                 reason: None,
                 source_type: "budget_approval",
                 source_id: Some(budget.id.clone()),

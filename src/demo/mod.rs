@@ -126,6 +126,11 @@ impl std::fmt::Display for DemoSummary {
 
 /// Loads the demo data, once: a second load changes nothing.
 pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
+    load_at(conn, Utc::now())
+}
+
+/// `load`, with the demo's users acting as at `acting_at` (tests try other days).
+pub fn load_at(conn: &mut DbConnection, acting_at: DateTime<Utc>) -> AppResult<DemoSummary> {
     let provider_id = seeded_id(SEED_MILLIS, 1);
     let accounts = demo_accounts();
     if repo::find_organisation(conn, &provider_id)?.is_some() {
@@ -189,7 +194,7 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
             .position(|a| a.role == Role::Admin)
             .map(|index| seeded_id(SEED_MILLIS, 100 + index as u64))
             .unwrap_or_default();
-        budgets::load(conn, SEED_MILLIS, &provider.id, &admin, &holders)?;
+        budgets::load(conn, SEED_MILLIS, &provider.id, &admin, &holders, acting_at)?;
         let payroll_client = accounts
             .iter()
             .position(|a| a.login == DEMO_PAYROLL_CLIENT)
@@ -219,7 +224,7 @@ pub fn load(conn: &mut DbConnection) -> AppResult<DemoSummary> {
                 .collect(),
             pas: user_id(Role::Pa),
         };
-        activity::load(conn, &provider.id, DEMO_AREA, &cast, Utc::now())
+        activity::load(conn, &provider.id, DEMO_AREA, &cast, acting_at)
     })?;
     Ok(DemoSummary {
         already_loaded: false,

@@ -114,3 +114,21 @@ async fn the_demo_leaves_every_role_something_to_see() {
     let again = parota::demo::load(&mut app.conn()).unwrap();
     assert!(again.already_loaded && again.activity.is_none());
 }
+
+/// The demo acts as at its load day, so it must work whatever the day: a Monday that starts a
+/// pay period, the week the clocks go forward, and after the financial year ends.
+#[actix_web::test]
+async fn the_demo_works_whatever_day_it_is_loaded() {
+    for day in ["2027-03-01", "2027-03-29", "2027-04-07"] {
+        let app = TestApp::spawn().await;
+        let at = format!("{day}T09:30:00Z")
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap();
+        let summary = parota::demo::load_at(&mut app.conn(), at).unwrap();
+        let activity = summary.activity.unwrap();
+        assert_eq!(activity.rosters, 4, "{day}");
+        assert!(activity.clocked_shifts > 0, "{day}");
+        assert!(activity.exports > 0, "{day}");
+        assert!(activity.open_shift_for.is_some(), "{day}");
+    }
+}
