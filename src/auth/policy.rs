@@ -75,14 +75,7 @@ impl Approver {
 
     /// The approver a column holds; anything else is an error naming the column.
     pub fn parse(column: &'static str, raw: &str) -> AppResult<Self> {
-        match raw {
-            "team_manager" => Ok(Self::TeamManager),
-            "budget_holder" => Ok(Self::BudgetHolder),
-            "either" => Ok(Self::Either),
-            other => Err(AppError::internal(format!(
-                "column {column} holds {other:?}, not one of its values"
-            ))),
-        }
+        crate::db::json::enum_from_text(column, raw)
     }
 }
 

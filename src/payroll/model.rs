@@ -173,13 +173,7 @@ impl HolidayBasis {
 
     /// The basis a column holds; anything else is an error naming the column.
     pub fn parse(column: &'static str, text: &str) -> crate::error::AppResult<Self> {
-        match text {
-            "taken" => Ok(Self::Taken),
-            "rolled_up" => Ok(Self::RolledUp),
-            other => Err(crate::error::AppError::internal(format!(
-                "column {column} holds {other:?}, not one of its values"
-            ))),
-        }
+        crate::db::json::enum_from_text(column, text)
     }
 }
 

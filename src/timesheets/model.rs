@@ -32,15 +32,7 @@ impl PayFrequency {
 
     /// The frequency a column holds; anything else is an error naming the column.
     pub fn parse(column: &'static str, raw: &str) -> crate::error::AppResult<Self> {
-        match raw {
-            "weekly" => Ok(Self::Weekly),
-            "fortnightly" => Ok(Self::Fortnightly),
-            "four_weekly" => Ok(Self::FourWeekly),
-            "monthly" => Ok(Self::Monthly),
-            other => Err(crate::error::AppError::internal(format!(
-                "column {column} holds {other:?}, not one of its values"
-            ))),
-        }
+        crate::db::json::enum_from_text(column, raw)
     }
 
     /// The first and last dates of the period holding `date`; weekly kinds count whole periods
@@ -204,15 +196,7 @@ impl Status {
 
     /// The status a column holds; anything else is an error naming the column.
     pub fn parse(column: &'static str, raw: &str) -> crate::error::AppResult<Self> {
-        match raw {
-            "draft" => Ok(Self::Draft),
-            "submitted" => Ok(Self::Submitted),
-            "approved" => Ok(Self::Approved),
-            "queried" => Ok(Self::Queried),
-            other => Err(crate::error::AppError::internal(format!(
-                "column {column} holds {other:?}, not one of its values"
-            ))),
-        }
+        crate::db::json::enum_from_text(column, raw)
     }
 
     /// The PA may still change what they recorded.
@@ -410,6 +394,41 @@ pub fn tax_year_start(date: NaiveDate) -> NaiveDate {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stored_names_read_back_and_an_unknown_one_is_an_error() {
+        for status in [
+            Status::Draft,
+            Status::Submitted,
+            Status::Approved,
+            Status::Queried,
+        ] {
+            assert_eq!(Status::parse("status", status.as_str()).ok(), Some(status));
+        }
+        for frequency in [
+            PayFrequency::Weekly,
+            PayFrequency::Fortnightly,
+            PayFrequency::FourWeekly,
+            PayFrequency::Monthly,
+        ] {
+            assert_eq!(
+                PayFrequency::parse("pay_frequency", frequency.as_str()).ok(),
+                Some(frequency)
+            );
+        }
+        for approver in [
+            Approver::TeamManager,
+            Approver::BudgetHolder,
+            Approver::Either,
+        ] {
+            assert_eq!(
+                Approver::parse("approver", approver.as_str()).ok(),
+                Some(approver)
+            );
+        }
+        assert!(Status::parse("status", "lost").is_err());
+    }
+
     use super::*;
     use chrono::TimeZone;
 
