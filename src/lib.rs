@@ -20,6 +20,7 @@ pub mod ids;
 pub mod jobs;
 pub mod mail;
 pub mod market;
+pub mod money;
 pub mod openapi;
 pub mod payroll;
 pub mod pricing;

@@ -23,6 +23,7 @@ use parota::auth::{AuthUser, Role};
 use parota::budgets::repo::{BudgetRow, LedgerEntryRow};
 use parota::config::Settings;
 use parota::demo::market::{generate, MarketShape};
+use parota::money::Pence;
 use parota::payroll::formats::{Format, Renderer};
 use parota::payroll::repo::{self as payroll_repo, EmployerRow, EngagementRow};
 use parota::state::AppState;
@@ -168,12 +169,12 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                 organisation_id: organisation.id.clone(),
                 budget_holder_id: holder.clone(),
                 name: "2026/27".into(),
-                amount_pence: 10_000_000,
+                amount_pence: Pence::new(10_000_000),
                 period_start: year_start,
                 period_end: year_end,
                 health_share_bp: 10_000,
                 profile: serde_json::to_string(&parota::budgets::model::even_profile(
-                    10_000_000, year_start, year_end,
+                    Pence::new(10_000_000), year_start, year_end,
                 ))
                 .unwrap(),
                 alert_thresholds: "[]".into(),
@@ -187,7 +188,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                 updated_at: now,
             })
             .collect();
-        let entry = |budget: &BudgetRow, sequence: i64, kind: &str, amount: i64, date: NaiveDate, source: (&str, Option<String>)| {
+        let entry = |budget: &BudgetRow, sequence: i64, kind: &str, amount: Pence, date: NaiveDate, source: (&str, Option<String>)| {
             LedgerEntryRow {
                 id: parota::ids::new_id(),
                 budget_id: budget.id.clone(),
@@ -281,7 +282,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                 let holder_index = n % EMPLOYERS;
                 sequences[holder_index] += 1;
                 let record_id = parota::ids::new_id();
-                let estimate = (end - start).num_minutes() * 1300 / 60 * 11_207 / 10_000;
+                let estimate = Pence::new((end - start).num_minutes() * 1300 / 60 * 11_207 / 10_000);
                 entries.push(entry(
                     &budgets[holder_index],
                     sequences[holder_index],
@@ -310,7 +311,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                     outside_radius: false,
                     break_minutes: if night { 0 } else { 30 },
                     mileage_tenths: if day % 4 == 0 { 85 } else { 0 },
-                    expenses_pence: if day % 10 == 0 { 450 } else { 0 },
+                    expenses_pence: Pence::new(if day % 10 == 0 { 450 } else { 0 }),
                     expense_receipt: (day % 10 == 0).then(|| "R1".into()),
                     note: None,
                     reminded_at: None,

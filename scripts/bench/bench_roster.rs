@@ -104,7 +104,7 @@ fn main() {
             contract: None,
             max_minutes_per_week: 48 * H,
             wanted_minutes_per_week: (16 + rng.below(25) as i64) * H,
-            hourly_pay_pence: 1290 + rng.below(300) as i64,
+            hourly_pay_pence: parota::money::Pence::new(1290 + rng.below(300) as i64),
             km_to_person: homes.iter().map(|h| km(*h, pa_homes[w])).collect(),
             core_team_of: (0..people)
                 .filter(|&p| qualified[p][w] && rng.chance(40))
@@ -188,6 +188,6 @@ fn main() {
         s.under_wanted_minutes / 60,
         s.fairness,
         s.travel_km,
-        s.pay_pence as f64 / 100.0
+        s.pay_pence.get() as f64 / 100.0
     );
 }

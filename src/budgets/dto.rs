@@ -1,5 +1,6 @@
 //! Request and response shapes for budgets and the ledger.
 
+use crate::money::Pence;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,9 +19,9 @@ pub struct CreateBudget {
     #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     /// At most £10,000,000.
-    #[validate(range(min = 1, max = 1_000_000_000_i64))]
-    #[schema(minimum = 1, maximum = 1_000_000_000)]
-    pub amount_pence: i64,
+    #[validate(range(min = Pence::new(1), max = Pence::new(1_000_000_000)))]
+    #[schema(value_type = i64, minimum = 1, maximum = 1_000_000_000)]
+    pub amount_pence: Pence,
     pub period_start: NaiveDate,
     /// The last day of the period (inclusive).
     pub period_end: NaiveDate,
@@ -40,7 +41,7 @@ pub struct BudgetView {
     pub id: String,
     pub budget_holder_id: String,
     pub name: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub health_share_bp: i32,
@@ -63,9 +64,9 @@ pub struct PostEntry {
     /// `commitment`, `actual` or `adjustment` (allocations come with approval).
     pub kind: EntryKind,
     /// Pence, at most £10,000,000 either way; negative for a refund or a release.
-    #[validate(range(min = -1_000_000_000_i64, max = 1_000_000_000_i64))]
-    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
-    pub amount_pence: i64,
+    #[validate(range(min = Pence::new(-1_000_000_000), max = Pence::new(1_000_000_000)))]
+    #[schema(value_type = i64, minimum = -1_000_000_000, maximum = 1_000_000_000)]
+    pub amount_pence: Pence,
     /// Required when the budget has two funding streams.
     pub stream: Option<Stream>,
     /// The date the money belongs to, within the budget's period.
@@ -95,7 +96,7 @@ pub struct LedgerEntryView {
     pub sequence: i64,
     pub kind: String,
     pub stream: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub entry_date: NaiveDate,
     pub description: String,
     pub reason: Option<String>,
@@ -126,8 +127,8 @@ pub struct AlertView {
     /// `month:YYYY-MM` or `budget`.
     pub scope: String,
     pub threshold_percent: i32,
-    pub used_pence: i64,
-    pub profile_pence: i64,
+    pub used_pence: Pence,
+    pub profile_pence: Pence,
     #[serde(serialize_with = "crate::time::utc::serialize")]
     pub raised_at: NaiveDateTime,
 }
@@ -135,10 +136,10 @@ pub struct AlertView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MonthView {
     pub month: String,
-    pub profiled_pence: i64,
-    pub committed_pence: i64,
-    pub spent_pence: i64,
-    pub variance_pence: i64,
+    pub profiled_pence: Pence,
+    pub committed_pence: Pence,
+    pub spent_pence: Pence,
+    pub variance_pence: Pence,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -2,6 +2,7 @@
 //! timesheets, payroll reconciliation), the balance a cost is weighed against, and the person
 //! whose budgets a caller may read.
 
+use crate::money::Pence;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::policy::{authorize, Action, Resource};
@@ -56,7 +57,7 @@ pub fn budget_reader(
 pub struct NewLedgerEntry {
     pub kind: EntryKind,
     pub stream: Stream,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub entry_date: NaiveDate,
     pub description: String,
     pub reason: Option<String>,
@@ -173,11 +174,11 @@ fn raise_alerts(
                         recipient: email.clone(),
                         subject: format!("Budget alert: {}% of {against} reached", crossing.threshold),
                         body: format!(
-                            "The budget \"{}\" for {} has committed or spent £{:.2} of £{:.2}, {}% or more of {against}.\n\nThe statement in parota shows where the money went.\n",
+                            "The budget \"{}\" for {} has committed or spent {} of {}, {}% or more of {against}.\n\nThe statement in parota shows where the money went.\n",
                             budget.name,
                             holder.display_name,
-                            crossing.used_pence as f64 / 100.0,
-                            crossing.profile_pence as f64 / 100.0,
+                            crossing.used_pence,
+                            crossing.profile_pence,
                             crossing.threshold,
                         ),
                     },

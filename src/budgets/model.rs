@@ -1,12 +1,12 @@
 //! Budgets and their ledger, as plain values: funding streams and their split, the profile of
 //! expected spend, statements (always sums of entries), and alert thresholds. No database.
 
+use crate::money::Pence;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::FieldError;
-use crate::pricing::model::round_div;
 
 pub const BP: i64 = 10_000;
 
@@ -72,18 +72,15 @@ impl EntryKind {
 
 /// The streams an amount falls to under the agreed split: health takes its share rounded to
 /// the penny, social care the rest, so the parts always add up to the whole.
-pub fn split(amount_pence: i64, health_share_bp: i64) -> Vec<(Stream, i64)> {
-    let health = round_div(
-        i128::from(amount_pence) * i128::from(health_share_bp),
-        i128::from(BP),
-    );
+pub fn split(amount_pence: Pence, health_share_bp: i64) -> Vec<(Stream, Pence)> {
+    let health = amount_pence.share(health_share_bp);
     [
         (Stream::Health, health),
         (Stream::SocialCare, amount_pence - health),
     ]
     .into_iter()
     .filter(|(stream, part)| {
-        *part != 0
+        !part.is_zero()
             || (*stream == Stream::Health && health_share_bp == BP)
             || (*stream == Stream::SocialCare && health_share_bp == 0)
     })
@@ -108,14 +105,14 @@ pub struct ProfileMonth {
     /// `YYYY-MM`
     #[schema(example = "2027-04")]
     pub month: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
 }
 
 /// A sum of pence that cannot overflow: added in 128 bits, and held at the ends of `i64` if
 /// it would not fit (no real budget comes near).
-pub fn total_pence(amounts: impl IntoIterator<Item = i64>) -> i64 {
+pub fn total_pence(amounts: impl IntoIterator<Item = Pence>) -> Pence {
     let wide: i128 = amounts.into_iter().map(i128::from).sum();
-    i64::try_from(wide).unwrap_or(if wide > 0 { i64::MAX } else { i64::MIN })
+    Pence::new(i64::try_from(wide).unwrap_or(if wide > 0 { i64::MAX } else { i64::MIN }))
 }
 
 pub fn parse_month(text: &str) -> Option<NaiveDate> {
@@ -152,9 +149,9 @@ fn months(start: NaiveDate, end: NaiveDate) -> Vec<(NaiveDate, NaiveDate, NaiveD
 
 /// A profile spreading `amount` over the period by days, the pennies left by rounding going
 /// to the last month.
-pub fn even_profile(amount_pence: i64, start: NaiveDate, end: NaiveDate) -> Vec<ProfileMonth> {
+pub fn even_profile(amount_pence: Pence, start: NaiveDate, end: NaiveDate) -> Vec<ProfileMonth> {
     let total_days = (end - start).num_days() + 1;
-    let mut given = 0;
+    let mut given = Pence::ZERO;
     let spans = months(start, end);
     spans
         .iter()
@@ -164,7 +161,7 @@ pub fn even_profile(amount_pence: i64, start: NaiveDate, end: NaiveDate) -> Vec<
             let amount = if i + 1 == spans.len() {
                 amount_pence - given
             } else {
-                round_div(
+                Pence::from_ratio(
                     i128::from(amount_pence) * i128::from(days),
                     i128::from(total_days.max(1)),
                 )
@@ -181,7 +178,7 @@ pub fn even_profile(amount_pence: i64, start: NaiveDate, end: NaiveDate) -> Vec<
 /// A profile must name only months of the period, each once, and add up to the amount.
 pub fn check_profile(
     profile: &[ProfileMonth],
-    amount_pence: i64,
+    amount_pence: Pence,
     start: NaiveDate,
     end: NaiveDate,
 ) -> Vec<FieldError> {
@@ -207,7 +204,7 @@ pub fn check_profile(
             )),
             Some(first) => seen.push(first),
         }
-        if m.amount_pence < 0 {
+        if m.amount_pence.is_negative() {
             errors.push(FieldError::new(
                 format!("profile[{i}].amount_pence"),
                 "range",
@@ -220,14 +217,18 @@ pub fn check_profile(
         errors.push(FieldError::new(
             "profile",
             "does_not_add_up",
-            format!("adds up to {sum} pence, not the budget's {amount_pence}"),
+            format!(
+                "adds up to {} pence, not the budget's {}",
+                sum.get(),
+                amount_pence.get()
+            ),
         ));
     }
     errors
 }
 
 /// The profiled spend between two dates, each month's amount pro rata by days.
-pub fn profile_between(profile: &[ProfileMonth], from: NaiveDate, to: NaiveDate) -> i64 {
+pub fn profile_between(profile: &[ProfileMonth], from: NaiveDate, to: NaiveDate) -> Pence {
     let parts = profile
         .iter()
         .filter_map(|m| parse_month(&m.month).map(|first| (first, m.amount_pence)))
@@ -235,11 +236,11 @@ pub fn profile_between(profile: &[ProfileMonth], from: NaiveDate, to: NaiveDate)
             let last = month_end(first);
             let (a, b) = (first.max(from), last.min(to));
             if a > b {
-                return 0;
+                return Pence::ZERO;
             }
             let days = (b - a).num_days() + 1;
             let month_days = (last - first).num_days() + 1;
-            round_div(
+            Pence::from_ratio(
                 i128::from(amount) * i128::from(days),
                 i128::from(month_days),
             )
@@ -252,7 +253,7 @@ pub fn profile_between(profile: &[ProfileMonth], from: NaiveDate, to: NaiveDate)
 pub struct EntryFigures {
     pub kind: EntryKind,
     pub stream: Stream,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub entry_date: NaiveDate,
 }
 
@@ -261,20 +262,20 @@ pub struct Balance {
     /// `health`, `social_care`, or `total`.
     pub stream: String,
     /// Allocations up to the end of the range.
-    pub allocated_pence: i64,
+    pub allocated_pence: Pence,
     /// Commitments dated in the range.
-    pub committed_pence: i64,
+    pub committed_pence: Pence,
     /// Actuals and adjustments dated in the range.
-    pub spent_pence: i64,
+    pub spent_pence: Pence,
     /// Allocated less everything committed or spent up to the end of the range.
-    pub remaining_pence: i64,
+    pub remaining_pence: Pence,
     /// The profile's expected spend over the range.
-    pub profiled_pence: i64,
+    pub profiled_pence: Pence,
     /// Profiled less committed and spent in the range: positive is under profile.
-    pub variance_pence: i64,
+    pub variance_pence: Pence,
     /// Spend by the end of the period if it goes on at the rate so far.
-    pub forecast_spend_pence: i64,
-    pub forecast_remaining_pence: i64,
+    pub forecast_spend_pence: Pence,
+    pub forecast_remaining_pence: Pence,
 }
 
 #[derive(Clone, Copy)]
@@ -292,12 +293,12 @@ pub struct StatementInput<'a> {
 
 /// Allocated less everything committed or spent, up to and including `to`: the statement's
 /// remaining balance in total.
-pub fn remaining_on(entries: &[EntryFigures], to: NaiveDate) -> i64 {
+pub fn remaining_on(entries: &[EntryFigures], to: NaiveDate) -> Pence {
     total_pence(entries.iter().filter(|e| e.entry_date <= to).map(|e| {
         if e.kind == EntryKind::Allocation {
             e.amount_pence
         } else {
-            e.amount_pence.saturating_neg()
+            -e.amount_pence
         }
     }))
 }
@@ -311,7 +312,7 @@ pub fn statement(input: &StatementInput<'_>) -> Vec<Balance> {
     let elapsed = ((input.as_of.min(input.period_end) - input.period_start).num_days() + 1).max(0);
     let balance = |stream: Option<Stream>| {
         let of = |e: &&EntryFigures| stream.is_none_or(|s| e.stream == s);
-        let sum = |pred: &dyn Fn(&EntryFigures) -> bool| -> i64 {
+        let sum = |pred: &dyn Fn(&EntryFigures) -> bool| -> Pence {
             total_pence(
                 input
                     .entries
@@ -333,13 +334,13 @@ pub fn statement(input: &StatementInput<'_>) -> Vec<Balance> {
             Some(s) => profiled_split
                 .iter()
                 .find(|(p, _)| *p == s)
-                .map_or(0, |(_, amount)| *amount),
+                .map_or(Pence::ZERO, |(_, amount)| *amount),
         };
         let spent_so_far = sum(&|e| is_spend(e) && e.entry_date <= input.as_of);
         let forecast = if elapsed == 0 {
-            0
+            Pence::ZERO
         } else {
-            round_div(
+            Pence::from_ratio(
                 i128::from(spent_so_far) * i128::from(period_days),
                 i128::from(elapsed),
             )
@@ -368,8 +369,8 @@ pub struct Crossing {
     /// `month:YYYY-MM` or `budget`.
     pub scope: String,
     pub threshold: i32,
-    pub used_pence: i64,
-    pub profile_pence: i64,
+    pub used_pence: Pence,
+    pub profile_pence: Pence,
 }
 
 /// Thresholds reached after an entry dated `date`: in that entry's month (committed and spent
@@ -391,7 +392,7 @@ pub fn crossings(
     let month_profile = profile
         .iter()
         .find(|m| m.month == month)
-        .map_or(0, |m| m.amount_pence);
+        .map_or(Pence::ZERO, |m| m.amount_pence);
     let used = total_pence(
         entries
             .iter()
@@ -410,7 +411,9 @@ pub fn crossings(
             (format!("month:{month}"), used_in_month, month_profile),
             ("budget".to_owned(), used, allocated),
         ] {
-            if base > 0 && i128::from(used) * 100 >= i128::from(threshold) * i128::from(base) {
+            if base.is_positive()
+                && i128::from(used) * 100 >= i128::from(threshold) * i128::from(base)
+            {
                 out.push(Crossing {
                     scope,
                     threshold,
@@ -443,7 +446,7 @@ mod tests {
         EntryFigures {
             kind,
             stream,
-            amount_pence: amount,
+            amount_pence: Pence::new(amount),
             entry_date: on,
         }
     }
@@ -451,34 +454,46 @@ mod tests {
     #[test]
     fn a_split_always_adds_up_to_the_whole() {
         assert_eq!(
-            split(10_001, 6_000),
-            vec![(Stream::Health, 6_001), (Stream::SocialCare, 4_000)]
+            split(Pence::new(10_001), 6_000),
+            vec![
+                (Stream::Health, Pence::new(6_001)),
+                (Stream::SocialCare, Pence::new(4_000))
+            ]
         );
-        assert_eq!(split(999, BP), vec![(Stream::Health, 999)]);
-        assert_eq!(split(999, 0), vec![(Stream::SocialCare, 999)]);
+        assert_eq!(
+            split(Pence::new(999), BP),
+            vec![(Stream::Health, Pence::new(999))]
+        );
+        assert_eq!(
+            split(Pence::new(999), 0),
+            vec![(Stream::SocialCare, Pence::new(999))]
+        );
         for amount in [-7, 1, 333, 1_000_003] {
-            let parts: i64 = split(amount, 3_333).iter().map(|(_, p)| p).sum();
-            assert_eq!(parts, amount);
+            let parts: Pence = split(Pence::new(amount), 3_333)
+                .iter()
+                .map(|(_, p)| p)
+                .sum();
+            assert_eq!(parts, Pence::new(amount));
         }
     }
 
     #[test]
     fn an_even_profile_adds_up_and_is_checked() {
         let (start, end) = (date(2027, 4, 1), date(2028, 3, 31));
-        let profile = even_profile(3_660_000, start, end);
+        let profile = even_profile(Pence::new(3_660_000), start, end);
         assert_eq!(profile.len(), 12);
         assert_eq!(profile[0].month, "2027-04");
         assert_eq!(
-            profile.iter().map(|m| m.amount_pence).sum::<i64>(),
-            3_660_000
+            profile.iter().map(|m| m.amount_pence).sum::<Pence>(),
+            Pence::new(3_660_000)
         );
-        assert!(check_profile(&profile, 3_660_000, start, end).is_empty());
-        let errors = check_profile(&profile, 3_660_001, start, end);
+        assert!(check_profile(&profile, Pence::new(3_660_000), start, end).is_empty());
+        let errors = check_profile(&profile, Pence::new(3_660_001), start, end);
         assert_eq!(errors[0].field, "profile");
         let mut outside = profile.clone();
         outside[0].month = "2026-12".into();
         assert_eq!(
-            check_profile(&outside, 3_660_000, start, end)[0].field,
+            check_profile(&outside, Pence::new(3_660_000), start, end)[0].field,
             "profile[0].month"
         );
     }
@@ -487,26 +502,26 @@ mod tests {
     fn the_profile_is_pro_rata_within_a_month() {
         let profile = vec![ProfileMonth {
             month: "2027-04".into(),
-            amount_pence: 30_000,
+            amount_pence: Pence::new(30_000),
         }];
         assert_eq!(
             profile_between(&profile, date(2027, 4, 1), date(2027, 4, 10)),
-            10_000
+            Pence::new(10_000)
         );
         assert_eq!(
             profile_between(&profile, date(2027, 3, 1), date(2027, 5, 31)),
-            30_000
+            Pence::new(30_000)
         );
         assert_eq!(
             profile_between(&profile, date(2027, 5, 1), date(2027, 5, 31)),
-            0
+            Pence::new(0)
         );
     }
 
     #[test]
     fn a_statement_is_the_sum_of_its_entries() {
         let (start, end) = (date(2027, 4, 1), date(2027, 6, 30));
-        let profile = even_profile(91_000, start, end); // 30,000 / 31,000 / 30,000
+        let profile = even_profile(Pence::new(91_000), start, end); // 30,000 / 31,000 / 30,000
         let entries = vec![
             entry(EntryKind::Allocation, Stream::Health, 54_600, start),
             entry(EntryKind::Allocation, Stream::SocialCare, 36_400, start),
@@ -542,13 +557,13 @@ mod tests {
         };
         let balances = statement(&input);
         let total = balances.iter().find(|b| b.stream == "total").unwrap();
-        assert_eq!(total.allocated_pence, 91_000);
-        assert_eq!(total.spent_pence, 19_500);
-        assert_eq!(total.committed_pence, 6_000);
-        assert_eq!(total.remaining_pence, 91_000 - 19_500 - 6_000);
-        assert_eq!(total.variance_pence, 91_000 - 25_500);
+        assert_eq!(total.allocated_pence, Pence::new(91_000));
+        assert_eq!(total.spent_pence, Pence::new(19_500));
+        assert_eq!(total.committed_pence, Pence::new(6_000));
+        assert_eq!(total.remaining_pence, Pence::new(91_000 - 19_500 - 6_000));
+        assert_eq!(total.variance_pence, Pence::new(91_000 - 25_500));
         // 19,500 spent in 30 of 91 days: 59,150 by the end at that rate.
-        assert_eq!(total.forecast_spend_pence, 59_150);
+        assert_eq!(total.forecast_spend_pence, Pence::new(59_150));
         let health = balances.iter().find(|b| b.stream == "health").unwrap();
         assert_eq!(
             (
@@ -556,7 +571,7 @@ mod tests {
                 health.spent_pence,
                 health.committed_pence
             ),
-            (54_600, 11_500, 6_000)
+            (Pence::new(54_600), Pence::new(11_500), Pence::new(6_000))
         );
         let social = balances.iter().find(|b| b.stream == "social_care").unwrap();
         assert_eq!(health.spent_pence + social.spent_pence, total.spent_pence);
@@ -570,15 +585,18 @@ mod tests {
             ..input
         });
         let total = april.iter().find(|b| b.stream == "total").unwrap();
-        assert_eq!((total.spent_pence, total.committed_pence), (19_500, 0));
-        assert_eq!(total.profiled_pence, 30_000);
+        assert_eq!(
+            (total.spent_pence, total.committed_pence),
+            (Pence::new(19_500), Pence::ZERO)
+        );
+        assert_eq!(total.profiled_pence, Pence::new(30_000));
     }
 
     #[test]
     fn thresholds_are_crossed_against_the_month_and_the_budget() {
         let profile = vec![ProfileMonth {
             month: "2027-04".into(),
-            amount_pence: 10_000,
+            amount_pence: Pence::new(10_000),
         }];
         let mut entries = vec![entry(
             EntryKind::Allocation,

@@ -1,5 +1,6 @@
 //! Queries for budgets and the ledger.
 
+use crate::money::Pence;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -16,7 +17,7 @@ pub struct BudgetRow {
     pub organisation_id: String,
     pub budget_holder_id: String,
     pub name: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub health_share_bp: i32,
@@ -39,7 +40,7 @@ pub struct LedgerEntryRow {
     pub sequence: i64,
     pub kind: String,
     pub stream: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub entry_date: NaiveDate,
     pub description: String,
     pub reason: Option<String>,
@@ -59,8 +60,8 @@ pub struct BudgetAlertRow {
     pub budget_id: String,
     pub scope: String,
     pub threshold_percent: i32,
-    pub used_pence: i64,
-    pub profile_pence: i64,
+    pub used_pence: Pence,
+    pub profile_pence: Pence,
     pub raised_at: NaiveDateTime,
 }
 
@@ -208,7 +209,7 @@ pub fn figures_until(
     budget_id: &str,
     to: NaiveDate,
 ) -> AppResult<Vec<EntryFigures>> {
-    let rows: Vec<(String, String, i64, NaiveDate)> = ledger_entries::table
+    let rows: Vec<(String, String, Pence, NaiveDate)> = ledger_entries::table
         .filter(ledger_entries::budget_id.eq(budget_id))
         .filter(ledger_entries::entry_date.le(to))
         .select((

@@ -1,6 +1,7 @@
 //! Budgets and the ledger: each action authorises, checks, writes in one transaction (with its
 //! audit record, alerts and e-mail), and answers.
 
+use crate::money::Pence;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::{self, Change};
@@ -288,7 +289,7 @@ pub fn post_manual_entry(
             "allocations come with the budget's approval",
         ));
     }
-    if request.amount_pence == 0 {
+    if request.amount_pence == Pence::new(0) {
         errors.push(FieldError::new("amount_pence", "zero", "must not be zero"));
     }
     if request.entry_date < budget.period_start || request.entry_date > budget.period_end {

@@ -2,6 +2,7 @@
 //! and for each demo person an approved year's budget around today with the spend of the months
 //! gone by.
 
+use crate::money::Pence;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::budgets::ledger::{post_entries, NewLedgerEntry};
@@ -20,8 +21,8 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 fn personalised_terms() -> RateTerms {
     let level = |level, pay_pence, charge_pence| LevelRate {
         level,
-        pay_pence,
-        charge_pence,
+        pay_pence: Pence::new(pay_pence),
+        charge_pence: Pence::new(charge_pence),
     };
     RateTerms {
         levels: vec![
@@ -43,13 +44,13 @@ fn personalised_terms() -> RateTerms {
             overtime_bp: 5000,
         },
         sleep_in: SleepIn {
-            pay_pence: 9500,
-            charge_pence: 13000,
+            pay_pence: Pence::new(9500),
+            charge_pence: Pence::new(13000),
         },
         on_costs: OnCosts {
             training_bp: 200,
-            employers_liability_pence_per_year: 15000,
-            payroll_fee_pence_per_month: 1500,
+            employers_liability_pence_per_year: Pence::new(15000),
+            payroll_fee_pence_per_month: Pence::new(1500),
             contingency_bp: 300,
         },
     }
@@ -60,16 +61,16 @@ fn framework_terms() -> RateTerms {
         levels: (1..=4)
             .map(|level| LevelRate {
                 level,
-                pay_pence: 1275,
-                charge_pence: 2350,
+                pay_pence: Pence::new(1275),
+                charge_pence: Pence::new(2350),
             })
             .collect(),
         night_start: "22:00".into(),
         night_end: "07:00".into(),
         uplifts: Uplifts::default(),
         sleep_in: SleepIn {
-            pay_pence: 8000,
-            charge_pence: 11000,
+            pay_pence: Pence::new(8000),
+            charge_pence: Pence::new(11000),
         },
         on_costs: OnCosts::default(),
     }
@@ -146,7 +147,7 @@ pub fn load(
         let Some(holder) = crate::market::repo::find_budget_holder(conn, holder_id)? else {
             continue;
         };
-        let amount = 6_000_000 + 500_000 * n as i64;
+        let amount = Pence::new(6_000_000 + 500_000 * n as i64);
         let share = health_share(&holder.funding);
         let profile = budget_model::even_profile(amount, start, end);
         let budget = BudgetRow {
@@ -201,7 +202,7 @@ pub fn load(
             } else {
                 93 + (first.month() as i64 % 5)
             };
-            let spent = month.amount_pence * factor / 100;
+            let spent = Pence::new(month.amount_pence.get() * factor / 100);
             for (stream, part) in budget_model::split(spent, i64::from(share)) {
                 entries.push(NewLedgerEntry {
                     kind: EntryKind::Actual,

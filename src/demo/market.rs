@@ -2,6 +2,7 @@
 //! districts, with checks, evidence, clinical sign-offs and teams. The demo uses it for an East
 //! Lancashire team; the matching benchmark for thousands of PAs across England.
 
+use crate::money::Pence;
 use std::collections::HashMap;
 
 use crate::db::DbConnection;
@@ -289,7 +290,9 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
             gender: Some(if rng.chance(75) { "female" } else { "male" }.into()),
             availability: crate::db::json::to_text(&availability(&mut rng))?,
             wanted_minutes_per_week: i32::try_from(rng.between(16, 45) * 60).unwrap_or(1200),
-            min_hourly_pay_pence: i64::try_from(rng.between(1271, 1600)).unwrap_or(1300),
+            min_hourly_pay_pence: Pence::new(
+                i64::try_from(rng.between(1271, 1600)).unwrap_or(1300),
+            ),
             dbs_issued_on: Some(shape.today - Days::new(dbs_age_days)),
             dbs_update_service: rng.chance(50),
             dbs_verified_by: shape.team_managers.first().cloned(),
@@ -352,9 +355,9 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
             minimum_level: level,
             support_needs: crate::db::json::to_text(&support_needs(level, &mut rng))?,
             preferences: crate::db::json::to_text(&preferences)?,
-            affordable_hourly_pay_pence: Some(
+            affordable_hourly_pay_pence: Some(Pence::new(
                 i64::try_from(rng.between(1350, 1700)).unwrap_or(1500),
-            ),
+            )),
             active: true,
             created_at: shape.now,
             updated_at: shape.now,

@@ -1,5 +1,6 @@
 //! Request and response shapes for the marketplace.
 
+use crate::money::Pence;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -158,9 +159,9 @@ pub struct CreatePaProfile {
     #[validate(range(min = 0.0, max = 60.0))]
     #[schema(minimum = 0.0, maximum = 60.0)]
     pub wanted_hours_per_week: f64,
-    #[validate(range(min = 0, max = 100_000))]
-    #[schema(minimum = 0, maximum = 100_000)]
-    pub min_hourly_pay_pence: i64,
+    #[validate(range(min = Pence::new(0), max = Pence::new(100_000)))]
+    #[schema(value_type = i64, minimum = 0, maximum = 100_000)]
+    pub min_hourly_pay_pence: Pence,
     pub dbs: Option<DbsInput>,
     pub right_to_work: Option<RightToWorkInput>,
 }
@@ -204,9 +205,9 @@ pub struct UpdatePaProfile {
     #[validate(range(min = 0.0, max = 60.0))]
     #[schema(minimum = 0.0, maximum = 60.0)]
     pub wanted_hours_per_week: Option<f64>,
-    #[validate(range(min = 0, max = 100_000))]
-    #[schema(minimum = 0, maximum = 100_000)]
-    pub min_hourly_pay_pence: Option<i64>,
+    #[validate(range(min = Pence::new(0), max = Pence::new(100_000)))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
+    pub min_hourly_pay_pence: Option<Pence>,
     pub dbs: Option<DbsInput>,
     pub right_to_work: Option<RightToWorkInput>,
     /// Managers: the DBS certificate has been seen and checked.
@@ -272,7 +273,7 @@ pub struct PaProfileView {
     pub availability: Vec<WeeklyWindow>,
     pub unavailability: Vec<DateRange>,
     pub wanted_hours_per_week: f64,
-    pub min_hourly_pay_pence: i64,
+    pub min_hourly_pay_pence: Pence,
     pub dbs_issued_on: Option<NaiveDate>,
     pub dbs_update_service: bool,
     pub dbs: CheckView,
@@ -379,9 +380,9 @@ pub struct CreateBudgetHolder {
     pub support_needs: Vec<SupportNeed>,
     #[serde(default)]
     pub preferences: Preferences,
-    #[validate(range(min = 0, max = 100_000))]
-    #[schema(minimum = 0, maximum = 100_000)]
-    pub affordable_hourly_pay_pence: Option<i64>,
+    #[validate(range(min = Pence::new(0), max = Pence::new(100_000)))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
+    pub affordable_hourly_pay_pence: Option<Pence>,
 }
 
 /// Changes to a budget holder. The person or their representative may change `preferences`
@@ -408,9 +409,9 @@ pub struct UpdateBudgetHolder {
     #[schema(max_items = 60)]
     pub support_needs: Option<Vec<SupportNeed>>,
     pub preferences: Option<Preferences>,
-    #[validate(range(min = 0, max = 100_000))]
-    #[schema(minimum = 0, maximum = 100_000)]
-    pub affordable_hourly_pay_pence: Option<i64>,
+    #[validate(range(min = Pence::new(0), max = Pence::new(100_000)))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
+    pub affordable_hourly_pay_pence: Option<Pence>,
     pub active: Option<bool>,
 }
 
@@ -464,7 +465,7 @@ pub struct BudgetHolderView {
     /// Person-hours a week (2:1 hours count twice).
     pub support_hours_per_week: f64,
     pub preferences: Preferences,
-    pub affordable_hourly_pay_pence: Option<i64>,
+    pub affordable_hourly_pay_pence: Option<Pence>,
     pub team: Vec<TeamMemberView>,
     pub do_not_match: Vec<DoNotMatchView>,
     pub active: bool,

@@ -1,5 +1,6 @@
 //! Queries for the marketplace.
 
+use crate::money::Pence;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -66,7 +67,7 @@ pub struct PaProfileRow {
     pub gender: Option<String>,
     pub availability: String,
     pub wanted_minutes_per_week: i32,
-    pub min_hourly_pay_pence: i64,
+    pub min_hourly_pay_pence: Pence,
     pub dbs_issued_on: Option<NaiveDate>,
     pub dbs_update_service: bool,
     pub dbs_verified_by: Option<String>,
@@ -139,7 +140,7 @@ pub struct BudgetHolderRow {
     pub minimum_level: i32,
     pub support_needs: String,
     pub preferences: String,
-    pub affordable_hourly_pay_pence: Option<i64>,
+    pub affordable_hourly_pay_pence: Option<Pence>,
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

@@ -1,5 +1,6 @@
 //! Request and response shapes for payroll.
 
+use crate::money::Pence;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -102,9 +103,9 @@ pub struct CreateAdjustment {
     pub budget_holder_id: String,
     pub kind: AdjustmentKind,
     /// Positive pays more; negative recovers an overpayment.
-    #[validate(range(min = -1_000_000, max = 1_000_000))]
-    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
-    pub amount_pence: i64,
+    #[validate(range(min = Pence::new(-1_000_000), max = Pence::new(1_000_000)))]
+    #[schema(value_type = i64, minimum = -1_000_000, maximum = 1_000_000)]
+    pub amount_pence: Pence,
     #[validate(length(min = 1, max = 500))]
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
@@ -118,7 +119,7 @@ pub struct AdjustmentView {
     /// The pay period whose export pays it: the next one to close.
     pub pay_period_id: String,
     pub kind: AdjustmentKind,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub reason: String,
     pub created_at: DateTime<Utc>,
 }
@@ -132,9 +133,9 @@ pub struct Blocker {
     /// The person whose budget pays a top-up.
     pub budget_holder_id: String,
     pub counted_minutes: i64,
-    pub counted_pay_pence: i64,
-    pub hourly_rate_pence: i64,
-    pub shortfall_pence: i64,
+    pub counted_pay_pence: Pence,
+    pub hourly_rate_pence: Pence,
+    pub shortfall_pence: Pence,
     /// Why the PA's pay could not be calculated (a rate card with no version in force on a
     /// worked date, a level it does not price): nothing of theirs is in the export until a
     /// review settles it `not_due`, and the work is paid by adjustment once put right.
@@ -163,9 +164,9 @@ impl Blocker {
             works_number: works_number.to_owned(),
             budget_holder_id: holder.to_owned(),
             counted_minutes: 0,
-            counted_pay_pence: 0,
-            hourly_rate_pence: 0,
-            shortfall_pence: 0,
+            counted_pay_pence: Pence::new(0),
+            hourly_rate_pence: Pence::new(0),
+            shortfall_pence: Pence::new(0),
             not_calculable: Some(why),
         }
     }
@@ -182,7 +183,7 @@ pub struct ExportView {
     pub status: String,
     /// Numbered 1, 2, 3… per employer once ready.
     pub number: Option<i64>,
-    pub gross_pence: i64,
+    pub gross_pence: Pence,
     pub line_count: i32,
     /// SHA-256 (hex) of each format's bytes, once ready.
     pub checksums: Option<serde_json::Value>,
@@ -230,7 +231,7 @@ pub struct CreateReview {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SummaryLine {
     pub element: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
 }
 
 /// What a pay period cost one person's budget, for their budget statement.
@@ -242,15 +243,15 @@ pub struct PeriodSummary {
     pub period_end: NaiveDate,
     /// Gross pay from the period's exports, by element.
     pub pay: Vec<SummaryLine>,
-    pub pay_total_pence: i64,
+    pub pay_total_pence: Pence,
     /// Employer National Insurance and pension on that pay, from the rules in force.
     pub on_costs: Vec<SummaryLine>,
-    pub on_costs_total_pence: i64,
+    pub on_costs_total_pence: Pence,
     /// Exports of the period not yet ready (their pay is shown, but may still gain a top-up).
     pub exports_blocked: i64,
     /// The approved budget covering the period's end, and its remaining balance then.
     pub budget_id: Option<String>,
-    pub budget_remaining_pence: Option<i64>,
+    pub budget_remaining_pence: Option<Pence>,
 }
 
 /// A pay period just closed, with the payroll exports its closure made.

@@ -11,6 +11,7 @@
 //! - `iris`: IRIS Cascade's current-period element import, file format two, no header:
 //!   employee id, pay element id, amount (hours or value), rate value, `E` for an earning.
 
+use crate::money::{Hundredths, Pence};
 use std::fmt::{self, Write as _};
 use std::io::Write;
 
@@ -83,7 +84,7 @@ pub struct Head {
     pub paye_reference: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    pub gross_pence: i64,
+    pub gross_pence: Pence,
     pub line_count: i32,
     pub ready_at: DateTime<Utc>,
 }
@@ -99,7 +100,7 @@ pub struct Line {
     pub description: String,
     pub quantity_hundredths: i64,
     pub unit_rate_e4: i64,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub sources: String,
 }
 
@@ -115,18 +116,6 @@ pub struct Renderer {
     format: Format,
     head: Head,
     lines_written: u64,
-}
-
-/// Hundredths written with two decimals: `123` → `1.23`, `-5` → `-0.05`. (Display types,
-/// not strings: a close writes every line in five formats.)
-pub struct Hundredths(pub i64);
-
-impl fmt::Display for Hundredths {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let v = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", v / 100, v % 100)
-    }
 }
 
 /// A rate in pence × 10,000 as pounds, with as many decimals as it needs (at least two).
@@ -214,7 +203,7 @@ impl Renderer {
                 CsvField(&line.description),
                 Hundredths(line.quantity_hundredths),
                 PoundsRate(line.unit_rate_e4),
-                Hundredths(line.amount_pence),
+                line.amount_pence.decimal(),
                 line.sources,
             )?,
             Format::Json => {
@@ -248,7 +237,7 @@ impl Renderer {
                         "2,{},{},,,{},\r\n",
                         CsvField(&line.works_number),
                         payment,
-                        Hundredths(line.amount_pence),
+                        line.amount_pence.decimal(),
                     )?
                 }
             }
@@ -269,7 +258,7 @@ impl Renderer {
                         "{},{},{},,E\r\n",
                         CsvField(&line.works_number),
                         id,
-                        Hundredths(line.amount_pence),
+                        line.amount_pence.decimal(),
                     )?
                 }
             }

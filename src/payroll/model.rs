@@ -24,6 +24,7 @@
 //! minutes that count (time worked, woken and travelling; not sleep-in time asleep), against the
 //! rate for the PA's age band in force at the start of the pay reference period.
 
+use crate::money::Pence;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -32,8 +33,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::geo::{travel_minutes, Location};
+use crate::money::round_div;
 pub use crate::pricing::model::ShiftKind;
-use crate::pricing::model::{round_div, split_worked, RateTerms, Version, Worked, BP};
+use crate::pricing::model::{split_worked, RateTerms, Version, Worked};
 use crate::rules::{AgeBand, UkRules};
 
 /// Hundredths of a unit, and rates in pence × 10,000: `amount = quantity × rate / 1,000,000`.
@@ -193,7 +195,7 @@ pub struct Shift {
     pub level: i32,
     pub woken_minutes: i64,
     pub mileage_tenths: i64,
-    pub expenses_pence: i64,
+    pub expenses_pence: Pence,
 }
 
 impl Shift {
@@ -209,7 +211,7 @@ pub struct Extra {
     pub budget_holder_id: String,
     pub element: &'static str,
     pub description: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub source: String,
 }
 
@@ -234,7 +236,7 @@ pub struct PayLine {
     pub description: String,
     pub quantity_hundredths: i64,
     pub unit_rate_e4: i64,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     /// Timesheet (or amendment, adjustment) ids the line is paid from.
     pub sources: BTreeSet<String>,
 }
@@ -242,19 +244,19 @@ pub struct PayLine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MinimumWageCheck {
     pub age_band: AgeBand,
-    pub hourly_rate_pence: i64,
+    pub hourly_rate_pence: Pence,
     pub counted_minutes: i64,
-    pub counted_pay_pence: i64,
+    pub counted_pay_pence: Pence,
     /// Pay needed to meet the rate: the minutes at the hourly rate, rounded up to the penny.
-    pub required_pence: i64,
+    pub required_pence: Pence,
     /// What is missing; zero when the PA is paid at least the minimum.
-    pub shortfall_pence: i64,
+    pub shortfall_pence: Pence,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payslip {
     pub lines: Vec<PayLine>,
-    pub gross_pence: i64,
+    pub gross_pence: Pence,
     pub minimum_wage: MinimumWageCheck,
 }
 
@@ -334,8 +336,8 @@ fn owned(sources: BTreeSet<&str>) -> BTreeSet<String> {
     sources.into_iter().map(str::to_owned).collect()
 }
 
-fn amount(quantity_hundredths: i64, unit_rate_e4: i64) -> i64 {
-    round_div(
+fn amount(quantity_hundredths: i64, unit_rate_e4: i64) -> Pence {
+    Pence::from_ratio(
         i128::from(quantity_hundredths) * i128::from(unit_rate_e4),
         AMOUNT_DIVISOR,
     )
@@ -345,7 +347,7 @@ fn item(
     holder: &str,
     element: &'static str,
     description: String,
-    pence: i64,
+    pence: Pence,
     sources: BTreeSet<String>,
 ) -> PayLine {
     PayLine {
@@ -353,14 +355,17 @@ fn item(
         element,
         description,
         quantity_hundredths: 100,
-        unit_rate_e4: pence * RATE_SCALE,
+        unit_rate_e4: pence.get() * RATE_SCALE,
         amount_pence: pence,
         sources,
     }
 }
 
 /// The rate card terms and base rate (pence an hour) for a shift.
-fn terms_for<'a>(versions: &'a [Version], shift: &Shift) -> Result<(&'a RateTerms, i64), PayError> {
+fn terms_for<'a>(
+    versions: &'a [Version],
+    shift: &Shift,
+) -> Result<(&'a RateTerms, Pence), PayError> {
     let date = shift.local_date();
     let version = version_on(versions, date).ok_or(PayError::NoVersion(date))?;
     let rate = version
@@ -383,12 +388,12 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
     let mut counted_minutes = 0i64;
     let mut week_minutes: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut miles_so_far = input.miles_before_tenths;
-    let mut expenses: BTreeMap<&str, (i64, BTreeSet<&str>)> = BTreeMap::new();
+    let mut expenses: BTreeMap<&str, (Pence, BTreeSet<&str>)> = BTreeMap::new();
     let mut previous: Option<&Shift> = None;
 
     for shift in &shifts {
         let (terms, base) = terms_for(input.versions, shift)?;
-        let base_e4 = base * RATE_SCALE;
+        let base_e4 = base.get() * RATE_SCALE;
         let holder = shift.budget_holder_id.as_str();
         let source = shift.timesheet_id.as_str();
         let date = shift.local_date();
@@ -415,7 +420,7 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
             lines.units(
                 holder,
                 "sleep_in",
-                terms.sleep_in.pay_pence * RATE_SCALE,
+                terms.sleep_in.pay_pence.get() * RATE_SCALE,
                 100,
                 source,
             );
@@ -445,7 +450,7 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
                     if element == "basic" {
                         worked += minutes;
                     }
-                    lines.minutes(holder, element, base * bp, minutes, source);
+                    lines.minutes(holder, element, base.get() * bp, minutes, source);
                 },
             );
             worked
@@ -461,7 +466,7 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
             lines.minutes(
                 holder,
                 "overtime_uplift",
-                base * terms.uplifts.overtime_bp,
+                base.get() * terms.uplifts.overtime_bp,
                 over,
                 source,
             );
@@ -475,20 +480,20 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
             lines.units(
                 holder,
                 "mileage",
-                rates.first_pence_per_mile * RATE_SCALE,
+                rates.first_pence_per_mile.get() * RATE_SCALE,
                 at_first * 10,
                 source,
             );
             lines.units(
                 holder,
                 "mileage",
-                rates.after_pence_per_mile * RATE_SCALE,
+                rates.after_pence_per_mile.get() * RATE_SCALE,
                 at_after * 10,
                 source,
             );
             miles_so_far += shift.mileage_tenths;
         }
-        if shift.expenses_pence != 0 {
+        if !shift.expenses_pence.is_zero() {
             let entry = expenses.entry(holder).or_default();
             entry.0 += shift.expenses_pence;
             entry.1.insert(source);
@@ -532,22 +537,19 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
         let holiday = rules
             .holiday_pay(input.period_start)
             .ok_or(PayError::RulesUnknown(input.period_start))?;
-        let mut work_pay: BTreeMap<String, (i64, BTreeSet<String>)> = BTreeMap::new();
+        let mut work_pay: BTreeMap<String, (Pence, BTreeSet<String>)> = BTreeMap::new();
         for line in out.iter().filter(|l| is_work(l.element)) {
             let entry = work_pay.entry(line.budget_holder_id.clone()).or_default();
             entry.0 += line.amount_pence;
             entry.1.extend(line.sources.iter().cloned());
         }
         for (holder, (pence, sources)) in work_pay {
-            let accrued = round_div(
-                i128::from(pence) * i128::from(holiday.irregular_hours_accrual_bp),
-                i128::from(BP),
-            );
+            let accrued = pence.share(holiday.irregular_hours_accrual_bp);
             let words = format!(
                 "Holiday pay at {}% of pay for work",
                 percent(holiday.irregular_hours_accrual_bp)
             );
-            if accrued != 0 {
+            if !accrued.is_zero() {
                 out.push(item(&holder, "holiday_pay", words, accrued, sources));
             }
         }
@@ -606,21 +608,21 @@ fn minimum_wage_check(
         .rules
         .minimum_wage(band, start)
         .ok_or(PayError::RulesUnknown(start))?;
-    let pay: i64 = lines
+    let pay: Pence = lines
         .iter()
         .filter(|l| element_of(l.element).is_some_and(|e| e.minimum_wage_pay))
         .map(|l| l.amount_pence)
         .sum();
     // Rounded up: a penny short is short.
     let required = (i128::from(rate) * i128::from(counted_minutes) + 59) / 60;
-    let required = i64::try_from(required).unwrap_or(i64::MAX);
+    let required = Pence::new(i64::try_from(required).unwrap_or(i64::MAX));
     Ok(MinimumWageCheck {
         age_band: band,
         hourly_rate_pence: rate,
         counted_minutes,
         counted_pay_pence: pay,
         required_pence: required,
-        shortfall_pence: (required - pay).max(0),
+        shortfall_pence: (required - pay).max(Pence::ZERO),
     })
 }
 
@@ -662,8 +664,8 @@ mod tests {
             terms: RateTerms {
                 levels: vec![LevelRate {
                     level: 2,
-                    pay_pence: 1300,
-                    charge_pence: 2000,
+                    pay_pence: Pence::new(1300),
+                    charge_pence: Pence::new(2000),
                 }],
                 night_start: "22:00".into(),
                 night_end: "07:00".into(),
@@ -678,8 +680,8 @@ mod tests {
                     overtime_bp: 5000,
                 },
                 sleep_in: SleepIn {
-                    pay_pence: 9500,
-                    charge_pence: 12000,
+                    pay_pence: Pence::new(9500),
+                    charge_pence: Pence::new(12000),
                 },
                 on_costs: OnCosts::default(),
             },
@@ -704,7 +706,7 @@ mod tests {
             level: 2,
             woken_minutes: 0,
             mileage_tenths: 0,
-            expenses_pence: 0,
+            expenses_pence: Pence::new(0),
         }
     }
 
@@ -729,7 +731,7 @@ mod tests {
     fn lines(slip: &Payslip) -> Vec<(&'static str, i64, i64)> {
         slip.lines
             .iter()
-            .map(|l| (l.element, l.quantity_hundredths, l.amount_pence))
+            .map(|l| (l.element, l.quantity_hundredths, l.amount_pence.get()))
             .collect()
     }
 
@@ -758,8 +760,8 @@ mod tests {
                 ("holiday_pay", 100, 2652),
             ]
         );
-        assert_eq!(slip.gross_pence, 24622);
-        assert_eq!(slip.minimum_wage.shortfall_pence, 0);
+        assert_eq!(slip.gross_pence, Pence::new(24622));
+        assert_eq!(slip.minimum_wage.shortfall_pence, Pence::new(0));
     }
 
     #[test]
@@ -783,7 +785,7 @@ mod tests {
         );
         // Only the hour woken counts as working time for the minimum wage.
         assert_eq!(slip.minimum_wage.counted_minutes, 60);
-        assert_eq!(slip.minimum_wage.counted_pay_pence, 10800);
+        assert_eq!(slip.minimum_wage.counted_pay_pence, Pence::new(10800));
     }
 
     #[test]
@@ -808,7 +810,7 @@ mod tests {
                 ("holiday_pay", 100, 2299),
             ]
         );
-        assert_eq!(slip.gross_pence, 21344);
+        assert_eq!(slip.gross_pence, Pence::new(21344));
     }
 
     #[test]
@@ -826,7 +828,7 @@ mod tests {
             .lines
             .iter()
             .filter(|l| l.element == "mileage")
-            .map(|l| (l.quantity_hundredths, l.unit_rate_e4, l.amount_pence))
+            .map(|l| (l.quantity_hundredths, l.unit_rate_e4, l.amount_pence.get()))
             .collect();
         assert_eq!(mileage, vec![(1500, 250_000, 375), (1000, 450_000, 450)]);
         // Mileage is not pay for work: no holiday pay on it.
@@ -835,7 +837,7 @@ mod tests {
             .iter()
             .find(|l| l.element == "holiday_pay")
             .unwrap();
-        assert_eq!(holiday.amount_pence, 157); // 12.07% of £13.00 = 156.91p
+        assert_eq!(holiday.amount_pence, Pence::new(157)); // 12.07% of £13.00 = 156.91p
     }
 
     #[test]
@@ -862,14 +864,14 @@ mod tests {
         let slip = slip(&[first.clone(), second.clone()], date(2008, 6, 1), false, 0);
         let check = slip.minimum_wage;
         assert_eq!(check.age_band, AgeBand::EighteenToTwenty);
-        assert_eq!(check.hourly_rate_pence, 1085);
+        assert_eq!(check.hourly_rate_pence, Pence::new(1085));
         assert_eq!(check.counted_minutes, 230);
-        assert_eq!(check.counted_pay_pence, 2600);
-        assert_eq!(check.required_pence, 4160);
-        assert_eq!(check.shortfall_pence, 1560);
+        assert_eq!(check.counted_pay_pence, Pence::new(2600));
+        assert_eq!(check.required_pence, Pence::new(4160));
+        assert_eq!(check.shortfall_pence, Pence::new(1560));
         // Paying the travel at basic (1.83 h × £13.00 = £23.79) clears it.
         let paid = slip_for_paid_travel(&[first, second]);
-        assert_eq!(paid.minimum_wage.shortfall_pence, 0);
+        assert_eq!(paid.minimum_wage.shortfall_pence, Pence::new(0));
     }
 
     fn slip_for_paid_travel(shifts: &[Shift]) -> Payslip {

@@ -1,5 +1,6 @@
 //! Queries for employers, engagements, adjustments and payroll exports.
 
+use crate::money::Pence;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -57,7 +58,7 @@ pub struct AdjustmentRow {
     pub budget_holder_id: String,
     pub pay_period_id: String,
     pub kind: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub reason: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -74,7 +75,7 @@ pub struct ExportRow {
     pub number: Option<i64>,
     pub blockers: String,
     pub checksums: Option<String>,
-    pub gross_pence: i64,
+    pub gross_pence: Pence,
     pub line_count: i32,
     pub created_at: NaiveDateTime,
     pub ready_at: Option<NaiveDateTime>,
@@ -93,7 +94,7 @@ pub struct LineRow {
     pub description: String,
     pub quantity_hundredths: i64,
     pub unit_rate_e4: i64,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub sources: String,
 }
 
@@ -103,7 +104,7 @@ pub struct ReviewRow {
     pub export_id: String,
     pub pa_id: String,
     pub outcome: String,
-    pub top_up_pence: i64,
+    pub top_up_pence: Pence,
     pub reason: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -120,7 +121,7 @@ pub struct PaidRecord {
     pub clock_out_at: Option<NaiveDateTime>,
     pub break_minutes: i32,
     pub mileage_tenths: i32,
-    pub expenses_pence: i64,
+    pub expenses_pence: Pence,
     pub woken_minutes: i32,
     pub kind: Option<String>,
     pub headcount: Option<i32>,
@@ -396,7 +397,7 @@ pub fn make_ready(
     id: &str,
     number: i64,
     checksums: &str,
-    gross_pence: i64,
+    gross_pence: Pence,
     line_count: i32,
     at: NaiveDateTime,
 ) -> AppResult<bool> {
@@ -474,7 +475,7 @@ pub fn insert_lines(conn: &mut DbConnection, rows: &[LineRow]) -> AppResult<()> 
                 .bind::<Array<Text>, _>(text(|r| &r.description))
                 .bind::<Array<BigInt>, _>(number(|r| r.quantity_hundredths))
                 .bind::<Array<BigInt>, _>(number(|r| r.unit_rate_e4))
-                .bind::<Array<BigInt>, _>(number(|r| r.amount_pence))
+                .bind::<Array<BigInt>, _>(number(|r| r.amount_pence.get()))
                 .bind::<Array<Text>, _>(text(|r| &r.sources))
                 .execute(c)?;
             }
@@ -533,7 +534,7 @@ pub fn insert_review(conn: &mut DbConnection, row: &ReviewRow) -> AppResult<()> 
 }
 
 /// What a period's exports pay each person, in total.
-pub fn paid_by_holder(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<(String, i64)>> {
+pub fn paid_by_holder(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec<(String, Pence)>> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
     Ok(payroll_export_lines::table
@@ -555,10 +556,10 @@ pub fn paid_by_holder(conn: &mut DbConnection, period_id: &str) -> AppResult<Vec
 pub fn estimated_by_holder(
     conn: &mut DbConnection,
     period_id: &str,
-) -> AppResult<Vec<(String, i64)>> {
+) -> AppResult<Vec<(String, Pence)>> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
-    let actuals: Vec<(String, i64)> = ledger_entries::table
+    let actuals: Vec<(String, Pence)> = ledger_entries::table
         .inner_join(
             shift_records::table.on(shift_records::id.nullable().eq(ledger_entries::source_id)),
         )
@@ -573,7 +574,7 @@ pub fn estimated_by_holder(
             sql::<BigInt>("CAST(SUM(ledger_entries.amount_pence) AS BIGINT)"),
         ))
         .load(conn)?;
-    let amendments: Vec<(String, i64)> = shift_record_amendments::table
+    let amendments: Vec<(String, Pence)> = shift_record_amendments::table
         .inner_join(
             shift_records::table.on(shift_records::id.eq(shift_record_amendments::shift_record_id)),
         )
@@ -584,7 +585,7 @@ pub fn estimated_by_holder(
             sql::<BigInt>("CAST(SUM(shift_record_amendments.cost_change_pence) AS BIGINT)"),
         ))
         .load(conn)?;
-    let reconciled: Vec<(String, i64)> = ledger_entries::table
+    let reconciled: Vec<(String, Pence)> = ledger_entries::table
         .inner_join(budgets::table.on(budgets::id.eq(ledger_entries::budget_id)))
         .filter(ledger_entries::source_type.eq("pay_period"))
         .filter(ledger_entries::source_id.eq(period_id))

@@ -1,6 +1,7 @@
 //! Payroll: employers and engagements, adjustments, the exports a closed period makes, minimum
 //! wage reviews, and what payroll clients pull.
 
+use crate::money::Pence;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
@@ -318,7 +319,7 @@ pub fn create_adjustment(
             "this employer pays only its own budget holder's PAs",
         ));
     }
-    if request.amount_pence == 0 {
+    if request.amount_pence.is_zero() {
         return Err(AppError::field("amount_pence", "range", "must not be 0"));
     }
     let policy = policy_of(conn, &employer.organisation_id)?;
@@ -487,10 +488,10 @@ fn amendment_change(
     holiday_basis: HolidayBasis,
     versions: &[Version],
     period_start: NaiveDate,
-) -> Result<i64, PayError> {
-    let gross = |fields: &Amendable| -> Result<i64, PayError> {
+) -> Result<Pence, PayError> {
+    let gross = |fields: &Amendable| -> Result<Pence, PayError> {
         let (Some(clock_in), Some(clock_out)) = (fields.clock_in_at, fields.clock_out_at) else {
-            return Ok(0);
+            return Ok(Pence::new(0));
         };
         let shift = Shift {
             clock_in,
@@ -646,7 +647,7 @@ fn extras_of<'a>(
             period.starts_on,
         )
         .map_err(|e| pay_problem(e, employer))?;
-        if change != 0 {
+        if !change.is_zero() {
             extras.entry(g.id.as_str()).or_default().push(Extra {
                 budget_holder_id: record.budget_holder_id.clone(),
                 element: "amendment",
@@ -800,7 +801,7 @@ fn plan_export<'e>(
     let export_id = crate::ids::new_id();
     let mut lines = Vec::new();
     for (g, slip) in &slips {
-        if slip.minimum_wage.shortfall_pence > 0 {
+        if slip.minimum_wage.shortfall_pence.is_positive() {
             let holder = slip
                 .lines
                 .first()
@@ -920,11 +921,11 @@ pub fn reconcile_ledgers(
 ) -> AppResult<()> {
     let period = period_of(conn, period_id)?;
     write_transaction(conn, |conn| {
-        let mut paid: HashMap<String, i64> = HashMap::new();
+        let mut paid: HashMap<String, Pence> = HashMap::new();
         for (holder, amount) in repo::paid_by_holder(conn, &period.id)? {
             *paid.entry(holder).or_default() += amount;
         }
-        let mut ledger: HashMap<String, i64> = HashMap::new();
+        let mut ledger: HashMap<String, Pence> = HashMap::new();
         for (holder, amount) in repo::estimated_by_holder(conn, &period.id)? {
             *ledger.entry(holder).or_default() += amount;
         }
@@ -946,7 +947,7 @@ pub fn reconcile_ledgers(
         let mut holders: Vec<&String> = paid.keys().collect();
         holders.sort();
         for holder in holders {
-            let difference = paid[holder] - ledger.get(holder).copied().unwrap_or(0);
+            let difference = paid[holder] - ledger.get(holder).copied().unwrap_or_default();
             let found = (people.get(holder.as_str()), budgets.get(holder.as_str()));
             if let (Some(person), Some(budget)) = found {
                 let entry = Adjustment {
@@ -965,7 +966,7 @@ pub fn reconcile_ledgers(
 /// One adjustment to a person's budget, from payroll.
 struct Adjustment<'a> {
     date: NaiveDate,
-    amount: i64,
+    amount: Pence,
     description: &'a str,
     source: (&'static str, &'a str),
 }
@@ -978,13 +979,13 @@ fn post_adjustment(
     adjustment: Adjustment<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if adjustment.amount == 0 {
+    if adjustment.amount.is_zero() {
         return Ok(());
     }
     let share = i64::from(budget.health_share_bp);
     let entries = crate::budgets::model::split(adjustment.amount, share)
         .into_iter()
-        .filter(|(_, part)| *part != 0)
+        .filter(|(_, part)| !part.is_zero())
         .map(|(stream, part)| crate::budgets::ledger::NewLedgerEntry {
             kind: crate::budgets::model::EntryKind::Adjustment,
             stream,
@@ -1231,7 +1232,7 @@ pub fn review(
         }
         let top_up = match request.outcome {
             ReviewOutcome::TopUp => blocker.shortfall_pence,
-            ReviewOutcome::NotDue => 0,
+            ReviewOutcome::NotDue => Pence::ZERO,
         };
         repo::insert_review(
             conn,
@@ -1250,7 +1251,7 @@ pub fn review(
             },
         )?;
         let mut lines = repo::lines_of(conn, &export.id, 0, i64::MAX)?;
-        if top_up > 0 {
+        if top_up > Pence::new(0) {
             // The top-up goes after the PA's last line, keeping each PA's lines together.
             let after = lines
                 .iter()
@@ -1265,7 +1266,7 @@ pub fn review(
                 element: "minimum_wage_top_up".into(),
                 description: "Minimum wage top-up".into(),
                 quantity_hundredths: 100,
-                unit_rate_e4: top_up * model::RATE_SCALE,
+                unit_rate_e4: top_up.get() * model::RATE_SCALE,
                 amount_pence: top_up,
                 sources: export.id.clone(),
             };
@@ -1454,8 +1455,8 @@ pub fn period_summary(
         .count() as i64;
     let ids: Vec<String> = exports.iter().map(|e| e.id.clone()).collect();
     let lines = repo::lines_for_holder(conn, &ids, &holder.id)?;
-    let mut pay: BTreeMap<String, i64> = BTreeMap::new();
-    let mut per_pa: BTreeMap<String, i64> = BTreeMap::new();
+    let mut pay: BTreeMap<String, Pence> = BTreeMap::new();
+    let mut per_pa: BTreeMap<String, Pence> = BTreeMap::new();
     for line in &lines {
         *pay.entry(line.element.clone()).or_default() += line.amount_pence;
         let taxable = !matches!(line.element.as_str(), "mileage" | "expenses");
@@ -1463,7 +1464,7 @@ pub fn period_summary(
             *per_pa.entry(line.pa_id.clone()).or_default() += line.amount_pence;
         }
     }
-    let pay_total: i64 = pay.values().sum();
+    let pay_total: Pence = pay.values().sum();
     let on_costs = on_costs(&per_pa, &period)?;
     let on_costs_total = on_costs.iter().map(|l| l.amount_pence).sum();
     let budget = budget_repo::approved_budget_on(conn, &holder.id, period.ends_on)?;
@@ -1508,7 +1509,10 @@ pub fn period_summary(
 /// Employer National Insurance and minimum pension contributions on each PA's earnings in the
 /// period, against the annual thresholds in force at its start shared out over the period's
 /// length in days.
-fn on_costs(per_pa: &BTreeMap<String, i64>, period: &PayPeriodRow) -> AppResult<Vec<SummaryLine>> {
+fn on_costs(
+    per_pa: &BTreeMap<String, Pence>,
+    period: &PayPeriodRow,
+) -> AppResult<Vec<SummaryLine>> {
     let rules = crate::rules::uk();
     let date = period.starts_on;
     let unknown = || AppError::internal(format!("the UK rules data does not cover {date}"));
@@ -1517,18 +1521,18 @@ fn on_costs(per_pa: &BTreeMap<String, i64>, period: &PayPeriodRow) -> AppResult<
         .ok_or_else(unknown)?;
     let pension = rules.pension(date).ok_or_else(unknown)?;
     let days = i128::from((period.ends_on - period.starts_on).num_days() + 1);
-    let share = |annual: i64| i128::from(annual) * days / 365;
-    let (mut national_insurance, mut pension_total) = (0i64, 0i64);
+    let share = |annual: Pence| i128::from(annual) * days / 365;
+    let (mut national_insurance, mut pension_total) = (Pence::ZERO, Pence::ZERO);
     for earnings in per_pa.values() {
         let earnings = i128::from(*earnings);
-        national_insurance += crate::pricing::model::round_div(
+        national_insurance += Pence::from_ratio(
             (earnings - share(ni.secondary_threshold_pence_per_year)).max(0)
                 * i128::from(ni.rate_bp),
             10_000,
         );
         let qualifying = earnings.min(share(pension.qualifying_upper_pence_per_year))
             - share(pension.qualifying_lower_pence_per_year);
-        pension_total += crate::pricing::model::round_div(
+        pension_total += Pence::from_ratio(
             qualifying.max(0) * i128::from(pension.employer_minimum_bp),
             10_000,
         );

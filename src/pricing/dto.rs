@@ -1,5 +1,6 @@
 //! Request and response shapes for pricing.
 
+use crate::money::Pence;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -108,8 +109,8 @@ pub struct CardPriced {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuoteDifference {
     /// Personalised total less framework total.
-    pub total_pence: i64,
-    pub per_week_pence: i64,
+    pub total_pence: Pence,
+    pub per_week_pence: Pence,
     /// The difference as a percentage of the framework total.
     pub percent: f64,
     pub summary: String,

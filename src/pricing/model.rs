@@ -11,6 +11,7 @@
 //! earns a flat amount per PA per night; time woken for work is paid at the base rate. Every line
 //! is summed exactly and rounded to the penny once, half away from zero.
 
+use crate::money::Pence;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
@@ -57,9 +58,9 @@ impl RateCardKind {
 pub struct LevelRate {
     pub level: i32,
     /// What the PA is paid an hour.
-    pub pay_pence: i64,
+    pub pay_pence: Pence,
     /// What the budget is charged an hour when a provider employs the PA.
-    pub charge_pence: i64,
+    pub charge_pence: Pence,
 }
 
 /// Premiums in basis points of the base rate (1000 = 10%).
@@ -81,8 +82,8 @@ pub struct Uplifts {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SleepIn {
-    pub pay_pence: i64,
-    pub charge_pence: i64,
+    pub pay_pence: Pence,
+    pub charge_pence: Pence,
 }
 
 /// The organisation's own on-costs. Statutory ones (employer National Insurance, pension
@@ -93,9 +94,9 @@ pub struct OnCosts {
     /// Training, as a share of pay.
     pub training_bp: i64,
     /// Employer's liability insurance, a year.
-    pub employers_liability_pence_per_year: i64,
+    pub employers_liability_pence_per_year: Pence,
     /// Payroll service or managed account fee, a month.
-    pub payroll_fee_pence_per_month: i64,
+    pub payroll_fee_pence_per_month: Pence,
     /// Contingency, as a share of pay and every other on-cost.
     pub contingency_bp: i64,
 }
@@ -175,7 +176,7 @@ impl RateTerms {
                 ));
             }
             seen.push(l.level);
-            if l.pay_pence <= 0 || l.pay_pence > MAX_RATE {
+            if !l.pay_pence.is_positive() || l.pay_pence.get() > MAX_RATE {
                 errors.push(FieldError::new(
                     format!("terms.levels[{i}].pay_pence"),
                     "range",
@@ -184,7 +185,7 @@ impl RateTerms {
             }
             nonnegative(
                 &format!("terms.levels[{i}].charge_pence"),
-                l.charge_pence,
+                l.charge_pence.get(),
                 &mut errors,
             );
         }
@@ -228,24 +229,24 @@ impl RateTerms {
         }
         nonnegative(
             "terms.sleep_in.pay_pence",
-            self.sleep_in.pay_pence,
+            self.sleep_in.pay_pence.get(),
             &mut errors,
         );
         nonnegative(
             "terms.sleep_in.charge_pence",
-            self.sleep_in.charge_pence,
+            self.sleep_in.charge_pence.get(),
             &mut errors,
         );
         let o = &self.on_costs;
         nonnegative("terms.on_costs.training_bp", o.training_bp, &mut errors);
         nonnegative(
             "terms.on_costs.employers_liability_pence_per_year",
-            o.employers_liability_pence_per_year,
+            o.employers_liability_pence_per_year.get(),
             &mut errors,
         );
         nonnegative(
             "terms.on_costs.payroll_fee_pence_per_month",
-            o.payroll_fee_pence_per_month,
+            o.payroll_fee_pence_per_month.get(),
             &mut errors,
         );
         nonnegative(
@@ -262,7 +263,11 @@ impl RateTerms {
 
     /// The first level paid below the adult minimum wage in force on `date`, with that minimum.
     /// Cards are checked against the 21-and-over rate: a card pays every PA, whatever their age.
-    pub fn below_minimum_wage(&self, rules: &UkRules, date: NaiveDate) -> Option<(LevelRate, i64)> {
+    pub fn below_minimum_wage(
+        &self,
+        rules: &UkRules,
+        date: NaiveDate,
+    ) -> Option<(LevelRate, Pence)> {
         let minimum = rules.minimum_wage(AgeBand::TwentyOneAndOver, date)?;
         self.levels
             .iter()
@@ -312,22 +317,16 @@ struct Exact(i128);
 const EXACT_PER_PENNY: i128 = 60 * BP as i128;
 
 impl Exact {
-    fn add(&mut self, rate_pence: i64, minutes: i64, bp: i64) {
+    fn add(&mut self, rate_pence: Pence, minutes: i64, bp: i64) {
         self.0 += i128::from(rate_pence) * i128::from(minutes) * i128::from(bp);
     }
 
-    fn add_pence(&mut self, pence: i64) {
+    fn add_pence(&mut self, pence: Pence) {
         self.0 += i128::from(pence) * EXACT_PER_PENNY;
     }
 
-    fn pence(self) -> i64 {
-        let half = EXACT_PER_PENNY / 2;
-        let rounded = if self.0 >= 0 {
-            (self.0 + half) / EXACT_PER_PENNY
-        } else {
-            (self.0 - half) / EXACT_PER_PENNY
-        };
-        i64::try_from(rounded).unwrap_or(i64::MAX)
+    fn pence(self) -> Pence {
+        Pence::from_ratio(self.0, EXACT_PER_PENNY)
     }
 }
 
@@ -350,8 +349,8 @@ pub struct PricedLine {
     pub element: String,
     /// Hours the element applies to (PA-hours: a 2:1 hour counts twice); nights for `sleep_in`.
     pub quantity: f64,
-    pub pay_pence: i64,
-    pub charge_pence: i64,
+    pub pay_pence: Pence,
+    pub charge_pence: Pence,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -359,7 +358,7 @@ pub struct OnCostLine {
     pub item: String,
     /// How it was worked out, in words.
     pub basis: String,
-    pub pence: i64,
+    pub pence: Pence,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -368,15 +367,15 @@ pub struct Priced {
     pub paid_hours: f64,
     pub sleep_in_nights: i64,
     pub pay: Vec<PricedLine>,
-    pub pay_total_pence: i64,
+    pub pay_total_pence: Pence,
     pub on_costs: Vec<OnCostLine>,
-    pub on_costs_total_pence: i64,
-    pub contingency_pence: i64,
+    pub on_costs_total_pence: Pence,
+    pub contingency_pence: Pence,
     /// Pay, on-costs and contingency: the cost of employing the team directly.
-    pub total_pence: i64,
-    pub per_week_pence: i64,
+    pub total_pence: Pence,
+    pub per_week_pence: Pence,
     /// What a provider employing the PAs would charge the budget at the card's charge rates.
-    pub provider_charge_pence: i64,
+    pub provider_charge_pence: Pence,
     /// The card versions used and the dates each priced.
     pub versions_used: Vec<VersionUse>,
 }
@@ -411,8 +410,8 @@ pub enum PricingError {
     /// The version in force pays below the minimum wage in force on this date.
     BelowMinimumWage {
         level: i32,
-        pay_pence: i64,
-        minimum_pence: i64,
+        pay_pence: Pence,
+        minimum_pence: Pence,
         date: NaiveDate,
     },
     /// A date the statutory data does not cover.
@@ -576,10 +575,10 @@ pub fn price(
                 charge_pence: l.charge.pence(),
             })
         })
-        .filter(|l| l.pay_pence != 0 || l.charge_pence != 0)
+        .filter(|l| !l.pay_pence.is_zero() || !l.charge_pence.is_zero())
         .collect();
-    let pay_total: i64 = pay.iter().map(|l| l.pay_pence).sum();
-    let provider_charge: i64 = pay.iter().map(|l| l.charge_pence).sum();
+    let pay_total: Pence = pay.iter().map(|l| l.pay_pence).sum();
+    let provider_charge: Pence = pay.iter().map(|l| l.charge_pence).sum();
 
     let on_costs = on_costs(
         &week_pay,
@@ -589,12 +588,9 @@ pub fn price(
         team_size.max(1),
         pay_total,
     )?;
-    let on_costs_total: i64 = on_costs.iter().map(|c| c.pence).sum();
+    let on_costs_total: Pence = on_costs.iter().map(|c| c.pence).sum();
     let contingency_bp = version_on(versions, from).map_or(0, |v| v.terms.on_costs.contingency_bp);
-    let contingency = round_div(
-        i128::from(pay_total + on_costs_total) * i128::from(contingency_bp),
-        i128::from(BP),
-    );
+    let contingency = (pay_total + on_costs_total).share(contingency_bp);
     let total = pay_total + on_costs_total + contingency;
     Ok(Priced {
         paid_hours: hours(paid_minutes),
@@ -605,7 +601,7 @@ pub fn price(
         on_costs_total_pence: on_costs_total,
         contingency_pence: contingency,
         total_pence: total,
-        per_week_pence: round_div(i128::from(total), i128::from(weeks.max(1))),
+        per_week_pence: Pence::from_ratio(i128::from(total), i128::from(weeks.max(1))),
         provider_charge_pence: provider_charge,
         versions_used: uses.into_values().collect(),
     })
@@ -678,19 +674,6 @@ fn hours(minutes: i64) -> f64 {
     (minutes as f64 / 60.0 * 100.0).round() / 100.0
 }
 
-/// `n / d` rounded half away from zero.
-pub fn round_div(n: i128, d: i128) -> i64 {
-    if d == 0 {
-        return 0;
-    }
-    let q = if (n >= 0) == (d > 0) {
-        (n + d / 2) / d
-    } else {
-        (n - d / 2) / d
-    };
-    i64::try_from(q).unwrap_or(i64::MAX)
-}
-
 /// Statutory and organisational on-costs. Holiday pay accrues on all pay; employer National
 /// Insurance and pension are worked out week by week, per PA, on pay plus holiday pay, against
 /// weekly thresholds (the annual figure / 52), as payroll does for weekly-paid staff.
@@ -700,10 +683,11 @@ fn on_costs(
     rules: &UkRules,
     from: NaiveDate,
     team_size: u32,
-    pay_total: i64,
+    pay_total: Pence,
 ) -> Result<Vec<OnCostLine>, PricingError> {
     let team = i128::from(team_size);
-    let (mut holiday, mut ni, mut pension, mut training) = (0i64, 0i64, 0i64, 0i64);
+    let (mut holiday, mut ni, mut pension, mut training) =
+        (Pence::ZERO, Pence::ZERO, Pence::ZERO, Pence::ZERO);
     let mut holiday_bp_seen = 0;
     let (mut ni_words, mut pension_words) = (String::new(), String::new());
     for (n, week) in weeks.iter().enumerate() {
@@ -721,51 +705,45 @@ fn on_costs(
             .pension(date)
             .ok_or(PricingError::RulesUnknown(date))?;
         let pay = week.pay.pence();
-        let week_holiday = round_div(
-            i128::from(pay) * i128::from(holiday_rule.irregular_hours_accrual_bp),
-            i128::from(BP),
-        );
+        let week_holiday = pay.share(holiday_rule.irregular_hours_accrual_bp);
         holiday += week_holiday;
         holiday_bp_seen = holiday_rule.irregular_hours_accrual_bp;
-        training += round_div(
-            i128::from(pay) * i128::from(terms.training_bp),
-            i128::from(BP),
-        );
+        training += pay.share(terms.training_bp);
         let earnings = i128::from(pay + week_holiday);
         let ni_threshold = i128::from(ni_rule.secondary_threshold_pence_per_year) * team / 52;
-        ni += round_div(
+        ni += Pence::from_ratio(
             (earnings - ni_threshold).max(0) * i128::from(ni_rule.rate_bp),
             i128::from(BP),
         );
         ni_words = format!(
             "{}% of each PA's weekly earnings above £{:.2} a week, with {} PAs sharing the hours",
             ni_rule.rate_bp as f64 / 100.0,
-            ni_rule.secondary_threshold_pence_per_year as f64 / 5200.0,
+            ni_rule.secondary_threshold_pence_per_year.get() as f64 / 5200.0,
             team_size
         );
         let lower = i128::from(pension_rule.qualifying_lower_pence_per_year) * team / 52;
         let upper = i128::from(pension_rule.qualifying_upper_pence_per_year) * team / 52;
         let qualifying = earnings.clamp(lower, upper) - lower;
-        pension += round_div(
+        pension += Pence::from_ratio(
             qualifying * i128::from(pension_rule.employer_minimum_bp),
             i128::from(BP),
         );
         pension_words = format!(
             "{}% employer minimum on qualifying earnings (£{:.2}–£{:.2} a week per PA)",
             pension_rule.employer_minimum_bp as f64 / 100.0,
-            pension_rule.qualifying_lower_pence_per_year as f64 / 5200.0,
-            pension_rule.qualifying_upper_pence_per_year as f64 / 5200.0
+            pension_rule.qualifying_lower_pence_per_year.get() as f64 / 5200.0,
+            pension_rule.qualifying_upper_pence_per_year.get() as f64 / 5200.0
         );
     }
     let days = weeks.len() as i128 * 7;
     let first = version_on(versions, from)
         .map(|v| v.terms.on_costs)
         .unwrap_or_default();
-    let insurance = round_div(
+    let insurance = Pence::from_ratio(
         i128::from(first.employers_liability_pence_per_year) * days,
         365,
     );
-    let payroll_fee = round_div(
+    let payroll_fee = Pence::from_ratio(
         i128::from(first.payroll_fee_pence_per_month) * days * 12,
         365,
     );
@@ -797,18 +775,16 @@ fn on_costs(
         OnCostLine {
             item: "employers_liability_insurance".into(),
             basis: format!(
-                "£{:.2} a year, for {} days",
-                first.employers_liability_pence_per_year as f64 / 100.0,
-                days
+                "{} a year, for {} days",
+                first.employers_liability_pence_per_year, days
             ),
             pence: insurance,
         },
         OnCostLine {
             item: "payroll_fee".into(),
             basis: format!(
-                "£{:.2} a month, for {} days",
-                first.payroll_fee_pence_per_month as f64 / 100.0,
-                days
+                "{} a month, for {} days",
+                first.payroll_fee_pence_per_month, days
             ),
             pence: payroll_fee,
         },
@@ -834,13 +810,13 @@ mod tests {
             levels: vec![
                 LevelRate {
                     level: 1,
-                    pay_pence: 1300,
-                    charge_pence: 2000,
+                    pay_pence: Pence::new(1300),
+                    charge_pence: Pence::new(2000),
                 },
                 LevelRate {
                     level: 4,
-                    pay_pence: 1600,
-                    charge_pence: 2400,
+                    pay_pence: Pence::new(1600),
+                    charge_pence: Pence::new(2400),
                 },
             ],
             night_start: "22:00".into(),
@@ -856,8 +832,8 @@ mod tests {
                 overtime_bp: 0,
             },
             sleep_in: SleepIn {
-                pay_pence: 9000,
-                charge_pence: 12000,
+                pay_pence: Pence::new(9000),
+                charge_pence: Pence::new(12000),
             },
             on_costs: OnCosts::default(),
         }
@@ -895,7 +871,7 @@ mod tests {
         p.pay
             .iter()
             .find(|l| l.element == element)
-            .map_or((0.0, 0), |l| (l.quantity, l.pay_pence))
+            .map_or((0.0, 0), |l| (l.quantity, l.pay_pence.get()))
     }
 
     #[test]
@@ -916,9 +892,9 @@ mod tests {
         assert_eq!(line(&p, "bank_holiday_uplift"), (8.0, 6400)); // 8 h × £16.00 × 50%
         assert_eq!(line(&p, "waking_night_uplift"), (10.0, 2400)); // 10 h × £16.00 × 15%
         assert_eq!(line(&p, "night_uplift"), (0.0, 0)); // waking night replaces it
-        assert_eq!(p.pay_total_pence, 16000 + 640 + 6400 + 2400);
+        assert_eq!(p.pay_total_pence, Pence::new(16000 + 640 + 6400 + 2400));
         // Charged at £24.00: 240 + 9.6 + 96 + 36 = £381.60.
-        assert_eq!(p.provider_charge_pence, 38160);
+        assert_eq!(p.provider_charge_pence, Pence::new(38160));
         assert_eq!(p.paid_hours, 10.0);
     }
 
@@ -936,7 +912,7 @@ mod tests {
         let p = price(&pattern, &versions(terms()), uk(), date(2026, 6, 1), 1, 2).unwrap();
         assert_eq!(line(&p, "basic"), (6.0, 7800));
         assert_eq!(line(&p, "two_to_one_uplift"), (6.0, 390));
-        assert_eq!(p.pay_total_pence, 8190);
+        assert_eq!(p.pay_total_pence, Pence::new(8190));
     }
 
     #[test]
@@ -947,7 +923,7 @@ mod tests {
         let p = price(&[sleep], &versions(terms()), uk(), date(2026, 6, 1), 1, 1).unwrap();
         assert_eq!(line(&p, "sleep_in"), (1.0, 9000));
         assert_eq!(line(&p, "sleep_in_woken"), (2.0, 2600));
-        assert_eq!(p.pay_total_pence, 11600);
+        assert_eq!(p.pay_total_pence, Pence::new(11600));
         assert_eq!(p.paid_hours, 2.0);
         assert_eq!(p.sleep_in_nights, 1);
     }
@@ -984,7 +960,7 @@ mod tests {
     #[test]
     fn a_new_version_prices_the_shifts_from_its_date() {
         let mut dearer = terms();
-        dearer.levels[1].pay_pence = 2000;
+        dearer.levels[1].pay_pence = Pence::new(2000);
         let versions = vec![
             Version {
                 id: "v1".into(),
@@ -1030,12 +1006,12 @@ mod tests {
     #[test]
     fn a_card_below_the_minimum_wage_in_force_is_refused() {
         let mut low = terms();
-        low.levels[0].pay_pence = 1250; // above £12.21 (2025/26), below £12.71 (2026/27)
+        low.levels[0].pay_pence = Pence::new(1250); // above £12.21 (2025/26), below £12.71 (2026/27)
         assert_eq!(low.below_minimum_wage(uk(), date(2026, 3, 31)), None);
         assert_eq!(
             low.below_minimum_wage(uk(), date(2026, 4, 1))
                 .map(|(l, m)| (l.level, m)),
-            Some((1, 1271))
+            Some((1, Pence::new(1271)))
         );
         let pattern = [shift(
             Day::Wednesday,
@@ -1050,8 +1026,8 @@ mod tests {
             outcome.unwrap_err(),
             PricingError::BelowMinimumWage {
                 level: 1,
-                pay_pence: 1250,
-                minimum_pence: 1271,
+                pay_pence: Pence::new(1250),
+                minimum_pence: Pence::new(1271),
                 date: date(2026, 4, 1)
             }
         );
@@ -1073,25 +1049,22 @@ mod tests {
         let mut t = terms();
         t.on_costs = OnCosts {
             training_bp: 200,
-            employers_liability_pence_per_year: 36500,
-            payroll_fee_pence_per_month: 0,
+            employers_liability_pence_per_year: Pence::new(36500),
+            payroll_fee_pence_per_month: Pence::new(0),
             contingency_bp: 500,
         };
         let p = price(&pattern, &versions(t), uk(), date(2026, 6, 1), 1, 1).unwrap();
         let cost = |item: &str| p.on_costs.iter().find(|c| c.item == item).unwrap().pence;
-        assert_eq!(p.pay_total_pence, 52000);
-        assert_eq!(cost("holiday_pay"), 6276); // 12.07% of £520.00
-                                               // NI: 15% of (£582.76 − £96.15) = 15% of £486.61 = £72.99 (threshold £5,000 / 52, exact)
-        assert_eq!(cost("employer_national_insurance"), 7299);
+        assert_eq!(p.pay_total_pence, Pence::new(52000));
+        assert_eq!(cost("holiday_pay"), Pence::new(6276)); // 12.07% of £520.00
+                                                           // NI: 15% of (£582.76 − £96.15) = 15% of £486.61 = £72.99 (threshold £5,000 / 52, exact)
+        assert_eq!(cost("employer_national_insurance"), Pence::new(7299));
         // Pension: 3% of (£582.76 − £120.00) = £13.88
-        assert_eq!(cost("pension"), 1388);
-        assert_eq!(cost("training"), 1040); // 2% of £520.00
-        assert_eq!(cost("employers_liability_insurance"), 700); // £365 a year for 7 days
-        let before_contingency = 52000 + 6276 + 7299 + 1388 + 1040 + 700;
-        assert_eq!(
-            p.contingency_pence,
-            round_div(before_contingency as i128 * 500, 10_000)
-        );
+        assert_eq!(cost("pension"), Pence::new(1388));
+        assert_eq!(cost("training"), Pence::new(1040)); // 2% of £520.00
+        assert_eq!(cost("employers_liability_insurance"), Pence::new(700)); // £365 a year for 7 days
+        let before_contingency = Pence::new(52000 + 6276 + 7299 + 1388 + 1040 + 700);
+        assert_eq!(p.contingency_pence, before_contingency.share(500));
         assert_eq!(p.total_pence, before_contingency + p.contingency_pence);
     }
 }

@@ -37,10 +37,10 @@ fn checked_terms(terms: &RateTerms, effective_from: NaiveDate) -> AppResult<()> 
             format!("terms.levels[{at}].pay_pence"),
             "below_minimum_wage",
             format!(
-                "level {} pays £{:.2} an hour, below the £{:.2} National Living Wage in force on {effective_from}",
+                "level {} pays {} an hour, below the {} National Living Wage in force on {effective_from}",
                 level.level,
-                level.pay_pence as f64 / 100.0,
-                minimum as f64 / 100.0
+                level.pay_pence,
+                minimum
             ),
         )]));
     }
@@ -341,9 +341,7 @@ fn priced_or_problem(
             field,
             "below_minimum_wage",
             &format!(
-                "level {level} pays £{:.2} an hour on {date}, below the £{:.2} National Living Wage then in force: add a new version of the card",
-                pay_pence as f64 / 100.0,
-                minimum_pence as f64 / 100.0
+                "level {level} pays {pay_pence} an hour on {date}, below the {minimum_pence} National Living Wage then in force: add a new version of the card"
             ),
         ),
         PricingError::RulesUnknown(date) => AppError::field(
@@ -434,23 +432,23 @@ pub fn quote(
     };
     let difference = framework.as_ref().map(|f| {
         let total = personalised.priced.total_pence - f.priced.total_pence;
-        let percent = if f.priced.total_pence == 0 {
+        let percent = if f.priced.total_pence.is_zero() {
             0.0
         } else {
-            (total as f64 / f.priced.total_pence as f64 * 1000.0).round() / 10.0
+            (total.get() as f64 / f.priced.total_pence.get() as f64 * 1000.0).round() / 10.0
         };
         QuoteDifference {
             total_pence: total,
             per_week_pence: personalised.priced.per_week_pence - f.priced.per_week_pence,
             percent,
             summary: format!(
-                "Priced by competency, this support costs £{:.2} {} ({:+.1}%) than under {}: £{:.2} a week {}",
-                (total.abs() as f64) / 100.0,
-                if total >= 0 { "more" } else { "less" },
+                "Priced by competency, this support costs {} {} ({:+.1}%) than under {}: {} a week {}",
+                total.abs(),
+                if total.is_negative() { "less" } else { "more" },
                 percent,
                 f.name,
-                ((personalised.priced.per_week_pence - f.priced.per_week_pence).abs() as f64) / 100.0,
-                if total >= 0 { "more" } else { "less" },
+                (personalised.priced.per_week_pence - f.priced.per_week_pence).abs(),
+                if total.is_negative() { "less" } else { "more" },
             ),
         }
     });

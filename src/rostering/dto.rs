@@ -1,5 +1,6 @@
 //! Request and response shapes for support patterns and planned shifts.
 
+use crate::money::Pence;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -103,7 +104,7 @@ pub struct ScoreView {
     /// Sum over PAs of nights² and weekend shifts²: lower is fairer.
     pub nights_and_weekends_spread: i64,
     pub travel_km: i64,
-    pub pay_pence: i64,
+    pub pay_pence: Pence,
     pub moves_tried: u64,
     pub first_roster_ms: u64,
 }
@@ -157,18 +158,18 @@ pub struct PersonCostView {
     pub budget_holder_id: String,
     /// PA pay for the staffed places with the holiday pay accruing on it: what publishing
     /// commits (uplifted hours are dearer where the PA's pay is).
-    pub roster_cost_pence: i64,
+    pub roster_cost_pence: Pence,
     /// The approved budget covering the roster's first day, if any.
     pub budget_id: Option<String>,
     /// The budget's profile over the roster's dates.
-    pub profiled_pence: i64,
+    pub profiled_pence: Pence,
     /// Committed and spent over the roster's dates, this roster included (a draft's cost is
     /// added; a published roster's is already in the ledger).
-    pub used_with_roster_pence: i64,
+    pub used_with_roster_pence: Pence,
     /// Profiled less used: negative is over profile.
-    pub variance_pence: i64,
+    pub variance_pence: Pence,
     /// The whole budget's remaining balance once this roster's cost is counted.
-    pub remaining_after_pence: i64,
+    pub remaining_after_pence: Pence,
 }
 
 /// One change to a draft roster, sent with `If-Match: "<version>"`.
@@ -211,7 +212,7 @@ pub struct EditOutcome {
     /// The shifts as they are now.
     pub shifts: Vec<RosterShiftView>,
     /// What the change costs in PA pay (negative saves).
-    pub pay_change_pence: i64,
+    pub pay_change_pence: Pence,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

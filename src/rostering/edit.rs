@@ -2,6 +2,7 @@
 //! written (a broken rule is a 422 naming it, and nothing changes), each against the version the
 //! manager saw (`If-Match`; a stale one is 412), each audited with before and after.
 
+use crate::money::Pence;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -192,7 +193,7 @@ pub(crate) struct Plan {
     /// Per shift, its PAs now.
     current: Vec<Vec<String>>,
     changed: Vec<(usize, Vec<String>)>,
-    pub pay_change: i64,
+    pub pay_change: Pence,
 }
 
 /// Works out an edit against the roster as stored and asks the safety gate about the result:
@@ -216,7 +217,7 @@ pub(crate) fn plan(
             .copied()
             .ok_or_else(|| AppError::field(field, "not_found", "is not a shift of this roster"))
     };
-    let mut pay_of: HashMap<String, i64> = HashMap::new();
+    let mut pay_of: HashMap<String, Pence> = HashMap::new();
     let mut worker = |conn: &mut DbConnection, field: &str, id: &str| -> AppResult<String> {
         let pa = crate::ids::parse_id(id)
             .map(|id| market_repo::find_pa(conn, &id))
@@ -370,13 +371,13 @@ pub(crate) fn plan(
             }
         }
     }
-    let pay = |ws: &[String], t: usize| -> i64 {
+    let pay = |ws: &[String], t: usize| -> Pence {
         let minutes = (shifts[t].ends_at - shifts[t].starts_at).num_minutes();
         ws.iter()
-            .map(|w| pay_of.get(w).copied().unwrap_or(0) * minutes / 60)
+            .map(|w| Pence::new(pay_of.get(w).copied().unwrap_or_default().get() * minutes / 60))
             .sum()
     };
-    let pay_change: i64 = changed
+    let pay_change: Pence = changed
         .iter()
         .map(|(t, ws)| pay(ws, *t) - pay(&current[*t], *t))
         .sum();
@@ -414,7 +415,7 @@ fn notify_and_commit(
         let shift = &shifts[*t];
         let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
             .ok_or(AppError::NotFound)?;
-        let mut delta = 0;
+        let mut delta = Pence::ZERO;
         let mut lines = Vec::new();
         for (pa_id, sign, words) in before[*t]
             .iter()
@@ -428,7 +429,7 @@ fn notify_and_commit(
             )
         {
             let pa = market_repo::find_pa(conn, pa_id)?.ok_or(AppError::NotFound)?;
-            delta += sign * place_pay(pa.min_hourly_pay_pence, shift.minutes(), shift.shift_date);
+            delta += place_pay(pa.min_hourly_pay_pence, shift.minutes(), shift.shift_date) * sign;
             lines.push((
                 pa_id.clone(),
                 format!(
@@ -437,7 +438,7 @@ fn notify_and_commit(
                 ),
             ));
         }
-        if delta != 0 {
+        if !delta.is_zero() {
             if let Some(budget) =
                 crate::budgets::repo::approved_budget_on(conn, &holder.id, shift.shift_date)?
             {

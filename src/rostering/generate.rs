@@ -1,6 +1,7 @@
 //! Generating a draft roster: the people's planned shifts, the PAs the marketplace's hard rules
 //! allow for each, and the optimiser's best assignment within the time limit, stored whole.
 
+use crate::money::Pence;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -504,10 +505,10 @@ pub(crate) fn costs(
     assignments: &[RosterAssignmentRow],
     today: NaiveDate,
 ) -> AppResult<Vec<PersonCostView>> {
-    let mut pay_of: HashMap<String, i64> = HashMap::new();
-    let mut cost_of: Vec<(String, i64)> = Vec::new();
+    let mut pay_of: HashMap<String, Pence> = HashMap::new();
+    let mut cost_of: Vec<(String, Pence)> = Vec::new();
     for shift in shifts {
-        let mut cost = 0;
+        let mut cost = Pence::ZERO;
         for a in assignments.iter().filter(|a| a.roster_shift_id == shift.id) {
             if !pay_of.contains_key(&a.pa_id) {
                 let pa = market_repo::find_pa(conn, &a.pa_id)?.ok_or(AppError::NotFound)?;
@@ -543,7 +544,7 @@ pub(crate) fn costs(
                 let unposted = if roster.status == RosterStatus::Draft.as_str() {
                     cost
                 } else {
-                    0
+                    Pence::ZERO
                 };
                 (
                     balance.profiled_pence,
@@ -551,7 +552,7 @@ pub(crate) fn costs(
                     balance.remaining_pence - unposted,
                 )
             }
-            None => (0, cost, -cost),
+            None => (Pence::ZERO, cost, -cost),
         };
         out.push(PersonCostView {
             budget_holder_id: holder,

@@ -2,6 +2,7 @@
 //! budget ledger, and each PA is e-mailed their shifts through the outbox, all in one
 //! transaction, against the version the manager saw.
 
+use crate::money::Pence;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -41,7 +42,7 @@ pub fn publish(
 
     // What each staffed shift commits: each PA's hourly pay for the real hours, with the
     // holiday pay that accrues on it (the statutory rate in force that day).
-    let mut pay_of: BTreeMap<String, i64> = BTreeMap::new();
+    let mut pay_of: BTreeMap<String, Pence> = BTreeMap::new();
     let mut pas: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for a in &assignments {
         if let std::collections::btree_map::Entry::Vacant(entry) = pay_of.entry(a.pa_id.clone()) {
@@ -78,11 +79,11 @@ pub fn publish(
                         shift.shift_date
                     ),
                 })?;
-        let pay: i64 = on_shift
+        let pay: Pence = on_shift
             .iter()
             .map(|pa| {
                 place_pay(
-                    pay_of.get(*pa).copied().unwrap_or(0),
+                    pay_of.get(*pa).copied().unwrap_or_default(),
                     shift.minutes(),
                     shift.shift_date,
                 )
@@ -207,7 +208,7 @@ pub fn publish(
 pub(crate) fn commitments(
     budget: &BudgetRow,
     shift: &RosterShiftRow,
-    pay: i64,
+    pay: Pence,
     description: String,
 ) -> Vec<NewLedgerEntry> {
     split(pay, i64::from(budget.health_share_bp))

@@ -40,6 +40,7 @@
 //! `weekly_rest` (24 h, reg. 11), counting the time before the first and after the last shift
 //! of the week. Sleep-ins count as working time.
 
+use crate::money::Pence;
 use std::time::{Duration, Instant};
 
 mod columns;
@@ -101,7 +102,7 @@ pub struct Worker {
     pub max_minutes_per_week: i64,
     pub wanted_minutes_per_week: i64,
     /// Pence an hour, for the cost of the roster.
-    pub hourly_pay_pence: i64,
+    pub hourly_pay_pence: Pence,
     /// Kilometres from the PA's home to each person's home.
     pub km_to_person: Vec<f64>,
     /// People whose core team the PA belongs to.
@@ -245,7 +246,7 @@ pub struct Score {
     pub under_wanted_minutes: i64,
     pub fairness: i64,
     pub travel_km: i64,
-    pub pay_pence: i64,
+    pub pay_pence: Pence,
     /// Cover requirements' shortfall and excess costs.
     pub cover_costs: i64,
     /// Contract requests not honoured, by their costs.
@@ -271,7 +272,7 @@ impl Score {
         self.under_wanted_minutes += sign * other.under_wanted_minutes;
         self.fairness += sign * other.fairness;
         self.travel_km += sign * other.travel_km;
-        self.pay_pence += sign * other.pay_pence;
+        self.pay_pence += other.pay_pence * sign;
         self.cover_costs += sign * other.cover_costs;
         self.requests += sign * other.requests;
         self.short_days += sign * other.short_days;
@@ -434,14 +435,14 @@ impl<'a> State<'a> {
         }
         term.fairness = self.nights[w] * self.nights[w] + self.weekends[w] * self.weekends[w];
         let mut km = 0.0;
-        let mut pay = 0;
+        let mut pay = Pence::ZERO;
         for &t in &self.timeline[w] {
             let task = &self.p.tasks[t];
             if task.fixed {
                 continue;
             }
             km += worker.km_to_person.get(task.person).copied().unwrap_or(0.0);
-            pay += worker.hourly_pay_pence * task.minutes() / 60;
+            pay += Pence::new(worker.hourly_pay_pence.get() * task.minutes() / 60);
         }
         term.travel_km = km.round() as i64;
         term.pay_pence = pay;
@@ -610,7 +611,7 @@ impl<'a> State<'a> {
             + s.under_wanted_minutes * w.under_wanted_minute
             + s.fairness * w.fairness
             + s.travel_km * w.travel_km
-            + s.pay_pence * w.pay_penny
+            + s.pay_pence.get() * w.pay_penny
             + s.cover_costs
             + s.requests
             + s.short_days * w.short_day
@@ -1616,7 +1617,7 @@ mod tests {
             contract: None,
             max_minutes_per_week: 48 * H,
             wanted_minutes_per_week: 30 * H,
-            hourly_pay_pence: 1300,
+            hourly_pay_pence: Pence::new(1300),
             km_to_person: vec![3.0; people],
             core_team_of: Vec::new(),
         }
@@ -1765,7 +1766,7 @@ mod tests {
         for w in &mut p.workers {
             w.contract = Some(contract.clone());
             w.wanted_minutes_per_week = 0;
-            w.hourly_pay_pence = 0;
+            w.hourly_pay_pence = Pence::new(0);
             w.km_to_person = vec![0.0];
         }
         p.weights = Weights {
@@ -1844,12 +1845,12 @@ mod tests {
         let mut other = task(1, 9 * H, 17 * H, vec![0]);
         other.fixed = true;
         let mut p = problem(vec![task(0, 12 * H, 14 * H, vec![0, 1]), other], 2, 2);
-        p.workers[0].hourly_pay_pence = 1;
+        p.workers[0].hourly_pay_pence = Pence::new(1);
         let solution = solve(&p, limits(3));
         assert_eq!(solution.assignments[0], vec![1]);
         assert_eq!(solution.assignments[1], vec![0]);
         assert!(solution.open.is_empty());
-        assert_eq!(solution.score.pay_pence, 1300 * 2);
+        assert_eq!(solution.score.pay_pence, Pence::new(1300) * 2);
         // With PA 1 gone, the shift stays open because of the booking, never doubled.
         let mut alone = problem(
             vec![task(0, 12 * H, 14 * H, vec![0]), p.tasks[1].clone()],

@@ -13,6 +13,7 @@
 //!
 //! Licence: contains public sector information licensed under the Open Government Licence v3.0.
 
+use crate::money::Pence;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -50,22 +51,22 @@ impl AgeBand {
 #[derive(Debug, Clone, Deserialize)]
 pub struct MinimumWage {
     pub effective_from: NaiveDate,
-    pub hourly_pence: BTreeMap<AgeBand, i64>,
+    pub hourly_pence: BTreeMap<AgeBand, Pence>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 pub struct EmployerNationalInsurance {
     pub effective_from: NaiveDate,
     pub rate_bp: i64,
-    pub secondary_threshold_pence_per_year: i64,
+    pub secondary_threshold_pence_per_year: Pence,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 pub struct PensionAutoEnrolment {
     pub effective_from: NaiveDate,
     pub employer_minimum_bp: i64,
-    pub qualifying_lower_pence_per_year: i64,
-    pub qualifying_upper_pence_per_year: i64,
+    pub qualifying_lower_pence_per_year: Pence,
+    pub qualifying_upper_pence_per_year: Pence,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -79,8 +80,8 @@ pub struct HolidayPay {
 pub struct Mileage {
     pub effective_from: NaiveDate,
     pub first_miles: i64,
-    pub first_pence_per_mile: i64,
-    pub after_pence_per_mile: i64,
+    pub first_pence_per_mile: Pence,
+    pub after_pence_per_mile: Pence,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -154,7 +155,7 @@ impl UkRules {
     }
 
     /// The minimum hourly pay for an age band on a date, if the data reaches back that far.
-    pub fn minimum_wage(&self, band: AgeBand, date: NaiveDate) -> Option<i64> {
+    pub fn minimum_wage(&self, band: AgeBand, date: NaiveDate) -> Option<Pence> {
         in_force(&self.file.national_minimum_wage, date)
             .and_then(|v| v.hourly_pence.get(&band).copied())
     }
@@ -242,19 +243,25 @@ mod tests {
     fn minimum_wage_switches_on_its_effective_date() {
         let rules = uk();
         let adult = AgeBand::TwentyOneAndOver;
-        assert_eq!(rules.minimum_wage(adult, date(2026, 3, 31)), Some(1221));
-        assert_eq!(rules.minimum_wage(adult, date(2026, 4, 1)), Some(1271));
+        assert_eq!(
+            rules.minimum_wage(adult, date(2026, 3, 31)),
+            Some(Pence::new(1221))
+        );
+        assert_eq!(
+            rules.minimum_wage(adult, date(2026, 4, 1)),
+            Some(Pence::new(1271))
+        );
         assert_eq!(
             rules.minimum_wage(AgeBand::EighteenToTwenty, date(2025, 6, 1)),
-            Some(1000)
+            Some(Pence::new(1000))
         );
         assert_eq!(
             rules.minimum_wage(AgeBand::UnderEighteen, date(2026, 6, 1)),
-            Some(800)
+            Some(Pence::new(800))
         );
         assert_eq!(
             rules.minimum_wage(AgeBand::Apprentice, date(2026, 6, 1)),
-            Some(800)
+            Some(Pence::new(800))
         );
         assert_eq!(rules.minimum_wage(adult, date(2020, 1, 1)), None);
     }
@@ -271,7 +278,7 @@ mod tests {
         let ni = rules.employer_national_insurance(date(2025, 4, 6)).unwrap();
         assert_eq!(
             (ni.rate_bp, ni.secondary_threshold_pence_per_year),
-            (1500, 500000)
+            (1500, Pence::new(500000))
         );
         let ni = rules.employer_national_insurance(date(2025, 4, 5)).unwrap();
         assert_eq!(ni.rate_bp, 1380);

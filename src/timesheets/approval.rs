@@ -3,6 +3,7 @@
 //! After approval a change is an amendment: recorded with who, when, why, before and after,
 //! costed as a ledger adjustment, and paid in the next open period if its own is closed.
 
+use crate::money::Pence;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -247,17 +248,17 @@ pub fn approve(
 fn ledger_entries(
     kind: EntryKind,
     health_share_bp: i64,
-    amount: i64,
+    amount: Pence,
     record: &ShiftRecordRow,
     description: &str,
     reason: Option<&str>,
 ) -> Vec<NewLedgerEntry> {
-    if amount == 0 {
+    if amount.is_zero() {
         return Vec::new();
     }
     split(amount, health_share_bp)
         .into_iter()
-        .filter(|(_, part)| *part != 0)
+        .filter(|(_, part)| !part.is_zero())
         .map(|(stream, part)| NewLedgerEntry {
             kind,
             stream,
@@ -380,7 +381,7 @@ pub fn amend(
         after.mileage_tenths = (miles * 10.0).round() as i32;
     }
     if let Some(pence) = request.expenses_pence {
-        after.expenses_pence = i64::from(pence);
+        after.expenses_pence = pence;
     }
     if let (Some(start), Some(end)) = (after.clock_in_at, after.clock_out_at) {
         if end <= start {
@@ -406,7 +407,8 @@ pub fn amend(
             "the amendment changes nothing",
         ));
     }
-    let hourly = market_repo::find_pa(conn, &record.pa_id)?.map_or(0, |p| p.min_hourly_pay_pence);
+    let hourly =
+        market_repo::find_pa(conn, &record.pa_id)?.map_or(Pence::ZERO, |p| p.min_hourly_pay_pence);
     let change =
         record_cost(conn, &after, hourly)?.total() - record_cost(conn, &record, hourly)?.total();
     let budget = budget_repo::approved_budget_on(conn, &record.budget_holder_id, record.work_date)?

@@ -2,6 +2,7 @@
 //! queue replayed in one call, unrostered work, and the details a PA adds to a record.
 //! Each event is its own transaction and, with its Idempotency-Key, happens once.
 
+use crate::money::Pence;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -190,7 +191,7 @@ pub(crate) fn new_record(
         outside_radius: false,
         break_minutes: 0,
         mileage_tenths: 0,
-        expenses_pence: 0,
+        expenses_pence: Pence::new(0),
         expense_receipt: None,
         note: None,
         reminded_at: None,
@@ -520,7 +521,7 @@ pub fn add_details(
             record.mileage_tenths = (miles * 10.0).round() as i32;
         }
         if let Some(pence) = request.expenses_pence {
-            record.expenses_pence = i64::from(pence);
+            record.expenses_pence = pence;
         }
         if let Some(minutes) = request.woken_minutes {
             let shift = match &record.roster_shift_id {
@@ -542,7 +543,7 @@ pub fn add_details(
         if request.note.is_some() {
             record.note = request.note.clone().filter(|n| !n.trim().is_empty());
         }
-        if record.expenses_pence > 0 && record.expense_receipt.is_none() {
+        if record.expenses_pence > Pence::new(0) && record.expense_receipt.is_none() {
             return Err(AppError::field(
                 "expense_receipt",
                 "required",

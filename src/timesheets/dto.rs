@@ -1,5 +1,6 @@
 //! Request and response shapes for timesheets.
 
+use crate::money::Pence;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -112,9 +113,9 @@ pub struct RecordDetails {
     #[validate(range(min = 0.0, max = 1000.0))]
     #[schema(minimum = 0.0, maximum = 1000.0)]
     pub business_miles: Option<f64>,
-    #[validate(range(max = 100_000))]
-    #[schema(maximum = 100_000)]
-    pub expenses_pence: Option<u32>,
+    #[validate(range(min = Pence::ZERO, max = Pence::new(100_000)))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
+    pub expenses_pence: Option<Pence>,
     /// Sleep-ins: minutes the PA was woken to work, paid by the hour.
     #[validate(range(max = 720))]
     #[schema(maximum = 720)]
@@ -152,9 +153,9 @@ pub struct AmendmentRequest {
     #[validate(range(min = 0.0, max = 1000.0))]
     #[schema(minimum = 0.0, maximum = 1000.0)]
     pub business_miles: Option<f64>,
-    #[validate(range(max = 100_000))]
-    #[schema(maximum = 100_000)]
-    pub expenses_pence: Option<u32>,
+    #[validate(range(min = Pence::ZERO, max = Pence::new(100_000)))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
+    pub expenses_pence: Option<Pence>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -230,7 +231,7 @@ pub struct RecordView {
     /// Minutes paid (clock-in to clock-out, real time, less breaks); absent until both ends.
     pub worked_minutes: Option<i64>,
     pub business_miles: f64,
-    pub expenses_pence: i64,
+    pub expenses_pence: Pence,
     pub expense_receipt: Option<String>,
     pub note: Option<String>,
     pub exceptions: Vec<Exception>,
@@ -318,7 +319,7 @@ pub struct AmendmentView {
     #[schema(value_type = Object)]
     pub after: serde_json::Value,
     /// What the change costs the budget (negative: a saving), posted as a ledger adjustment.
-    pub cost_change_pence: i64,
+    pub cost_change_pence: Pence,
     /// The pay period whose payroll carries it: the record's own, or the next open one.
     pub pay_period_id: String,
     pub created_by: String,

@@ -2,12 +2,12 @@
 //! far from home it was, what a shift record counts and costs, and the exceptions an approver
 //! works through. No database, no clock.
 
+use crate::money::Pence;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::geo::{distance_km, Location};
-use crate::pricing::model::round_div;
 use crate::rules::Mileage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -334,15 +334,15 @@ pub fn exceptions(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
 pub struct Cost {
     /// Pay for the minutes worked at the PA's hourly rate.
-    pub pay_pence: i64,
+    pub pay_pence: Pence,
     /// Holiday pay accruing on it (12.07% for irregular hours, from the rules in force).
-    pub holiday_pence: i64,
-    pub mileage_pence: i64,
-    pub expenses_pence: i64,
+    pub holiday_pence: Pence,
+    pub mileage_pence: Pence,
+    pub expenses_pence: Pence,
 }
 
 impl Cost {
-    pub fn total(&self) -> i64 {
+    pub fn total(&self) -> Pence {
         self.pay_pence + self.holiday_pence + self.mileage_pence + self.expenses_pence
     }
 }
@@ -351,18 +351,18 @@ impl Cost {
 /// of a mile at HMRC's rates after `miles_before_tenths` already claimed in the tax year, and
 /// expenses at face value.
 pub fn cost(
-    hourly_pence: i64,
+    hourly_pence: Pence,
     worked_minutes: i64,
     holiday_bp: i64,
     mileage: Option<(Mileage, i64, i64)>,
-    expenses_pence: i64,
+    expenses_pence: Pence,
 ) -> Cost {
-    let pay = round_div(i128::from(hourly_pence) * i128::from(worked_minutes), 60);
-    let holiday = round_div(i128::from(pay) * i128::from(holiday_bp), 10_000);
+    let pay = hourly_pence.for_minutes(worked_minutes);
+    let holiday = pay.share(holiday_bp);
     Cost {
         pay_pence: pay,
         holiday_pence: holiday,
-        mileage_pence: mileage.map_or(0, |(rates, before, tenths)| {
+        mileage_pence: mileage.map_or(Pence::ZERO, |(rates, before, tenths)| {
             mileage_pence(&rates, before, tenths)
         }),
         expenses_pence,
@@ -371,11 +371,11 @@ pub fn cost(
 
 /// Business miles (in tenths) at the HMRC approved rates: the higher rate up to the threshold
 /// in the tax year, the lower one after.
-pub fn mileage_pence(rates: &Mileage, before_tenths: i64, tenths: i64) -> i64 {
+pub fn mileage_pence(rates: &Mileage, before_tenths: i64, tenths: i64) -> Pence {
     let threshold = rates.first_miles * 10;
     let at_first = (threshold - before_tenths).clamp(0, tenths);
     let at_after = tenths - at_first;
-    round_div(
+    Pence::from_ratio(
         i128::from(at_first) * i128::from(rates.first_pence_per_mile)
             + i128::from(at_after) * i128::from(rates.after_pence_per_mile),
         10,
@@ -538,12 +538,15 @@ mod tests {
         let rates = Mileage {
             effective_from: day(2011, 4, 6),
             first_miles: 10_000,
-            first_pence_per_mile: 45,
-            after_pence_per_mile: 25,
+            first_pence_per_mile: Pence::new(45),
+            after_pence_per_mile: Pence::new(25),
         };
         // 9,995 miles claimed, 12.0 more: 5 at 45p and 7 at 25p.
-        assert_eq!(mileage_pence(&rates, 99_950, 120), 5 * 45 + 7 * 25);
-        assert_eq!(mileage_pence(&rates, 0, 15), 68);
+        assert_eq!(
+            mileage_pence(&rates, 99_950, 120),
+            Pence::new(5 * 45 + 7 * 25)
+        );
+        assert_eq!(mileage_pence(&rates, 0, 15), Pence::new(68));
         assert_eq!(tax_year_start(day(2027, 4, 5)), day(2026, 4, 6));
         assert_eq!(tax_year_start(day(2027, 4, 6)), day(2027, 4, 6));
     }
@@ -551,9 +554,9 @@ mod tests {
     #[test]
     fn cost_is_pay_holiday_mileage_and_expenses() {
         // 3 hours at £13.00 with 12.07% holiday pay, and a £4.50 receipt.
-        let c = cost(1300, 180, 1207, None, 450);
-        assert_eq!(c.pay_pence, 3900);
-        assert_eq!(c.holiday_pence, 471);
-        assert_eq!(c.total(), 3900 + 471 + 450);
+        let c = cost(Pence::new(1300), 180, 1207, None, Pence::new(450));
+        assert_eq!(c.pay_pence, Pence::new(3900));
+        assert_eq!(c.holiday_pence, Pence::new(471));
+        assert_eq!(c.total(), Pence::new(3900 + 471 + 450));
     }
 }

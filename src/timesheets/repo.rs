@@ -1,5 +1,6 @@
 //! Queries for timesheets, shift records, clock events, pay periods and policies.
 
+use crate::money::Pence;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -82,7 +83,7 @@ pub struct ShiftRecordRow {
     pub outside_radius: bool,
     pub break_minutes: i32,
     pub mileage_tenths: i32,
-    pub expenses_pence: i64,
+    pub expenses_pence: Pence,
     pub expense_receipt: Option<String>,
     pub note: Option<String>,
     pub reminded_at: Option<NaiveDateTime>,
@@ -117,7 +118,7 @@ pub struct AmendmentRow {
     pub reason: String,
     pub before_json: String,
     pub after_json: String,
-    pub cost_change_pence: i64,
+    pub cost_change_pence: Pence,
     pub pay_period_id: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -832,7 +833,7 @@ pub struct Amendable {
     pub clock_out_at: Option<chrono::DateTime<chrono::Utc>>,
     pub break_minutes: i32,
     pub business_miles: f64,
-    pub expenses_pence: i64,
+    pub expenses_pence: Pence,
 }
 
 impl Amendable {

@@ -1,6 +1,7 @@
 //! What timesheet actions share: finding or making a PA's timesheet, and the views with costs
 //! and exceptions.
 
+use crate::money::Pence;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -219,7 +220,7 @@ pub fn record_view_of(
 pub fn record_cost(
     conn: &mut DbConnection,
     record: &ShiftRecordRow,
-    hourly_pence: i64,
+    hourly_pence: Pence,
 ) -> AppResult<Cost> {
     let rules = crate::rules::uk();
     let worked = actual_of(record).worked_minutes().unwrap_or(0);
@@ -264,7 +265,8 @@ pub fn timesheet_view(
         .into_iter()
         .map(|s| (s.id.clone(), s))
         .collect();
-    let hourly = market_repo::find_pa(conn, &t.pa_id)?.map_or(0, |p| p.min_hourly_pay_pence);
+    let hourly =
+        market_repo::find_pa(conn, &t.pa_id)?.map_or(Pence::ZERO, |p| p.min_hourly_pay_pence);
     let mut cost = Cost::default();
     let mut worked_minutes = 0;
     let mut views = Vec::with_capacity(records.len());

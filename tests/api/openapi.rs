@@ -85,7 +85,16 @@ fn every_validated_limit_is_declared_in_the_schema() {
                 .iter()
                 .filter_map(|k| {
                     let at = trimmed.find(&format!("{k} = "))?;
+                    // Amounts are bounded in pence: `Pence::new(100_000)`, `Pence::ZERO`.
                     let rest = &trimmed[at + k.len() + 3..];
+                    let rest = rest.strip_prefix("Pence::new(").unwrap_or(rest);
+                    let rest = rest.strip_prefix("Pence::ZERO").map_or(rest, |r| {
+                        if r.starts_with([',', ')']) {
+                            "0)"
+                        } else {
+                            rest
+                        }
+                    });
                     let end = rest.find([',', ')']).unwrap_or(rest.len());
                     Some(rest[..end].trim().trim_end_matches("_i64").to_owned())
                 })

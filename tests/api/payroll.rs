@@ -721,7 +721,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
             description: "Basic hours, \"day\"".into(),
             quantity_hundredths: 750,
             unit_rate_e4: 13_000_000,
-            amount_pence: 9_750,
+            amount_pence: parota::money::Pence::new(9_750),
             sources: "T".into(),
         })
         .collect();
@@ -734,7 +734,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
         paye_reference: "123/AB45678".into(),
         period_start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
         period_end: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
-        gross_pence: 9_750 * 2_500,
+        gross_pence: parota::money::Pence::new(9_750 * 2_500),
         line_count: 2_500,
         ready_at,
     };

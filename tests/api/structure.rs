@@ -18,6 +18,7 @@ const PLUMBING: &[&str] = &[
     "ids",
     "jobs",
     "mail",
+    "money",
     "openapi",
     "rules",
     "state",

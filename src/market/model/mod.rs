@@ -1,6 +1,7 @@
 //! The marketplace's rules, free of HTTP and database: the competency framework, weekly windows,
 //! checks and evidence, and matching a person with PAs.
 
+use crate::money::Pence;
 mod checks;
 mod ranking;
 mod weekly;
@@ -85,7 +86,7 @@ pub struct PersonNeeds {
     /// Few (a team is a handful), so a list: cheaper to scan than to hash.
     pub team: Vec<String>,
     pub do_not_match: Vec<String>,
-    pub affordable_hourly_pay_pence: Option<i64>,
+    pub affordable_hourly_pay_pence: Option<Pence>,
 }
 
 /// Everything about a PA that matching weighs.
@@ -103,7 +104,7 @@ pub struct Candidate {
     pub wanted_minutes: u32,
     /// Minutes a week already promised elsewhere (rostered work, once rostering records it).
     pub committed_minutes: u32,
-    pub min_hourly_pay_pence: i64,
+    pub min_hourly_pay_pence: Pence,
     pub gender: Option<Gender>,
     pub languages: Vec<String>,
     pub drives: bool,
@@ -154,10 +155,6 @@ fn hours(minutes: u32) -> String {
     } else {
         format!("{h:.1}")
     }
-}
-
-fn pounds(pence: i64) -> String {
-    format!("£{}.{:02}", pence / 100, pence % 100)
 }
 
 /// The PA's competency level for this person: the highest level of competency they hold with
@@ -461,7 +458,7 @@ pub struct ScoreTerms {
     pub max_travel_km: f64,
     pub wanted_minutes: u32,
     pub committed_minutes: u32,
-    pub min_hourly_pay_pence: i64,
+    pub min_hourly_pay_pence: Pence,
 }
 
 /// What ranking needs to bound a PA's score without reading the rest of the PA: small and
@@ -564,7 +561,8 @@ fn points_given(
     let pay = match person.affordable_hourly_pay_pence {
         Some(affordable) if terms.min_hourly_pay_pence > affordable => {
             // Lose all the points by 20% over what the budget allows.
-            let over = (terms.min_hourly_pay_pence - affordable) as f64 / affordable.max(1) as f64;
+            let over = (terms.min_hourly_pay_pence - affordable).get() as f64
+                / affordable.max(Pence::new(1)).get() as f64;
             round(PAY_POINTS * (1.0 - over / 0.2).max(0.0))
         }
         _ => PAY_POINTS,
@@ -601,7 +599,7 @@ fn score(
     let spare = candidate
         .wanted_minutes
         .saturating_sub(candidate.committed_minutes);
-    let pay = pounds(candidate.min_hourly_pay_pence);
+    let pay = candidate.min_hourly_pay_pence;
     let explanations = [
         format!("{distance:.1} km from the person's home"),
         format!("covers {:.0}% of the support hours", share * 100.0),
@@ -630,15 +628,11 @@ fn score(
         match person.affordable_hourly_pay_pence {
             None => format!("asks at least {pay} an hour; no budget limit is set"),
             Some(affordable) if candidate.min_hourly_pay_pence <= affordable => {
-                format!(
-                    "asks at least {pay} an hour, within the {} the budget allows",
-                    pounds(affordable)
-                )
+                format!("asks at least {pay} an hour, within the {affordable} the budget allows")
             }
-            Some(affordable) => format!(
-                "asks at least {pay} an hour, above the {} the budget allows",
-                pounds(affordable)
-            ),
+            Some(affordable) => {
+                format!("asks at least {pay} an hour, above the {affordable} the budget allows")
+            }
         },
     ];
     const FACTORS: [(&str, f64); 6] = [
@@ -863,7 +857,7 @@ mod tests {
             .unwrap(),
             wanted_minutes: 20 * 60,
             committed_minutes: 0,
-            min_hourly_pay_pence: 1400,
+            min_hourly_pay_pence: Pence::new(1400),
             gender: Some(Gender::Female),
             languages: vec!["English".into(), "Urdu".into()],
             drives: true,
@@ -1059,7 +1053,7 @@ mod tests {
     #[test]
     fn asking_more_pay_than_the_budget_allows_costs_points_but_does_not_exclude() {
         let mut needs = person();
-        needs.affordable_hourly_pay_pence = Some(1300);
+        needs.affordable_hourly_pay_pence = Some(Pence::new(1300));
         let a = assess(&needs, &qualified(), date(TODAY), &MatchPolicy::default());
         assert!(a.eligible);
         let pay = a.breakdown.iter().find(|p| p.factor == "pay").unwrap();

@@ -116,6 +116,7 @@ mod tests {
     use crate::geo::Location;
     use crate::market::index;
     use crate::market::model::*;
+    use crate::money::Pence;
 
     fn candidate_at(n: u64, rng: &mut Rng) -> index::IndexedPa {
         let windows = vec![WeeklyWindow {
@@ -157,7 +158,9 @@ mod tests {
                 availability: availability_spans("a", &windows).unwrap_or_default(),
                 wanted_minutes: u32::try_from(rng.between(0, 40) * 60).unwrap_or(0),
                 committed_minutes: 0,
-                min_hourly_pay_pence: i64::try_from(rng.between(1200, 1600)).unwrap_or(1300),
+                min_hourly_pay_pence: Pence::new(
+                    i64::try_from(rng.between(1200, 1600)).unwrap_or(1300),
+                ),
                 gender: Some(if rng.chance(50) {
                     Gender::Female
                 } else {
@@ -213,7 +216,7 @@ mod tests {
                 },
                 team: vec!["pa-0007".into(), "pa-0100".into()],
                 do_not_match: vec!["pa-0003".into()],
-                affordable_hourly_pay_pence: Some(1400),
+                affordable_hourly_pay_pence: Some(Pence::new(1400)),
             };
             let mut everyone: Vec<Assessment> = pas
                 .iter()

@@ -498,6 +498,7 @@ mod tests {
     use super::*;
     use crate::geo::Location;
     use crate::market::model::{Checks, Evidence, RequiredCompetency, Span};
+    use crate::money::Pence;
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
@@ -556,7 +557,7 @@ mod tests {
                 }],
                 wanted_minutes: 0,
                 committed_minutes: 0,
-                min_hourly_pay_pence: 1300,
+                min_hourly_pay_pence: Pence::new(1300),
                 gender: None,
                 languages: Vec::new(),
                 drives: true,

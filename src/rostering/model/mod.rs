@@ -4,6 +4,7 @@
 //! forward; a start in the spring gap moves forward by the gap, a start in the repeated autumn
 //! hour is the first).
 
+use crate::money::Pence;
 pub mod gate;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
@@ -146,11 +147,11 @@ pub fn materialise(
 
 /// What one PA's place on a shift of `minutes` on day `on` commits: their hourly pay for the real
 /// hours, with the holiday pay that accrues on it at the statutory rate in force that day.
-pub fn place_pay(hourly_pence: i64, minutes: i64, on: NaiveDate) -> i64 {
+pub fn place_pay(hourly_pence: Pence, minutes: i64, on: NaiveDate) -> Pence {
     let holiday_bp = crate::rules::uk()
         .holiday_pay(on)
         .map_or(0, |h| h.irregular_hours_accrual_bp);
-    crate::pricing::model::round_div(
+    Pence::from_ratio(
         i128::from(hourly_pence) * i128::from(minutes) * i128::from(10_000 + holiday_bp),
         60 * 10_000,
     )

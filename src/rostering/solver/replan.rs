@@ -184,7 +184,7 @@ impl Planner {
                 let minutes = task.minutes();
                 let km = worker.km_to_person.get(task.person).copied().unwrap_or(0.0);
                 let mut cost = -minutes * weights.open_minute
-                    + weights.pay_penny * worker.hourly_pay_pence * minutes / 60
+                    + weights.pay_penny * worker.hourly_pay_pence.get() * minutes / 60
                     + weights.travel_km * km.round() as i64;
                 if !worker.core_team_of.contains(&task.person) {
                     cost += weights.outside_team_minute * minutes;
