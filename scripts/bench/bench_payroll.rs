@@ -150,6 +150,14 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                 export_sequence: 0,
                 created_by: admin.id.clone(),
                 created_at: now,
+                // A quarter of the employers on each payroll software, and a quarter on none.
+                payroll_mapping: [
+                    r#"{"software":"none","elements":{}}"#,
+                    r#"{"software":"sage50","elements":{}}"#,
+                    r#"{"software":"iris","iris_company":1,"elements":{}}"#,
+                    r#"{"software":"brightpay","elements":{}}"#,
+                ][n % 4]
+                    .into(),
             })
             .collect();
         for e in &employers {
@@ -234,7 +242,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                     id: parota::ids::new_id(),
                     employer_id: employers[n % EMPLOYERS].id.clone(),
                     pa_id: pa.clone(),
-                    works_number: format!("PA{n:05}"),
+                    works_number: format!("{:05}", n + 1),
                     date_of_birth: NaiveDate::from_ymd_opt(1970 + (n % 35) as i32, 3, 1).unwrap(),
                     contracted_minutes_per_week: (n % 3 == 0).then_some(30 * 60),
                     holiday_basis: "rolled_up".into(),
@@ -405,9 +413,9 @@ fn close(database_url: &str) {
     let streaming = Instant::now();
     let (mut bytes, mut lines) = (0usize, 0usize);
     for export in &exports {
-        let (head, _) =
+        let (head, mapping, _) =
             parota::payroll::service::export_to_write(&mut conn, &actor, &export.id).unwrap();
-        let mut renderer = Renderer::new(Format::Csv, head);
+        let mut renderer = Renderer::new(Format::Csv, head, &mapping);
         let mut chunk = Vec::new();
         renderer.begin(&mut chunk).unwrap();
         let mut after = 0;

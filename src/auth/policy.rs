@@ -161,6 +161,13 @@ pub enum Resource<'a> {
         organisation_id: &'a str,
         payroll_client_id: &'a str,
     },
+    /// An employer's payroll software and codes: its payroll client (the bureau, who knows the
+    /// codes) reads and sets them, admins too; team managers read them; any other payroll
+    /// client never learns the employer exists.
+    PayrollMapping {
+        organisation_id: &'a str,
+        payroll_client_id: &'a str,
+    },
     /// A roster: the team manager who made it runs it, and admins.
     Roster {
         organisation_id: &'a str,
@@ -328,6 +335,26 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
                 true
             } else {
                 action == Read && is_manager()
+            }
+        }
+        PayrollMapping {
+            organisation_id,
+            payroll_client_id,
+        } => {
+            if !same_org(organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            if actor.role == Role::PayrollProvider {
+                if actor.user_id != payroll_client_id {
+                    return Err(AppError::NotFound);
+                }
+                matches!(action, Read | Update)
+            } else {
+                match action {
+                    Read => is_manager(),
+                    Update => actor.role == Role::Admin,
+                    Create | Administer => false,
+                }
             }
         }
         RateCards { organisation_id } | PaySettings { organisation_id } => {

@@ -681,6 +681,7 @@ diesel::table! {
         export_sequence -> BigInt,
         created_by -> Text,
         created_at -> Timestamp,
+        payroll_mapping -> Text,
     }
 }
 
@@ -729,6 +730,8 @@ diesel::table! {
         created_at -> Timestamp,
         ready_at -> Nullable<Timestamp>,
         acknowledged_at -> Nullable<Timestamp>,
+        mapping -> Text,
+        gaps -> Text,
     }
 }
 

@@ -36,6 +36,7 @@ pub fn load(
             export_sequence: 0,
             created_by: admin_id.to_owned(),
             created_at: now,
+            payroll_mapping: r#"{"software":"none","elements":{}}"#.into(),
         };
     let direct = employer(
         0,

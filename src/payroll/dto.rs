@@ -6,7 +6,27 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::payroll::mapping::{Gap, Mapping, Resolved, Software};
 use crate::payroll::model::MinimumWageCheck;
+
+/// An employer's payroll mapping: as set, and every element's codes with the defaults filled in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MappingView {
+    pub employer_id: String,
+    pub mapping: Mapping,
+    /// Each element's codes as the files are written, by element code.
+    pub effective: std::collections::BTreeMap<String, Resolved>,
+    /// Exports of this employer still blocked, each with what it lacks.
+    pub blocked_exports: Vec<BlockedExport>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BlockedExport {
+    pub export_id: String,
+    pub gaps: Vec<Gap>,
+    /// PAs whose minimum wage review is still awaited.
+    pub awaiting_review: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +57,8 @@ pub struct CreateEmployer {
     /// Whether travel between people is paid (it counts for the minimum wage either way).
     #[serde(default = "yes")]
     pub pays_travel_time: bool,
+    /// The employer's payroll software and its codes; `none` (parota's CSV and JSON) when absent.
+    pub payroll_mapping: Option<Mapping>,
 }
 
 fn yes() -> bool {
@@ -55,6 +77,8 @@ pub struct EmployerView {
     pub pays_travel_time: bool,
     /// How many exports have been numbered so far.
     pub exports_made: i64,
+    /// The payroll software whose files this employer's bureau imports.
+    pub payroll_software: Software,
     pub created_at: DateTime<Utc>,
 }
 
@@ -188,6 +212,9 @@ pub struct ExportView {
     /// SHA-256 (hex) of each format's bytes, once ready.
     pub checksums: Option<serde_json::Value>,
     pub blockers: Vec<Blocker>,
+    /// What the employer's payroll software still needs (codes, employee references) before
+    /// it can take this export: it stays `blocked` until the mapping gives them.
+    pub gaps: Vec<Gap>,
     pub created_at: DateTime<Utc>,
     pub ready_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,

@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use futures_util::stream;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,8 +13,9 @@ use crate::error::{problem, AppError, AppResult, Problem};
 use crate::http::{Json, Page};
 use crate::http::{PathId, PathIds};
 use crate::payroll::dto::*;
-use crate::payroll::formats::{ExportDocument, Format, Renderer};
-use crate::payroll::{close, repo, service};
+use crate::payroll::formats::{self, ExportDocument, Format, Renderer};
+use crate::payroll::mapping::Mapping;
+use crate::payroll::{close, codes, repo, service};
 use crate::state::AppState;
 
 /// Lines read and written per chunk of a streamed export.
@@ -23,6 +24,8 @@ const LINES_PER_CHUNK: i64 = 1000;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_employer)
         .service(list_employers)
+        .service(read_payroll_mapping)
+        .service(set_payroll_mapping)
         .service(create_engagement)
         .service(list_engagements)
         .service(create_payroll_adjustment)
@@ -80,6 +83,61 @@ pub async fn list_employers(state: web::Data<AppState>, user: AuthUser) -> AppRe
     })
     .await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+/// The employer's payroll software and its codes for each of parota's pay elements, with the defaults filled in and its exports still blocked for want of codes. Who may call: the employer's payroll client, admins and team managers; any other payroll client gets 404.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "read_payroll_mapping",
+    params(("id" = String, Path, description = "Employer id")),
+    responses(
+        (status = 200, description = "The mapping", body = MappingView),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+    ),
+    security(("bearer" = []))
+)]
+#[get("/employers/{id}/payroll-mapping")]
+pub async fn read_payroll_mapping(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    PathId(employer): PathId,
+) -> AppResult<HttpResponse> {
+    let view = db::run(&state.pool, move |conn| {
+        codes::mapping(conn, &user, &employer)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Set the employer's payroll software (`sage50`, `iris`, `brightpay` or `none`) and its codes: Sage 50 payment and deduction numbers, department and cost centre; IRIS Cascade element ids and formulated rates, CLOCKIN identifiers and the company number; BrightPay payment or addition names and flags. Elements left out keep their defaults. An export blocked only for want of these becomes ready at once. Who may call: the employer's payroll client and admins.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "set_payroll_mapping",
+    params(("id" = String, Path, description = "Employer id")),
+    request_body = Mapping,
+    responses(
+        (status = 200, description = "The mapping as set", body = MappingView),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
+    ),
+    security(("bearer" = []))
+)]
+#[put("/employers/{id}/payroll-mapping")]
+pub async fn set_payroll_mapping(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    PathId(employer): PathId,
+    Json(mapping): Json<Mapping>,
+) -> AppResult<HttpResponse> {
+    let view = db::run(&state.pool, move |conn| {
+        codes::set_mapping(conn, &user, &employer, mapping, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Record a PA's employment with an employer: their works number in the payroll software, date of birth (for the minimum wage age band only), contracted hours and holiday basis. Who may call: admins and team managers.
@@ -256,7 +314,7 @@ fn chosen_format(query: &ExportQuery, req: &HttpRequest) -> AppResult<Format> {
             AppError::field(
                 "format",
                 "invalid",
-                "must be csv, json, brightpay, sage50 or iris",
+                &format!("must be one of {}", Format::names()),
             )
         });
     }
@@ -327,7 +385,7 @@ async fn next_chunk(
     }
 }
 
-/// One export, streamed in the format asked for by `?format=` or `Accept` (JSON by default): parota's CSV or JSON, or the import file of BrightPay, Sage 50 Payroll or IRIS. The same export always gives the same bytes; `X-Checksum-SHA256` carries their SHA-256. Who may call: the payroll client that runs the export's employer (any other gets 404), admins and team managers.
+/// One export, streamed in the format asked for by `?format=` or `Accept` (JSON by default): parota's CSV or JSON, or the import files of Sage 50 Payroll (`sage50`), IRIS (`iris` for Cascade, `iris_clockin` for CLOCKIN) or BrightPay (`brightpay` hourly payments, `brightpay_additions`, `brightpay_deductions`), written with the employer's codes. The same export always gives the same bytes; `X-Checksum-SHA256` carries their SHA-256. Who may call: the payroll client that runs the export's employer (any other gets 404), admins and team managers.
 #[utoipa::path(
     tag = "payroll",
     operation_id = "read_payroll_export",
@@ -340,7 +398,7 @@ async fn next_chunk(
         problem::Unauthenticated,
         problem::NotAllowed,
         (status = 404, description = "No such export", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Blocked on a minimum wage review", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Blocked on a minimum wage review or on codes the payroll software needs", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -355,7 +413,7 @@ pub async fn read_payroll_export(
 ) -> AppResult<HttpResponse> {
     let format = chosen_format(&query, &req)?;
     let wanted = export_id.clone();
-    let (head, view) = db::run(&state.pool, move |conn| {
+    let (head, mapping, view) = db::run(&state.pool, move |conn| {
         service::export_to_write(conn, &user, &wanted)
     })
     .await?;
@@ -366,21 +424,11 @@ pub async fn read_payroll_export(
         .and_then(|c| c.as_str())
         .unwrap_or_default()
         .to_owned();
-    let extension = if format == Format::Json {
-        "json"
-    } else {
-        "csv"
-    };
-    let filename = format!(
-        "parota-{}-{}-{}.{extension}",
-        head.paye_reference.replace('/', "-"),
-        head.number,
-        format.as_str()
-    );
+    let filename = formats::file_name(format, &head, &mapping);
     let chunks = Chunks {
         pool: state.pool.clone(),
         export_id,
-        renderer: Renderer::new(format, head),
+        renderer: Renderer::new(format, head, &mapping),
         after_line: 0,
         started: false,
         done: false,

@@ -95,9 +95,11 @@
 //! shown in the period summary, not posted to the ledger.
 
 pub mod close;
+pub mod codes;
 pub mod dto;
 pub mod formats;
 pub mod handlers;
+pub mod mapping;
 pub mod model;
 pub mod repo;
 pub mod service;

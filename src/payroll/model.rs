@@ -336,7 +336,8 @@ fn owned(sources: BTreeSet<&str>) -> BTreeSet<String> {
     sources.into_iter().map(str::to_owned).collect()
 }
 
-fn amount(quantity_hundredths: i64, unit_rate_e4: i64) -> Pence {
+/// What a quantity (hundredths) at a rate (pence × 10,000) pays: rounded once, half up.
+pub fn amount(quantity_hundredths: i64, unit_rate_e4: i64) -> Pence {
     Pence::from_ratio(
         i128::from(quantity_hundredths) * i128::from(unit_rate_e4),
         AMOUNT_DIVISOR,

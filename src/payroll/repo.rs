@@ -32,6 +32,8 @@ pub struct EmployerRow {
     pub export_sequence: i64,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    /// JSON: `payroll::mapping::Mapping`.
+    pub payroll_mapping: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -80,6 +82,10 @@ pub struct ExportRow {
     pub created_at: NaiveDateTime,
     pub ready_at: Option<NaiveDateTime>,
     pub acknowledged_at: Option<NaiveDateTime>,
+    /// JSON: the employer's `Mapping` as the export was closed (or unblocked) with.
+    pub mapping: String,
+    /// JSON: the `Gap`s the software still needs filled.
+    pub gaps: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -417,6 +423,34 @@ pub fn make_ready(
     ))
     .execute(conn)?;
     Ok(changed == 1)
+}
+
+/// An employer's blocked exports, oldest first.
+pub fn blocked_exports_of(conn: &mut DbConnection, employer_id: &str) -> AppResult<Vec<ExportRow>> {
+    Ok(payroll_exports::table
+        .filter(payroll_exports::employer_id.eq(employer_id))
+        .filter(payroll_exports::status.eq(ExportStatus::Blocked.as_str()))
+        .order((payroll_exports::created_at, payroll_exports::id))
+        .select(ExportRow::as_select())
+        .load(conn)?)
+}
+
+/// The mapping a blocked export will be written with, and what it still lacks.
+pub fn set_mapping(conn: &mut DbConnection, id: &str, mapping: &str, gaps: &str) -> AppResult<()> {
+    diesel::update(payroll_exports::table.find(id))
+        .set((
+            payroll_exports::mapping.eq(mapping),
+            payroll_exports::gaps.eq(gaps),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_employer_mapping(conn: &mut DbConnection, id: &str, mapping: &str) -> AppResult<()> {
+    diesel::update(employers::table.find(id))
+        .set(employers::payroll_mapping.eq(mapping))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn set_blockers(conn: &mut DbConnection, id: &str, blockers: &str) -> AppResult<()> {

@@ -22,6 +22,7 @@ use crate::idempotency::{self, Answer};
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::payroll::dto::*;
 use crate::payroll::formats::{self, Format, Head, Line};
+use crate::payroll::mapping::{Gap, LineFacts, Mapping};
 use crate::payroll::model::ExportStatus;
 use crate::payroll::model::{self, Extra, HolidayBasis, PayError, PayInput, Shift, ShiftKind};
 use crate::payroll::repo::{
@@ -37,8 +38,8 @@ fn payroll(organisation_id: &str) -> Resource<'_> {
     Resource::Payroll { organisation_id }
 }
 
-pub fn employer_view(row: &EmployerRow) -> EmployerView {
-    EmployerView {
+pub fn employer_view(row: &EmployerRow) -> AppResult<EmployerView> {
+    Ok(EmployerView {
         id: row.id.clone(),
         kind: if row.kind == "budget_holder" {
             EmployerKind::BudgetHolder
@@ -52,8 +53,14 @@ pub fn employer_view(row: &EmployerRow) -> EmployerView {
         rate_card_id: row.rate_card_id.clone(),
         pays_travel_time: row.pays_travel_time,
         exports_made: row.export_sequence,
+        payroll_software: mapping_of(row)?.software,
         created_at: row.created_at.and_utc(),
-    }
+    })
+}
+
+/// The employer's payroll mapping as stored.
+pub fn mapping_of(row: &EmployerRow) -> AppResult<Mapping> {
+    crate::db::json::from_text("employers.payroll_mapping", &row.payroll_mapping)
 }
 
 pub fn engagement_view(row: &EngagementRow) -> AppResult<EngagementView> {
@@ -124,6 +131,8 @@ pub fn create_employer(
             "is not a rate card of this organisation",
         ));
     }
+    let mapping = request.payroll_mapping.clone().unwrap_or_default();
+    crate::error::errors_or((), mapping.check())?;
     let paye = request.paye_reference.trim().to_uppercase();
     if !valid_paye_reference(&paye) {
         return Err(AppError::field(
@@ -147,10 +156,11 @@ pub fn create_employer(
         rate_card_id: request.rate_card_id.clone(),
         pays_travel_time: request.pays_travel_time,
         export_sequence: 0,
+        payroll_mapping: crate::db::json::to_text(&mapping)?,
         created_by: actor.user_id.clone(),
         created_at: now.naive_utc(),
     };
-    let view = employer_view(&row);
+    let view = employer_view(&row)?;
     write_transaction(conn, |conn| {
         repo::insert_employer(conn, &row)?;
         audit::record(
@@ -183,10 +193,10 @@ fn valid_paye_reference(text: &str) -> bool {
 /// The organisation's employers. Who may call: admins and team managers.
 pub fn list_employers(conn: &mut DbConnection, actor: &AuthUser) -> AppResult<Vec<EmployerView>> {
     authorize(actor, Action::Read, payroll(&actor.organisation_id))?;
-    Ok(repo::employers_of(conn, &actor.organisation_id)?
+    repo::employers_of(conn, &actor.organisation_id)?
         .iter()
         .map(employer_view)
-        .collect())
+        .collect::<AppResult<Vec<_>>>()
 }
 
 fn employer_in(
@@ -829,7 +839,9 @@ fn plan_export<'e>(
             });
         }
     }
-    let status = if blockers.is_empty() {
+    let mapping = mapping_of(employer)?;
+    let gaps = gaps_of(&mapping, &lines);
+    let status = if blockers.is_empty() && gaps.is_empty() {
         ExportStatus::Ready
     } else {
         ExportStatus::Blocked
@@ -848,8 +860,29 @@ fn plan_export<'e>(
         created_at: now.naive_utc(),
         ready_at: (status == ExportStatus::Ready).then(|| ready_instant(now).naive_utc()),
         acknowledged_at: None,
+        mapping: crate::db::json::to_text(&mapping)?,
+        gaps: crate::db::json::to_text(&gaps)?,
     };
     Ok((row, employer, lines))
+}
+
+/// What the employer's software still needs before it can take these lines.
+pub(crate) fn gaps_of(mapping: &Mapping, lines: &[LineRow]) -> Vec<Gap> {
+    let facts: Vec<LineFacts<'_>> = lines
+        .iter()
+        .map(|l| LineFacts {
+            element: &l.element,
+            works_number: &l.works_number,
+            pa_id: &l.pa_id,
+            rate_e4: if formats::is_rated_element(&l.element) {
+                l.unit_rate_e4
+            } else {
+                0
+            },
+            negative: l.amount_pence.is_negative(),
+        })
+        .collect();
+    mapping.gaps(&facts)
 }
 
 /// Numbers the ready exports, checksums every format of each (on both cores), writes exports
@@ -1053,13 +1086,13 @@ impl Write for HashWriter {
 }
 
 /// The SHA-256 of every format of an export, as hex.
-pub fn checksums(head: &Head, lines: &[Line]) -> BTreeMap<&'static str, String> {
+pub fn checksums(head: &Head, mapping: &Mapping, lines: &[Line]) -> BTreeMap<&'static str, String> {
     Format::ALL
         .into_iter()
         .map(|format| {
             let mut hasher = HashWriter(Sha256::new());
             // Writing into a hasher cannot fail.
-            let _ = formats::render(format, head, lines, &mut hasher);
+            let _ = formats::render(format, head, mapping, lines, &mut hasher);
             let digest = hasher.0.finalize();
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
             (format.as_str(), hex)
@@ -1092,11 +1125,12 @@ fn checksums_of(
     };
     let head = head_of(row, employer, period, number, ready_at.and_utc());
     let lines: Vec<Line> = lines.iter().map(line_of).collect();
-    serde_json::to_string(&checksums(&head, &lines)).ok()
+    let mapping: Mapping = serde_json::from_str(&row.mapping).ok()?;
+    serde_json::to_string(&checksums(&head, &mapping, &lines)).ok()
 }
 
 /// Numbers a blocked export, fixes its checksums and marks it ready.
-fn make_ready(
+pub(crate) fn make_ready(
     conn: &mut DbConnection,
     row: &ExportRow,
     employer: &EmployerRow,
@@ -1152,13 +1186,14 @@ pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> AppResult<ExportVi
             .map(|c| crate::db::json::from_text("checksums", c))
             .transpose()?,
         blockers: crate::db::json::from_text("blockers", &row.blockers)?,
+        gaps: crate::db::json::from_text("payroll_exports.gaps", &row.gaps)?,
         created_at: row.created_at.and_utc(),
         ready_at: row.ready_at.map(|t| t.and_utc()),
         acknowledged_at: row.acknowledged_at.map(|t| t.and_utc()),
     })
 }
 
-fn period_of(conn: &mut DbConnection, id: &str) -> AppResult<PayPeriodRow> {
+pub(crate) fn period_of(conn: &mut DbConnection, id: &str) -> AppResult<PayPeriodRow> {
     crate::timesheets::repo::find_period(conn, id)?.ok_or(AppError::NotFound)
 }
 
@@ -1283,7 +1318,8 @@ pub fn review(
             enqueue_reconciliation(conn, &period.id, key, now)?;
         }
         repo::set_blockers(conn, &export.id, &crate::db::json::to_text(&blockers)?)?;
-        if blockers.is_empty() {
+        let gaps: Vec<Gap> = crate::db::json::from_text("payroll_exports.gaps", &export.gaps)?;
+        if blockers.is_empty() && gaps.is_empty() {
             make_ready(conn, &export, &employer, &period, &lines, now)?;
         }
         let stored = repo::find_export(conn, &export.id)?.ok_or(AppError::NotFound)?;
@@ -1362,7 +1398,7 @@ pub fn export_to_write(
     conn: &mut DbConnection,
     actor: &AuthUser,
     export_id: &str,
-) -> AppResult<(Head, ExportView)> {
+) -> AppResult<(Head, Mapping, ExportView)> {
     let export = repo::find_export(conn, export_id)?.ok_or(AppError::NotFound)?;
     let employer = repo::find_employer(conn, &export.employer_id)?.ok_or(AppError::NotFound)?;
     authorize(
@@ -1380,11 +1416,12 @@ pub fn export_to_write(
         }
         return Err(AppError::Conflict {
             code: ConflictCode::ExportBlocked,
-            detail: "a minimum wage failure in this export awaits review".into(),
+            detail: "this export awaits a minimum wage review or codes its payroll software needs: see its blockers and gaps".into(),
         });
     };
     let head = head_of(&export, &employer, &period, number, ready_at.and_utc());
-    Ok((head, export_view(&export, &period)?))
+    let mapping = crate::db::json::from_text("payroll_exports.mapping", &export.mapping)?;
+    Ok((head, mapping, export_view(&export, &period)?))
 }
 
 /// Confirms the payroll client has taken an export; saying so again changes nothing. Who may

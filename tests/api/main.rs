@@ -20,6 +20,7 @@ mod market;
 mod migrations;
 mod openapi;
 mod payroll;
+mod payroll_files;
 mod pricing;
 mod rostering;
 mod safety;

@@ -742,7 +742,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
         .iter()
         .map(parota::payroll::service::line_of)
         .collect();
-    let sums = parota::payroll::service::checksums(&head, &as_lines);
+    let sums = parota::payroll::service::checksums(&head, &Default::default(), &as_lines);
     {
         let mut conn = w.app.conn();
         parota::payroll::repo::insert_exports(
@@ -761,12 +761,14 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
                 created_at: ready_at.naive_utc(),
                 ready_at: Some(ready_at.naive_utc()),
                 acknowledged_at: None,
+                mapping: r#"{"software":"none","elements":{}}"#.into(),
+                gaps: "[]".into(),
             }],
         )
         .unwrap();
         parota::payroll::repo::insert_lines(&mut conn, &lines).unwrap();
     }
-    for format in ["csv", "json", "brightpay", "sage50", "iris"] {
+    for format in parota::payroll::formats::Format::ALL.map(|f| f.as_str()) {
         let pulled = p
             .pull(&p.client, &export_id, &format!("?format={format}"))
             .await;
@@ -926,4 +928,136 @@ async fn pay_that_cannot_be_calculated_blocks_only_that_pas_line_with_the_reason
     assert_eq!(settled.status, 200, "{}", settled.text);
     assert_eq!(settled.body["status"], "ready");
     assert_eq!(settled.body["line_count"], 0, "{}", settled.text);
+}
+
+/// An employer on Sage 50 whose PA's works number is not a Sage reference: the export closes
+/// blocked with the gap named, no payroll client can pull it, and it becomes ready (numbered,
+/// checksummed, in the bureau's codes) the moment the mapping is put right. Bad mappings are
+/// refused whole, naming the field; only the employer's payroll client and admins set one.
+#[actix_web::test]
+async fn a_mapping_the_software_cannot_use_blocks_the_export_until_it_is_put_right() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let path = format!("/api/v1/employers/{}/payroll-mapping", p.employer);
+    let put = |who: &TestUser, body: Value| {
+        w.app.send(
+            TestRequest::put()
+                .uri(&path)
+                .insert_header(("authorization", format!("Bearer {}", who.token)))
+                .set_json(body),
+        )
+    };
+    // Who may set it: the employer's payroll client and admins; a team manager reads only.
+    put(&w.manager, json!({"software": "sage50"}))
+        .await
+        .assert_problem(403, "forbidden");
+    put(&p.other_client, json!({"software": "sage50"}))
+        .await
+        .assert_problem(404, "not_found");
+    assert_eq!(w.app.get(&path, Some(&w.manager.token)).await.status, 200);
+    assert_eq!(
+        w.app.get(&path, Some(&p.other_client.token)).await.status,
+        404
+    );
+    // Refused whole, each field named: an unknown element, a code Sage cannot hold, a duplicate.
+    let bad = put(
+        &p.client,
+        json!({"software": "sage50", "elements": {
+            "bonus": {"sage_payment": 30},
+            "basic": {"sage_payment": 1000},
+        }}),
+    )
+    .await
+    .assert_problem(422, "validation_failed")
+    .clone();
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "mapping.elements.basic.sage_payment",
+            "mapping.elements.bonus"
+        ]
+    );
+    put(
+        &p.client,
+        json!({"software": "sage50", "elements": {"night_uplift": {"sage_payment": 1}}}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let unchanged = w.app.get(&path, Some(&p.client.token)).await;
+    assert_eq!(unchanged.body["mapping"]["software"], "none");
+    // Sage 50, with basic hours to payment 101 in department 3.
+    let set = put(
+        &p.client,
+        json!({"software": "sage50", "elements": {"basic": {"sage_payment": 101, "sage_department": 3}}}),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.body["effective"]["basic"]["sage_payment"], 101);
+    assert_eq!(set.body["effective"]["night_uplift"]["sage_payment"], 2);
+
+    p.work_the_week().await;
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let export = &closed.body["exports"][0];
+    assert_eq!(export["status"], "blocked");
+    assert_eq!(export["blockers"], json!([]));
+    assert_eq!(export["gaps"][0]["field"], "works_number");
+    assert_eq!(export["gaps"][0]["pa_id"], w.amy.as_str());
+    let export_id = export["id"].as_str().unwrap().to_owned();
+    p.pull(&p.client, &export_id, "?format=sage50")
+        .await
+        .assert_problem(404, "not_found");
+    let mapping = w.app.get(&path, Some(&p.client.token)).await;
+    assert_eq!(
+        mapping.body["blocked_exports"][0]["export_id"],
+        export_id.as_str()
+    );
+
+    // The bureau takes it on IRIS instead, where AMY01 is a valid CLOCKIN code: ready at once.
+    let iris = put(
+        &p.client,
+        json!({"software": "iris", "iris_company": 7, "elements": {"basic": {"iris_element": "BASIC_PAY"}}}),
+    )
+    .await;
+    assert_eq!(iris.status, 200, "{}", iris.text);
+    assert_eq!(iris.body["blocked_exports"], json!([]));
+    let cascade = p.pull(&p.client, &export_id, "?format=iris").await;
+    assert_eq!(cascade.status, 200, "{}", cascade.text);
+    assert!(
+        cascade
+            .text
+            .starts_with("AMY01,BASIC_PAY,13.97,13.00,E\r\n"),
+        "{}",
+        cascade.text
+    );
+    let listed = w
+        .app
+        .get(
+            "/api/v1/payroll/exports?status=ready",
+            Some(&p.client.token),
+        )
+        .await;
+    assert_eq!(listed.body["items"][0]["number"], 1);
+    assert_eq!(
+        listed.body["items"][0]["checksums"]["iris"],
+        sha256_hex(&cascade.text).as_str()
+    );
+    let clockin = p.pull(&p.client, &export_id, "?format=iris_clockin").await;
+    assert_eq!(clockin.status, 200, "{}", clockin.text);
+    assert!(
+        clockin
+            .header("content-disposition")
+            .unwrap()
+            .contains("CLOCKIN.007"),
+        "{:?}",
+        clockin.header("content-disposition")
+    );
+    assert!(clockin.text.starts_with("AMY01     41"), "{}", clockin.text);
 }
