@@ -152,6 +152,7 @@ fn seed(database_url: &str, plan_file: &str) {
                 roster_shift_id: shift.id.clone(),
                 pa_id: pa_id.clone(),
                 created_at: now.naive_utc(),
+                given_at: None,
             });
             // A real session: the token names its refresh-token family, which the server
             // checks on every request.

@@ -433,6 +433,7 @@ diesel::table! {
         roster_shift_id -> Text,
         pa_id -> Text,
         created_at -> Timestamp,
+        given_at -> Nullable<Timestamp>,
     }
 }
 
@@ -657,6 +658,8 @@ diesel::joinable!(clock_events -> shift_records (shift_record_id));
 diesel::joinable!(timesheets -> pay_periods (pay_period_id));
 diesel::allow_tables_to_appear_in_same_query!(shift_records, timesheets, pay_periods, clock_events);
 diesel::allow_tables_to_appear_in_same_query!(shift_records, roster_shifts);
+diesel::allow_tables_to_appear_in_same_query!(shift_records, roster_assignments);
+diesel::allow_tables_to_appear_in_same_query!(timesheets, roster_assignments);
 diesel::allow_tables_to_appear_in_same_query!(timesheets, budget_holders);
 diesel::allow_tables_to_appear_in_same_query!(pa_profiles, roster_assignments);
 diesel::allow_tables_to_appear_in_same_query!(pa_profiles, roster_shifts);

@@ -41,6 +41,7 @@ fn personalised_terms() -> RateTerms {
             waking_night_bp: 1500,
             two_to_one_bp: 500,
             short_notice_bp: 2500,
+            short_notice_hours: 48,
             overtime_bp: 5000,
         },
         sleep_in: SleepIn {

@@ -191,7 +191,9 @@ pub struct Shift {
     pub break_minutes: i64,
     pub kind: ShiftKind,
     pub headcount: u8,
-    pub short_notice: bool,
+    /// Minutes between the PA being given the shift and its rostered start; none when not
+    /// rostered or given before parota recorded it. Short notice is the card's to decide.
+    pub notice_minutes: Option<i64>,
     pub level: i32,
     pub woken_minutes: i64,
     pub mileage_tenths: i64,
@@ -438,7 +440,7 @@ pub fn pay(input: &PayInput<'_>) -> Result<Payslip, PayError> {
             let shape = Worked {
                 kind: shift.kind,
                 headcount: shift.headcount,
-                short_notice: shift.short_notice,
+                short_notice: terms.uplifts.is_short_notice(shift.notice_minutes),
             };
             let mut worked = 0;
             split_worked(
@@ -677,7 +679,8 @@ mod tests {
                     bank_holiday_bp: 5000,
                     waking_night_bp: 1500,
                     two_to_one_bp: 500,
-                    short_notice_bp: 0,
+                    short_notice_bp: 2500,
+                    short_notice_hours: 48,
                     overtime_bp: 5000,
                 },
                 sleep_in: SleepIn {
@@ -703,7 +706,7 @@ mod tests {
             break_minutes: 0,
             kind,
             headcount: 1,
-            short_notice: false,
+            notice_minutes: None,
             level: 2,
             woken_minutes: 0,
             mileage_tenths: 0,
@@ -738,6 +741,35 @@ mod tests {
 
     fn adult() -> NaiveDate {
         date(1990, 1, 1)
+    }
+
+    #[test]
+    fn a_shift_given_inside_the_cards_notice_window_earns_the_short_notice_premium() {
+        // Tuesday 3 November 2026 09:00–12:00 at £13.00; the card's window is 48 hours and its
+        // premium 25%: £3.25 an hour for 3 hours = £9.75, only when given under 48 hours ahead.
+        let mut given_late = shift(
+            "ann",
+            local(2026, 11, 3, 9, 0),
+            local(2026, 11, 3, 12, 0),
+            ShiftKind::Day,
+        );
+        given_late.notice_minutes = Some(47 * 60 + 59);
+        let premium = |s: &Payslip| {
+            s.lines
+                .iter()
+                .find(|l| l.element == "short_notice_uplift")
+                .map(|l| (l.quantity_hundredths, l.amount_pence.get()))
+        };
+        assert_eq!(
+            premium(&slip(&[given_late.clone()], adult(), true, 0)),
+            Some((300, 975))
+        );
+        let mut given_in_time = given_late.clone();
+        given_in_time.notice_minutes = Some(48 * 60);
+        assert_eq!(premium(&slip(&[given_in_time], adult(), true, 0)), None);
+        let mut not_rostered = given_late;
+        not_rostered.notice_minutes = None;
+        assert_eq!(premium(&slip(&[not_rostered], adult(), true, 0)), None);
     }
 
     #[test]

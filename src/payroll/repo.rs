@@ -8,8 +8,8 @@ use crate::budgets::model::BudgetStatus;
 use crate::budgets::repo::BudgetRow;
 use crate::db::schema::{
     budget_holders, budgets, employers, engagements, ledger_entries, minimum_wage_reviews,
-    pay_periods, payroll_adjustments, payroll_export_lines, payroll_exports, roster_shifts,
-    shift_record_amendments, shift_records, timesheets,
+    pay_periods, payroll_adjustments, payroll_export_lines, payroll_exports, roster_assignments,
+    roster_shifts, shift_record_amendments, shift_records, timesheets,
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -131,6 +131,9 @@ pub struct PaidRecord {
     pub woken_minutes: i32,
     pub kind: Option<String>,
     pub headcount: Option<i32>,
+    /// The rostered start, and when the PA was given the shift (short-notice premium).
+    pub planned_start: Option<NaiveDateTime>,
+    pub given_at: Option<NaiveDateTime>,
 }
 
 /// What payroll needs of a person: their home (for travel) and competency level.
@@ -257,6 +260,12 @@ pub fn paid_records(conn: &mut DbConnection, which: RecordsOf<'_>) -> AppResult<
                 .nullable()
                 .eq(shift_records::roster_shift_id)),
         )
+        .left_join(
+            roster_assignments::table.on(roster_assignments::roster_shift_id
+                .nullable()
+                .eq(shift_records::roster_shift_id)
+                .and(roster_assignments::pa_id.eq(shift_records::pa_id))),
+        )
         .order(shift_records::id.asc())
         .select((
             shift_records::id,
@@ -271,6 +280,8 @@ pub fn paid_records(conn: &mut DbConnection, which: RecordsOf<'_>) -> AppResult<
             shift_records::woken_minutes,
             roster_shifts::kind.nullable(),
             roster_shifts::headcount.nullable(),
+            roster_shifts::starts_at.nullable(),
+            roster_assignments::given_at.nullable(),
         ))
         .into_boxed();
     let query = match which {

@@ -456,7 +456,10 @@ fn shift_of(record: PaidRecord, holders: &HashMap<String, repo::HolderFacts>) ->
             .as_deref()
             .map_or(ShiftKind::Day, ShiftKind::parse),
         headcount: u8::try_from(record.headcount.unwrap_or(1)).unwrap_or(1),
-        short_notice: false,
+        notice_minutes: match (record.planned_start, record.given_at) {
+            (Some(start), Some(given)) => Some((start - given).num_minutes()),
+            _ => None,
+        },
         level: holder.map_or(1, |h| h.minimum_level),
         woken_minutes: i64::from(record.woken_minutes),
         mileage_tenths: i64::from(record.mileage_tenths),

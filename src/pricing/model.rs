@@ -74,8 +74,19 @@ pub struct Uplifts {
     pub waking_night_bp: i64,
     pub two_to_one_bp: i64,
     pub short_notice_bp: i64,
+    /// Payroll: a shift given to a PA less than this many hours before it starts earns the
+    /// short-notice premium (0: never; quotes take `short_notice` from the pattern instead).
+    pub short_notice_hours: i64,
     /// Payroll: on hours beyond a PA's contracted hours in a week (Monday to Sunday).
     pub overtime_bp: i64,
+}
+
+impl Uplifts {
+    /// Whether a shift given `notice_minutes` before it starts was given at short notice.
+    pub fn is_short_notice(&self, notice_minutes: Option<i64>) -> bool {
+        notice_minutes
+            .is_some_and(|m| self.short_notice_hours > 0 && m < self.short_notice_hours * 60)
+    }
 }
 
 /// Flat amounts per PA per sleep-in night, in pence.
@@ -226,6 +237,13 @@ impl RateTerms {
                     "must be 0 to 50000 (0% to 500%)",
                 ));
             }
+        }
+        if !(0..=720).contains(&u.short_notice_hours) {
+            errors.push(FieldError::new(
+                "terms.uplifts.short_notice_hours",
+                "range",
+                "must be 0 to 720 (30 days)",
+            ));
         }
         nonnegative(
             "terms.sleep_in.pay_pence",
@@ -829,6 +847,7 @@ mod tests {
                 waking_night_bp: 1500,
                 two_to_one_bp: 500,
                 short_notice_bp: 2500,
+                short_notice_hours: 0,
                 overtime_bp: 0,
             },
             sleep_in: SleepIn {

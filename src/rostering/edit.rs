@@ -136,6 +136,7 @@ pub(crate) fn edit_with(
                         roster_shift_id: shift.id.clone(),
                         pa_id: pa.clone(),
                         created_at: now.naive_utc(),
+                        given_at: None,
                     })
                     .collect::<Vec<_>>(),
                 (pa_ids.is_empty()).then_some("opened_by_manager"),

@@ -200,6 +200,7 @@ pub(crate) fn generate_reporting(
                 roster_shift_id: id.clone(),
                 pa_id: candidates_id(&pa_ids, w),
                 created_at: now.naive_utc(),
+                given_at: None,
             });
         }
         shift_rows.push(RosterShiftRow {

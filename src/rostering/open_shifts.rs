@@ -296,6 +296,7 @@ pub fn accept(
                     roster_shift_id: shift.id.clone(),
                     pa_id: p.clone(),
                     created_at: now.naive_utc(),
+                    given_at: None,
                 },
                 None,
             )?;

@@ -154,6 +154,28 @@ pub struct RosterAssignmentRow {
     pub roster_shift_id: String,
     pub pa_id: String,
     pub created_at: NaiveDateTime,
+    /// When the PA was given the shift: the roster's publication, or the moment they were put
+    /// on a published shift. None on a draft. Set here in the repo, never by callers: see
+    /// `mark_given`.
+    pub given_at: Option<NaiveDateTime>,
+}
+
+/// Records when the PAs on `shift_id` were given it, for those not given it before, if its
+/// roster is published: the one place `given_at` is written (publication, edits, swaps and open
+/// shifts all reach it through the functions here).
+fn mark_given(conn: &mut DbConnection, shift_id: &str, at: NaiveDateTime) -> AppResult<()> {
+    let published = rosters::table
+        .select(rosters::id)
+        .filter(rosters::status.eq(RosterStatus::Published.as_str()));
+    diesel::update(
+        roster_assignments::table
+            .filter(roster_assignments::roster_shift_id.eq(shift_id))
+            .filter(roster_assignments::given_at.is_null())
+            .filter(roster_assignments::roster_id.eq_any(published)),
+    )
+    .set(roster_assignments::given_at.eq(at))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// A roster with its shifts and assignments, in one transaction of the caller's.
@@ -239,16 +261,33 @@ pub fn replace_assignments(
     rows: &[RosterAssignmentRow],
     open_reason: Option<&str>,
 ) -> AppResult<()> {
+    // A PA who stays on the shift keeps when they were given it.
+    let kept: Vec<(String, Option<NaiveDateTime>)> = roster_assignments::table
+        .filter(roster_assignments::roster_shift_id.eq(shift_id))
+        .select((roster_assignments::pa_id, roster_assignments::given_at))
+        .load(conn)?;
     diesel::delete(
         roster_assignments::table.filter(roster_assignments::roster_shift_id.eq(shift_id)),
     )
     .execute(conn)?;
     // The manager's staffing decides the shift: any place held waiting for a second PA goes.
     release_holds(conn, shift_id)?;
+    let mut at = None;
     for row in rows {
+        let given_at = kept
+            .iter()
+            .find(|(pa, _)| *pa == row.pa_id)
+            .and_then(|(_, given)| *given);
         diesel::insert_into(roster_assignments::table)
-            .values(row)
+            .values(&RosterAssignmentRow {
+                given_at,
+                ..row.clone()
+            })
             .execute(conn)?;
+        at = Some(row.created_at);
+    }
+    if let Some(at) = at {
+        mark_given(conn, shift_id, at)?;
     }
     diesel::update(roster_shifts::table.find(shift_id))
         .set(roster_shifts::open_reason.eq(open_reason))
@@ -275,6 +314,15 @@ pub fn publish(
         rosters::updated_at.eq(at),
     ))
     .execute(conn)?;
+    if updated == 1 {
+        diesel::update(
+            roster_assignments::table
+                .filter(roster_assignments::roster_id.eq(roster_id))
+                .filter(roster_assignments::given_at.is_null()),
+        )
+        .set(roster_assignments::given_at.eq(at))
+        .execute(conn)?;
+    }
     Ok(updated == 1)
 }
 
@@ -429,8 +477,12 @@ pub fn add_assignment(
     open_reason: Option<&str>,
 ) -> AppResult<()> {
     diesel::insert_into(roster_assignments::table)
-        .values(row)
+        .values(&RosterAssignmentRow {
+            given_at: None,
+            ..row.clone()
+        })
         .execute(conn)?;
+    mark_given(conn, &row.roster_shift_id, row.created_at)?;
     diesel::update(roster_shifts::table.find(&row.roster_shift_id))
         .set(roster_shifts::open_reason.eq(open_reason))
         .execute(conn)?;

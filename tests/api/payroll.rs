@@ -1061,3 +1061,66 @@ async fn a_mapping_the_software_cannot_use_blocks_the_export_until_it_is_put_rig
     );
     assert!(clockin.text.starts_with("AMY01     41"), "{}", clockin.text);
 }
+
+/// The roster records when each PA was given each shift; payroll pays the card's short-notice
+/// premium on a shift given inside its window and not on one given in good time. Amy's Monday
+/// was given after the fact (the week's roster was published today); her Saturday night is set
+/// as given a week ahead.
+#[actix_web::test]
+async fn a_shift_given_inside_the_cards_notice_window_is_paid_the_short_notice_premium() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    {
+        use parota::db::schema::{rate_card_versions, roster_assignments, roster_shifts};
+        let mut conn = w.app.conn();
+        let mut terms = card_terms();
+        terms["uplifts"]["short_notice_bp"] = json!(2500);
+        terms["uplifts"]["short_notice_hours"] = json!(48);
+        diesel::update(rate_card_versions::table)
+            .set(rate_card_versions::terms.eq(terms.to_string()))
+            .execute(&mut conn)
+            .unwrap();
+        let given: Vec<Option<chrono::NaiveDateTime>> = roster_assignments::table
+            .filter(roster_assignments::pa_id.eq(&w.amy))
+            .select(roster_assignments::given_at)
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            !given.is_empty() && given.iter().all(Option::is_some),
+            "{given:?}"
+        );
+        let night_start: chrono::NaiveDateTime = roster_shifts::table
+            .find(&w.night)
+            .select(roster_shifts::starts_at)
+            .first(&mut conn)
+            .unwrap();
+        diesel::update(
+            roster_assignments::table.filter(roster_assignments::roster_shift_id.eq(&w.night)),
+        )
+        .set(roster_assignments::given_at.eq(night_start - chrono::Duration::days(7)))
+        .execute(&mut conn)
+        .unwrap();
+    }
+    p.work_the_week().await;
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let export = closed.body["exports"][0]["id"].as_str().unwrap().to_owned();
+    let json = p.pull(&p.client, &export, "?format=json").await;
+    let premiums = json.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["element"] == "short_notice_uplift")
+        .count();
+    // Monday 09:02–12:00 (2.97 h) at 25% of £13.00: £3.25 an hour, £9.65; none on the night.
+    assert_eq!(premiums, 1, "{}", json.text);
+    let line = json.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["element"] == "short_notice_uplift")
+        .unwrap();
+    assert_eq!(line["quantity_hundredths"], 297);
+    assert_eq!(line["amount_pence"], 965);
+}

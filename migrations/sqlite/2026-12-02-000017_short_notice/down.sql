@@ -1,0 +1,1 @@
+ALTER TABLE roster_assignments DROP COLUMN given_at;
