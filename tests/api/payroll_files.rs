@@ -240,29 +240,36 @@ fn the_software_files_pay_the_whole_export() {
         })
         .sum();
     assert_eq!(sage, gross);
-    // BrightPay: hourly rows plus additions less deductions.
-    let hourly: i64 = render_text(Format::BrightPay)
-        .lines()
-        .skip(1)
-        .map(|row| {
-            let f: Vec<&str> = row.rsplitn(3, ',').collect();
-            parota::money::round_div(pounds(f[0]) as i128 * pounds_e4(f[1]) as i128, 1_000_000)
-        })
-        .sum();
-    let column_sum = |format: Format| -> i64 {
+    // BrightPay: hourly items plus additions less deductions, five items of a kind to a row.
+    let items = |format: Format, width: usize| -> Vec<Vec<String>> {
         render_text(format)
             .lines()
             .skip(1)
-            .map(|row| {
-                let f = split_csv(row);
-                pounds(&f[2])
+            .flat_map(|row| {
+                let fields = split_csv(row);
+                fields[1..]
+                    .chunks(width)
+                    .filter(|item| !item[0].is_empty())
+                    .map(<[String]>::to_vec)
+                    .collect::<Vec<_>>()
             })
-            .sum()
+            .collect()
     };
-    assert_eq!(
-        hourly + column_sum(Format::BrightPayAdditions) - column_sum(Format::BrightPayDeductions),
-        gross
-    );
+    let hourly: i64 = items(Format::BrightPay, 3)
+        .iter()
+        .map(|i| {
+            parota::money::round_div(pounds(&i[2]) as i128 * pounds_e4(&i[1]) as i128, 1_000_000)
+        })
+        .sum();
+    let additions: i64 = items(Format::BrightPayAdditions, 7)
+        .iter()
+        .map(|i| pounds(&i[1]))
+        .sum();
+    let deductions: i64 = items(Format::BrightPayDeductions, 6)
+        .iter()
+        .map(|i| pounds(&i[1]))
+        .sum();
+    assert_eq!(hourly + additions - deductions, gross);
 }
 
 /// A decimal pound rate as pence × 10,000.

@@ -230,9 +230,9 @@ impl Renderer {
                 serde_json::to_writer(&mut *out, &self.head)?;
                 out.write_all(b",\"lines\":[")
             }
-            Format::BrightPay => out.write_all(brightpay::HOURLY_HEADER.as_bytes()),
-            Format::BrightPayAdditions => out.write_all(brightpay::ADDITIONS_HEADER.as_bytes()),
-            Format::BrightPayDeductions => out.write_all(brightpay::DEDUCTIONS_HEADER.as_bytes()),
+            Format::BrightPay => brightpay::hourly_header(out),
+            Format::BrightPayAdditions => brightpay::additions_header(out),
+            Format::BrightPayDeductions => brightpay::deductions_header(out),
             Format::Sage50 | Format::Iris | Format::IrisClockin => Ok(()),
         }
     }
