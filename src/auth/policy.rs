@@ -324,37 +324,29 @@ pub fn authorize(actor: &AuthUser, action: Action, resource: Resource<'_>) -> Ap
         PayrollExport {
             organisation_id,
             payroll_client_id,
-        } => {
-            if !same_org(organisation_id) {
-                return Err(AppError::NotFound);
-            }
-            if actor.role == Role::PayrollProvider {
-                if actor.user_id != payroll_client_id {
-                    return Err(AppError::NotFound);
-                }
-                true
-            } else {
-                action == Read && is_manager()
-            }
         }
-        PayrollMapping {
+        | PayrollMapping {
             organisation_id,
             payroll_client_id,
         } => {
             if !same_org(organisation_id) {
                 return Err(AppError::NotFound);
             }
+            let mapping = matches!(resource, PayrollMapping { .. });
             if actor.role == Role::PayrollProvider {
+                // Another payroll client never learns the employer's exports or codes exist.
                 if actor.user_id != payroll_client_id {
                     return Err(AppError::NotFound);
                 }
-                matches!(action, Read | Update)
-            } else {
+                !mapping || matches!(action, Read | Update)
+            } else if mapping {
                 match action {
                     Read => is_manager(),
                     Update => actor.role == Role::Admin,
                     Create | Administer => false,
                 }
+            } else {
+                action == Read && is_manager()
             }
         }
         RateCards { organisation_id } | PaySettings { organisation_id } => {
