@@ -11,6 +11,10 @@
 //!   payroll software importing the line pays.
 //! - Overtime: minutes beyond the engagement's contracted minutes in a week (Monday to Sunday,
 //!   by the local date a shift starts) earn the card's overtime premium on that shift's rate.
+//! - Short notice: a rostered shift given to the PA (the roster's publication, or being put on a
+//!   published shift) less than the card's `short_notice_hours` before its rostered start earns
+//!   the card's short-notice premium; a shift given after it started counts too. Unrostered
+//!   work and assignments made before parota recorded when have no notice and no premium.
 //! - Travel between two people's homes is the gap between the shifts, capped by the estimated
 //!   journey (`geo::travel_minutes`); a gap of three hours or more is not travel. It is working
 //!   time for the minimum wage whether or not the employer pays it.
