@@ -1124,3 +1124,129 @@ async fn a_shift_given_inside_the_cards_notice_window_is_paid_the_short_notice_p
     assert_eq!(line["quantity_hundredths"], 297);
     assert_eq!(line["amount_pence"], 965);
 }
+
+/// Two employers close in one period: the organisation, on Sage 50, employs Ben under a works
+/// number Sage cannot match; Ann, on IRIS, employs Amy. Only the organisation's export waits.
+#[actix_web::test]
+async fn a_mapping_the_software_cannot_use_blocks_only_that_employers_export() {
+    use parota::db::schema::pa_profiles;
+    use parota::timesheets::repo::{ShiftRecordRow, TimesheetRow};
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let ann = w
+        .app
+        .send(
+            TestRequest::put()
+                .uri(&format!("/api/v1/employers/{}/payroll-mapping", p.employer))
+                .insert_header(("authorization", format!("Bearer {}", w.admin.token)))
+                .set_json(json!({"software": "iris", "iris_company": 1})),
+        )
+        .await;
+    assert_eq!(ann.status, 200, "{}", ann.text);
+    let card = w.app.get("/api/v1/rate-cards", Some(&w.admin.token)).await;
+    let card_id = card.body[0]["id"].as_str().unwrap().to_owned();
+    let organisation = w
+        .post(
+            &w.admin,
+            "/api/v1/employers",
+            json!({"kind": "organisation", "name": "Care Co", "paye_reference": "475/CC00001",
+                   "payroll_client_id": p.client.id, "rate_card_id": card_id,
+                   "payroll_mapping": {"software": "sage50"}}),
+        )
+        .await;
+    assert_eq!(organisation.status, 201, "{}", organisation.text);
+    assert_eq!(organisation.body["payroll_software"], "sage50");
+    let organisation = organisation.body["id"].as_str().unwrap().to_owned();
+    let ben: String = pa_profiles::table
+        .filter(pa_profiles::user_id.eq(&w.ben_login.id))
+        .select(pa_profiles::id)
+        .first(&mut w.app.conn())
+        .unwrap();
+    let engaged = w
+        .post(
+            &w.manager,
+            &format!("/api/v1/employers/{organisation}/engagements"),
+            json!({"pa_id": ben, "works_number": "BEN-1", "date_of_birth": "1988-05-05",
+                   "holiday_basis": "rolled_up", "starts_on": "2026-10-01"}),
+        )
+        .await;
+    assert_eq!(engaged.status, 201, "{}", engaged.text);
+    p.work_the_week().await;
+    let october = p.period_starting("2026-10-01").await;
+    {
+        // Ben's approved hour for Ann, as the timesheet flow leaves it.
+        let mut conn = w.app.conn();
+        let at = |h: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 21)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+        };
+        let timesheet = TimesheetRow {
+            id: parota::ids::new_id(),
+            organisation_id: w.organisation.id.clone(),
+            pa_id: ben.clone(),
+            budget_holder_id: w.holder.clone(),
+            pay_period_id: october.clone(),
+            status: "approved".into(),
+            version: 3,
+            submitted_at: Some(at(12)),
+            decided_by: Some(w.manager.id.clone()),
+            decided_at: Some(at(12)),
+            query_reason: None,
+            paid_in_period_id: Some(october.clone()),
+            created_at: at(12),
+            updated_at: at(12),
+        };
+        parota::timesheets::repo::insert_timesheet_if_absent(&mut conn, &timesheet).unwrap();
+        parota::timesheets::repo::insert_record(
+            &mut conn,
+            &ShiftRecordRow {
+                id: parota::ids::new_id(),
+                organisation_id: w.organisation.id.clone(),
+                timesheet_id: timesheet.id.clone(),
+                pa_id: ben.clone(),
+                budget_holder_id: w.holder.clone(),
+                roster_shift_id: None,
+                work_date: at(9).date(),
+                unrostered_reason: Some("Cover".into()),
+                clock_in_at: Some(at(9)),
+                clock_in_device_at: None,
+                clock_in_received_at: None,
+                clock_in_distance_m: None,
+                clock_out_at: Some(at(10)),
+                clock_out_device_at: None,
+                clock_out_received_at: None,
+                clock_out_distance_m: None,
+                outside_radius: false,
+                break_minutes: 0,
+                mileage_tenths: 0,
+                expenses_pence: parota::money::Pence::ZERO,
+                expense_receipt: None,
+                note: None,
+                reminded_at: None,
+                amendments: 0,
+                created_at: at(10),
+                updated_at: at(10),
+                woken_minutes: 0,
+            },
+        )
+        .unwrap();
+    }
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let exports = closed.body["exports"].as_array().unwrap();
+    assert_eq!(exports.len(), 2, "{}", closed.text);
+    let of = |employer: &str| {
+        exports
+            .iter()
+            .find(|e| e["employer_id"] == employer)
+            .unwrap()
+    };
+    assert_eq!(of(&p.employer)["status"], "ready");
+    assert_eq!(of(&p.employer)["gaps"], json!([]));
+    let blocked = of(&organisation);
+    assert_eq!(blocked["status"], "blocked");
+    assert_eq!(blocked["gaps"][0]["field"], "works_number");
+    assert_eq!(blocked["gaps"][0]["pa_id"], ben.as_str());
+}
