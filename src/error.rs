@@ -198,8 +198,12 @@ conflict_codes! {
     DoNotMatch => "do_not_match",
     /// Another account has this e-mail address.
     EmailTaken => "email_taken",
+    /// The PA left the employment that covered this work before its date.
+    EngagementEnded => "engagement_ended",
     /// The PA is already engaged by this employer.
     EngagementExists => "engagement_exists",
+    /// An export has already reported the leaver to the bureau: their leaving no longer changes.
+    LeaverReported => "leaver_reported",
     /// No employer engages the PA for this person: payroll cannot pay them.
     EngagementMissing => "engagement_missing",
     /// The export waits for a minimum wage review.

@@ -158,6 +158,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                     r#"{"software":"brightpay","elements":{}}"#,
                 ][n % 4]
                     .into(),
+                pay_calendar: None,
             })
             .collect();
         for e in &employers {
@@ -228,8 +229,7 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
         let policy = parota::timesheets::periods::policy_of(conn, &organisation.id)?;
         let period = parota::timesheets::periods::open_period_for(
             conn,
-            &organisation.id,
-            &policy,
+            &parota::timesheets::periods::Calendar::organisation(&organisation.id, &policy),
             period_start,
         )?;
         let mut timesheets = Vec::new();
@@ -249,6 +249,9 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
                     starts_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                     created_by: manager.id.clone(),
                     created_at: now,
+                    ends_on: None,
+                    leaving_reason: None,
+                    leaver_export_id: None,
                 },
             )?;
             let timesheet = TimesheetRow {

@@ -547,6 +547,7 @@ diesel::table! {
         updated_by -> Text,
         updated_at -> Timestamp,
         offline_sync_days -> Integer,
+        pay_days_after_end -> Integer,
     }
 }
 
@@ -558,6 +559,8 @@ diesel::table! {
         ends_on -> Date,
         closed_by -> Nullable<Text>,
         closed_at -> Nullable<Timestamp>,
+        employer_id -> Nullable<Text>,
+        pay_date -> Date,
     }
 }
 
@@ -685,6 +688,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         payroll_mapping -> Text,
+        pay_calendar -> Nullable<Text>,
     }
 }
 
@@ -700,6 +704,9 @@ diesel::table! {
         starts_on -> Date,
         created_by -> Text,
         created_at -> Timestamp,
+        ends_on -> Nullable<Date>,
+        leaving_reason -> Nullable<Text>,
+        leaver_export_id -> Nullable<Text>,
     }
 }
 
@@ -735,6 +742,7 @@ diesel::table! {
         acknowledged_at -> Nullable<Timestamp>,
         mapping -> Text,
         gaps -> Text,
+        leavers -> Text,
     }
 }
 
@@ -769,6 +777,7 @@ diesel::table! {
 diesel::joinable!(engagements -> employers (employer_id));
 diesel::joinable!(payroll_exports -> employers (employer_id));
 diesel::allow_tables_to_appear_in_same_query!(engagements, employers);
+diesel::allow_tables_to_appear_in_same_query!(payroll_adjustments, engagements);
 diesel::allow_tables_to_appear_in_same_query!(payroll_exports, employers);
 diesel::allow_tables_to_appear_in_same_query!(timesheets, roster_shifts);
 diesel::allow_tables_to_appear_in_same_query!(shift_record_amendments, shift_records);

@@ -140,6 +140,7 @@ pub fn load(
     let closed = crate::timesheets::repo::period_starting(
         conn,
         organisation_id,
+        None,
         policy
             .pay_frequency
             .period_of(policy.period_anchor, spans[0].1)

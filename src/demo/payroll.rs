@@ -37,6 +37,7 @@ pub fn load(
             created_by: admin_id.to_owned(),
             created_at: now,
             payroll_mapping: r#"{"software":"none","elements":{}}"#.into(),
+            pay_calendar: None,
         };
     let direct = employer(
         0,
@@ -86,6 +87,9 @@ pub fn load(
             starts_on: started,
             created_by: admin_id.to_owned(),
             created_at: now,
+            ends_on: None,
+            leaving_reason: None,
+            leaver_export_id: None,
         };
         repo::insert_engagement(
             conn,

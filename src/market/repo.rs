@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::{
     budget_holder_requirements, budget_holders, clinical_signoffs, competencies, competency_levels,
-    do_not_match, market_revisions, pa_competencies, pa_profiles, pa_unavailability, team_members,
+    do_not_match, employers, engagements, market_revisions, pa_competencies, pa_profiles,
+    pa_unavailability, team_members,
 };
 use crate::db::DbConnection;
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use crate::auth::AuthUser;
 use crate::db::json::from_text as from_json;
 use crate::error::{AppError, AppResult};
 use crate::geo::Location;
+use crate::market::model::employment::Engaged;
 use crate::market::model::{
     self, availability_spans, need_spans, total_minutes, Candidate, Checks, Evidence, PersonNeeds,
     Preferences, RequiredCompetency, SignOff, Span, SupportNeed, WeeklyWindow,
@@ -979,6 +981,7 @@ pub fn candidate(
         drives: row.drives,
         smoker: row.smoker,
         comfortable_with_pets: row.comfortable_with_pets,
+        engagements: Vec::new(),
     })
 }
 
@@ -994,15 +997,53 @@ pub fn candidates_of(conn: &mut DbConnection, rows: &[PaProfileRow]) -> AppResul
             .or_default()
             .push(signoff_of(s));
     }
+    let mut engagements = engagements_of_pas(conn, &ids)?;
     rows.iter()
         .map(|row| {
-            candidate(
+            let mut c = candidate(
                 row,
                 evidence.remove(&row.id).unwrap_or_default(),
                 signoffs.remove(&row.id).unwrap_or_default(),
-            )
+            )?;
+            c.engagements = engagements.remove(&row.id).unwrap_or_default();
+            Ok(c)
         })
         .collect()
+}
+
+/// (PA, engagement, employer, the person the employer is, last day).
+type EngagedRow = (String, String, String, Option<String>, Option<NaiveDate>);
+
+/// Who employs each of these PAs, for `model::employment` (employers in the order they were
+/// set up, so the organisation's first employer engaging a PA is the same everywhere).
+pub fn engagements_of_pas(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+) -> AppResult<HashMap<String, Vec<Engaged>>> {
+    let mut by_pa: HashMap<String, Vec<Engaged>> = HashMap::new();
+    for chunk in pa_ids.chunks(500) {
+        let rows: Vec<EngagedRow> = engagements::table
+            .inner_join(employers::table)
+            .filter(engagements::pa_id.eq_any(chunk))
+            .order((employers::created_at.asc(), employers::id.asc()))
+            .select((
+                engagements::pa_id,
+                engagements::id,
+                engagements::employer_id,
+                employers::budget_holder_id,
+                engagements::ends_on,
+            ))
+            .load(conn)?;
+        for (pa_id, engagement_id, employer_id, employs_for, ends_on) in rows {
+            by_pa.entry(pa_id).or_default().push(Engaged {
+                engagement_id,
+                employer_id,
+                employs_for,
+                ends_on,
+            });
+        }
+    }
+    Ok(by_pa)
 }
 
 pub fn evidence_by_pa(

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::market::model::employment::LeavingReason;
 use crate::payroll::mapping::{Gap, Mapping, Resolved, Software};
 use crate::payroll::model::MinimumWageCheck;
+use crate::timesheets::model::PayCalendar;
 
 /// An employer's payroll mapping: as set, and every element's codes with the defaults filled in.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -59,6 +61,15 @@ pub struct CreateEmployer {
     pub pays_travel_time: bool,
     /// The employer's payroll software and its codes; `none` (parota's CSV and JSON) when absent.
     pub payroll_mapping: Option<Mapping>,
+    /// The employer's own pay calendar; when absent it pays on the organisation's.
+    pub pay_calendar: Option<PayCalendar>,
+}
+
+/// An employer's pay calendar, set or (with `null`) given back to the organisation's.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayCalendarRequest {
+    pub pay_calendar: Option<PayCalendar>,
 }
 
 fn yes() -> bool {
@@ -79,6 +90,8 @@ pub struct EmployerView {
     pub exports_made: i64,
     /// The payroll software whose files this employer's bureau imports.
     pub payroll_software: Software,
+    /// Its own pay calendar; absent: it pays on the organisation's.
+    pub pay_calendar: Option<PayCalendar>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -110,6 +123,30 @@ pub struct EngagementView {
     pub contracted_hours_per_week: Option<f64>,
     pub holiday_basis: crate::payroll::model::HolidayBasis,
     pub starts_on: NaiveDate,
+    /// The last day worked, once the PA has left.
+    pub ends_on: Option<NaiveDate>,
+    pub leaving_reason: Option<LeavingReason>,
+    /// The export that told the bureau (for the P45), once one has.
+    pub reported_in_export_id: Option<String>,
+}
+
+/// A PA leaving: their last day worked and why.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndEngagement {
+    /// The last day the PA works: nothing after it is rostered, clocked or paid.
+    pub ends_on: NaiveDate,
+    pub reason: LeavingReason,
+}
+
+/// A PA who left, as the bureau needs to know to issue a P45.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Leaver {
+    pub pa_id: String,
+    pub works_number: String,
+    /// Their last day worked.
+    pub left_on: NaiveDate,
+    pub reason: LeavingReason,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -203,6 +240,8 @@ pub struct ExportView {
     pub pay_period_id: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    /// When the period's pay is paid (the employer's pay calendar).
+    pub pay_date: NaiveDate,
     /// `blocked` (a minimum wage failure awaits review), `ready` or `acknowledged`.
     pub status: String,
     /// Numbered 1, 2, 3… per employer once ready.
@@ -215,6 +254,8 @@ pub struct ExportView {
     /// What the employer's payroll software still needs (codes, employee references) before
     /// it can take this export: it stays `blocked` until the mapping gives them.
     pub gaps: Vec<Gap>,
+    /// PAs who left by the period's end, reported here once so the bureau issues their P45s.
+    pub leavers: Vec<Leaver>,
     pub created_at: DateTime<Utc>,
     pub ready_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,

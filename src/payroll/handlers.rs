@@ -15,7 +15,7 @@ use crate::http::{PathId, PathIds};
 use crate::payroll::dto::*;
 use crate::payroll::formats::{self, ExportDocument, Format, Renderer};
 use crate::payroll::mapping::Mapping;
-use crate::payroll::{close, codes, repo, service};
+use crate::payroll::{close, codes, employment, repo, service};
 use crate::state::AppState;
 
 /// Lines read and written per chunk of a streamed export.
@@ -26,8 +26,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_employers)
         .service(read_payroll_mapping)
         .service(set_payroll_mapping)
+        .service(set_pay_calendar)
         .service(create_engagement)
         .service(list_engagements)
+        .service(end_engagement)
         .service(create_payroll_adjustment)
         .service(list_period_exports)
         .service(create_minimum_wage_review)
@@ -135,6 +137,65 @@ pub async fn set_payroll_mapping(
 ) -> AppResult<HttpResponse> {
     let view = db::run(&state.pool, move |conn| {
         codes::set_mapping(conn, &user, &employer, mapping, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Put the employer on its own pay calendar (weekly, fortnightly, four-weekly or monthly, with its pay date), or with `null` back on the organisation's. Its work is then paid in its own pay periods, which are the pay reference periods its minimum wage check runs over. Refused (422 naming the field) while an open period holds work the change would cut, or when the new calendar would not start a period the day after the last closed one. Who may call: admins.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "set_pay_calendar",
+    params(("id" = String, Path, description = "Employer id")),
+    request_body = PayCalendarRequest,
+    responses(
+        (status = 200, description = "The employer", body = EmployerView),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        problem::InvalidFields,
+    ),
+    security(("bearer" = []))
+)]
+#[put("/employers/{id}/pay-calendar")]
+pub async fn set_pay_calendar(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    PathId(employer): PathId,
+    Json(request): Json<PayCalendarRequest>,
+) -> AppResult<HttpResponse> {
+    let view = db::run(&state.pool, move |conn| {
+        employment::set_pay_calendar(conn, &user, &employer, request)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Record that a PA leaves: their last day worked and why. From the day after, the safety gate refuses them every shift this engagement covered, no clock event or record is taken for that work, and the export of the period holding the last day lists them in `leavers` so the bureau issues the P45. Refused (422 `ends_on`) if work is already recorded after the day; the date or reason may be corrected until an export has reported the leaver (409 `leaver_reported`). Who may call: admins and team managers.
+#[utoipa::path(
+    tag = "payroll",
+    operation_id = "end_engagement",
+    params(("id" = String, Path, description = "Engagement id")),
+    request_body = EndEngagement,
+    responses(
+        (status = 200, description = "The engagement, ended", body = EngagementView),
+        problem::Unauthenticated,
+        problem::NotAllowed,
+        problem::NotVisible,
+        (status = 409, description = "Already reported to the bureau", body = Problem, content_type = "application/problem+json"),
+        problem::InvalidFields,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/engagements/{id}/end")]
+pub async fn end_engagement(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    PathId(engagement): PathId,
+    Json(request): Json<EndEngagement>,
+) -> AppResult<HttpResponse> {
+    let view = db::run(&state.pool, move |conn| {
+        employment::end_engagement(conn, &user, &engagement, request)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

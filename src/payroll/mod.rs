@@ -97,6 +97,7 @@
 pub mod close;
 pub mod codes;
 pub mod dto;
+pub mod employment;
 pub mod formats;
 pub mod handlers;
 pub mod mapping;

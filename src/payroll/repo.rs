@@ -34,6 +34,8 @@ pub struct EmployerRow {
     pub created_at: NaiveDateTime,
     /// JSON: `payroll::mapping::Mapping`.
     pub payroll_mapping: String,
+    /// JSON: its own `timesheets::model::PayCalendar`; `None`: the organisation's.
+    pub pay_calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -49,6 +51,11 @@ pub struct EngagementRow {
     pub starts_on: NaiveDate,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    /// The last day worked, once the PA has left.
+    pub ends_on: Option<NaiveDate>,
+    pub leaving_reason: Option<String>,
+    /// The export that reported the PA's leaving to the bureau.
+    pub leaver_export_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -86,6 +93,8 @@ pub struct ExportRow {
     pub mapping: String,
     /// JSON: the `Gap`s the software still needs filled.
     pub gaps: String,
+    /// JSON: the `Leaver`s reported in this export.
+    pub leavers: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -123,6 +132,7 @@ pub struct PaidRecord {
     pub timesheet_id: String,
     pub pa_id: String,
     pub budget_holder_id: String,
+    pub work_date: NaiveDate,
     pub clock_in_at: Option<NaiveDateTime>,
     pub clock_out_at: Option<NaiveDateTime>,
     pub break_minutes: i32,
@@ -214,6 +224,64 @@ pub fn engagements_in(
         .load(conn)?)
 }
 
+/// Notes that an export reported these engagements' leavers to the bureau.
+pub fn mark_leavers_reported(
+    conn: &mut DbConnection,
+    export_id: &str,
+    engagement_ids: &[String],
+) -> AppResult<()> {
+    diesel::update(
+        engagements::table
+            .filter(engagements::id.eq_any(engagement_ids))
+            .filter(engagements::leaver_export_id.is_null()),
+    )
+    .set(engagements::leaver_export_id.eq(Some(export_id)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records a PA's leaving (or corrects its date or reason).
+pub fn set_engagement_end(
+    conn: &mut DbConnection,
+    engagement_id: &str,
+    ends_on: NaiveDate,
+    reason: &str,
+) -> AppResult<()> {
+    diesel::update(engagements::table.find(engagement_id))
+        .set((
+            engagements::ends_on.eq(Some(ends_on)),
+            engagements::leaving_reason.eq(Some(reason)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets (or with `None` clears) an employer's own pay calendar (JSON).
+pub fn set_employer_calendar(
+    conn: &mut DbConnection,
+    employer_id: &str,
+    calendar: Option<&str>,
+) -> AppResult<()> {
+    diesel::update(employers::table.find(employer_id))
+        .set(employers::pay_calendar.eq(calendar))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The PA's records dated after `date` for these people, as (date, person), earliest first.
+pub fn records_after(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    date: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, String)>> {
+    Ok(shift_records::table
+        .filter(shift_records::pa_id.eq(pa_id))
+        .filter(shift_records::work_date.gt(date))
+        .order(shift_records::work_date.asc())
+        .select((shift_records::work_date, shift_records::budget_holder_id))
+        .load(conn)?)
+}
+
 pub fn insert_adjustment(conn: &mut DbConnection, row: &AdjustmentRow) -> AppResult<()> {
     diesel::insert_into(payroll_adjustments::table)
         .values(row)
@@ -272,6 +340,7 @@ pub fn paid_records(conn: &mut DbConnection, which: RecordsOf<'_>) -> AppResult<
             shift_records::timesheet_id,
             shift_records::pa_id,
             shift_records::budget_holder_id,
+            shift_records::work_date,
             shift_records::clock_in_at,
             shift_records::clock_out_at,
             shift_records::break_minutes,

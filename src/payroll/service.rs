@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult, ConflictCode};
 use crate::geo::Location;
 use crate::http::Page;
 use crate::idempotency::{self, Answer};
+use crate::market::model::employment::{employment_on, Engaged, LeavingReason};
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::payroll::dto::*;
 use crate::payroll::formats::{self, Format, Head, Line};
@@ -30,7 +31,7 @@ use crate::payroll::repo::{
 };
 use crate::pricing::model::Version;
 use crate::pricing::repo as pricing_repo;
-use crate::timesheets::periods::{open_period_for, policy_of};
+use crate::timesheets::periods::{open_period_for, own_calendar, policy_of, Calendar};
 use crate::timesheets::repo::Amendable;
 use crate::timesheets::repo::PayPeriodRow;
 
@@ -54,6 +55,7 @@ pub fn employer_view(row: &EmployerRow) -> AppResult<EmployerView> {
         pays_travel_time: row.pays_travel_time,
         exports_made: row.export_sequence,
         payroll_software: mapping_of(row)?.software,
+        pay_calendar: own_calendar(row.pay_calendar.clone())?,
         created_at: row.created_at.and_utc(),
     })
 }
@@ -72,6 +74,13 @@ pub fn engagement_view(row: &EngagementRow) -> AppResult<EngagementView> {
         contracted_hours_per_week: row.contracted_minutes_per_week.map(|m| f64::from(m) / 60.0),
         holiday_basis: HolidayBasis::parse("holiday_basis", &row.holiday_basis)?,
         starts_on: row.starts_on,
+        ends_on: row.ends_on,
+        leaving_reason: row
+            .leaving_reason
+            .as_deref()
+            .map(|r| LeavingReason::parse("leaving_reason", r))
+            .transpose()?,
+        reported_in_export_id: row.leaver_export_id.clone(),
     })
 }
 
@@ -133,6 +142,9 @@ pub fn create_employer(
     }
     let mapping = request.payroll_mapping.clone().unwrap_or_default();
     crate::error::errors_or((), mapping.check())?;
+    if let Some(calendar) = &request.pay_calendar {
+        crate::error::errors_or((), calendar.check("pay_calendar"))?;
+    }
     let paye = request.paye_reference.trim().to_uppercase();
     if !valid_paye_reference(&paye) {
         return Err(AppError::field(
@@ -157,6 +169,11 @@ pub fn create_employer(
         pays_travel_time: request.pays_travel_time,
         export_sequence: 0,
         payroll_mapping: crate::db::json::to_text(&mapping)?,
+        pay_calendar: request
+            .pay_calendar
+            .as_ref()
+            .map(crate::db::json::to_text)
+            .transpose()?,
         created_by: actor.user_id.clone(),
         created_at: now.naive_utc(),
     };
@@ -243,6 +260,9 @@ pub fn create_engagement(
         starts_on: request.starts_on,
         created_by: actor.user_id.clone(),
         created_at: now.naive_utc(),
+        ends_on: None,
+        leaving_reason: None,
+        leaver_export_id: None,
     };
     // The audit trail keeps the view, which leaves out the date of birth.
     let view = engagement_view(&row)?;
@@ -255,6 +275,8 @@ pub fn create_engagement(
             },
             other => other,
         })?;
+        // Who employs a PA is one of the facts matching and the safety gate judge them by.
+        market_repo::touch_pa(conn, &row.pa_id, &employer.organisation_id)?;
         audit::record(
             conn,
             Some(actor),
@@ -338,9 +360,16 @@ pub fn create_adjustment(
     idempotency::once(conn, &actor.user_id, key, &hash, now, |conn| {
         // Paid in the next period to close: the first open one after the last closed (today's
         // when none has closed), not necessarily the one today falls in.
-        let from = crate::timesheets::repo::last_closed_period(conn, &employer.organisation_id)?
-            .map_or(today, |closed| closed.ends_on + chrono::Duration::days(1));
-        let period = open_period_for(conn, &employer.organisation_id, &policy, from)?;
+        // On the employer's own calendar, when it has one.
+        let calendar =
+            Calendar::of_employer(conn, &employer.organisation_id, &employer.id, &policy)?;
+        let from = crate::timesheets::repo::last_closed_period(
+            conn,
+            &calendar.organisation_id,
+            calendar.employer_id.as_deref(),
+        )?
+        .map_or(today, |closed| closed.ends_on + chrono::Duration::days(1));
+        let period = open_period_for(conn, &calendar, from)?;
         let row = repo::AdjustmentRow {
             id: crate::ids::new_id(),
             organisation_id: employer.organisation_id.clone(),
@@ -387,46 +416,49 @@ pub fn create_adjustment(
 // ---------------------------------------------------------------------------------------------
 // Closing a period
 
-/// Who employs whom, for routing each record to an employer.
+/// Who employs whom, for routing each record to the engagement that pays it
+/// (`market::model::employment`, the rule the safety gate and timesheets follow too).
 struct Employment<'a> {
     employers: HashMap<&'a str, &'a EmployerRow>,
-    holder_employer: HashMap<&'a str, &'a EmployerRow>,
-    organisation_employers: Vec<&'a EmployerRow>,
-    engagements: HashMap<(&'a str, &'a str), &'a EngagementRow>,
+    by_pa: HashMap<&'a str, Vec<Engaged>>,
     by_id: HashMap<&'a str, &'a EngagementRow>,
 }
 
 impl<'a> Employment<'a> {
     fn new(employers: &'a [EmployerRow], engagements: &'a [EngagementRow]) -> Self {
+        let employers: HashMap<&'a str, &'a EmployerRow> =
+            employers.iter().map(|e| (e.id.as_str(), e)).collect();
+        let mut by_pa: HashMap<&'a str, Vec<Engaged>> = HashMap::new();
+        let mut ordered: Vec<&EngagementRow> = engagements
+            .iter()
+            .filter(|g| employers.contains_key(g.employer_id.as_str()))
+            .collect();
+        // The organisation's employers in the order they were set up, as everywhere.
+        ordered.sort_by_key(|g| {
+            let e = employers[g.employer_id.as_str()];
+            (e.created_at, e.id.as_str())
+        });
+        for g in ordered {
+            by_pa.entry(g.pa_id.as_str()).or_default().push(Engaged {
+                engagement_id: g.id.clone(),
+                employer_id: g.employer_id.clone(),
+                employs_for: employers[g.employer_id.as_str()].budget_holder_id.clone(),
+                ends_on: g.ends_on,
+            });
+        }
         Self {
-            employers: employers.iter().map(|e| (e.id.as_str(), e)).collect(),
-            holder_employer: employers
-                .iter()
-                .filter_map(|e| e.budget_holder_id.as_deref().map(|h| (h, e)))
-                .collect(),
-            organisation_employers: employers
-                .iter()
-                .filter(|e| e.kind == "organisation")
-                .collect(),
-            engagements: engagements
-                .iter()
-                .map(|g| ((g.employer_id.as_str(), g.pa_id.as_str()), g))
-                .collect(),
+            employers,
+            by_pa,
             by_id: engagements.iter().map(|g| (g.id.as_str(), g)).collect(),
         }
     }
 
-    /// The PA's engagement for work for this person: with the person as employer if they are
-    /// one and engage the PA, else with the organisation.
-    fn of(&self, pa_id: &str, holder_id: &str) -> Option<&'a EngagementRow> {
-        if let Some(employer) = self.holder_employer.get(holder_id) {
-            if let Some(g) = self.engagements.get(&(employer.id.as_str(), pa_id)) {
-                return Some(g);
-            }
-        }
-        self.organisation_employers
-            .iter()
-            .find_map(|e| self.engagements.get(&(e.id.as_str(), pa_id)).copied())
+    /// The engagement that pays the PA's work for this person on `date` (a leaver's last one
+    /// for what they did before leaving).
+    fn of(&self, pa_id: &str, holder_id: &str, date: NaiveDate) -> Option<&'a EngagementRow> {
+        let engaged = self.by_pa.get(pa_id)?;
+        let paying = employment_on(engaged, holder_id, date).engagement()?;
+        self.by_id.get(paying.engagement_id.as_str()).copied()
     }
 }
 
@@ -550,16 +582,58 @@ pub fn export_period(
     let employment = Employment::new(&facts.employers, &facts.engagements);
     let extras = extras_of(conn, period, &facts, &employment)?;
     let mut paid = payslips(conn, period, &facts, &employment, &extras)?;
+    let mut leavers = leavers_of(period, &facts)?;
+    for employer_id in leavers.keys() {
+        paid.by_employer.entry(employer_id).or_default();
+    }
     let built = paid
         .by_employer
         .into_iter()
         .map(|(employer_id, slips)| {
             let employer = employment.employers[employer_id];
             let blockers = paid.not_calculable.remove(employer_id).unwrap_or_default();
-            plan_export(period, employer, slips, blockers, now)
+            let leaving = leavers.remove(employer_id).unwrap_or_default();
+            plan_export(period, employer, slips, blockers, leaving, now)
         })
         .collect::<AppResult<Vec<_>>>()?;
     write_exports(conn, actor, period, built, now)
+}
+
+/// The PAs each employer on this period's calendar has seen leave by the period's end and not
+/// yet reported: the period's export tells the bureau, once, so it issues their P45s (a PA
+/// who leaves after a period closed is reported in the next).
+fn leavers_of<'a>(
+    period: &PayPeriodRow,
+    facts: &'a PayFacts,
+) -> AppResult<BTreeMap<&'a str, Vec<(&'a EngagementRow, Leaver)>>> {
+    let mut out: BTreeMap<&'a str, Vec<(&'a EngagementRow, Leaver)>> = BTreeMap::new();
+    for g in &facts.engagements {
+        let (Some(left_on), Some(reason), None) =
+            (g.ends_on, g.leaving_reason.as_deref(), &g.leaver_export_id)
+        else {
+            continue;
+        };
+        let Some(employer) = facts.employers.iter().find(|e| e.id == g.employer_id) else {
+            continue;
+        };
+        let on_this_calendar = match &period.employer_id {
+            Some(id) => *id == employer.id,
+            None => employer.pay_calendar.is_none(),
+        };
+        if left_on > period.ends_on || !on_this_calendar {
+            continue;
+        }
+        out.entry(employer.id.as_str()).or_default().push((
+            g,
+            Leaver {
+                pa_id: g.pa_id.clone(),
+                works_number: g.works_number.clone(),
+                left_on,
+                reason: LeavingReason::parse("leaving_reason", reason)?,
+            },
+        ));
+    }
+    Ok(out)
 }
 
 /// What paying a period reads once for the whole organisation.
@@ -643,7 +717,8 @@ fn extras_of<'a>(
         let Some(record) = amended.get(record_id) else {
             continue;
         };
-        let Some(g) = employment.of(&record.pa_id, &record.budget_holder_id) else {
+        let Some(g) = employment.of(&record.pa_id, &record.budget_holder_id, record.work_date)
+        else {
             continue;
         };
         let employer = employment.employers[g.employer_id.as_str()];
@@ -725,7 +800,7 @@ fn payslips<'a>(
             pa_ids: chunk,
         };
         for record in repo::paid_records(conn, which)? {
-            match employment.of(&record.pa_id, &record.budget_holder_id) {
+            match employment.of(&record.pa_id, &record.budget_holder_id, record.work_date) {
                 Some(g) => work
                     .entry(g.id.as_str())
                     .or_default()
@@ -808,9 +883,11 @@ fn plan_export<'e>(
     employer: &'e EmployerRow,
     mut slips: Vec<(&EngagementRow, model::Payslip)>,
     mut blockers: Vec<Blocker>,
+    mut leavers: Vec<(&EngagementRow, Leaver)>,
     now: DateTime<Utc>,
-) -> AppResult<(ExportRow, &'e EmployerRow, Vec<LineRow>)> {
+) -> AppResult<Planned<'e>> {
     slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
+    leavers.sort_by(|a, b| a.1.works_number.cmp(&b.1.works_number));
     let export_id = crate::ids::new_id();
     let mut lines = Vec::new();
     for (g, slip) in &slips {
@@ -865,8 +942,24 @@ fn plan_export<'e>(
         acknowledged_at: None,
         mapping: crate::db::json::to_text(&mapping)?,
         gaps: crate::db::json::to_text(&gaps)?,
+        leavers: crate::db::json::to_text(&leavers.iter().map(|l| &l.1).collect::<Vec<_>>())?,
     };
-    Ok((row, employer, lines))
+    let reported = leavers.iter().map(|l| l.0.id.clone()).collect();
+    Ok(Planned {
+        row,
+        employer,
+        lines,
+        reported,
+    })
+}
+
+/// One employer's export as planned: its row, its lines and the engagements of the leavers it
+/// reports.
+struct Planned<'e> {
+    row: ExportRow,
+    employer: &'e EmployerRow,
+    lines: Vec<LineRow>,
+    reported: Vec<String>,
 }
 
 /// What the employer's software still needs before it can take these lines.
@@ -894,12 +987,12 @@ fn write_exports(
     conn: &mut DbConnection,
     actor: &AuthUser,
     period: &PayPeriodRow,
-    mut built: Vec<(ExportRow, &EmployerRow, Vec<LineRow>)>,
+    mut built: Vec<Planned<'_>>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ExportView>> {
-    for (row, employer, _) in &mut built {
-        if row.status == ExportStatus::Ready.as_str() {
-            row.number = Some(repo::next_export_number(conn, &employer.id)?);
+    for planned in &mut built {
+        if planned.row.status == ExportStatus::Ready.as_str() {
+            planned.row.number = Some(repo::next_export_number(conn, &planned.employer.id)?);
         }
     }
     let half = built.len() / 2;
@@ -909,14 +1002,21 @@ fn write_exports(
         fix_checksums(second, period);
     });
     let (mut made, mut rows, mut all_lines) = (Vec::new(), Vec::new(), Vec::new());
-    for (row, _, lines) in built {
-        made.push(export_view(&row, period)?);
-        rows.push(row);
-        all_lines.extend(lines);
+    let mut reported: Vec<(String, Vec<String>)> = Vec::new();
+    for planned in built {
+        made.push(export_view(&planned.row, period)?);
+        if !planned.reported.is_empty() {
+            reported.push((planned.row.id.clone(), planned.reported));
+        }
+        rows.push(planned.row);
+        all_lines.extend(planned.lines);
     }
     // Written together: a statement per thousand rows, not per export.
     repo::insert_exports(conn, &rows)?;
     repo::insert_lines(conn, &all_lines)?;
+    for (export_id, engagement_ids) in &reported {
+        repo::mark_leavers_reported(conn, export_id, engagement_ids)?;
+    }
     // The ledgers are brought to what payroll pays by a job, committed with the exports: the
     // close does not wait on four hundred budgets.
     enqueue_reconciliation(
@@ -1045,8 +1145,8 @@ fn head_of(
     period: &PayPeriodRow,
     number: i64,
     ready_at: DateTime<Utc>,
-) -> Head {
-    Head {
+) -> AppResult<Head> {
+    Ok(Head {
         id: row.id.clone(),
         number,
         employer_id: employer.id.clone(),
@@ -1054,10 +1154,12 @@ fn head_of(
         paye_reference: employer.paye_reference.clone(),
         period_start: period.starts_on,
         period_end: period.ends_on,
+        pay_date: period.pay_date,
         gross_pence: row.gross_pence,
         line_count: row.line_count,
         ready_at,
-    }
+        leavers: crate::db::json::from_text("payroll_exports.leavers", &row.leavers)?,
+    })
 }
 
 pub fn line_of(row: &LineRow) -> Line {
@@ -1110,9 +1212,10 @@ fn ready_instant(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Fixes the checksums of the ready exports among `built` (numbered, with their instant).
-fn fix_checksums(built: &mut [(ExportRow, &EmployerRow, Vec<LineRow>)], period: &PayPeriodRow) {
-    for (row, employer, lines) in built.iter_mut() {
-        row.checksums = checksums_of(row, employer, period, lines);
+fn fix_checksums(built: &mut [Planned<'_>], period: &PayPeriodRow) {
+    for planned in built.iter_mut() {
+        planned.row.checksums =
+            checksums_of(&planned.row, planned.employer, period, &planned.lines);
     }
 }
 
@@ -1126,7 +1229,7 @@ fn checksums_of(
     let (Some(number), Some(ready_at)) = (row.number, row.ready_at) else {
         return None;
     };
-    let head = head_of(row, employer, period, number, ready_at.and_utc());
+    let head = head_of(row, employer, period, number, ready_at.and_utc()).ok()?;
     let lines: Vec<Line> = lines.iter().map(line_of).collect();
     let mapping: Mapping = serde_json::from_str(&row.mapping).ok()?;
     serde_json::to_string(&checksums(&head, &mapping, &lines)).ok()
@@ -1179,6 +1282,7 @@ pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> AppResult<ExportVi
         pay_period_id: row.pay_period_id.clone(),
         period_start: period.starts_on,
         period_end: period.ends_on,
+        pay_date: period.pay_date,
         status: row.status.clone(),
         number: row.number,
         gross_pence: row.gross_pence,
@@ -1190,6 +1294,7 @@ pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> AppResult<ExportVi
             .transpose()?,
         blockers: crate::db::json::from_text("blockers", &row.blockers)?,
         gaps: crate::db::json::from_text("payroll_exports.gaps", &row.gaps)?,
+        leavers: crate::db::json::from_text("payroll_exports.leavers", &row.leavers)?,
         created_at: row.created_at.and_utc(),
         ready_at: row.ready_at.map(|t| t.and_utc()),
         acknowledged_at: row.acknowledged_at.map(|t| t.and_utc()),
@@ -1422,7 +1527,7 @@ pub fn export_to_write(
             detail: "this export awaits a minimum wage review or codes its payroll software needs: see its blockers and gaps".into(),
         });
     };
-    let head = head_of(&export, &employer, &period, number, ready_at.and_utc());
+    let head = head_of(&export, &employer, &period, number, ready_at.and_utc())?;
     let mapping = crate::db::json::from_text("payroll_exports.mapping", &export.mapping)?;
     Ok((head, mapping, export_view(&export, &period)?))
 }

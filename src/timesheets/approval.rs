@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult, ConflictCode};
 use crate::market::repo as market_repo;
 use crate::timesheets::dto::*;
 use crate::timesheets::model::Status;
-use crate::timesheets::periods::open_period_for;
+use crate::timesheets::periods::{open_period_for, Calendar};
 use crate::timesheets::repo::{self, Amendable, AmendmentRow, ShiftRecordRow};
 use crate::timesheets::service::{
     record_cost, record_view_of, timesheet_to, timesheet_view, TimesheetContext,
@@ -204,7 +204,8 @@ pub fn approve(
         }
         budgets.insert(budget.id.clone(), budget);
     }
-    let paid_in = open_period_for(conn, &t.organisation_id, &context.policy, period.starts_on)?;
+    let calendar = Calendar::of_period(conn, &period, &context.policy)?;
+    let paid_in = open_period_for(conn, &calendar, period.starts_on)?;
     write_transaction(conn, |conn| {
         if !repo::change_status(
             conn,
@@ -419,14 +420,10 @@ pub fn amend(
     let own_period =
         repo::find_period(conn, &context.timesheet.pay_period_id)?.ok_or(AppError::NotFound)?;
     let reason = request.reason.trim().to_owned();
+    let calendar = Calendar::of_period(conn, &own_period, &context.policy)?;
     write_transaction(conn, |conn| {
         // The period is chosen inside the transaction: one closed a moment ago is passed over.
-        let period = open_period_for(
-            conn,
-            &record.organisation_id,
-            &context.policy,
-            own_period.starts_on,
-        )?;
+        let period = open_period_for(conn, &calendar, own_period.starts_on)?;
         let current = repo::find_record(conn, &record.id)?.ok_or(AppError::NotFound)?;
         if current != record {
             return Err(AppError::Conflict {

@@ -187,6 +187,12 @@ pub struct PolicyRequest {
     #[validate(range(min = 1, max = 3660))]
     #[schema(minimum = 1, maximum = 3660)]
     pub offline_sync_days: i32,
+    /// Days after a period's last day that its pay is paid (0 when absent); a weekend or bank
+    /// holiday moves it to the working day before.
+    #[serde(default)]
+    #[validate(range(min = 0, max = 31))]
+    #[schema(minimum = 0, maximum = 31)]
+    pub pay_days_after_end: i32,
 }
 
 fn default_offline_sync_days() -> i32 {
@@ -244,6 +250,10 @@ pub struct PayPeriodView {
     pub id: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+    /// The employer whose own pay calendar this period is of; absent: the organisation's.
+    pub employer_id: Option<String>,
+    /// When the period's pay is paid.
+    pub pay_date: NaiveDate,
     pub closed: bool,
     pub closed_at: Option<DateTime<Utc>>,
 }

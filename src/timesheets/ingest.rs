@@ -32,7 +32,7 @@ use crate::idempotency::{self, Answer, KeptAnswer};
 use crate::timesheets::clock::{self, event_row, new_record, set_end};
 use crate::timesheets::dto::ClockRequest;
 use crate::timesheets::model::{ClockKind, Status};
-use crate::timesheets::periods::{open_period_for, policy_from};
+use crate::timesheets::periods::{open_period_for, policy_from, Calendar, PayRouting};
 use crate::timesheets::repo::{self, ClockEnd, Place, ShiftRecordRow, TimesheetRow};
 use crate::timesheets::service::{record_view, timesheet_for_new_work};
 
@@ -409,9 +409,9 @@ fn timesheets_for_new_records(
     records: &HashMap<(String, String), Tracked>,
     now: DateTime<Utc>,
 ) -> AppResult<HashMap<(String, String, NaiveDate), TimesheetRow>> {
-    // (organisation, date) → period, and the timesheets wanted in it.
-    let mut periods: HashMap<(String, NaiveDate), repo::PayPeriodRow> = HashMap::new();
-    let mut wanted: Vec<(String, String, NaiveDate, String, String)> = Vec::new();
+    // The new records' PAs, by organisation, to learn who pays their work in one read each.
+    let mut new_work: Vec<(&Place, &String)> = Vec::new();
+    let mut pas_of: HashMap<&String, Vec<String>> = HashMap::new();
     for event in events {
         let Some((place, organisation)) =
             places.get(&(event.shift_id.clone(), event.actor.user_id.clone()))
@@ -421,19 +421,40 @@ fn timesheets_for_new_records(
         if records.contains_key(&(place.shift.id.clone(), place.pa_id.clone())) {
             continue;
         }
+        new_work.push((place, organisation));
+        pas_of
+            .entry(organisation)
+            .or_default()
+            .push(place.pa_id.clone());
+    }
+    let mut routing: HashMap<&String, PayRouting> = HashMap::new();
+    // (calendar, date) → period, and the timesheets wanted in it.
+    let mut periods: HashMap<(Calendar, NaiveDate), repo::PayPeriodRow> = HashMap::new();
+    let mut wanted: Vec<(String, String, NaiveDate, String, String)> = Vec::new();
+    for (place, organisation) in new_work {
         let date = place.shift.shift_date;
-        if let std::collections::hash_map::Entry::Vacant(slot) =
-            periods.entry((organisation.clone(), date))
-        {
+        if !routing.contains_key(organisation) {
             let policy = policy_from(place.policy.as_ref())?;
-            slot.insert(open_period_for(conn, organisation, &policy, date)?);
+            let pa_ids = pas_of.remove(organisation).unwrap_or_default();
+            let loaded = PayRouting::load(conn, organisation, &policy, &pa_ids)?;
+            routing.insert(organisation, loaded);
         }
-        let period = &periods[&(organisation.clone(), date)];
+        // A leaver's event is refused on its own path (`timesheet_for_new_work`).
+        let Ok(calendar) =
+            routing[organisation].calendar_for(&place.pa_id, &place.shift.budget_holder_id, date)
+        else {
+            continue;
+        };
+        let key = (calendar, date);
+        if !periods.contains_key(&key) {
+            let period = open_period_for(conn, &key.0, date)?;
+            periods.insert(key.clone(), period);
+        }
         wanted.push((
             place.pa_id.clone(),
             place.shift.budget_holder_id.clone(),
             date,
-            period.id.clone(),
+            periods[&key].id.clone(),
             organisation.clone(),
         ));
     }

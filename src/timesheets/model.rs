@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::geo::{distance_km, Location};
 use crate::rules::Mileage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PayFrequency {
     Weekly,
@@ -58,6 +58,109 @@ impl PayFrequency {
     }
 }
 
+/// When a payroll runs: how long each pay period is, where the periods fall, and when their pay
+/// is paid. The organisation has one (its timesheet policy); an employer may pay on its own.
+/// A pay period is the pay reference period the minimum wage is checked over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayCalendar {
+    pub frequency: PayFrequency,
+    /// A date on which a period starts (weekly, fortnightly and four-weekly calendars; monthly
+    /// periods are calendar months).
+    pub anchor: NaiveDate,
+    /// Days after a period's last day that its pay is paid (0 to 31); a pay date on a weekend
+    /// or an England and Wales bank holiday moves to the working day before.
+    #[schema(minimum = 0, maximum = 31)]
+    pub pay_days_after_end: i32,
+}
+
+/// Longest a pay date may trail its period.
+pub const MAX_PAY_DAYS_AFTER_END: i32 = 31;
+
+impl PayCalendar {
+    /// What is wrong with it as a request's `prefix` field.
+    pub fn check(&self, prefix: &str) -> Vec<crate::error::FieldError> {
+        let mut errors = Vec::new();
+        if !(0..=MAX_PAY_DAYS_AFTER_END).contains(&self.pay_days_after_end) {
+            errors.push(crate::error::FieldError::new(
+                format!("{prefix}.pay_days_after_end"),
+                "range",
+                format!("must be 0 to {MAX_PAY_DAYS_AFTER_END}"),
+            ));
+        }
+        errors
+    }
+
+    /// The first and last dates of the period holding `date`.
+    pub fn period_of(&self, date: NaiveDate) -> (NaiveDate, NaiveDate) {
+        self.frequency.period_of(self.anchor, date)
+    }
+
+    /// Whether a period of this calendar starts on `date`.
+    pub fn starts_a_period(&self, date: NaiveDate) -> bool {
+        self.period_of(date).0 == date
+    }
+
+    /// Whether the two calendars cut time into the same periods (pay dates aside).
+    pub fn same_periods(&self, other: &Self) -> bool {
+        self.frequency == other.frequency
+            && (self.frequency == PayFrequency::Monthly || self.starts_a_period(other.anchor))
+    }
+
+    /// When the pay for the period ending `ends_on` is paid: `pay_days_after_end` later, moved
+    /// back past weekends and bank holidays (`is_bank_holiday`).
+    pub fn pay_date(
+        &self,
+        ends_on: NaiveDate,
+        is_bank_holiday: impl Fn(NaiveDate) -> bool,
+    ) -> NaiveDate {
+        let mut day = ends_on + Duration::days(i64::from(self.pay_days_after_end));
+        // Bounded: there are never more than four non-working days in a row.
+        for _ in 0..10 {
+            let weekend = matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
+            if !weekend && !is_bank_holiday(day) {
+                break;
+            }
+            day -= Duration::days(1);
+        }
+        day
+    }
+
+    /// Why `self` cannot replace `current` as a payroll's calendar, as (field, reason): periods
+    /// already closed end on `last_closed_ends`, so the new calendar must start a period the day
+    /// after; and an open period holding work (`open_with_work`) would be cut in two. `None`
+    /// when the change may be made.
+    pub fn change_problem(
+        &self,
+        current: &Self,
+        last_closed_ends: Option<NaiveDate>,
+        open_with_work: Option<(NaiveDate, NaiveDate)>,
+    ) -> Option<(&'static str, String)> {
+        if self.same_periods(current) {
+            return None;
+        }
+        if let Some((starts_on, ends_on)) = open_with_work {
+            return Some((
+                "frequency",
+                format!(
+                    "the pay period {starts_on} to {ends_on} is open with work in it: close it \
+                     before changing the calendar"
+                ),
+            ));
+        }
+        match last_closed_ends {
+            Some(ends) if !self.starts_a_period(ends + Duration::days(1)) => Some((
+                "anchor",
+                format!(
+                    "the last closed period ended on {ends}, so a period must start on {}",
+                    ends + Duration::days(1)
+                ),
+            )),
+            _ => None,
+        }
+    }
+}
+
 pub use crate::auth::policy::Approver;
 
 /// An organisation's timesheet settings.
@@ -78,6 +181,19 @@ pub struct Policy {
     pub clock_out_grace_minutes: i32,
     /// How many days a phone may queue clock events offline and still sync them.
     pub offline_sync_days: i32,
+    /// Days after a period's last day that its pay is paid (see `PayCalendar`).
+    pub pay_days_after_end: i32,
+}
+
+impl Policy {
+    /// The organisation's pay calendar, which every employer without its own pays on.
+    pub fn calendar(&self) -> PayCalendar {
+        PayCalendar {
+            frequency: self.pay_frequency,
+            anchor: self.period_anchor,
+            pay_days_after_end: self.pay_days_after_end,
+        }
+    }
 }
 
 impl Default for Policy {
@@ -94,6 +210,7 @@ impl Default for Policy {
             short_minutes: 15,
             clock_out_grace_minutes: 60,
             offline_sync_days: DEFAULT_OFFLINE_DAYS,
+            pay_days_after_end: 0,
         }
     }
 }
@@ -431,6 +548,81 @@ mod tests {
 
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_pay_date_on_a_weekend_or_bank_holiday_moves_to_the_working_day_before() {
+        let monthly = PayCalendar {
+            frequency: PayFrequency::Monthly,
+            anchor: day(2024, 1, 1),
+            pay_days_after_end: 0,
+        };
+        let rules = crate::rules::uk();
+        let holiday = |d: NaiveDate| rules.bank_holiday(d).is_some();
+        // 30 November 2025 is a Sunday: paid Friday the 28th.
+        assert_eq!(
+            monthly.pay_date(day(2025, 11, 30), holiday),
+            day(2025, 11, 28)
+        );
+        // 31 December 2026 is a Thursday.
+        assert_eq!(
+            monthly.pay_date(day(2026, 12, 31), holiday),
+            day(2026, 12, 31)
+        );
+        // Five days after Sunday 21 December 2025 is Boxing Day, after Christmas Day: the 24th.
+        let weekly = PayCalendar {
+            frequency: PayFrequency::Weekly,
+            anchor: day(2025, 12, 15),
+            pay_days_after_end: 5,
+        };
+        assert_eq!(
+            weekly.pay_date(day(2025, 12, 21), holiday),
+            day(2025, 12, 24)
+        );
+    }
+
+    #[test]
+    fn a_calendar_change_must_start_after_the_last_closed_period_and_not_cut_open_work() {
+        let monthly = PayCalendar {
+            frequency: PayFrequency::Monthly,
+            anchor: day(2024, 1, 1),
+            pay_days_after_end: 0,
+        };
+        // Mondays; 2 November 2026 is one.
+        let weekly = PayCalendar {
+            frequency: PayFrequency::Weekly,
+            anchor: day(2024, 1, 1),
+            pay_days_after_end: 4,
+        };
+        // Only the pay date differs: always allowed.
+        let later = PayCalendar {
+            pay_days_after_end: 3,
+            ..monthly
+        };
+        let open = Some((day(2026, 11, 1), day(2026, 11, 30)));
+        assert_eq!(later.change_problem(&monthly, None, open), None);
+        // Weekly periods from Monday 2 November after October closed on Saturday the 31st:
+        // 1 November (a Sunday) would have to start a period.
+        let problem = weekly.change_problem(&monthly, Some(day(2026, 10, 31)), None);
+        assert_eq!(problem.map(|p| p.0), Some("anchor"));
+        let sundays = PayCalendar {
+            anchor: day(2026, 11, 1),
+            ..weekly
+        };
+        assert_eq!(
+            sundays.change_problem(&monthly, Some(day(2026, 10, 31)), None),
+            None
+        );
+        // The same change with November's work still open is refused.
+        let problem = sundays.change_problem(&monthly, Some(day(2026, 10, 31)), open);
+        assert_eq!(problem.map(|p| p.0), Some("frequency"));
+        // Weekly anchors a whole number of weeks apart are the same calendar.
+        let same = PayCalendar {
+            anchor: day(2024, 1, 8),
+            ..weekly
+        };
+        assert!(same.same_periods(&weekly));
+        assert!(!sundays.same_periods(&weekly));
+    }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

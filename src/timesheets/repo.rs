@@ -5,8 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    clock_events, pay_periods, roster_shifts, shift_record_amendments, shift_records,
-    timesheet_policies, timesheets,
+    clock_events, employers, engagements, pay_periods, payroll_adjustments, roster_shifts,
+    shift_record_amendments, shift_records, timesheet_policies, timesheets,
 };
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -29,6 +29,7 @@ pub struct PolicyRow {
     pub updated_by: String,
     pub updated_at: NaiveDateTime,
     pub offline_sync_days: i32,
+    pub pay_days_after_end: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -40,6 +41,9 @@ pub struct PayPeriodRow {
     pub ends_on: NaiveDate,
     pub closed_by: Option<String>,
     pub closed_at: Option<NaiveDateTime>,
+    /// The employer whose own calendar this period is of; `None`: the organisation's.
+    pub employer_id: Option<String>,
+    pub pay_date: NaiveDate,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -144,31 +148,167 @@ pub fn save_policy(conn: &mut DbConnection, row: &PolicyRow) -> AppResult<()> {
     Ok(())
 }
 
+/// The period of a calendar (the organisation's, or `employer_id`'s own) starting on a date.
 pub fn period_starting(
     conn: &mut DbConnection,
     organisation_id: &str,
+    employer_id: Option<&str>,
     starts_on: NaiveDate,
 ) -> AppResult<Option<PayPeriodRow>> {
-    Ok(pay_periods::table
+    let query = pay_periods::table
         .filter(pay_periods::organisation_id.eq(organisation_id))
         .filter(pay_periods::starts_on.eq(starts_on))
         .select(PayPeriodRow::as_select())
-        .first(conn)
-        .optional()?)
+        .into_boxed();
+    let query = match employer_id {
+        Some(id) => query.filter(pay_periods::employer_id.eq(id)),
+        None => query.filter(pay_periods::employer_id.is_null()),
+    };
+    Ok(query.first(conn).optional()?)
 }
 
-/// The organisation's closed period that ends last, if any.
+/// The calendar's closed period that ends last, if any.
 pub fn last_closed_period(
     conn: &mut DbConnection,
     organisation_id: &str,
+    employer_id: Option<&str>,
 ) -> AppResult<Option<PayPeriodRow>> {
-    Ok(pay_periods::table
+    let query = pay_periods::table
         .filter(pay_periods::organisation_id.eq(organisation_id))
         .filter(pay_periods::closed_at.is_not_null())
         .order(pay_periods::ends_on.desc())
         .select(PayPeriodRow::as_select())
-        .first(conn)
-        .optional()?)
+        .into_boxed();
+    let query = match employer_id {
+        Some(id) => query.filter(pay_periods::employer_id.eq(id)),
+        None => query.filter(pay_periods::employer_id.is_null()),
+    };
+    Ok(query.first(conn).optional()?)
+}
+
+/// The calendar's periods not yet closed.
+pub fn open_periods(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    employer_id: Option<&str>,
+) -> AppResult<Vec<PayPeriodRow>> {
+    let query = pay_periods::table
+        .filter(pay_periods::organisation_id.eq(organisation_id))
+        .filter(pay_periods::closed_at.is_null())
+        .order(pay_periods::starts_on.asc())
+        .select(PayPeriodRow::as_select())
+        .into_boxed();
+    let query = match employer_id {
+        Some(id) => query.filter(pay_periods::employer_id.eq(id)),
+        None => query.filter(pay_periods::employer_id.is_null()),
+    };
+    Ok(query.load(conn)?)
+}
+
+/// What is waiting in these periods, as (period, PA, person): timesheets in them or paid in
+/// them, amendments and adjustments paid in them.
+pub fn work_in_periods(
+    conn: &mut DbConnection,
+    period_ids: &[String],
+) -> AppResult<Vec<(String, String, String)>> {
+    if period_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut work: Vec<(String, String, String)> = timesheets::table
+        .filter(timesheets::pay_period_id.eq_any(period_ids))
+        .select((
+            timesheets::pay_period_id,
+            timesheets::pa_id,
+            timesheets::budget_holder_id,
+        ))
+        .load(conn)?;
+    let paid_in: Vec<(Option<String>, String, String)> = timesheets::table
+        .filter(timesheets::paid_in_period_id.eq_any(period_ids))
+        .select((
+            timesheets::paid_in_period_id,
+            timesheets::pa_id,
+            timesheets::budget_holder_id,
+        ))
+        .load(conn)?;
+    work.extend(
+        paid_in
+            .into_iter()
+            .filter_map(|(period, pa, holder)| period.map(|p| (p, pa, holder))),
+    );
+    work.extend(
+        shift_record_amendments::table
+            .inner_join(
+                shift_records::table
+                    .on(shift_records::id.eq(shift_record_amendments::shift_record_id)),
+            )
+            .filter(shift_record_amendments::pay_period_id.eq_any(period_ids))
+            .select((
+                shift_record_amendments::pay_period_id,
+                shift_records::pa_id,
+                shift_records::budget_holder_id,
+            ))
+            .load::<(String, String, String)>(conn)?,
+    );
+    work.extend(
+        payroll_adjustments::table
+            .inner_join(
+                engagements::table.on(engagements::id.eq(payroll_adjustments::engagement_id)),
+            )
+            .filter(payroll_adjustments::pay_period_id.eq_any(period_ids))
+            .select((
+                payroll_adjustments::pay_period_id,
+                engagements::pa_id,
+                payroll_adjustments::budget_holder_id,
+            ))
+            .load::<(String, String, String)>(conn)?,
+    );
+    Ok(work)
+}
+
+/// Removes periods nothing refers to (open ones holding no work, on a calendar change).
+pub fn delete_periods(conn: &mut DbConnection, ids: &[String]) -> AppResult<()> {
+    if !ids.is_empty() {
+        diesel::delete(
+            pay_periods::table
+                .filter(pay_periods::id.eq_any(ids))
+                .filter(pay_periods::closed_at.is_null()),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn set_pay_date(conn: &mut DbConnection, id: &str, pay_date: NaiveDate) -> AppResult<()> {
+    diesel::update(pay_periods::table.find(id))
+        .set(pay_periods::pay_date.eq(pay_date))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An employer's own pay calendar as stored (JSON), `None` when it pays on the organisation's.
+pub fn employer_calendar(conn: &mut DbConnection, employer_id: &str) -> AppResult<Option<String>> {
+    Ok(employers::table
+        .find(employer_id)
+        .select(employers::pay_calendar)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// The organisation's employers paying on their own calendars, with the calendar (JSON).
+pub fn own_calendars_in(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+) -> AppResult<Vec<(String, String)>> {
+    let rows: Vec<(String, Option<String>)> = employers::table
+        .filter(employers::organisation_id.eq(organisation_id))
+        .filter(employers::pay_calendar.is_not_null())
+        .select((employers::id, employers::pay_calendar))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, calendar)| calendar.map(|c| (id, c)))
+        .collect())
 }
 
 pub fn find_period(conn: &mut DbConnection, id: &str) -> AppResult<Option<PayPeriodRow>> {

@@ -14,7 +14,7 @@ use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::rostering::repo::RosterShiftRow;
 use crate::timesheets::dto::*;
 use crate::timesheets::model::{self, Actual, Cost, Planned, Policy};
-use crate::timesheets::periods::{open_period_for, period_view, policy_of};
+use crate::timesheets::periods::{open_period_for, period_view, policy_of, PayRouting};
 use crate::timesheets::repo::{self, PayPeriodRow, ShiftRecordRow, TimesheetRow};
 
 /// The PA's timesheet for this person in this period, made if need be.
@@ -63,9 +63,12 @@ pub fn timesheet_for_new_work(
     date: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<TimesheetRow> {
+    // The calendar of whoever pays this work; a PA who had left by then is refused here.
+    let calendar = PayRouting::load(conn, organisation_id, policy, &[pa_id.to_owned()])?
+        .calendar_for(pa_id, budget_holder_id, date)?;
     let mut day = date;
     for _ in 0..24 {
-        let period = open_period_for(conn, organisation_id, policy, day)?;
+        let period = open_period_for(conn, &calendar, day)?;
         let timesheet = timesheet_in(conn, organisation_id, pa_id, budget_holder_id, &period, now)?;
         if model::Status::parse("status", &timesheet.status)? != model::Status::Approved {
             return Ok(timesheet);

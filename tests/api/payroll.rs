@@ -701,8 +701,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
         let date = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
         parota::timesheets::periods::open_period_for(
             &mut w.app.conn(),
-            &w.organisation.id,
-            &policy,
+            &parota::timesheets::periods::Calendar::organisation(&w.organisation.id, &policy),
             date,
         )
         .unwrap()
@@ -734,9 +733,12 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
         paye_reference: "123/AB45678".into(),
         period_start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
         period_end: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        // The period's pay date: 31 October 2026 is a Saturday.
+        pay_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 30).unwrap(),
         gross_pence: parota::money::Pence::new(9_750 * 2_500),
         line_count: 2_500,
         ready_at,
+        leavers: Vec::new(),
     };
     let as_lines: Vec<Line> = lines
         .iter()
@@ -763,6 +765,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
                 acknowledged_at: None,
                 mapping: r#"{"software":"none","elements":{}}"#.into(),
                 gaps: "[]".into(),
+                leavers: "[]".into(),
             }],
         )
         .unwrap();
@@ -1129,8 +1132,6 @@ async fn a_shift_given_inside_the_cards_notice_window_is_paid_the_short_notice_p
 /// number Sage cannot match; Ann, on IRIS, employs Amy. Only the organisation's export waits.
 #[actix_web::test]
 async fn a_mapping_the_software_cannot_use_blocks_only_that_employers_export() {
-    use parota::db::schema::pa_profiles;
-    use parota::timesheets::repo::{ShiftRecordRow, TimesheetRow};
     let p = payroll("budget_holder", "1990-01-01", true).await;
     let w = &p.w;
     let ann = w
@@ -1157,11 +1158,7 @@ async fn a_mapping_the_software_cannot_use_blocks_only_that_employers_export() {
     assert_eq!(organisation.status, 201, "{}", organisation.text);
     assert_eq!(organisation.body["payroll_software"], "sage50");
     let organisation = organisation.body["id"].as_str().unwrap().to_owned();
-    let ben: String = pa_profiles::table
-        .filter(pa_profiles::user_id.eq(&w.ben_login.id))
-        .select(pa_profiles::id)
-        .first(&mut w.app.conn())
-        .unwrap();
+    let ben = ben_of(w);
     let engaged = w
         .post(
             &w.manager,
@@ -1173,66 +1170,8 @@ async fn a_mapping_the_software_cannot_use_blocks_only_that_employers_export() {
     assert_eq!(engaged.status, 201, "{}", engaged.text);
     p.work_the_week().await;
     let october = p.period_starting("2026-10-01").await;
-    {
-        // Ben's approved hour for Ann, as the timesheet flow leaves it.
-        let mut conn = w.app.conn();
-        let at = |h: u32| {
-            chrono::NaiveDate::from_ymd_opt(2026, 10, 21)
-                .unwrap()
-                .and_hms_opt(h, 0, 0)
-                .unwrap()
-        };
-        let timesheet = TimesheetRow {
-            id: parota::ids::new_id(),
-            organisation_id: w.organisation.id.clone(),
-            pa_id: ben.clone(),
-            budget_holder_id: w.holder.clone(),
-            pay_period_id: october.clone(),
-            status: "approved".into(),
-            version: 3,
-            submitted_at: Some(at(12)),
-            decided_by: Some(w.manager.id.clone()),
-            decided_at: Some(at(12)),
-            query_reason: None,
-            paid_in_period_id: Some(october.clone()),
-            created_at: at(12),
-            updated_at: at(12),
-        };
-        parota::timesheets::repo::insert_timesheet_if_absent(&mut conn, &timesheet).unwrap();
-        parota::timesheets::repo::insert_record(
-            &mut conn,
-            &ShiftRecordRow {
-                id: parota::ids::new_id(),
-                organisation_id: w.organisation.id.clone(),
-                timesheet_id: timesheet.id.clone(),
-                pa_id: ben.clone(),
-                budget_holder_id: w.holder.clone(),
-                roster_shift_id: None,
-                work_date: at(9).date(),
-                unrostered_reason: Some("Cover".into()),
-                clock_in_at: Some(at(9)),
-                clock_in_device_at: None,
-                clock_in_received_at: None,
-                clock_in_distance_m: None,
-                clock_out_at: Some(at(10)),
-                clock_out_device_at: None,
-                clock_out_received_at: None,
-                clock_out_distance_m: None,
-                outside_radius: false,
-                break_minutes: 0,
-                mileage_tenths: 0,
-                expenses_pence: parota::money::Pence::ZERO,
-                expense_receipt: None,
-                note: None,
-                reminded_at: None,
-                amendments: 0,
-                created_at: at(10),
-                updated_at: at(10),
-                woken_minutes: 0,
-            },
-        )
-        .unwrap();
-    }
+    // Ben's approved hour for Ann, as the timesheet flow leaves it.
+    approved_hour(w, &ben, &october, 21);
     let closed = p.close(&october).await;
     assert_eq!(closed.status, 200, "{}", closed.text);
     let exports = closed.body["exports"].as_array().unwrap();
@@ -1249,4 +1188,379 @@ async fn a_mapping_the_software_cannot_use_blocks_only_that_employers_export() {
     assert_eq!(blocked["status"], "blocked");
     assert_eq!(blocked["gaps"][0]["field"], "works_number");
     assert_eq!(blocked["gaps"][0]["pa_id"], ben.as_str());
+}
+
+fn ben_of(w: &Week) -> String {
+    use parota::db::schema::pa_profiles;
+    pa_profiles::table
+        .filter(pa_profiles::user_id.eq(&w.ben_login.id))
+        .select(pa_profiles::id)
+        .first(&mut w.app.conn())
+        .unwrap()
+}
+
+/// An approved, unrostered hour (09:00–10:00 UTC on `day` October 2026) for Ann by `pa`, in
+/// `period`, as the timesheet flow leaves it.
+fn approved_hour(w: &Week, pa: &str, period: &str, day: u32) {
+    use parota::timesheets::repo::{ShiftRecordRow, TimesheetRow};
+    let mut conn = w.app.conn();
+    let at = |h: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 10, day)
+            .unwrap()
+            .and_hms_opt(h, 0, 0)
+            .unwrap()
+    };
+    let timesheet = TimesheetRow {
+        id: parota::ids::new_id(),
+        organisation_id: w.organisation.id.clone(),
+        pa_id: pa.to_owned(),
+        budget_holder_id: w.holder.clone(),
+        pay_period_id: period.to_owned(),
+        status: "approved".into(),
+        version: 3,
+        submitted_at: Some(at(12)),
+        decided_by: Some(w.manager.id.clone()),
+        decided_at: Some(at(12)),
+        query_reason: None,
+        paid_in_period_id: Some(period.to_owned()),
+        created_at: at(12),
+        updated_at: at(12),
+    };
+    parota::timesheets::repo::insert_timesheet_if_absent(&mut conn, &timesheet).unwrap();
+    parota::timesheets::repo::insert_record(
+        &mut conn,
+        &ShiftRecordRow {
+            id: parota::ids::new_id(),
+            organisation_id: w.organisation.id.clone(),
+            timesheet_id: timesheet.id.clone(),
+            pa_id: pa.to_owned(),
+            budget_holder_id: w.holder.clone(),
+            roster_shift_id: None,
+            work_date: at(9).date(),
+            unrostered_reason: Some("Cover".into()),
+            clock_in_at: Some(at(9)),
+            clock_in_device_at: None,
+            clock_in_received_at: None,
+            clock_in_distance_m: None,
+            clock_out_at: Some(at(10)),
+            clock_out_device_at: None,
+            clock_out_received_at: None,
+            clock_out_distance_m: None,
+            outside_radius: false,
+            break_minutes: 0,
+            mileage_tenths: 0,
+            expenses_pence: parota::money::Pence::ZERO,
+            expense_receipt: None,
+            note: None,
+            reminded_at: None,
+            amendments: 0,
+            created_at: at(10),
+            updated_at: at(10),
+            woken_minutes: 0,
+        },
+    )
+    .unwrap();
+}
+
+/// The organisation as a second employer (monthly, on the organisation's calendar) engaging
+/// Ben; returns its id.
+async fn organisation_employer(p: &Payroll, ben: &str) -> String {
+    let w = &p.w;
+    let card = w.app.get("/api/v1/rate-cards", Some(&w.admin.token)).await;
+    let organisation = w
+        .post(
+            &w.admin,
+            "/api/v1/employers",
+            json!({"kind": "organisation", "name": "Care Co", "paye_reference": "475/CC00001",
+                   "payroll_client_id": p.client.id, "rate_card_id": card.body[0]["id"]}),
+        )
+        .await;
+    assert_eq!(organisation.status, 201, "{}", organisation.text);
+    assert_eq!(organisation.body["pay_calendar"], Value::Null);
+    let id = organisation.body["id"].as_str().unwrap().to_owned();
+    let engaged = w
+        .post(
+            &w.manager,
+            &format!("/api/v1/employers/{id}/engagements"),
+            json!({"pa_id": ben, "works_number": "BEN01", "date_of_birth": "1988-05-05",
+                   "holiday_basis": "rolled_up", "starts_on": "2026-10-01"}),
+        )
+        .await;
+    assert_eq!(engaged.status, 201, "{}", engaged.text);
+    id
+}
+
+impl Payroll {
+    async fn set_calendar(&self, who: &TestUser, calendar: Value) -> TestResponse {
+        self.w
+            .app
+            .send(
+                TestRequest::put()
+                    .uri(&format!("/api/v1/employers/{}/pay-calendar", self.employer))
+                    .insert_header(("authorization", format!("Bearer {}", who.token)))
+                    .set_json(json!({ "pay_calendar": calendar })),
+            )
+            .await
+    }
+
+    /// The pay periods overlapping October 2026.
+    async fn october_periods(&self) -> Vec<Value> {
+        let periods = self
+            .w
+            .app
+            .get(
+                "/api/v1/pay-periods?from=2026-10-01&to=2026-10-31",
+                Some(&self.w.manager.token),
+            )
+            .await;
+        assert_eq!(periods.status, 200, "{}", periods.text);
+        periods.body.as_array().unwrap().clone()
+    }
+}
+
+#[actix_web::test]
+async fn a_weekly_and_a_monthly_employer_close_side_by_side_each_on_its_own_calendar() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let weekly = json!({"frequency": "weekly", "anchor": "2026-10-05", "pay_days_after_end": 4});
+    // Only admins set an employer's calendar, and a pay date more than 31 days on is refused.
+    p.set_calendar(&w.manager, weekly.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    let late = json!({"frequency": "weekly", "anchor": "2026-10-05", "pay_days_after_end": 40});
+    let refused = p.set_calendar(&w.admin, late).await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "pay_calendar.pay_days_after_end"
+    );
+    let set = p.set_calendar(&w.admin, weekly.clone()).await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.body["pay_calendar"], weekly);
+
+    // Ann (weekly) pays Amy's week; the organisation (monthly) pays Ben's hour.
+    let ben = ben_of(w);
+    let organisation = organisation_employer(&p, &ben).await;
+    p.work_the_week().await;
+    let periods = p.october_periods().await;
+    let ann_week = periods
+        .iter()
+        .find(|q| q["employer_id"] == p.employer.as_str())
+        .unwrap_or_else(|| panic!("Ann's week: {periods:?}"));
+    assert_eq!(ann_week["starts_on"], "2026-10-19");
+    assert_eq!(ann_week["ends_on"], "2026-10-25");
+    // Sunday the 25th and four days: Thursday the 29th.
+    assert_eq!(ann_week["pay_date"], "2026-10-29");
+    // The organisation's October, as Ben's first clock-in there would make it.
+    let october = {
+        let mut conn = w.app.conn();
+        let policy = parota::timesheets::periods::policy_of(&mut conn, &w.organisation.id).unwrap();
+        let calendar =
+            parota::timesheets::periods::Calendar::organisation(&w.organisation.id, &policy);
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 21).unwrap();
+        parota::timesheets::periods::open_period_for(&mut conn, &calendar, day)
+            .unwrap()
+            .id
+    };
+    approved_hour(w, &ben, &october, 21);
+
+    // A calendar change that would cut the open week with Amy's work in it is refused.
+    let fortnightly =
+        json!({"frequency": "fortnightly", "anchor": "2026-10-05", "pay_days_after_end": 4});
+    let cut = p.set_calendar(&w.admin, fortnightly).await;
+    assert_eq!(
+        cut.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "pay_calendar.frequency",
+        "{}",
+        cut.text
+    );
+    // So is the organisation's own calendar changing under Ben's open hour.
+    let policy = w
+        .app
+        .send(
+            TestRequest::put()
+                .uri(&format!(
+                    "/api/v1/organisations/{}/timesheet-policy",
+                    w.organisation.id
+                ))
+                .insert_header(("authorization", format!("Bearer {}", w.admin.token)))
+                .set_json(json!({
+                    "pay_frequency": "weekly", "period_anchor": "2026-10-05", "approver": "team_manager",
+                    "radius_m": 1000, "late_minutes": 10, "left_early_minutes": 10,
+                    "overrun_minutes": 15, "short_minutes": 15, "clock_out_grace_minutes": 60,
+                    "offline_sync_days": 3660
+                })),
+        )
+        .await;
+    assert_eq!(
+        policy.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "pay_frequency",
+        "{}",
+        policy.text
+    );
+
+    // Each closes on its own: the week pays Amy only, over the week as her pay reference period.
+    let closed = p.close(ann_week["id"].as_str().unwrap()).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let exports = closed.body["exports"].as_array().unwrap();
+    assert_eq!(exports.len(), 1, "{}", closed.text);
+    assert_eq!(exports[0]["employer_id"], p.employer.as_str());
+    assert_eq!(exports[0]["period_start"], "2026-10-19");
+    assert_eq!(exports[0]["period_end"], "2026-10-25");
+    assert_eq!(exports[0]["pay_date"], "2026-10-29");
+    assert_eq!(exports[0]["status"], "ready", "{}", closed.text);
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let exports = closed.body["exports"].as_array().unwrap();
+    assert_eq!(exports.len(), 1, "{}", closed.text);
+    assert_eq!(exports[0]["employer_id"], organisation.as_str());
+    assert_eq!(exports[0]["period_start"], "2026-10-01");
+    assert_eq!(exports[0]["period_end"], "2026-10-31");
+    // 31 October 2026 is a Saturday: paid on Friday the 30th.
+    assert_eq!(exports[0]["pay_date"], "2026-10-30");
+    assert_eq!(
+        exports[0]["line_count"], 2,
+        "basic and holiday pay: {}",
+        closed.text
+    );
+
+    // Going monthly after the week that closed on Sunday the 25th would leave the 26th to the
+    // 31st in no period.
+    let monthly = json!({"frequency": "monthly", "anchor": "2026-10-01", "pay_days_after_end": 0});
+    let gap = p.set_calendar(&w.admin, monthly).await;
+    assert_eq!(
+        gap.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "pay_calendar.anchor",
+        "{}",
+        gap.text
+    );
+    // Fortnights from Monday the 26th follow on.
+    let fortnightly =
+        json!({"frequency": "fortnightly", "anchor": "2026-10-26", "pay_days_after_end": 4});
+    let moved = p.set_calendar(&w.admin, fortnightly.clone()).await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.body["pay_calendar"], fortnightly);
+}
+
+#[actix_web::test]
+async fn a_leaver_works_nowhere_after_their_last_day_and_their_last_export_reports_them_once() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let timesheet = w.work_monday().await;
+    let engagements = w
+        .app
+        .get(
+            &format!("/api/v1/employers/{}/engagements", p.employer),
+            Some(&w.manager.token),
+        )
+        .await;
+    let engagement = engagements.body[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/engagements/{engagement}/end");
+    let leaving = json!({"ends_on": "2026-10-20", "reason": "resigned"});
+    // A PA does not record their own leaving; a leaving date before work already done is refused.
+    w.post(&w.amy_login, &path, leaving.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    let early = w
+        .post(
+            &w.manager,
+            &path,
+            json!({"ends_on": "2026-10-18", "reason": "resigned"}),
+        )
+        .await;
+    assert_eq!(
+        early.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "ends_on",
+        "{}",
+        early.text
+    );
+    let unknown = w
+        .post(
+            &w.manager,
+            &path,
+            json!({"ends_on": "2026-10-20", "reason": "sacked"}),
+        )
+        .await;
+    assert_eq!(
+        unknown.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "reason",
+        "{}",
+        unknown.text
+    );
+    let ended = w.post(&w.manager, &path, leaving).await;
+    assert_eq!(ended.status, 200, "{}", ended.text);
+    assert_eq!(ended.body["ends_on"], "2026-10-20");
+    assert_eq!(ended.body["leaving_reason"], "resigned");
+
+    // Saturday's night is after her last day: the clock refuses it, and the safety gate marks
+    // the published shift as hers no longer to work.
+    let night = w
+        .clock(
+            &w.amy_login,
+            &w.night,
+            "clock-in",
+            Some("night-in"),
+            json!({"device_time": "2026-10-24T21:00:00Z", "location": at_home()}),
+        )
+        .await;
+    night.assert_problem(409, "engagement_ended");
+    {
+        let mut conn = w.app.conn();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-10-21T06:00:00Z")
+            .unwrap()
+            .to_utc();
+        parota::rostering::watch::look_ahead(&mut conn, now).unwrap();
+        let warnings =
+            parota::rostering::watch::warnings_of(&mut conn, std::slice::from_ref(&w.night))
+                .unwrap();
+        let found = warnings.get(&w.night).cloned().unwrap_or_default();
+        assert!(
+            found.iter().any(|b| b.rule == "employment"),
+            "the gate refuses the leaver's night: {found:?}"
+        );
+        let monday =
+            parota::rostering::watch::warnings_of(&mut conn, std::slice::from_ref(&w.monday))
+                .unwrap();
+        assert!(
+            monday.get(&w.monday).is_none_or(Vec::is_empty),
+            "{monday:?}"
+        );
+    }
+
+    // Her Monday is paid in October, whose export reports her leaving for the P45, once.
+    assert_eq!(w.submit(&timesheet).await.status, 200);
+    p.approve(&timesheet).await;
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let export = &closed.body["exports"][0];
+    assert_eq!(
+        export["leavers"],
+        json!([{"pa_id": w.amy, "works_number": "AMY01", "left_on": "2026-10-20", "reason": "resigned"}]),
+        "{}",
+        closed.text
+    );
+    let pulled = p
+        .pull(&p.client, export["id"].as_str().unwrap(), "?format=json")
+        .await;
+    assert_eq!(pulled.status, 200, "{}", pulled.text);
+    assert_eq!(pulled.body["export"]["leavers"], export["leavers"]);
+    w.post(
+        &w.manager,
+        &path,
+        json!({"ends_on": "2026-10-21", "reason": "resigned"}),
+    )
+    .await
+    .assert_problem(409, "leaver_reported");
+    let engagements = w
+        .app
+        .get(
+            &format!("/api/v1/employers/{}/engagements", p.employer),
+            Some(&w.manager.token),
+        )
+        .await;
+    assert_eq!(
+        engagements.body[0]["reported_in_export_id"], export["id"],
+        "{}",
+        engagements.text
+    );
 }

@@ -72,9 +72,17 @@ fn head(lines: &[Line]) -> Head {
         paye_reference: "123/AB45678".into(),
         period_start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
         period_end: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        // 31 October 2026 is a Saturday: paid the Friday before.
+        pay_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 30).unwrap(),
         gross_pence: lines.iter().map(|l| l.amount_pence).sum(),
         line_count: lines.len() as i32,
         ready_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+        leavers: vec![parota::payroll::dto::Leaver {
+            pa_id: "pa-00107".into(),
+            works_number: "00107".into(),
+            left_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
+            reason: parota::market::model::employment::LeavingReason::Resigned,
+        }],
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::money::Pence;
 mod checks;
+pub mod employment;
 mod ranking;
 mod weekly;
 
@@ -110,11 +111,13 @@ pub struct Candidate {
     pub drives: bool,
     pub smoker: bool,
     pub comfortable_with_pets: bool,
+    /// Who employs the PA (`employment`): a leaver works for nobody their engagement covered.
+    pub engagements: Vec<employment::Engaged>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleOutcome {
-    /// `dbs`, `right_to_work`, `competency:<code or id>`, `level`, `distance`, `do_not_match`, `availability`.
+    /// `dbs`, `right_to_work`, `employment`, `competency:<code or id>`, `level`, `distance`, `do_not_match`, `availability`.
     pub rule: String,
     pub passed: bool,
     /// In words a team manager can read.
@@ -276,6 +279,19 @@ pub fn judge_on(
         rtw.explain().unwrap_or_else(|e| e)
     }) {
         return stopped(distance);
+    }
+    let employment =
+        employment::employment_on(&candidate.engagements, &person.budget_holder_id, today);
+    if let employment::Employment::Left(last) = employment {
+        let words = || {
+            format!(
+                "left the employment that covered work for this person on {}",
+                last.ends_on.map_or_else(String::new, |d| d.to_string())
+            )
+        };
+        if !record(false, &|| "employment".into(), &words) {
+            return stopped(distance);
+        }
     }
 
     for required in &person.required {
@@ -863,6 +879,7 @@ mod tests {
             drives: true,
             smoker: false,
             comfortable_with_pets: true,
+            engagements: Vec::new(),
         }
     }
 

@@ -170,6 +170,7 @@ mod tests {
                 drives: rng.chance(50),
                 smoker: false,
                 comfortable_with_pets: true,
+                engagements: Vec::new(),
             },
         }
     }

@@ -119,9 +119,13 @@ pub struct Head {
     pub paye_reference: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    /// When the period's pay is paid.
+    pub pay_date: NaiveDate,
     pub gross_pence: Pence,
     pub line_count: i32,
     pub ready_at: DateTime<Utc>,
+    /// PAs who left by the period's end, reported once: the bureau issues each a P45.
+    pub leavers: Vec<crate::payroll::dto::Leaver>,
 }
 
 /// One stored line, as every format reads it.

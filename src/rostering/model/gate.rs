@@ -78,6 +78,14 @@ impl GatePa {
             .iter()
             .map(|f| f.on)
             .collect();
+        // A leaver may work up to their last day and not from the day after.
+        changes.extend(
+            candidate
+                .engagements
+                .iter()
+                .filter_map(|e| e.ends_on)
+                .map(|end| end + Duration::days(1)),
+        );
         changes.sort_unstable();
         changes.dedup();
         Self {
@@ -113,7 +121,7 @@ pub fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
     match rule {
         HardRule::NotEligible => (
             "not_eligible",
-            "is not allowed on this shift: a competency, check, clinical sign-off, availability, leave or the do-not-match list stops it",
+            "is not allowed on this shift: a competency, check, clinical sign-off, availability, leave, an employment that has ended or the do-not-match list stops it",
         ),
         HardRule::HalfStaffed => ("half_staffed", "2:1 support needs two different PAs"),
         HardRule::DoubleBookingOrTravel => (
@@ -563,6 +571,7 @@ mod tests {
                 drives: true,
                 smoker: false,
                 comfortable_with_pets: true,
+                engagements: Vec::new(),
             },
             true,
             Vec::new(),
