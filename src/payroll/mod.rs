@@ -17,8 +17,19 @@
 //! (kept only for the minimum wage age band, never shown back or put in the audit trail),
 //! contracted hours (beyond which the card's `overtime_bp` premium is paid) and holiday basis. Work
 //! for a person is paid by the person if they are an employer engaging the PA, else by the
-//! organisation. Pay frequency (weekly, fortnightly, four-weekly, monthly) is the organisation's
-//! timesheet policy: pay periods are the timesheet periods.
+//! organisation (`market::model::employment`, the one rule the safety gate and timesheets use too).
+//!
+//! **Pay calendars.** The organisation's timesheet policy is its pay calendar (weekly,
+//! fortnightly, four-weekly or monthly, with the days after a period's end its pay is paid); an
+//! employer may pay on its own (`PUT /api/v1/employers/{id}/pay-calendar`, `employment.rs`). Work
+//! is put in the pay periods of whoever pays it, so each employer's periods are its pay reference
+//! periods and its minimum wage check runs over them; closing one period exports only its
+//! calendar's employers. How a calendar may change is `timesheets::periods::change_calendar`.
+//!
+//! **Leavers.** `POST /api/v1/engagements/{id}/end` records the last day and why. After it the
+//! safety gate refuses the PA every shift that engagement covered, the clock and unrostered work
+//! refuse new records (409 `engagement_ended`), and the export of the period holding the day lists
+//! the leaver once (`leavers`) for the P45.
 //!
 //! **Pay.** For each engagement and closed period, from the approved records paid in it and the
 //! card version in force on each shift's local start date, at the competency level the person

@@ -582,7 +582,7 @@ pub fn export_period(
     let employment = Employment::new(&facts.employers, &facts.engagements);
     let extras = extras_of(conn, period, &facts, &employment)?;
     let mut paid = payslips(conn, period, &facts, &employment, &extras)?;
-    let mut leavers = leavers_of(period, &facts)?;
+    let mut leavers = leavers_of(period, &facts, &employment)?;
     for employer_id in leavers.keys() {
         paid.by_employer.entry(employer_id).or_default();
     }
@@ -605,6 +605,7 @@ pub fn export_period(
 fn leavers_of<'a>(
     period: &PayPeriodRow,
     facts: &'a PayFacts,
+    employment: &Employment<'a>,
 ) -> AppResult<BTreeMap<&'a str, Vec<(&'a EngagementRow, Leaver)>>> {
     let mut out: BTreeMap<&'a str, Vec<(&'a EngagementRow, Leaver)>> = BTreeMap::new();
     for g in &facts.engagements {
@@ -613,7 +614,7 @@ fn leavers_of<'a>(
         else {
             continue;
         };
-        let Some(employer) = facts.employers.iter().find(|e| e.id == g.employer_id) else {
+        let Some(employer) = employment.employers.get(g.employer_id.as_str()) else {
             continue;
         };
         let on_this_calendar = match &period.employer_id {
