@@ -263,7 +263,7 @@ fn the_software_files_pay_the_whole_export() {
             })
             .collect()
     };
-    let hourly: i64 = items(Format::BrightPay, 3)
+    let hourly: i64 = items(Format::BrightPay, 9)
         .iter()
         .map(|i| {
             parota::money::round_div(pounds(&i[2]) as i128 * pounds_e4(&i[1]) as i128, 1_000_000)

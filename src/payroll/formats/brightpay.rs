@@ -3,8 +3,11 @@
 //! matched by works number, with up to five pay items side by side (`Payment 1 …`, `Addition 1
 //! …`, `Deduction 1 …`), and a header row so BrightPay's "Match Header Row" finds the columns:
 //!
-//! - `brightpay`: hourly payments, each `Description, Rate Per Hour, Normal Hours`, for the
-//!   elements mapped as hourly payments (hours only).
+//! - `brightpay`: hourly payments, each `Description, Rate Per Hour, Number Of Normal Hours`
+//!   and the payment's flags (`Yes`/`No`): tax, NIC, employee and employer pension deductible,
+//!   accrues annual leave (always `No`: holiday pay is parota's, rolled up or paid as holiday
+//!   taken, so BrightPay must not accrue it again), counts towards gross pay for the minimum
+//!   wage (basic hours do, premiums do not); for the elements mapped as hourly payments.
 //! - `brightpay_additions`: each `Description, Amount` and the addition's flags (`Yes`/`No`):
 //!   tax, NIC, employee and employer pension deductible, counts towards gross pay for the
 //!   minimum wage. Nights, miles, single amounts, and hours an employer maps as additions.
@@ -28,7 +31,17 @@ use crate::payroll::model::{element_of, Unit};
 
 /// Pay items of one kind on a row.
 const ITEMS_PER_ROW: usize = 5;
-const HOURLY_COLUMNS: [&str; 3] = ["Description", "Rate Per Hour", "Number Of Normal Hours"];
+const HOURLY_COLUMNS: [&str; 9] = [
+    "Description",
+    "Rate Per Hour",
+    "Number Of Normal Hours",
+    "Is Tax Deductible",
+    "Is NIC Deductible",
+    "Is Employee Pension Deductible",
+    "Is Employer Pension Deductible",
+    "Accrues Annual Leave",
+    "Contributes To Gross For Minimum Wage",
+];
 const ADDITION_COLUMNS: [&str; 7] = [
     "Description",
     "Amount",
@@ -124,6 +137,7 @@ pub fn hourly_employee(
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let mut combined: Combined<(String, i64)> = Combined::new();
+    let mut flags: BTreeMap<String, &Resolved> = BTreeMap::new();
     for line in lines {
         let Some(c) = codes.get(line.element.as_str()) else {
             continue;
@@ -132,15 +146,23 @@ pub fn hourly_employee(
             let rate = line.unit_rate_e4;
             let key = (c.brightpay_name.clone(), rate);
             combined.rated(key, rate, line.quantity_hundredths, line.amount_pence.get());
+            flags.entry(c.brightpay_name.clone()).or_insert(c);
         }
     }
     let items: Vec<Vec<String>> = combined
         .rows()
         .map(|((name, rate), row)| {
+            let c = flags[name];
             vec![
                 CsvField(name).to_string(),
                 PoundsRate(*rate).to_string(),
                 Hundredths(row.quantity).to_string(),
+                yes(c.taxable).into(),
+                yes(c.nic).into(),
+                yes(c.pensionable).into(),
+                yes(c.pensionable).into(),
+                yes(false).into(),
+                yes(c.minimum_wage_pay).into(),
             ]
         })
         .collect();
