@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::telemetry::{observe_requests, Metrics};
 use crate::timesheets::ingest::ClockWriter;
 use crate::{
-    accounts, audit, budgets, health, http, market, openapi, payroll, pricing, rostering,
+    absence, accounts, audit, budgets, health, http, market, openapi, payroll, pricing, rostering,
     timesheets,
 };
 
@@ -150,6 +150,7 @@ pub fn application(
         .configure(health::configure)
         .service(
             utoipa_actix_web::scope("/api/v1")
+                .configure(absence::configure)
                 .configure(accounts::configure)
                 .configure(audit::configure)
                 .configure(market::configure)

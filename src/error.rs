@@ -194,6 +194,8 @@ conflict_codes! {
     CodeTaken => "code_taken",
     /// The state changed under the request: retry it.
     Conflict => "conflict",
+    /// The cover request is no longer searching (covered, uncovered or withdrawn).
+    CoverNotSearching => "cover_not_searching",
     /// The person has asked never to be matched with this PA.
     DoNotMatch => "do_not_match",
     /// Another account has this e-mail address.
@@ -202,8 +204,6 @@ conflict_codes! {
     EngagementEnded => "engagement_ended",
     /// The PA is already engaged by this employer.
     EngagementExists => "engagement_exists",
-    /// An export has already reported the leaver to the bureau: their leaving no longer changes.
-    LeaverReported => "leaver_reported",
     /// No employer engages the PA for this person: payroll cannot pay them.
     EngagementMissing => "engagement_missing",
     /// The export waits for a minimum wage review.
@@ -214,6 +214,8 @@ conflict_codes! {
     IdempotencyKeyReused => "idempotency_key_reused",
     /// A shift record lacks a clock-in or clock-out.
     IncompleteRecords => "incomplete_records",
+    /// An export has already reported the leaver to the bureau: their leaving no longer changes.
+    LeaverReported => "leaver_reported",
     /// Another record in the organisation has this name.
     NameTaken => "name_taken",
     /// The person has no approved budget covering the date.

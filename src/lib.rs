@@ -2,6 +2,7 @@
 //! health budgets. The binary (`src/main.rs`) only parses the command line; everything else is
 //! here so tests and benchmarks use the same code.
 
+pub mod absence;
 pub mod accounts;
 pub mod app;
 pub mod audit;

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "budgets", description = "Budgets, the append-only ledger and statements"),
         (name = "rostering", description = "Support patterns and the shifts they ask for"),
         (name = "timesheets", description = "Clock events from the app, shift records, approval, amendments, exceptions and pay periods"),
+        (name = "absence", description = "Absences reported and recorded, and the search for cover of the shifts they open"),
         (name = "payroll", description = "Employers and engagements, pay per period, minimum wage reviews, and the immutable exports payroll clients pull"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

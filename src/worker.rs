@@ -66,6 +66,15 @@ fn execute(
                 .ok_or_else(|| AppError::internal("job payload lacks pay_period_id"))?;
             crate::payroll::service::reconcile_ledgers(conn, period, now)
         }
+        crate::rostering::cover::COVER_ROUND => {
+            let payload: serde_json::Value = crate::db::json::from_text("payload", &job.payload)?;
+            let request = payload["cover_request_id"]
+                .as_str()
+                .ok_or_else(|| AppError::internal("job payload lacks cover_request_id"))?;
+            crate::db::write_transaction(conn, |conn| {
+                crate::rostering::cover::run_round(conn, request, now)
+            })
+        }
         crate::rostering::runs::GENERATE_ROSTER => {
             let payload: serde_json::Value = crate::db::json::from_text("payload", &job.payload)?;
             crate::rostering::runs::execute(conn, context.match_index, &job.id, worker, &payload)

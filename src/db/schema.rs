@@ -787,3 +787,54 @@ diesel::allow_tables_to_appear_in_same_query!(ledger_entries, shift_records);
 diesel::allow_tables_to_appear_in_same_query!(ledger_entries, timesheets);
 diesel::allow_tables_to_appear_in_same_query!(shift_holds, roster_shifts);
 diesel::allow_tables_to_appear_in_same_query!(shift_warnings, roster_shifts);
+
+diesel::table! {
+    absences (id) {
+        id -> Text,
+        organisation_id -> Text,
+        pa_id -> Text,
+        kind -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        away_through -> Date,
+        fit_note_from -> Nullable<Date>,
+        fit_note_to -> Nullable<Date>,
+        reported_by -> Text,
+        reported_at -> Timestamp,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cover_requests (id) {
+        id -> Text,
+        organisation_id -> Text,
+        roster_shift_id -> Text,
+        absence_id -> Nullable<Text>,
+        absent_pa_id -> Text,
+        status -> Text,
+        round -> Integer,
+        opened_at -> Timestamp,
+        first_offers_at -> Nullable<Timestamp>,
+        covered_by -> Nullable<Text>,
+        covered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    cover_offers (cover_request_id, pa_id) {
+        cover_request_id -> Text,
+        pa_id -> Text,
+        round -> Integer,
+        score -> Double,
+        reason -> Text,
+        offered_by -> Nullable<Text>,
+        offered_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(cover_requests -> roster_shifts (roster_shift_id));
+diesel::joinable!(cover_offers -> cover_requests (cover_request_id));
+diesel::allow_tables_to_appear_in_same_query!(cover_requests, roster_shifts, cover_offers);
+diesel::allow_tables_to_appear_in_same_query!(cover_requests, rosters);

@@ -5,9 +5,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    budget_holder_requirements, budget_holders, clinical_signoffs, competencies, competency_levels,
-    do_not_match, employers, engagements, market_revisions, pa_competencies, pa_profiles,
-    pa_unavailability, team_members,
+    absences, budget_holder_requirements, budget_holders, clinical_signoffs, competencies,
+    competency_levels, do_not_match, employers, engagements, market_revisions, pa_competencies,
+    pa_profiles, pa_unavailability, team_members,
 };
 use crate::db::DbConnection;
 use std::collections::HashMap;
@@ -466,12 +466,35 @@ pub fn unavailability_between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<UnavailabilityRow>> {
-    Ok(pa_unavailability::table
+    let mut rows: Vec<UnavailabilityRow> = pa_unavailability::table
         .filter(pa_unavailability::pa_id.eq_any(pa_ids))
         .filter(pa_unavailability::starts_on.le(to))
         .filter(pa_unavailability::ends_on.ge(from))
         .select(UnavailabilityRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    // Absences count as leave, through the day the absence domain set (an open-ended one's
+    // reaches on until it is given an end).
+    rows.extend(
+        absences::table
+            .filter(absences::pa_id.eq_any(pa_ids))
+            .filter(absences::starts_on.le(to))
+            .filter(absences::away_through.ge(from))
+            .select((
+                absences::id,
+                absences::pa_id,
+                absences::starts_on,
+                absences::away_through,
+            ))
+            .load::<(String, String, NaiveDate, NaiveDate)>(conn)?
+            .into_iter()
+            .map(|(id, pa_id, starts_on, ends_on)| UnavailabilityRow {
+                id,
+                pa_id,
+                starts_on,
+                ends_on,
+            }),
+    );
+    Ok(rows)
 }
 
 pub fn unavailability(conn: &mut DbConnection, pa_id: &str) -> AppResult<Vec<UnavailabilityRow>> {

@@ -1,7 +1,7 @@
 //! Request and response shapes for support patterns and planned shifts.
 
 use crate::money::Pence;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -417,4 +417,71 @@ pub struct ExpiringQuery {
     /// Days ahead to look, 0 to 366 (default 60).
     #[param(minimum = 0, maximum = 366)]
     pub within_days: Option<i64>,
+}
+
+/// The search for cover of one place an absence opened.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoverRequestView {
+    pub id: String,
+    pub roster_shift_id: String,
+    pub budget_holder_id: String,
+    pub date: NaiveDate,
+    pub start: String,
+    pub end: String,
+    pub starts_at: DateTime<Utc>,
+    pub absent_pa_id: String,
+    pub absence_id: Option<String>,
+    /// `searching`, `covered`, `uncovered` (the shift started with nobody) or `withdrawn`.
+    pub status: String,
+    /// Rounds run: 1 offers the person's team, 2 reaches PAs nearby, 3 and on anyone eligible.
+    pub round: i32,
+    pub opened_at: DateTime<Utc>,
+    pub first_offers_at: Option<DateTime<Utc>>,
+    pub covered_by: Option<String>,
+    pub covered_at: Option<DateTime<Utc>>,
+    /// From opening to the first offers, in minutes.
+    pub minutes_to_first_offers: Option<f64>,
+    pub offers: Vec<CoverOfferView>,
+    /// Every PA the safety gate allows on the shift now, best first (on reading one request
+    /// while it searches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<CoverCandidateView>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoverOfferView {
+    pub pa_id: String,
+    pub round: i32,
+    pub score: f64,
+    /// Why this PA: their tier, distance, score and its main reasons.
+    pub reason: String,
+    /// The manager who offered it directly; absent for the search's own offers.
+    pub offered_by: Option<String>,
+    pub offered_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoverCandidateView {
+    pub pa_id: String,
+    pub display_name: String,
+    /// 1 the person's team, 2 within 10 km, 3 anyone eligible.
+    pub tier: i32,
+    pub score: f64,
+    pub distance_km: f64,
+    pub reason: String,
+    pub breakdown: Vec<crate::market::model::ScorePart>,
+}
+
+/// A PA offered a cover request's shift directly by the manager.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverOfferRequest {
+    pub pa_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverListQuery {
+    /// `searching` (the default), `covered`, `uncovered` or `withdrawn`.
+    pub status: Option<String>,
 }

@@ -398,7 +398,7 @@ pub(crate) fn plan(
     clippy::too_many_arguments,
     reason = "one step of the edit's transaction"
 )]
-fn notify_and_commit(
+pub(crate) fn notify_and_commit(
     conn: &mut DbConnection,
     actor: &AuthUser,
     roster: &RosterRow,

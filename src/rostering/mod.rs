@@ -129,6 +129,7 @@
 //! generator and offers honour both.
 
 pub mod calendar;
+pub mod cover;
 pub mod dto;
 pub mod edit;
 pub mod generate;

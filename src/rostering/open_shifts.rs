@@ -301,6 +301,8 @@ pub fn accept(
                 None,
             )?;
             repo::release_hold(conn, &shift.id, p)?;
+            // A place an absence opened is covered now.
+            crate::rostering::cover::taken(conn, &shift, p, now)?;
             // Commit this place's pay, as publishing does.
             if let Some(budget) = &budget {
                 let row = market_repo::find_pa(conn, p)?.ok_or(AppError::NotFound)?;

@@ -610,3 +610,190 @@ pub fn release_holds(conn: &mut DbConnection, shift_id: &str) -> AppResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+// --- cover -------------------------------------------------------------------------------------
+
+use crate::db::schema::{cover_offers, cover_requests};
+
+/// Takes one PA off a published shift, leaving the others on it, and says why it is open.
+pub fn remove_assignment(
+    conn: &mut DbConnection,
+    shift_id: &str,
+    pa_id: &str,
+    open_reason: &str,
+) -> AppResult<bool> {
+    let removed = diesel::delete(
+        roster_assignments::table
+            .filter(roster_assignments::roster_shift_id.eq(shift_id))
+            .filter(roster_assignments::pa_id.eq(pa_id)),
+    )
+    .execute(conn)?;
+    diesel::update(roster_shifts::table.find(shift_id))
+        .set(roster_shifts::open_reason.eq(Some(open_reason)))
+        .execute(conn)?;
+    Ok(removed > 0)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cover_requests)]
+pub struct CoverRequestRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub roster_shift_id: String,
+    pub absence_id: Option<String>,
+    pub absent_pa_id: String,
+    pub status: String,
+    pub round: i32,
+    pub opened_at: NaiveDateTime,
+    pub first_offers_at: Option<NaiveDateTime>,
+    pub covered_by: Option<String>,
+    pub covered_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cover_offers)]
+pub struct CoverOfferRow {
+    pub cover_request_id: String,
+    pub pa_id: String,
+    pub round: i32,
+    pub score: f64,
+    pub reason: String,
+    pub offered_by: Option<String>,
+    pub offered_at: NaiveDateTime,
+}
+
+pub fn insert_cover_request(conn: &mut DbConnection, row: &CoverRequestRow) -> AppResult<()> {
+    crate::db::insert_unless_present!(conn, cover_requests::table, row)?;
+    Ok(())
+}
+
+pub fn find_cover_request(conn: &mut DbConnection, id: &str) -> AppResult<Option<CoverRequestRow>> {
+    Ok(cover_requests::table
+        .find(id)
+        .select(CoverRequestRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The organisation's cover requests in a status, soonest shift first, with their shifts.
+pub fn cover_requests_in(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    status: &str,
+    limit: i64,
+) -> AppResult<Vec<(CoverRequestRow, RosterShiftRow)>> {
+    Ok(cover_requests::table
+        .inner_join(roster_shifts::table)
+        .filter(cover_requests::organisation_id.eq(organisation_id))
+        .filter(cover_requests::status.eq(status))
+        .order((roster_shifts::starts_at.asc(), cover_requests::id.asc()))
+        .limit(limit)
+        .select((CoverRequestRow::as_select(), RosterShiftRow::as_select()))
+        .load(conn)?)
+}
+
+/// The searching cover requests of a shift, oldest first.
+pub fn searching_on_shift(
+    conn: &mut DbConnection,
+    shift_id: &str,
+) -> AppResult<Vec<CoverRequestRow>> {
+    Ok(cover_requests::table
+        .filter(cover_requests::roster_shift_id.eq(shift_id))
+        .filter(cover_requests::status.eq("searching"))
+        .order((cover_requests::opened_at.asc(), cover_requests::id.asc()))
+        .select(CoverRequestRow::as_select())
+        .load(conn)?)
+}
+
+/// Moves a searching request on: a new round, or to another status; false if it had already
+/// left `searching`.
+pub fn update_cover_request(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    round: i32,
+    covered: Option<(&str, NaiveDateTime)>,
+) -> AppResult<bool> {
+    Ok(diesel::update(
+        cover_requests::table
+            .find(id)
+            .filter(cover_requests::status.eq("searching")),
+    )
+    .set((
+        cover_requests::status.eq(status),
+        cover_requests::round.eq(round),
+        cover_requests::covered_by.eq(covered.map(|c| c.0)),
+        cover_requests::covered_at.eq(covered.map(|c| c.1)),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+pub fn mark_first_offers(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> AppResult<()> {
+    diesel::update(
+        cover_requests::table
+            .find(id)
+            .filter(cover_requests::first_offers_at.is_null()),
+    )
+    .set(cover_requests::first_offers_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn offers_of(conn: &mut DbConnection, request_id: &str) -> AppResult<Vec<CoverOfferRow>> {
+    Ok(cover_offers::table
+        .filter(cover_offers::cover_request_id.eq(request_id))
+        .order((cover_offers::offered_at.asc(), cover_offers::pa_id.asc()))
+        .select(CoverOfferRow::as_select())
+        .load(conn)?)
+}
+
+/// Records offers; one already made to a PA stands.
+pub fn insert_offers(conn: &mut DbConnection, rows: &[CoverOfferRow]) -> AppResult<()> {
+    for row in rows {
+        crate::db::insert_unless_present!(conn, cover_offers::table, row)?;
+    }
+    Ok(())
+}
+
+/// Active PAs of the organisation whose homes lie within `km` of a point (a box a little
+/// larger than the circle: the caller measures the distance).
+pub fn pas_within(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    latitude: f64,
+    longitude: f64,
+    km: f64,
+) -> AppResult<Vec<crate::market::repo::PaProfileRow>> {
+    use crate::db::schema::pa_profiles;
+    let dlat = km / 111.0;
+    let dlon = km / (111.0 * latitude.to_radians().cos().max(0.1));
+    Ok(pa_profiles::table
+        .filter(pa_profiles::organisation_id.eq(organisation_id))
+        .filter(pa_profiles::active.eq(true))
+        .filter(pa_profiles::latitude.between(latitude - dlat, latitude + dlat))
+        .filter(pa_profiles::longitude.between(longitude - dlon, longitude + dlon))
+        .select(crate::market::repo::PaProfileRow::as_select())
+        .load(conn)?)
+}
+
+/// PAs who declined an open shift.
+pub fn declined_of_shift(conn: &mut DbConnection, shift_id: &str) -> AppResult<Vec<String>> {
+    use crate::db::schema::open_shift_declines;
+    Ok(open_shift_declines::table
+        .filter(open_shift_declines::roster_shift_id.eq(shift_id))
+        .select(open_shift_declines::pa_id)
+        .load(conn)?)
+}
+
+/// Whether the PA has clocked in to the shift.
+pub fn clocked_in(conn: &mut DbConnection, shift_id: &str, pa_id: &str) -> AppResult<bool> {
+    use crate::db::schema::shift_records;
+    Ok(shift_records::table
+        .filter(shift_records::roster_shift_id.eq(shift_id))
+        .filter(shift_records::pa_id.eq(pa_id))
+        .filter(shift_records::clock_in_at.is_not_null())
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}

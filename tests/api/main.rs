@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod absence;
 mod accounts;
 mod auth;
 mod authorisation;

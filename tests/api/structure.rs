@@ -29,6 +29,7 @@ const PLUMBING: &[&str] = &[
 /// The domains: each reaches another only through its `repo` loaders, its pure `model`, its
 /// `dto` shapes, or a named interface listed here, never a service or handler that could call back.
 const DOMAINS: &[&str] = &[
+    "absence",
     "accounts",
     "budgets",
     "market",
@@ -44,6 +45,7 @@ const INTERFACES: &[&str] = &[
     "budgets::ledger",
     "timesheets::periods",
     "market::index",
+    "rostering::cover",
 ];
 
 /// The modules a crate path names (`crate::x::…`, `use crate::{x, y::…}`), code only.

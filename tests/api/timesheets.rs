@@ -25,6 +25,17 @@ pub(crate) struct Week {
 }
 
 pub(crate) async fn week() -> Week {
+    week_from(chrono::NaiveDate::from_ymd_opt(2026, 10, 19).unwrap()).await
+}
+
+/// The same week from another Monday (the night is its Saturday), the budget running from the
+/// first of its month for six months.
+pub(crate) async fn week_from(monday: chrono::NaiveDate) -> Week {
+    use chrono::Datelike;
+    let sunday = monday + chrono::Duration::days(6);
+    let saturday = monday + chrono::Duration::days(5);
+    let budget_from = monday.with_day(1).unwrap();
+    let budget_to = budget_from + chrono::Months::new(6) - chrono::Duration::days(1);
     let app = TestApp::spawn().await;
     let organisation = app.provider();
     let admin = app.user(&organisation, Role::Admin);
@@ -124,7 +135,7 @@ pub(crate) async fn week() -> Week {
         .post_json(
             &format!("/api/v1/budget-holders/{holder}/budgets"),
             Some(&manager.token),
-            &json!({"name": "Budget", "amount_pence": 500_000, "period_start": "2026-10-01", "period_end": "2027-03-31", "health_share_bp": 10000}),
+            &json!({"name": "Budget", "amount_pence": 500_000, "period_start": budget_from, "period_end": budget_to, "health_share_bp": 10000}),
         )
         .await;
     assert_eq!(budget.status, 201, "{}", budget.text);
@@ -143,7 +154,7 @@ pub(crate) async fn week() -> Week {
         .post_json(
             "/api/v1/rosters",
             Some(&manager.token),
-            &json!({"budget_holder_ids": [holder], "from": "2026-10-19", "to": "2026-10-25", "seed": 7, "time_limit_ms": 300}),
+            &json!({"budget_holder_ids": [holder], "from": monday, "to": sunday, "seed": 7, "time_limit_ms": 300}),
         )
         .await;
     assert_eq!(made.status, 201, "{}", made.text);
@@ -157,7 +168,8 @@ pub(crate) async fn week() -> Week {
         )
         .await;
     assert_eq!(published.status, 200, "{}", published.text);
-    let shift_on = |date: &str| {
+    let shift_on = |date: chrono::NaiveDate| {
+        let date = date.to_string();
         let shift = published.body["shifts"]
             .as_array()
             .unwrap()
@@ -167,8 +179,8 @@ pub(crate) async fn week() -> Week {
         assert_eq!(shift["pa_ids"], json!([amy]), "{}", published.text);
         shift["id"].as_str().unwrap().to_owned()
     };
-    let monday = shift_on("2026-10-19");
-    let night = shift_on("2026-10-24");
+    let monday = shift_on(monday);
+    let night = shift_on(saturday);
     Week {
         app,
         organisation,

@@ -1,0 +1,3 @@
+DROP TABLE cover_offers;
+DROP TABLE cover_requests;
+DROP TABLE absences;
