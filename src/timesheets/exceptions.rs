@@ -54,6 +54,7 @@ pub fn list(
                 for e in model::exceptions(
                     None,
                     Some((actual_of(record), record.outside_radius)),
+                    false,
                     &policy,
                     now,
                 ) {
@@ -72,6 +73,13 @@ pub fn list(
             }
         }
     }
+    // Who was recorded absent on which days: their unworked shifts then are not missed.
+    let place_pas: Vec<String> = places.iter().map(|(_, pa)| pa.clone()).collect();
+    let away = repo::absences_between(conn, &place_pas, from, to)?;
+    let absent_on = |pa_id: &str, date: NaiveDate| {
+        away.iter()
+            .any(|(pa, first, last)| pa == pa_id && *first <= date && date <= *last)
+    };
     for (shift, pa_id) in &places {
         let planned = Planned {
             starts_at: shift.starts_at.and_utc(),
@@ -81,6 +89,7 @@ pub fn list(
         for e in model::exceptions(
             Some(planned),
             record.map(|r| (actual_of(r), r.outside_radius)),
+            absent_on(pa_id, shift.shift_date),
             &policy,
             now,
         ) {

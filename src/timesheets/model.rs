@@ -369,6 +369,8 @@ pub enum ExceptionKind {
     Short,
     /// No record at all once the shift (and the grace period) is over.
     Missed,
+    /// Not worked because the PA was recorded absent that day (sick, on leave…): not missed.
+    Absent,
     /// Clocked in, not out, after the grace period.
     NoClockOut,
     /// Clocked out with no clock-in.
@@ -387,10 +389,12 @@ pub struct Exception {
     pub minutes: Option<i64>,
 }
 
-/// Planned against actual. `record` is None when nothing was recorded for a planned shift.
+/// Planned against actual. `record` is None when nothing was recorded for a planned shift;
+/// `absent` says the PA was recorded absent on its day.
 pub fn exceptions(
     planned: Option<Planned>,
     record: Option<(Actual, bool)>,
+    absent: bool,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Vec<Exception> {
@@ -399,7 +403,14 @@ pub fn exceptions(
     let mut push = |kind, minutes| found.push(Exception { kind, minutes });
     let Some((actual, outside_radius)) = record else {
         if planned.is_some_and(|p| p.ends_at + grace < now) {
-            push(ExceptionKind::Missed, None);
+            push(
+                if absent {
+                    ExceptionKind::Absent
+                } else {
+                    ExceptionKind::Missed
+                },
+                None,
+            );
         }
         return found;
     };
@@ -667,7 +678,7 @@ mod tests {
             ends_at: at(12, 0),
         });
         let kinds = |record, now| {
-            exceptions(plan, record, &policy, now)
+            exceptions(plan, record, false, &policy, now)
                 .into_iter()
                 .map(|e| (e.kind, e.minutes))
                 .collect::<Vec<_>>()
@@ -703,6 +714,12 @@ mod tests {
             [(ExceptionKind::NoClockOut, None)]
         );
         assert_eq!(kinds(None, at(13, 1)), [(ExceptionKind::Missed, None)]);
+        let planned = Planned {
+            starts_at: at(9, 0),
+            ends_at: at(12, 0),
+        };
+        let away = exceptions(Some(planned), None, true, &Policy::default(), at(13, 1));
+        assert_eq!(away.first().map(|e| e.kind), Some(ExceptionKind::Absent));
         let overran = Actual {
             clock_in: Some(at(9, 0)),
             clock_out: Some(at(12, 20)),

@@ -987,3 +987,25 @@ impl Amendable {
         }
     }
 }
+
+/// The PAs' absences touching `from` to `to`, as (PA, first day, last day the PA is away).
+pub fn absences_between(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<(String, NaiveDate, NaiveDate)>> {
+    use crate::db::schema::absences;
+    let mut out = Vec::new();
+    for chunk in pa_ids.chunks(500) {
+        out.extend(
+            absences::table
+                .filter(absences::pa_id.eq_any(chunk))
+                .filter(absences::starts_on.le(to))
+                .filter(absences::away_through.ge(from))
+                .select((absences::pa_id, absences::starts_on, absences::away_through))
+                .load::<(String, NaiveDate, NaiveDate)>(conn)?,
+        );
+    }
+    Ok(out)
+}

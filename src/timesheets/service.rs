@@ -199,7 +199,13 @@ pub fn record_view(
         expenses_pence: record.expenses_pence,
         expense_receipt: record.expense_receipt.clone(),
         note: record.note.clone(),
-        exceptions: model::exceptions(planned, Some((actual, record.outside_radius)), policy, now),
+        exceptions: model::exceptions(
+            planned,
+            Some((actual, record.outside_radius)),
+            false,
+            policy,
+            now,
+        ),
         amendments: record.amendments,
     }
 }

@@ -251,3 +251,56 @@ async fn a_pa_reports_sick_and_the_shift_is_offered_at_once_to_cover_the_gate_al
         .await;
     assert_eq!(mine.body.as_array().unwrap().len(), 2, "{}", mine.text);
 }
+
+#[actix_web::test]
+async fn a_shift_not_worked_because_the_pa_was_off_sick_is_absent_not_missed() {
+    let w = crate::timesheets::week().await;
+    // Recorded afterwards by the manager: the Monday had passed, so nothing opens.
+    let recorded = w
+        .post(
+            &w.manager,
+            "/api/v1/absences",
+            json!({"pa_id": w.amy, "kind": "sickness", "starts_on": "2026-10-19", "ends_on": "2026-10-19"}),
+        )
+        .await;
+    assert_eq!(recorded.status, 201, "{}", recorded.text);
+    assert_eq!(recorded.body["cover_request_ids"], json!([]));
+    assert_eq!(recorded.body["fit_note_needed"], false);
+    let found = w
+        .app
+        .get(
+            "/api/v1/timesheet-exceptions?from=2026-10-19&to=2026-10-25",
+            Some(&w.manager.token),
+        )
+        .await;
+    assert_eq!(found.status, 200, "{}", found.text);
+    let kind_on = |shift: &str| {
+        found
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["shift_id"] == shift)
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kind_on(&w.monday), ["absent"], "{}", found.text);
+    assert_eq!(kind_on(&w.night), ["missed"], "{}", found.text);
+    // Sickness of more than seven days asks for a fit note until one is given.
+    let long = w
+        .post(
+            &w.manager,
+            "/api/v1/absences",
+            json!({"pa_id": w.amy, "kind": "sickness", "starts_on": "2026-11-02", "ends_on": "2026-11-13"}),
+        )
+        .await;
+    assert_eq!(long.body["fit_note_needed"], true, "{}", long.text);
+    let half_note = w
+        .post(
+            &w.manager,
+            "/api/v1/absences",
+            json!({"pa_id": w.amy, "kind": "sickness", "starts_on": "2026-11-16", "fit_note_from": "2026-11-16"}),
+        )
+        .await;
+    assert_eq!(field_of(&half_note), "fit_note_to");
+}
