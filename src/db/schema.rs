@@ -743,6 +743,7 @@ diesel::table! {
         mapping -> Text,
         gaps -> Text,
         leavers -> Text,
+        absences -> Text,
     }
 }
 

@@ -149,6 +149,28 @@ pub struct Leaver {
     pub reason: LeavingReason,
 }
 
+/// An absence the payroll software is told of: what parota knows and computes (the days, the
+/// qualifying days, the Statutory Sick Pay rules in force), leaving the pay itself (average
+/// weekly earnings, linked spells, the amount) to the software.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExportAbsence {
+    pub pa_id: String,
+    pub works_number: String,
+    pub kind: crate::absence::model::AbsenceKind,
+    pub starts_on: NaiveDate,
+    /// The last day, once known.
+    pub ends_on: Option<NaiveDate>,
+    /// Days of it within the period.
+    pub days_in_period: i64,
+    /// Days within the period the PA was rostered to work for this employer: the qualifying
+    /// days sick pay is paid for.
+    pub qualifying_days: Vec<NaiveDate>,
+    /// For sickness: the Statutory Sick Pay rules in force when the spell began.
+    pub statutory_sick_pay: Option<crate::rules::StatutorySickPay>,
+    /// What parota did and did not pay, in words.
+    pub note: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AdjustmentKind {
@@ -256,6 +278,8 @@ pub struct ExportView {
     pub gaps: Vec<Gap>,
     /// PAs who left by the period's end, reported here once so the bureau issues their P45s.
     pub leavers: Vec<Leaver>,
+    /// Absences within the period, for sick pay and holiday records.
+    pub absences: Vec<ExportAbsence>,
     pub created_at: DateTime<Utc>,
     pub ready_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,

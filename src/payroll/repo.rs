@@ -95,6 +95,8 @@ pub struct ExportRow {
     pub gaps: String,
     /// JSON: the `Leaver`s reported in this export.
     pub leavers: String,
+    /// JSON: the `ExportAbsence`s the payroll software is told of.
+    pub absences: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -735,4 +737,72 @@ pub fn people_and_budgets_on(
         .select(BudgetRow::as_select())
         .load(conn)?;
     Ok((people, approved))
+}
+
+/// An absence as payroll reads it: (id, PA, kind, first day, last day once known).
+pub type AbsenceFacts = (String, String, String, NaiveDate, Option<NaiveDate>);
+
+/// Absences touching `from` to `to` of the organisation's PAs, by PA.
+pub fn absences_between(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<AbsenceFacts>> {
+    use crate::db::schema::absences;
+    Ok(absences::table
+        .filter(absences::organisation_id.eq(organisation_id))
+        .filter(absences::starts_on.le(to))
+        .filter(absences::ends_on.is_null().or(absences::ends_on.ge(from)))
+        .order((absences::pa_id.asc(), absences::starts_on.asc()))
+        .select((
+            absences::id,
+            absences::pa_id,
+            absences::kind,
+            absences::starts_on,
+            absences::ends_on,
+        ))
+        .load(conn)?)
+}
+
+/// The days these PAs had published shifts from `from` to `to`, as (PA, person, date): those
+/// still theirs and those an absence took off them. Their qualifying days for sick pay.
+pub fn rostered_days(
+    conn: &mut DbConnection,
+    pa_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<(String, String, NaiveDate)>> {
+    use crate::db::schema::{cover_requests, rosters};
+    let mut out = Vec::new();
+    for chunk in pa_ids.chunks(500) {
+        out.extend(
+            roster_assignments::table
+                .inner_join(roster_shifts::table.inner_join(rosters::table))
+                .filter(roster_assignments::pa_id.eq_any(chunk))
+                .filter(rosters::status.eq("published"))
+                .filter(roster_shifts::shift_date.between(from, to))
+                .select((
+                    roster_assignments::pa_id,
+                    roster_shifts::budget_holder_id,
+                    roster_shifts::shift_date,
+                ))
+                .load::<(String, String, NaiveDate)>(conn)?,
+        );
+        out.extend(
+            cover_requests::table
+                .inner_join(roster_shifts::table)
+                .filter(cover_requests::absent_pa_id.eq_any(chunk))
+                .filter(roster_shifts::shift_date.between(from, to))
+                .select((
+                    cover_requests::absent_pa_id,
+                    roster_shifts::budget_holder_id,
+                    roster_shifts::shift_date,
+                ))
+                .load::<(String, String, NaiveDate)>(conn)?,
+        );
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }

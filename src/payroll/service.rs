@@ -583,7 +583,8 @@ pub fn export_period(
     let extras = extras_of(conn, period, &facts, &employment)?;
     let mut paid = payslips(conn, period, &facts, &employment, &extras)?;
     let mut leavers = leavers_of(period, &facts, &employment)?;
-    for employer_id in leavers.keys() {
+    let mut absences = absences_of(conn, period, &facts, &employment)?;
+    for employer_id in leavers.keys().chain(absences.keys()) {
         paid.by_employer.entry(employer_id).or_default();
     }
     let built = paid
@@ -593,10 +594,97 @@ pub fn export_period(
             let employer = employment.employers[employer_id];
             let blockers = paid.not_calculable.remove(employer_id).unwrap_or_default();
             let leaving = leavers.remove(employer_id).unwrap_or_default();
-            plan_export(period, employer, slips, blockers, leaving, now)
+            let away = absences.remove(employer_id).unwrap_or_default();
+            plan_export(period, employer, slips, blockers, leaving, away, now)
         })
         .collect::<AppResult<Vec<_>>>()?;
     write_exports(conn, actor, period, built, now)
+}
+
+/// The absences of each employer's PAs within the period: every employer on this calendar that
+/// engages the PA is told (each owes its own sick pay), with the days the PA was rostered for
+/// people it pays as the qualifying days. Nothing is paid for an absence here: annual leave
+/// taken is already paid to a PA on rolled-up holiday pay, and is paid by adjustment otherwise.
+fn absences_of<'a>(
+    conn: &mut DbConnection,
+    period: &PayPeriodRow,
+    facts: &'a PayFacts,
+    employment: &Employment<'a>,
+) -> AppResult<BTreeMap<&'a str, Vec<ExportAbsence>>> {
+    use crate::absence::model::{AbsenceKind, Span};
+    let mut out: BTreeMap<&'a str, Vec<ExportAbsence>> = BTreeMap::new();
+    let found = repo::absences_between(
+        conn,
+        &period.organisation_id,
+        period.starts_on,
+        period.ends_on,
+    )?;
+    if found.is_empty() {
+        return Ok(out);
+    }
+    let mut pa_ids: Vec<String> = found.iter().map(|a| a.1.clone()).collect();
+    pa_ids.dedup();
+    let rostered = repo::rostered_days(conn, &pa_ids, period.starts_on, period.ends_on)?;
+    let rules = crate::rules::uk();
+    for (_, pa_id, kind, starts_on, ends_on) in &found {
+        let kind = AbsenceKind::parse("kind", kind)?;
+        let span = Span {
+            starts_on: *starts_on,
+            ends_on: *ends_on,
+        };
+        let first = span.starts_on.max(period.starts_on);
+        let last = span.away_through().min(period.ends_on);
+        for g in facts.engagements.iter().filter(|g| g.pa_id == *pa_id) {
+            let Some(employer) = employment.employers.get(g.employer_id.as_str()) else {
+                continue;
+            };
+            let on_this_calendar = match &period.employer_id {
+                Some(id) => *id == employer.id,
+                None => employer.pay_calendar.is_none(),
+            };
+            if !on_this_calendar || g.ends_on.is_some_and(|end| end < first) {
+                continue;
+            }
+            let mut qualifying: Vec<NaiveDate> = rostered
+                .iter()
+                .filter(|(pa, holder, date)| {
+                    pa == pa_id
+                        && (first..=last).contains(date)
+                        && employment
+                            .of(pa, holder, *date)
+                            .is_some_and(|paying| paying.id == g.id)
+                })
+                .map(|(_, _, date)| *date)
+                .collect();
+            qualifying.dedup();
+            let rolled_up = g.holiday_basis == "rolled_up";
+            let note = match kind {
+                AbsenceKind::Sickness => "parota states the qualifying days and the rules in force; the payroll software works out average weekly earnings, linked spells and the Statutory Sick Pay due".into(),
+                AbsenceKind::AnnualLeave if rolled_up => "holiday pay was rolled up into each period's pay: nothing more is due for this leave".into(),
+                AbsenceKind::AnnualLeave => "holiday taken is paid by a holiday_taken adjustment, not from this record".into(),
+                _ => "recorded for the payroll software; parota pays nothing for it".to_owned(),
+            };
+            out.entry(employer.id.as_str())
+                .or_default()
+                .push(ExportAbsence {
+                    pa_id: pa_id.clone(),
+                    works_number: g.works_number.clone(),
+                    kind,
+                    starts_on: span.starts_on,
+                    ends_on: span.ends_on,
+                    days_in_period: (last - first).num_days() + 1,
+                    qualifying_days: qualifying,
+                    statutory_sick_pay: (kind == AbsenceKind::Sickness)
+                        .then(|| rules.statutory_sick_pay(span.starts_on))
+                        .flatten(),
+                    note,
+                });
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| (&a.works_number, a.starts_on).cmp(&(&b.works_number, b.starts_on)));
+    }
+    Ok(out)
 }
 
 /// The PAs each employer on this period's calendar has seen leave by the period's end and not
@@ -885,6 +973,7 @@ fn plan_export<'e>(
     mut slips: Vec<(&EngagementRow, model::Payslip)>,
     mut blockers: Vec<Blocker>,
     mut leavers: Vec<(&EngagementRow, Leaver)>,
+    absences: Vec<ExportAbsence>,
     now: DateTime<Utc>,
 ) -> AppResult<Planned<'e>> {
     slips.sort_by(|a, b| a.0.works_number.cmp(&b.0.works_number));
@@ -944,6 +1033,7 @@ fn plan_export<'e>(
         mapping: crate::db::json::to_text(&mapping)?,
         gaps: crate::db::json::to_text(&gaps)?,
         leavers: crate::db::json::to_text(&leavers.iter().map(|l| &l.1).collect::<Vec<_>>())?,
+        absences: crate::db::json::to_text(&absences)?,
     };
     let reported = leavers.iter().map(|l| l.0.id.clone()).collect();
     Ok(Planned {
@@ -1160,6 +1250,7 @@ fn head_of(
         line_count: row.line_count,
         ready_at,
         leavers: crate::db::json::from_text("payroll_exports.leavers", &row.leavers)?,
+        absences: crate::db::json::from_text("payroll_exports.absences", &row.absences)?,
     })
 }
 
@@ -1296,6 +1387,7 @@ pub fn export_view(row: &ExportRow, period: &PayPeriodRow) -> AppResult<ExportVi
         blockers: crate::db::json::from_text("blockers", &row.blockers)?,
         gaps: crate::db::json::from_text("payroll_exports.gaps", &row.gaps)?,
         leavers: crate::db::json::from_text("payroll_exports.leavers", &row.leavers)?,
+        absences: crate::db::json::from_text("payroll_exports.absences", &row.absences)?,
         created_at: row.created_at.and_utc(),
         ready_at: row.ready_at.map(|t| t.and_utc()),
         acknowledged_at: row.acknowledged_at.map(|t| t.and_utc()),

@@ -39,8 +39,13 @@ pub const COVER_ROUND: &str = "cover_round";
 pub const OFFERS_PER_ROUND: usize = 5;
 /// How near the person's home counts as nearby for the second tier.
 pub const NEARBY_KM: f64 = 10.0;
-/// PAs judged in full by the safety gate per search, best matching score first.
-const JUDGED_PER_SEARCH: usize = 60;
+/// PAs judged in full by the safety gate at once, best matching score first; more batches
+/// only while too few are safe.
+const JUDGED_PER_BATCH: usize = 15;
+/// Safe PAs a round looks for: its own offers and the next round's, by tier.
+const JUDGED_PER_ROUND: usize = 3 * OFFERS_PER_ROUND;
+/// Safe PAs the manager's view lists.
+const JUDGED_FOR_MANAGER: usize = 60;
 /// How long before the shift the person is told if nobody has taken it.
 pub const TELL_PERSON_HOURS: i64 = 4;
 /// Why a shift an absence opened is open.
@@ -111,11 +116,13 @@ impl Ranked {
 }
 
 /// The PAs the safety gate allows on `shift` now (besides those on it and `excluded`), ranked
-/// by tier then matching score: the one list searches and the manager's view read.
+/// by tier then matching score, the first `wanted` of them: the one list searches and the
+/// manager's view read.
 pub fn ranked_candidates(
     conn: &mut DbConnection,
     shift: &RosterShiftRow,
     excluded: &HashSet<String>,
+    wanted: usize,
 ) -> AppResult<Vec<Ranked>> {
     let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
         .ok_or(AppError::NotFound)?;
@@ -125,7 +132,13 @@ pub fn ranked_candidates(
         .into_iter()
         .map(|m| m.pa_id)
         .collect();
-    let rows: Vec<_> = repo::pas_within(
+    let person = crate::geo::Location {
+        latitude: holder.latitude,
+        longitude: holder.longitude,
+    };
+    // Who could reach the person by their own travel distance, before reading more about them
+    // (the matching rules ask it again).
+    let reach: Vec<String> = repo::pas_within(
         conn,
         &holder.organisation_id,
         holder.latitude,
@@ -133,8 +146,20 @@ pub fn ranked_candidates(
         crate::market::model::MAX_TRAVEL_KM,
     )?
     .into_iter()
-    .filter(|r| !excluded.contains(&r.id) && !on_shift.contains(&r.id))
+    .filter(|(id, latitude, longitude, travel_km)| {
+        !excluded.contains(id)
+            && !on_shift.contains(id)
+            && crate::geo::distance_km(
+                crate::geo::Location {
+                    latitude: *latitude,
+                    longitude: *longitude,
+                },
+                person,
+            ) <= *travel_km
+    })
+    .map(|(id, ..)| id)
     .collect();
+    let rows = market_repo::pas_by_ids(conn, &reach)?;
     let declined: HashSet<String> = repo::declined_of_shift(conn, &shift.id)?
         .into_iter()
         .collect();
@@ -172,30 +197,32 @@ pub fn ranked_candidates(
             .then(b.score.total_cmp(&a.score))
             .then(a.pa_id.cmp(&b.pa_id))
     });
-    screened.truncate(JUDGED_PER_SEARCH);
-    if screened.is_empty() {
-        return Ok(screened);
-    }
-    let more: Vec<String> = screened.iter().map(|r| r.pa_id.clone()).collect();
-    let staffed = [Staffed {
-        shift,
-        pa_ids: on_shift.clone(),
-        judged: true,
-    }];
-    let mut gathered = gather(conn, &staffed, &more, None)?;
-    let others: Vec<usize> = on_shift
-        .iter()
-        .filter_map(|p| gathered.pa_index.get(p).copied())
-        .collect();
+    // The whole gate for the best, a batch at a time, until enough are safe.
     let mut safe = Vec::new();
-    for mut r in screened {
-        let Some(&p) = gathered.pa_index.get(&r.pa_id) else {
-            continue;
-        };
-        let world = &mut gathered.world;
-        world.on[0] = others.iter().copied().chain([p]).collect();
-        let breaches = place_breaches(world, 0, p);
-        if breaches.is_empty() {
+    for batch in screened.chunks(JUDGED_PER_BATCH) {
+        if safe.len() >= wanted {
+            break;
+        }
+        let more: Vec<String> = batch.iter().map(|r| r.pa_id.clone()).collect();
+        let staffed = [Staffed {
+            shift,
+            pa_ids: on_shift.clone(),
+            judged: true,
+        }];
+        let mut gathered = gather(conn, &staffed, &more, None)?;
+        let others: Vec<usize> = on_shift
+            .iter()
+            .filter_map(|p| gathered.pa_index.get(p).copied())
+            .collect();
+        for r in batch {
+            let Some(&p) = gathered.pa_index.get(&r.pa_id) else {
+                continue;
+            };
+            let world = &mut gathered.world;
+            world.on[0] = others.iter().copied().chain([p]).collect();
+            if !place_breaches(world, 0, p).is_empty() {
+                continue;
+            }
             let person = &world.people[world.shifts[0].person];
             let explained = judge_on(
                 person,
@@ -205,8 +232,10 @@ pub fn ranked_candidates(
                 true,
                 Some(true),
             );
-            r.breakdown = explained.breakdown;
-            safe.push(r);
+            safe.push(Ranked {
+                breakdown: explained.breakdown,
+                ..r.clone()
+            });
         }
     }
     Ok(safe)
@@ -353,7 +382,7 @@ pub fn run_round(conn: &mut DbConnection, request_id: &str, now: DateTime<Utc>) 
         .collect();
     let mut excluded = offered.clone();
     excluded.insert(request.absent_pa_id.clone());
-    let ranked = ranked_candidates(conn, &shift, &excluded)?;
+    let ranked = ranked_candidates(conn, &shift, &excluded, JUDGED_PER_ROUND)?;
     // Each round reaches one tier further (the team, then nearby, then anyone eligible) and
     // offers the best PAs not yet offered within its reach; a round whose reach holds nobody
     // new widens at once.
@@ -605,7 +634,7 @@ pub fn read(
     let mut excluded = HashSet::new();
     excluded.insert(request.absent_pa_id.clone());
     let ranked = if request.status == "searching" {
-        ranked_candidates(conn, &shift, &excluded)?
+        ranked_candidates(conn, &shift, &excluded, JUDGED_FOR_MANAGER)?
     } else {
         Vec::new()
     };
@@ -652,7 +681,7 @@ pub fn offer_directly(
     }
     let mut excluded = HashSet::new();
     excluded.insert(request.absent_pa_id.clone());
-    let ranked = ranked_candidates(conn, &shift, &excluded)?;
+    let ranked = ranked_candidates(conn, &shift, &excluded, JUDGED_FOR_MANAGER)?;
     let Some(chosen) = ranked.iter().find(|r| r.pa_id == pa_id) else {
         return Err(AppError::field(
             "pa_id",

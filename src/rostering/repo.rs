@@ -757,14 +757,15 @@ pub fn insert_offers(conn: &mut DbConnection, rows: &[CoverOfferRow]) -> AppResu
 }
 
 /// Active PAs of the organisation whose homes lie within `km` of a point (a box a little
-/// larger than the circle: the caller measures the distance).
+/// larger than the circle), as (id, latitude, longitude, the PA's own travel distance): enough
+/// to tell who could reach the point before reading anything more about them.
 pub fn pas_within(
     conn: &mut DbConnection,
     organisation_id: &str,
     latitude: f64,
     longitude: f64,
     km: f64,
-) -> AppResult<Vec<crate::market::repo::PaProfileRow>> {
+) -> AppResult<Vec<(String, f64, f64, f64)>> {
     use crate::db::schema::pa_profiles;
     let dlat = km / 111.0;
     let dlon = km / (111.0 * latitude.to_radians().cos().max(0.1));
@@ -773,7 +774,12 @@ pub fn pas_within(
         .filter(pa_profiles::active.eq(true))
         .filter(pa_profiles::latitude.between(latitude - dlat, latitude + dlat))
         .filter(pa_profiles::longitude.between(longitude - dlon, longitude + dlon))
-        .select(crate::market::repo::PaProfileRow::as_select())
+        .select((
+            pa_profiles::id,
+            pa_profiles::latitude,
+            pa_profiles::longitude,
+            pa_profiles::max_travel_km,
+        ))
         .load(conn)?)
 }
 

@@ -1,5 +1,5 @@
 //! UK employment rules as data: minimum wage, employer National Insurance, pension
-//! auto-enrolment, holiday pay, mileage, working time and bank holidays, each version with the
+//! auto-enrolment, holiday pay, mileage, working time, Statutory Sick Pay and bank holidays, each version with the
 //! date it took effect. The figures live in `src/rules/data/` (compiled in), never in code; this
 //! module only answers "which version was in force on this date?".
 //!
@@ -94,6 +94,23 @@ pub struct WorkingTime {
     pub reference_weeks: i64,
 }
 
+/// Statutory Sick Pay: what parota states to the payroll software, which computes the pay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct StatutorySickPay {
+    pub effective_from: NaiveDate,
+    /// The flat weekly rate.
+    pub weekly_rate_pence: Pence,
+    /// From 6 April 2026 the lower of this share of average weekly earnings and the flat rate.
+    pub earnings_share_bp: Option<i64>,
+    /// Qualifying days unpaid at the start of a spell (3 before 6 April 2026, then none).
+    pub waiting_days: i64,
+    /// Average weekly earnings below which nothing was payable (removed 6 April 2026).
+    pub lower_earnings_limit_pence_per_week: Option<Pence>,
+    pub maximum_weeks: i64,
+    /// Spells this close together count as one.
+    pub linking_days: i64,
+}
+
 #[derive(Debug, Deserialize)]
 struct RulesFile {
     national_minimum_wage: Vec<MinimumWage>,
@@ -102,6 +119,7 @@ struct RulesFile {
     holiday_pay: Vec<HolidayPay>,
     mileage: Vec<Mileage>,
     working_time: Vec<WorkingTime>,
+    statutory_sick_pay: Vec<StatutorySickPay>,
 }
 
 pub struct UkRules {
@@ -126,7 +144,8 @@ dated!(
     PensionAutoEnrolment,
     HolidayPay,
     Mileage,
-    WorkingTime
+    WorkingTime,
+    StatutorySickPay
 );
 
 /// The version in force on `date`: the latest that took effect on or before it.
@@ -188,6 +207,11 @@ impl UkRules {
         in_force(&self.file.working_time, date).copied()
     }
 
+    /// The Statutory Sick Pay rules for a spell starting on `date`.
+    pub fn statutory_sick_pay(&self, date: NaiveDate) -> Option<StatutorySickPay> {
+        in_force(&self.file.statutory_sick_pay, date).copied()
+    }
+
     /// The bank holiday in England and Wales on `date`, by name.
     pub fn bank_holiday(&self, date: NaiveDate) -> Option<&str> {
         self.bank_holidays.get(&date).map(String::as_str)
@@ -218,6 +242,7 @@ pub fn uk() -> &'static UkRules {
                     holiday_pay: Vec::new(),
                     mileage: Vec::new(),
                     working_time: Vec::new(),
+                    statutory_sick_pay: Vec::new(),
                 },
                 bank_holidays: BTreeMap::new(),
             }
@@ -237,6 +262,26 @@ mod tests {
     fn the_compiled_data_parses() {
         let rules = UkRules::parse().unwrap();
         assert!(rules.bank_holidays.len() > 100);
+    }
+
+    #[test]
+    fn statutory_sick_pay_from_april_2026_has_no_waiting_days_or_earnings_limit() {
+        let rules = uk();
+        let before = rules.statutory_sick_pay(date(2026, 4, 5)).unwrap();
+        assert_eq!(before.weekly_rate_pence, Pence::new(11875));
+        assert_eq!(before.waiting_days, 3);
+        assert_eq!(
+            before.lower_earnings_limit_pence_per_week,
+            Some(Pence::new(12500))
+        );
+        let after = rules.statutory_sick_pay(date(2026, 4, 6)).unwrap();
+        assert_eq!(after.weekly_rate_pence, Pence::new(12325));
+        assert_eq!(
+            (after.waiting_days, after.earnings_share_bp),
+            (0, Some(8000))
+        );
+        assert_eq!(after.lower_earnings_limit_pence_per_week, None);
+        assert!(rules.statutory_sick_pay(date(2020, 1, 1)).is_none());
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! is), so a person employing PAs weekly and the organisation paying monthly each close their
 //! own periods. A period of an employer's calendar carries the employer's id. Periods never
 //! overlap within a calendar: a calendar's first period after a change starts the day after its
-//! last closed one, and work dated in a closed period is paid in the next open one.
+//! last closed one, and work dated in a closed period is paid in the next open one. (One gap
+//! left: an employer leaving the organisation's calendar for its own starts its own periods
+//! where its work falls; work dated before the organisation's last close could make an own
+//! period over that time. The change is refused while such work is open, so only work recorded
+//! late, after the change, meets it.)
 
 use std::collections::HashMap;
 

@@ -739,6 +739,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
         line_count: 2_500,
         ready_at,
         leavers: Vec::new(),
+        absences: Vec::new(),
     };
     let as_lines: Vec<Line> = lines
         .iter()
@@ -766,6 +767,7 @@ async fn a_large_export_streams_page_by_page_to_the_same_bytes_as_its_checksum()
                 mapping: r#"{"software":"none","elements":{}}"#.into(),
                 gaps: "[]".into(),
                 leavers: "[]".into(),
+                absences: "[]".into(),
             }],
         )
         .unwrap();
@@ -1563,4 +1565,69 @@ async fn a_leaver_works_nowhere_after_their_last_day_and_their_last_export_repor
         "{}",
         engagements.text
     );
+}
+
+#[actix_web::test]
+async fn absences_reach_the_payroll_software_with_their_qualifying_days_and_the_sick_pay_rules() {
+    let p = payroll("budget_holder", "1990-01-01", true).await;
+    let w = &p.w;
+    let timesheet = w.work_monday().await;
+    assert_eq!(w.submit(&timesheet).await.status, 200);
+    p.approve(&timesheet).await;
+    // Off sick over the weekend of her Saturday night (rostered, not worked), then on leave.
+    for (kind, from, to) in [
+        ("sickness", "2026-10-24", "2026-10-25"),
+        ("annual_leave", "2026-10-28", "2026-10-29"),
+    ] {
+        let recorded = w
+            .post(
+                &w.manager,
+                "/api/v1/absences",
+                json!({"pa_id": w.amy, "kind": kind, "starts_on": from, "ends_on": to}),
+            )
+            .await;
+        assert_eq!(recorded.status, 201, "{}", recorded.text);
+    }
+    let october = p.period_starting("2026-10-01").await;
+    let closed = p.close(&october).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let export = &closed.body["exports"][0];
+    let absences = export["absences"].as_array().unwrap();
+    assert_eq!(absences.len(), 2, "{}", closed.text);
+    let sick = &absences[0];
+    assert_eq!(sick["kind"], "sickness");
+    assert_eq!(sick["works_number"], "AMY01");
+    assert_eq!(sick["days_in_period"], 2);
+    assert_eq!(
+        sick["qualifying_days"],
+        json!(["2026-10-24"]),
+        "{}",
+        closed.text
+    );
+    // From 6 April 2026: from the first day, the lower of 80% of earnings and £123.25 a week.
+    assert_eq!(sick["statutory_sick_pay"]["weekly_rate_pence"], 12325);
+    assert_eq!(sick["statutory_sick_pay"]["waiting_days"], 0);
+    assert_eq!(sick["statutory_sick_pay"]["earnings_share_bp"], 8000);
+    let leave = &absences[1];
+    assert_eq!(leave["kind"], "annual_leave");
+    assert!(
+        leave["note"].as_str().unwrap().contains("rolled up"),
+        "{}",
+        closed.text
+    );
+    // Nothing was paid for either: the lines are the Monday's work and its holiday pay.
+    assert!(export["line_count"].as_i64().unwrap() >= 1);
+    let csv = p
+        .pull(&p.client, export["id"].as_str().unwrap(), "?format=csv")
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert!(
+        csv.text.contains(",absence:sickness,sickness from 2026-10-24 to 2026-10-25; qualifying days: 2026-10-24,1.00,0.00,0.00,"),
+        "{}",
+        csv.text
+    );
+    let json_file = p
+        .pull(&p.client, export["id"].as_str().unwrap(), "?format=json")
+        .await;
+    assert_eq!(json_file.body["export"]["absences"], export["absences"]);
 }

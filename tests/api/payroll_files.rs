@@ -83,6 +83,21 @@ fn head(lines: &[Line]) -> Head {
             left_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
             reason: parota::market::model::employment::LeavingReason::Resigned,
         }],
+        absences: vec![parota::payroll::dto::ExportAbsence {
+            pa_id: "pa-00042".into(),
+            works_number: "00042".into(),
+            kind: parota::absence::model::AbsenceKind::Sickness,
+            starts_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(),
+            ends_on: Some(chrono::NaiveDate::from_ymd_opt(2026, 10, 14).unwrap()),
+            days_in_period: 3,
+            qualifying_days: vec![
+                chrono::NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
+            ],
+            statutory_sick_pay: parota::rules::uk()
+                .statutory_sick_pay(chrono::NaiveDate::from_ymd_opt(2026, 10, 12).unwrap()),
+            note: "the payroll software works out the sick pay due".into(),
+        }],
     }
 }
 

@@ -52,3 +52,6 @@ CREATE TABLE cover_offers (
     offered_at TIMESTAMP NOT NULL,
     PRIMARY KEY (cover_request_id, pa_id)
 );
+
+-- The absences each export told the payroll software of (JSON, payroll::dto::ExportAbsence).
+ALTER TABLE payroll_exports ADD COLUMN absences TEXT NOT NULL DEFAULT '[]';

@@ -126,6 +126,8 @@ pub struct Head {
     pub ready_at: DateTime<Utc>,
     /// PAs who left by the period's end, reported once: the bureau issues each a P45.
     pub leavers: Vec<crate::payroll::dto::Leaver>,
+    /// Absences within the period (sick pay facts, holiday taken).
+    pub absences: Vec<crate::payroll::dto::ExportAbsence>,
 }
 
 /// One stored line, as every format reads it.
@@ -305,8 +307,70 @@ impl Renderer {
         self.flush(out)?;
         match self.format {
             Format::Json => out.write_all(b"]}"),
+            Format::Csv => self.csv_facts(out),
             _ => Ok(()),
         }
+    }
+
+    /// After the pay lines, the CSV's rows that pay nothing: each absence (element
+    /// `absence:<kind>`, quantity its qualifying days) and each leaver (element `leaver`), so
+    /// the generic file carries what the JSON's `export` does.
+    fn csv_facts(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        let h = &self.head;
+        let mut line_no = i64::from(h.line_count);
+        let mut row = |out: &mut dyn Write,
+                       works: &str,
+                       pa: &str,
+                       element: &str,
+                       description: &str,
+                       quantity: i64|
+         -> std::io::Result<()> {
+            line_no += 1;
+            write!(
+                out,
+                "{},{},{},{},{},{},{},,{},{},{},{},{},\r\n",
+                h.number,
+                CsvField(&h.paye_reference),
+                h.period_start,
+                h.period_end,
+                line_no,
+                CsvField(works),
+                pa,
+                element,
+                CsvField(description),
+                Hundredths(quantity),
+                PoundsRate(0),
+                Pence::ZERO.decimal(),
+            )
+        };
+        for a in &h.absences {
+            let days: Vec<String> = a.qualifying_days.iter().map(ToString::to_string).collect();
+            let description = format!(
+                "{} from {} to {}; qualifying days: {}",
+                a.kind.as_str(),
+                a.starts_on,
+                a.ends_on
+                    .map_or_else(|| "no end yet".to_owned(), |d| d.to_string()),
+                if days.is_empty() {
+                    "none".to_owned()
+                } else {
+                    days.join(" ")
+                }
+            );
+            row(
+                out,
+                &a.works_number,
+                &a.pa_id,
+                &format!("absence:{}", a.kind.as_str()),
+                &description,
+                a.qualifying_days.len() as i64 * 100,
+            )?;
+        }
+        for l in &h.leavers {
+            let description = format!("left on {} ({})", l.left_on, l.reason.as_str());
+            row(out, &l.works_number, &l.pa_id, "leaver", &description, 0)?;
+        }
+        Ok(())
     }
 }
 
