@@ -197,23 +197,35 @@ pub fn report(
     let pa = market_repo::find_pa(conn, &pa_id)?.ok_or(AppError::NotFound)?;
     let hash = idempotency::request_hash(&request);
     idempotency::once(conn, &actor.user_id, Some(key), &hash, now, |conn| {
-        let row = AbsenceRow {
-            id: crate::ids::new_id(),
-            organisation_id: pa.organisation_id.clone(),
-            pa_id: pa.id.clone(),
-            kind: request.kind.as_str().to_owned(),
-            starts_on: request.starts_on,
-            ends_on: request.ends_on,
-            away_through: span.away_through(),
-            fit_note_from: None,
-            fit_note_to: None,
-            reported_by: actor.user_id.clone(),
-            reported_at: now.naive_utc(),
-            version: 1,
-            updated_at: now.naive_utc(),
-        };
+        let row = new_row(&pa, request.kind, span, None, actor, now);
         Ok((201, write_new(conn, actor, &row, now)?))
     })
+}
+
+/// A new absence as first recorded.
+fn new_row(
+    pa: &market_repo::PaProfileRow,
+    kind: AbsenceKind,
+    span: Span,
+    fit_note: Option<(NaiveDate, NaiveDate)>,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+) -> AbsenceRow {
+    AbsenceRow {
+        id: crate::ids::new_id(),
+        organisation_id: pa.organisation_id.clone(),
+        pa_id: pa.id.clone(),
+        kind: kind.as_str().to_owned(),
+        starts_on: span.starts_on,
+        ends_on: span.ends_on,
+        away_through: span.away_through(),
+        fit_note_from: fit_note.map(|n| n.0),
+        fit_note_to: fit_note.map(|n| n.1),
+        reported_by: actor.user_id.clone(),
+        reported_at: now.naive_utc(),
+        version: 1,
+        updated_at: now.naive_utc(),
+    }
 }
 
 /// The PA a manager may record absence for.
@@ -223,17 +235,16 @@ fn pa_managed(
     pa_id: &str,
     action: Action,
 ) -> AppResult<market_repo::PaProfileRow> {
-    let pa = market_repo::find_pa(conn, pa_id)?
-        .filter(|p| p.organisation_id == actor.organisation_id)
-        .ok_or_else(|| AppError::field("pa_id", "not_found", "is not a PA of this organisation"))?;
     authorize(
         actor,
         action,
         Resource::PaDirectory {
-            organisation_id: &pa.organisation_id,
+            organisation_id: &actor.organisation_id,
         },
     )?;
-    Ok(pa)
+    market_repo::find_pa(conn, pa_id)?
+        .filter(|p| p.organisation_id == actor.organisation_id)
+        .ok_or_else(|| AppError::field("pa_id", "not_found", "is not a PA of this organisation"))
 }
 
 /// A manager records an absence of any kind for a PA, past or coming, with a fit note's dates
@@ -252,21 +263,7 @@ pub fn record(
         ends_on: request.ends_on,
     };
     crate::error::errors_or((), model::check(request.kind, span, note))?;
-    let row = AbsenceRow {
-        id: crate::ids::new_id(),
-        organisation_id: pa.organisation_id.clone(),
-        pa_id: pa.id.clone(),
-        kind: request.kind.as_str().to_owned(),
-        starts_on: request.starts_on,
-        ends_on: request.ends_on,
-        away_through: span.away_through(),
-        fit_note_from: request.fit_note_from,
-        fit_note_to: request.fit_note_to,
-        reported_by: actor.user_id.clone(),
-        reported_at: now.naive_utc(),
-        version: 1,
-        updated_at: now.naive_utc(),
-    };
+    let row = new_row(&pa, request.kind, span, note, actor, now);
     crate::db::write_transaction(conn, |conn| write_new(conn, actor, &row, now))
 }
 

@@ -212,6 +212,73 @@ async fn a_pa_reports_sick_and_the_shift_is_offered_at_once_to_cover_the_gate_al
         1
     );
     let absence = recorded.body["id"].as_str().unwrap().to_owned();
+    // Nobody the gate allows is free that night: the search has offered nobody, its next round
+    // is a job, and four hours before the shift the person hears it is not yet covered; once the
+    // shift starts it is marked uncovered.
+    let night_request = recorded.body["cover_request_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    {
+        use parota::db::schema::{jobs, roster_shifts};
+        let mut conn = w.app.conn();
+        let starts_at: chrono::NaiveDateTime = roster_shifts::table
+            .find(&w.night)
+            .select(roster_shifts::starts_at)
+            .first(&mut conn)
+            .unwrap();
+        let starts_at = starts_at.and_utc();
+        let queued: i64 = jobs::table
+            .filter(jobs::kind.eq(parota::rostering::cover::COVER_ROUND))
+            .filter(jobs::payload.like(format!("%{night_request}%")))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(queued, 1);
+        parota::db::write_transaction(&mut conn, |conn| {
+            parota::rostering::cover::run_round(
+                conn,
+                &night_request,
+                starts_at - Duration::hours(3),
+            )
+        })
+        .unwrap();
+        parota::db::write_transaction(&mut conn, |conn| {
+            parota::rostering::cover::run_round(
+                conn,
+                &night_request,
+                starts_at + Duration::minutes(1),
+            )
+        })
+        .unwrap();
+    }
+    let person_email = w.app.get("/api/v1/me", Some(&w.person.token)).await.body["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        outbox_subjects_to(&w, &person_email)
+            .iter()
+            .any(|s| s == "Cover not yet found for your shift"),
+        "{:?}",
+        outbox_subjects_to(&w, &person_email)
+    );
+    assert!(outbox_subjects_to(&w, &person_email)
+        .iter()
+        .any(|s| s == "Cover found for your shift"));
+    let night_cover = w
+        .app
+        .get(
+            &format!("/api/v1/cover-requests/{night_request}"),
+            Some(&w.manager.token),
+        )
+        .await;
+    assert_eq!(
+        night_cover.body["status"], "uncovered",
+        "{}",
+        night_cover.text
+    );
+    assert_eq!(night_cover.body["offers"], json!([]));
     let correction = json!({"kind": "annual_leave", "starts_on": saturday, "ends_on": saturday + Duration::days(1)});
     let put = |version: Option<&'static str>| {
         let mut request = TestRequest::put()

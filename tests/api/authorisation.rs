@@ -163,6 +163,46 @@ async fn every_endpoint_answers_each_role_as_the_policy_says() {
         },
         Case {
             method: "GET",
+            path: "/api/v1/pas/me/absences".into(),
+            body: None,
+            // The test PA has a login but no profile yet.
+            by_role: [403, 403, 404, 403, 403, 403],
+            other_organisation: 403,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/absences?from=2026-11-01&to=2026-11-30".into(),
+            body: None,
+            // The commissioner's organisation is another: it sees its own (none).
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/absence-totals?from=2026-11-01&to=2026-11-30".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "GET",
+            path: "/api/v1/cover-requests".into(),
+            body: None,
+            by_role: [200, 200, 403, 403, 403, 403],
+            other_organisation: 200,
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/absences".into(),
+            body: Some(
+                json!({"pa_id": "no-such-pa", "kind": "training", "starts_on": "2026-11-02"}),
+            ),
+            // Only managers reach the check of the PA named (not one of theirs here).
+            by_role: [422, 422, 403, 403, 403, 403],
+            other_organisation: 422,
+        },
+        Case {
+            method: "GET",
             path: "/api/v1/payroll/exports".into(),
             body: None,
             by_role: [403, 403, 403, 403, 200, 403],
