@@ -113,3 +113,21 @@ pub fn cover_requests_of(
         .filter_map(|(a, r)| a.map(|a| (a, r)))
         .collect())
 }
+
+/// The first day from `from` to `to` the PA clocked in to work, if any.
+pub fn worked_between(
+    conn: &mut DbConnection,
+    pa_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Option<NaiveDate>> {
+    use crate::db::schema::shift_records;
+    Ok(shift_records::table
+        .filter(shift_records::pa_id.eq(pa_id))
+        .filter(shift_records::work_date.between(from, to))
+        .filter(shift_records::clock_in_at.is_not_null())
+        .order(shift_records::work_date.asc())
+        .select(shift_records::work_date)
+        .first(conn)
+        .optional()?)
+}

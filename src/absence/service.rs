@@ -97,6 +97,29 @@ fn refuse_overlap(
     }
 }
 
+/// A day the PA worked after the absence's first day (the first may be the day they went home
+/// sick), as a 422 naming `ends_on` (or `starts_on` when it has no end).
+fn refuse_worked(conn: &mut DbConnection, pa_id: &str, span: Span) -> AppResult<()> {
+    let first_full = span.starts_on + Duration::days(1);
+    let last = span.ends_on.unwrap_or_else(|| span.away_through());
+    if last < first_full {
+        return Ok(());
+    }
+    if let Some(day) = repo::worked_between(conn, pa_id, first_full, last)? {
+        let field = if span.ends_on.is_some() {
+            "ends_on"
+        } else {
+            "starts_on"
+        };
+        return Err(AppError::field(
+            field,
+            "already_worked",
+            &format!("the PA worked on {day}, within these dates"),
+        ));
+    }
+    Ok(())
+}
+
 /// Writes a new absence and takes the PA off the shifts it touches (each opened for cover), in
 /// the caller's transaction.
 fn write_new(
@@ -106,6 +129,7 @@ fn write_new(
     now: DateTime<Utc>,
 ) -> AppResult<AbsenceView> {
     refuse_overlap(conn, &row.pa_id, span_of(row), None)?;
+    refuse_worked(conn, &row.pa_id, span_of(row))?;
     repo::insert(conn, row)?;
     let opened = cover::open_for_absence(
         conn,
@@ -309,6 +333,7 @@ pub fn correct(
     };
     crate::db::write_transaction(conn, |conn| {
         refuse_overlap(conn, &before.pa_id, span, Some(&before.id))?;
+        refuse_worked(conn, &before.pa_id, span)?;
         if !repo::correct(conn, &after, expected)? {
             let current = repo::find(conn, &before.id)?.map_or(expected, |a| a.version);
             return Err(AppError::PreconditionFailed {

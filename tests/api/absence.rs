@@ -370,4 +370,23 @@ async fn a_shift_not_worked_because_the_pa_was_off_sick_is_absent_not_missed() {
         )
         .await;
     assert_eq!(field_of(&half_note), "fit_note_to");
+    // Days she worked cannot be days off sick (the first day may be the one she went home).
+    let night = w
+        .clock(
+            &w.amy_login,
+            &w.night,
+            "clock-in",
+            Some("night-in"),
+            json!({"device_time": "2026-10-24T21:00:00Z", "location": crate::timesheets::at_home()}),
+        )
+        .await;
+    assert_eq!(night.status, 201, "{}", night.text);
+    let worked = w
+        .post(
+            &w.manager,
+            "/api/v1/absences",
+            json!({"pa_id": w.amy, "kind": "sickness", "starts_on": "2026-10-23", "ends_on": "2026-10-25"}),
+        )
+        .await;
+    assert_eq!(field_of(&worked), "ends_on", "{}", worked.text);
 }
