@@ -43,6 +43,11 @@ pub fn shift_instants(
 }
 
 /// The local date and time of an instant.
+/// The date in London at an instant (what "today" means to a PA or a manager).
+pub fn london_date(instant: DateTime<Utc>) -> chrono::NaiveDate {
+    london_local(instant).date()
+}
+
 pub fn london_local(instant: DateTime<Utc>) -> NaiveDateTime {
     instant.with_timezone(&London).naive_local()
 }

@@ -82,7 +82,7 @@ fn main() {
     .state;
     let mut conn = state.pool.get().unwrap();
     let now = Utc::now();
-    let tomorrow = parota::rostering::cover::london_today(now) + Duration::days(1);
+    let tomorrow = parota::time::london_date(now) + Duration::days(1);
     let organisation = Organisation {
         id: parota::ids::new_id(),
         name: "Bench Provider".into(),

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Europe::London;
 
 use crate::absence::dto::*;
 use crate::absence::model::{self, AbsenceKind, Span};
@@ -19,7 +18,7 @@ use crate::rostering::cover;
 use crate::rostering::repo as roster_repo;
 
 fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&London).date_naive()
+    crate::time::london_date(now)
 }
 
 fn span_of(row: &AbsenceRow) -> Span {

@@ -601,6 +601,15 @@ pub fn export_period(
     write_exports(conn, actor, period, built, now)
 }
 
+/// Whether `employer` pays on the calendar `period` belongs to: its own, or the organisation's
+/// when it has none.
+fn pays_on(period: &PayPeriodRow, employer: &EmployerRow) -> bool {
+    match &period.employer_id {
+        Some(id) => *id == employer.id,
+        None => employer.pay_calendar.is_none(),
+    }
+}
+
 /// The absences of each employer's PAs within the period: every employer on this calendar that
 /// engages the PA is told (each owes its own sick pay), with the days the PA was rostered for
 /// people it pays as the qualifying days. Nothing is paid for an absence here: annual leave
@@ -638,11 +647,7 @@ fn absences_of<'a>(
             let Some(employer) = employment.employers.get(g.employer_id.as_str()) else {
                 continue;
             };
-            let on_this_calendar = match &period.employer_id {
-                Some(id) => *id == employer.id,
-                None => employer.pay_calendar.is_none(),
-            };
-            if !on_this_calendar || g.ends_on.is_some_and(|end| end < first) {
+            if !pays_on(period, employer) || g.ends_on.is_some_and(|end| end < first) {
                 continue;
             }
             let mut qualifying: Vec<NaiveDate> = rostered
@@ -705,11 +710,7 @@ fn leavers_of<'a>(
         let Some(employer) = employment.employers.get(g.employer_id.as_str()) else {
             continue;
         };
-        let on_this_calendar = match &period.employer_id {
-            Some(id) => *id == employer.id,
-            None => employer.pay_calendar.is_none(),
-        };
-        if left_on > period.ends_on || !on_this_calendar {
+        if left_on > period.ends_on || !pays_on(period, employer) {
             continue;
         }
         out.entry(employer.id.as_str()).or_default().push((

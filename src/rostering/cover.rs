@@ -19,7 +19,6 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Europe::London;
 
 use crate::audit::{self, Change};
 use crate::auth::policy::{authorize, Action, Resource};
@@ -713,11 +712,6 @@ pub fn offer_directly(
         )
     })?;
     view(conn, &request, &shift, None)
-}
-
-/// Today's date in London.
-pub fn london_today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&London).date_naive()
 }
 
 #[cfg(test)]
