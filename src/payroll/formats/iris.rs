@@ -20,6 +20,11 @@
 //! - A negative amount goes, as its size, to the element's mapped deduction identifier.
 //! - The employee code is the works number, left-aligned and space-padded to ten characters
 //!   (`payroll::mapping` blocks an export whose codes are longer).
+//! - Annual leave taken in the period goes to identifier 95 (Holiday Taken) as the days the PA
+//!   was rostered and off, × 100 like hours (IRIS's holiday type `Days`), so the software's
+//!   holiday record matches parota's; an employee off all period with no pay lines still gets a
+//!   record. Identifier 92 (SSP) is an amount, which parota leaves to the software (it holds
+//!   the earnings history): sickness reaches IRIS in the CSV and JSON only.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,6 +36,9 @@ use crate::payroll::model::{element_of, Unit};
 
 /// Pairs on one CLOCKIN record.
 const PAIRS_PER_RECORD: usize = 20;
+
+/// The Holiday Taken identifier.
+pub const HOLIDAY_TAKEN: u8 = 95;
 
 /// Element id, rate (`None` when blank: a formulated rate or a single amount).
 type CascadeKey = (String, Option<i64>);
@@ -75,13 +83,20 @@ pub fn cascade_employee(
     Ok(())
 }
 
+/// One employee's records: `code` their works number, `lines` their pay lines (possibly none),
+/// `holiday_days` the days of annual leave taken in the period.
 pub fn clockin_employee(
     codes: &BTreeMap<&'static str, Resolved>,
+    code: &str,
     lines: &[Line],
+    holiday_days: i64,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     // Identifier → amount; BTreeMap so pairs come in identifier order.
     let mut pairs: BTreeMap<u8, i64> = BTreeMap::new();
+    if holiday_days > 0 {
+        pairs.insert(HOLIDAY_TAKEN, holiday_days * 100);
+    }
     for line in lines {
         let Some(c) = codes.get(line.element.as_str()) else {
             continue;
@@ -106,7 +121,6 @@ pub fn clockin_employee(
             *pairs.entry(id).or_default() += amount;
         }
     }
-    let code = &lines[0].works_number;
     let pairs: Vec<(u8, i64)> = pairs.into_iter().filter(|(_, a)| *a != 0).collect();
     for record in pairs.chunks(PAIRS_PER_RECORD) {
         write!(out, "{code:<10}")?;

@@ -160,6 +160,8 @@ pub struct Renderer {
     codes: BTreeMap<&'static str, Resolved>,
     /// The current employee's lines, for the software formats.
     employee: Vec<Line>,
+    /// CLOCKIN: days of annual leave taken by works number, taken out as each is written.
+    holiday_days: BTreeMap<String, i64>,
     lines_written: u64,
 }
 
@@ -219,11 +221,21 @@ impl Renderer {
         } else {
             Mapping::default().resolve()
         };
+        let mut holiday_days = BTreeMap::new();
+        if format == Format::IrisClockin {
+            for a in &head.absences {
+                if a.kind == crate::absence::model::AbsenceKind::AnnualLeave {
+                    *holiday_days.entry(a.works_number.clone()).or_default() +=
+                        a.qualifying_days.len() as i64;
+                }
+            }
+        }
         Self {
             format,
             head,
             codes,
             employee: Vec::new(),
+            holiday_days,
             lines_written: 0,
         }
     }
@@ -296,7 +308,12 @@ impl Renderer {
             Format::Csv | Format::Json => Ok(()),
             Format::Sage50 => sage50::employee(codes, &lines, out),
             Format::Iris => iris::cascade_employee(codes, &lines, out),
-            Format::IrisClockin => iris::clockin_employee(codes, &lines, out),
+            Format::IrisClockin => {
+                let code = lines[0].works_number.as_str();
+                self.clockin_holiday_only(Some(code), out)?;
+                let days = self.holiday_days.remove(code).unwrap_or(0);
+                iris::clockin_employee(&self.codes, code, &lines, days, out)
+            }
             Format::BrightPay => brightpay::hourly_employee(codes, &lines, out),
             Format::BrightPayAdditions => brightpay::additions_employee(codes, &lines, out),
             Format::BrightPayDeductions => brightpay::deductions_employee(codes, &lines, out),
@@ -308,8 +325,26 @@ impl Renderer {
         match self.format {
             Format::Json => out.write_all(b"]}"),
             Format::Csv => self.csv_facts(out),
+            Format::IrisClockin => self.clockin_holiday_only(None, out),
             _ => Ok(()),
         }
+    }
+
+    /// CLOCKIN: the records of employees with leave but no pay lines whose code comes before
+    /// `before` (all of them at the end), so the file stays in employee-code order.
+    fn clockin_holiday_only(
+        &mut self,
+        before: Option<&str>,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
+        while let Some(entry) = self.holiday_days.first_entry() {
+            if before.is_some_and(|code| entry.key().as_str() >= code) {
+                break;
+            }
+            let (code, days) = entry.remove_entry();
+            iris::clockin_employee(&self.codes, &code, &[], days, out)?;
+        }
+        Ok(())
     }
 
     /// After the pay lines, the CSV's rows that pay nothing: each absence (element
@@ -495,6 +530,69 @@ mod tests {
         assert_eq!(PoundsRate(450_000).to_string(), "0.45");
         assert_eq!(PoundsRate(-1).to_string(), "-0.000001");
         assert_eq!(CsvField("a \"b\", c").to_string(), "\"a \"\"b\"\", c\"");
+    }
+
+    fn absence(works: &str, kind: crate::absence::model::AbsenceKind, days: u32) -> crate::payroll::dto::ExportAbsence {
+        let d = |n: u32| NaiveDate::from_ymd_opt(2026, 11, n).unwrap();
+        crate::payroll::dto::ExportAbsence {
+            pa_id: format!("pa-{works}"),
+            works_number: works.to_owned(),
+            kind,
+            starts_on: d(2),
+            ends_on: Some(d(1 + days)),
+            days_in_period: i64::from(days),
+            qualifying_days: (0..days).map(|i| d(2 + i)).collect(),
+            statutory_sick_pay: None,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn clockin_writes_holiday_taken_in_code_order_even_for_an_employee_with_no_pay() {
+        use crate::absence::model::AbsenceKind;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let head = Head {
+            id: "x".into(),
+            number: 1,
+            employer_id: "e".into(),
+            employer_name: "E".into(),
+            paye_reference: "123/A".into(),
+            period_start: day,
+            period_end: day,
+            pay_date: day,
+            gross_pence: Pence::new(1300),
+            line_count: 1,
+            ready_at: DateTime::<Utc>::MIN_UTC,
+            leavers: Vec::new(),
+            absences: vec![
+                absence("A1", AbsenceKind::AnnualLeave, 2),
+                absence("B2", AbsenceKind::AnnualLeave, 3),
+                absence("B2", AbsenceKind::Sickness, 4),
+                absence("C3", AbsenceKind::Sickness, 1),
+            ],
+        };
+        let line = Line {
+            line_no: 1,
+            works_number: "B1".into(),
+            pa_id: "pa-B1".into(),
+            budget_holder_id: "h".into(),
+            element: "basic".into(),
+            description: "work".into(),
+            quantity_hundredths: 100,
+            unit_rate_e4: 130_000,
+            amount_pence: Pence::new(1300),
+            sources: String::new(),
+        };
+        let mut out = Vec::new();
+        render(Format::IrisClockin, &head, &Mapping::default(), &[line], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let records: Vec<&str> = text.split("\r\n").filter(|r| !r.is_empty()).collect();
+        let codes: Vec<&str> = records.iter().map(|r| r[..10].trim_end()).collect();
+        // Sickness alone (C3) writes nothing: SSP is an amount left to IRIS.
+        assert_eq!(codes, ["A1", "B1", "B2"], "{text}");
+        assert_eq!(&records[0][10..], "9500000200");
+        assert_eq!(&records[2][10..], "9500000300");
+        assert!(!records[1].contains("95000"), "{text}");
     }
 
     #[test]
