@@ -292,8 +292,9 @@ pub fn record(
 
 /// Corrects an absence at the version read (`If-Match`): kind, dates, fit note. Never deleted;
 /// the audit trail keeps what it was. Days newly covered take the PA off their shifts there;
-/// shifts already opened stay open (someone may have taken them). Who may call: team managers
-/// and admins.
+/// a shift it opened on a day no longer covered, still searching for cover, is offered back to
+/// the PA (someone else may take it first; nobody loses a shift they took). Who may call: team
+/// managers and admins.
 pub fn correct(
     conn: &mut DbConnection,
     actor: &AuthUser,
@@ -343,6 +344,14 @@ pub fn correct(
             conn,
             actor,
             &after.pa_id,
+            &after.id,
+            after.starts_on,
+            span.opens_through(),
+            now,
+        )?;
+        cover::absence_shortened(
+            conn,
+            actor,
             &after.id,
             after.starts_on,
             span.opens_through(),

@@ -8,7 +8,9 @@
 //! - their timesheets submitted, and approved but for the first of each pay period, which waits
 //!   for its approver; the previous period closed, so the payroll client has an export for each
 //!   employer with pay in it waiting;
-//! - a coming shift taken off its PA, open for a demo PA who logs in to take.
+//! - a coming shift taken off its PA, open for a demo PA who logs in to take;
+//! - a PA off sick on the next day they are rostered, recorded by their manager: their shifts open and the cover search
+//!   has made its first offers.
 //!
 //! (The budget alerts come with the budgets: `demo::budgets`.)
 
@@ -30,6 +32,8 @@ pub struct Activity {
     pub closed_period: Option<(NaiveDate, NaiveDate)>,
     pub exports: usize,
     pub open_shift_for: Option<String>,
+    /// Cover requests the demo's sickness opened.
+    pub cover_requests: usize,
 }
 
 /// The demo's users who act, by role: (user id, login), in login order.
@@ -205,6 +209,32 @@ pub fn load(
                 }
             }
         }
+    }
+
+    // The PA on the next day's first shift (tomorrow's, or the first day after with one) is
+    // off sick that day, as their manager records it.
+    let today = crate::time::london_date(now);
+    let coming = current
+        .iter()
+        .flat_map(|r| r.shifts.iter().map(move |s| (r, s)))
+        .filter(|(_, s)| s.date > today && s.headcount == 1 && !s.pa_ids.is_empty())
+        .min_by_key(|(_, s)| (s.date, s.starts_at));
+    if let Some((roster, shift)) = coming {
+        let manager = actor(&roster.team_manager_id, Role::TeamManager);
+        let recorded = crate::absence::service::record(
+            conn,
+            &manager,
+            crate::absence::dto::RecordAbsence {
+                pa_id: shift.pa_ids[0].clone(),
+                kind: crate::absence::model::AbsenceKind::Sickness,
+                starts_on: shift.date,
+                ends_on: Some(shift.date),
+                fit_note_from: None,
+                fit_note_to: None,
+            },
+            now,
+        )?;
+        activity.cover_requests = recorded.cover_request_ids.len();
     }
     Ok(activity)
 }

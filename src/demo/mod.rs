@@ -107,6 +107,13 @@ impl std::fmt::Display for DemoSummary {
             if let Some(login) = &activity.open_shift_for {
                 writeln!(f, "An open shift waits for {login} to take it.")?;
             }
+            if activity.cover_requests > 0 {
+                writeln!(
+                    f,
+                    "A PA is off sick tomorrow: {} shift(s) searching for cover (GET /api/v1/cover-requests as their manager).",
+                    activity.cover_requests
+                )?;
+            }
         }
         writeln!(f, "Every account's password is {DEMO_PASSWORD}.")?;
         writeln!(f)?;

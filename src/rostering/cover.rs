@@ -114,13 +114,13 @@ impl Ranked {
     }
 }
 
-/// The PAs the safety gate allows on `shift` now (besides those on it and `excluded`), ranked
-/// by tier then matching score, the first `wanted` of them: the one list searches and the
-/// manager's view read.
+/// The PAs the safety gate allows on `shift` now (besides those on it, and among those `admits`
+/// lets through), ranked by tier then matching score, the first `wanted` of them: the one list
+/// searches, direct offers and the manager's view read.
 pub fn ranked_candidates(
     conn: &mut DbConnection,
     shift: &RosterShiftRow,
-    excluded: &HashSet<String>,
+    admits: &dyn Fn(&str) -> bool,
     wanted: usize,
 ) -> AppResult<Vec<Ranked>> {
     let holder = market_repo::find_budget_holder(conn, &shift.budget_holder_id)?
@@ -146,7 +146,7 @@ pub fn ranked_candidates(
     )?
     .into_iter()
     .filter(|(id, latitude, longitude, travel_km)| {
-        !excluded.contains(id)
+        admits(id)
             && !on_shift.contains(id)
             && crate::geo::distance_km(
                 crate::geo::Location {
@@ -318,6 +318,60 @@ pub fn open_for_absence(
     Ok(opened)
 }
 
+/// An absence corrected to fewer days (`from` to `to` now): each shift it opened that falls
+/// outside them, still searching and not started, is offered back to the absent PA when the
+/// gate allows them. They take it back as anyone takes an open shift (acceptance, under the
+/// roster's lock), so the search goes on meanwhile and the first valid acceptance wins.
+/// Inside the caller's transaction. Returns the cover requests offered back.
+pub fn absence_shortened(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    absence_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<String>> {
+    let mut offered_back = Vec::new();
+    for (request, shift) in repo::searching_for_absence(conn, absence_id)? {
+        if (from..=to).contains(&shift.shift_date) || shift.starts_at.and_utc() <= now {
+            continue;
+        }
+        let admits = |id: &str| id == request.absent_pa_id;
+        let ranked = ranked_candidates(conn, &shift, &admits, 1)?;
+        let Some(back) = ranked.first() else {
+            continue;
+        };
+        let already = repo::offers_of(conn, &request.id)?
+            .iter()
+            .any(|o| o.pa_id == back.pa_id);
+        if !already {
+            offer(
+                conn,
+                &request,
+                &shift,
+                &[back],
+                request.round,
+                Some(&actor.user_id),
+                now,
+            )?;
+        }
+        audit::record(
+            conn,
+            Some(actor),
+            Change::<(), _> {
+                organisation_id: &request.organisation_id,
+                action: "cover.offered_back",
+                entity_type: "cover_request",
+                entity_id: &request.id,
+                before: None,
+                after: Some(&serde_json::json!({"pa_id": back.pa_id})),
+            },
+        )?;
+        offered_back.push(request.id);
+    }
+    Ok(offered_back)
+}
+
 fn local_words(shift: &RosterShiftRow) -> String {
     format!(
         "{} {}–{}",
@@ -379,9 +433,8 @@ pub fn run_round(conn: &mut DbConnection, request_id: &str, now: DateTime<Utc>) 
         .into_iter()
         .map(|o| o.pa_id)
         .collect();
-    let mut excluded = offered.clone();
-    excluded.insert(request.absent_pa_id.clone());
-    let ranked = ranked_candidates(conn, &shift, &excluded, JUDGED_PER_ROUND)?;
+    let admits = |id: &str| id != request.absent_pa_id && !offered.contains(id);
+    let ranked = ranked_candidates(conn, &shift, &admits, JUDGED_PER_ROUND)?;
     // Each round reaches one tier further (the team, then nearby, then anyone eligible) and
     // offers the best PAs not yet offered within its reach; a round whose reach holds nobody
     // new widens at once.
@@ -630,10 +683,9 @@ pub fn read(
     request_id: &str,
 ) -> AppResult<CoverRequestView> {
     let (request, shift) = request_in_view(conn, actor, request_id)?;
-    let mut excluded = HashSet::new();
-    excluded.insert(request.absent_pa_id.clone());
     let ranked = if request.status == "searching" {
-        ranked_candidates(conn, &shift, &excluded, JUDGED_FOR_MANAGER)?
+        let admits = |id: &str| id != request.absent_pa_id;
+        ranked_candidates(conn, &shift, &admits, JUDGED_FOR_MANAGER)?
     } else {
         Vec::new()
     };
@@ -678,10 +730,9 @@ pub fn offer_directly(
             detail: format!("this cover request is {}", request.status),
         });
     }
-    let mut excluded = HashSet::new();
-    excluded.insert(request.absent_pa_id.clone());
-    let ranked = ranked_candidates(conn, &shift, &excluded, JUDGED_FOR_MANAGER)?;
-    let Some(chosen) = ranked.iter().find(|r| r.pa_id == pa_id) else {
+    let admits = |id: &str| id == pa_id && id != request.absent_pa_id;
+    let ranked = ranked_candidates(conn, &shift, &admits, 1)?;
+    let Some(chosen) = ranked.first() else {
         return Err(AppError::field(
             "pa_id",
             "not_eligible",

@@ -705,6 +705,20 @@ pub fn searching_on_shift(
         .load(conn)?)
 }
 
+/// An absence's cover requests still searching, with their shifts.
+pub fn searching_for_absence(
+    conn: &mut DbConnection,
+    absence_id: &str,
+) -> AppResult<Vec<(CoverRequestRow, RosterShiftRow)>> {
+    Ok(cover_requests::table
+        .inner_join(roster_shifts::table)
+        .filter(cover_requests::absence_id.eq(absence_id))
+        .filter(cover_requests::status.eq("searching"))
+        .order((roster_shifts::starts_at.asc(), cover_requests::id.asc()))
+        .select((CoverRequestRow::as_select(), RosterShiftRow::as_select()))
+        .load(conn)?)
+}
+
 /// Moves a searching request on: a new round, or to another status; false if it had already
 /// left `searching`.
 pub fn update_cover_request(

@@ -390,3 +390,101 @@ async fn a_shift_not_worked_because_the_pa_was_off_sick_is_absent_not_missed() {
         .await;
     assert_eq!(field_of(&worked), "ends_on", "{}", worked.text);
 }
+
+#[actix_web::test]
+async fn a_pa_back_sooner_is_offered_back_the_shifts_their_absence_no_longer_covers() {
+    let monday = coming_monday();
+    let w = week_from(monday).await;
+    // Open-ended sickness from Monday takes Amy off the week's shifts: Monday's and Saturday
+    // night's.
+    let reported = report(
+        &w,
+        &w.amy_login,
+        Some("sick-open"),
+        json!({"kind": "sickness", "starts_on": monday}),
+    )
+    .await;
+    assert_eq!(reported.status, 201, "{}", reported.text);
+    let requests: Vec<String> = reported.body["cover_request_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(requests.len(), 2, "{}", reported.text);
+    let absence = reported.body["id"].as_str().unwrap().to_owned();
+    let request_on = |shift: &str| {
+        let shift = shift.to_owned();
+        let requests = requests.clone();
+        let app = &w.app;
+        let token = w.manager.token.clone();
+        async move {
+            for r in requests {
+                let got = app
+                    .get(&format!("/api/v1/cover-requests/{r}"), Some(&token))
+                    .await;
+                if got.body["roster_shift_id"] == shift.as_str() {
+                    return got.body;
+                }
+            }
+            panic!("no cover request for {shift}");
+        }
+    };
+    let night = request_on(&w.night).await;
+    assert!(night["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["pa_id"] != w.amy.as_str()));
+
+    // She is back on Tuesday: the manager corrects the absence to Monday only.
+    let corrected = w
+        .app
+        .send(
+            TestRequest::put()
+                .uri(&format!("/api/v1/absences/{absence}"))
+                .insert_header(("authorization", format!("Bearer {}", w.manager.token)))
+                .insert_header(("If-Match", "\"1\""))
+                .set_json(json!({"kind": "sickness", "starts_on": monday, "ends_on": monday})),
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text);
+
+    // Saturday night's shift, still open, is offered back to her; Monday's is not.
+    let night = request_on(&w.night).await;
+    assert_eq!(night["status"], "searching");
+    assert!(
+        night["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["pa_id"] == w.amy.as_str()),
+        "{night}"
+    );
+    let monday_request = request_on(&w.monday).await;
+    assert!(monday_request["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["pa_id"] != w.amy.as_str()));
+    // She takes it back through acceptance (the gate, the budget commitment), which covers it.
+    let taken = w
+        .post(
+            &w.amy_login,
+            &format!("/api/v1/roster-shifts/{}/acceptance", w.night),
+            json!({}),
+        )
+        .await;
+    assert_eq!(taken.status, 200, "{}", taken.text);
+    let night = request_on(&w.night).await;
+    assert_eq!(night["status"], "covered", "{night}");
+    assert_eq!(night["covered_by"], w.amy.as_str());
+    // Monday, still inside the absence, stays refused to her.
+    w.post(
+        &w.amy_login,
+        &format!("/api/v1/roster-shifts/{}/acceptance", w.monday),
+        json!({}),
+    )
+    .await
+    .assert_problem(409, "not_eligible");
+}

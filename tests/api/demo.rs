@@ -34,6 +34,7 @@ async fn the_demo_leaves_every_role_something_to_see() {
     assert_eq!(activity.rosters, 4);
     assert!(activity.clocked_shifts > 0);
     assert!(activity.exports > 0);
+    assert!(activity.cover_requests > 0);
     let taker = activity
         .open_shift_for
         .clone()
@@ -130,5 +131,6 @@ async fn the_demo_works_whatever_day_it_is_loaded() {
         assert!(activity.clocked_shifts > 0, "{day}");
         assert!(activity.exports > 0, "{day}");
         assert!(activity.open_shift_for.is_some(), "{day}");
+        assert!(activity.cover_requests > 0, "{day}");
     }
 }
