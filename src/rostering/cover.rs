@@ -628,7 +628,17 @@ fn view(
     shift: &RosterShiftRow,
     candidates: Option<Vec<Ranked>>,
 ) -> AppResult<CoverRequestView> {
-    let offers = repo::offers_of(conn, &request.id)?
+    let offers = repo::offers_of(conn, &request.id)?;
+    Ok(view_with(request, shift, offers, candidates))
+}
+
+fn view_with(
+    request: &CoverRequestRow,
+    shift: &RosterShiftRow,
+    offers: Vec<CoverOfferRow>,
+    candidates: Option<Vec<Ranked>>,
+) -> CoverRequestView {
+    let offers = offers
         .into_iter()
         .map(|o| CoverOfferView {
             pa_id: o.pa_id,
@@ -639,7 +649,7 @@ fn view(
             offered_at: o.offered_at.and_utc(),
         })
         .collect();
-    Ok(CoverRequestView {
+    CoverRequestView {
         id: request.id.clone(),
         roster_shift_id: shift.id.clone(),
         budget_holder_id: shift.budget_holder_id.clone(),
@@ -672,7 +682,7 @@ fn view(
                 })
                 .collect()
         }),
-    })
+    }
 }
 
 /// A cover request with every PA the gate allows on the shift now, ranked, and the offers made.
@@ -707,11 +717,20 @@ pub fn list(
             organisation_id: &actor.organisation_id,
         },
     )?;
-    let mut out = Vec::new();
-    for (request, shift) in repo::cover_requests_in(conn, &actor.organisation_id, status, 500)? {
-        out.push(view(conn, &request, &shift, None)?);
+    let found = repo::cover_requests_in(conn, &actor.organisation_id, status, 500)?;
+    let ids: Vec<String> = found.iter().map(|(r, _)| r.id.clone()).collect();
+    let mut offers: std::collections::HashMap<String, Vec<CoverOfferRow>> =
+        std::collections::HashMap::new();
+    for o in repo::offers_of_requests(conn, &ids)? {
+        offers.entry(o.cover_request_id.clone()).or_default().push(o);
     }
-    Ok(out)
+    Ok(found
+        .iter()
+        .map(|(request, shift)| {
+            let made = offers.remove(&request.id).unwrap_or_default();
+            view_with(request, shift, made, None)
+        })
+        .collect())
 }
 
 /// The manager offers the shift to a PA directly; the gate must allow them. Who may call: the

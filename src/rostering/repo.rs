@@ -755,11 +755,29 @@ pub fn mark_first_offers(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -
 }
 
 pub fn offers_of(conn: &mut DbConnection, request_id: &str) -> AppResult<Vec<CoverOfferRow>> {
-    Ok(cover_offers::table
-        .filter(cover_offers::cover_request_id.eq(request_id))
-        .order((cover_offers::offered_at.asc(), cover_offers::pa_id.asc()))
-        .select(CoverOfferRow::as_select())
-        .load(conn)?)
+    offers_of_requests(conn, &[request_id.to_owned()])
+}
+
+/// The offers of many requests at once, in the order each request's were made.
+pub fn offers_of_requests(
+    conn: &mut DbConnection,
+    request_ids: &[String],
+) -> AppResult<Vec<CoverOfferRow>> {
+    let mut out = Vec::new();
+    for chunk in request_ids.chunks(5000) {
+        out.extend(
+            cover_offers::table
+                .filter(cover_offers::cover_request_id.eq_any(chunk))
+                .order((
+                    cover_offers::cover_request_id.asc(),
+                    cover_offers::offered_at.asc(),
+                    cover_offers::pa_id.asc(),
+                ))
+                .select(CoverOfferRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// Records offers; one already made to a PA stands.
