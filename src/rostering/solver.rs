@@ -816,6 +816,11 @@ enum Relaxation {
     Subgradient,
 }
 
+/// The most of the time the greedy construction may take.
+const CONSTRUCTION_SHARE: f64 = 0.25;
+/// Where no relaxation applies, the most of the time the first sweeps of plans may take.
+const SWEEPS_SHARE: f64 = 0.6;
+
 /// For column generation, the share of the time past which it stops even before its first
 /// dive ends (it stops at `RELAX_SHARE` once one has).
 const COLUMNS_SHARE: f64 = 0.7;
@@ -845,7 +850,13 @@ fn search(
     }
     let mut order: Vec<usize> = (0..p.tasks.len()).filter(|&t| !p.tasks[t].fixed).collect();
     order.sort_by_key(|&t| (p.tasks[t].eligible.len(), p.tasks[t].start));
-    for t in order {
+    // The construction may take its share of the time and no more: shifts it has not reached
+    // stay open for the search to fill.
+    let construction_ends = started + limits.time.mul_f64(CONSTRUCTION_SHARE);
+    for (i, t) in order.into_iter().enumerate() {
+        if i % 64 == 0 && Instant::now() >= construction_ends {
+            break;
+        }
         if let Some(workers) = best_fill(&mut state, t) {
             let before = state.score.total;
             for &w in &workers {
@@ -874,13 +885,19 @@ fn search(
     let mut relaxation_bound = None;
     let mut pools = None;
     if planned {
+        // Where no relaxation runs (a horizon too long to plan whole), the sweeps that make
+        // the first contract-keeping roster may take longer.
+        let share = if relax::applies(p) && planner.plans_whole(p) {
+            RELAX_SHARE
+        } else {
+            SWEEPS_SHARE
+        };
         replan_sweeps(
             &mut state,
             &mut planner,
             &by_day,
             &mut rng,
-            started,
-            limits.time,
+            started + limits.time.mul_f64(share),
         );
         // Then all of them at once, against prices for cover (`columns` or `relax`), for part
         // of the time.
@@ -1218,30 +1235,37 @@ fn rank(s: &Score) -> (bool, i64) {
     (s.shortfall() > 0, s.total)
 }
 
-/// Each worker in turn (in a random order) gets their best plan given everyone else's, sweep
-/// after sweep until one improves nothing or time is up: from a greedy roster this reaches one
-/// that keeps every contract, since each contract concerns its worker alone.
+/// Each worker in turn (in a random order) gets their best plan given everyone else's (window
+/// by window, first to last, where their whole horizon is too large to plan at once), sweep
+/// after sweep until one improves nothing or `deadline` passes: from a greedy roster this
+/// reaches one that keeps every contract, since each contract concerns its worker alone.
 fn replan_sweeps(
     state: &mut State<'_>,
     planner: &mut replan::Planner,
     by_day: &[Vec<usize>],
     rng: &mut Rng,
-    started: Instant,
-    limit: Duration,
+    deadline: Instant,
 ) {
     let p = state.p;
     let mut order: Vec<usize> = (0..p.workers.len()).collect();
     loop {
-        let before = state.score.total;
+        let before = rank(&state.score);
         rng.shuffle(&mut order);
         for &w in &order {
-            let was = state.score.total;
-            let mut undo = Vec::new();
-            if !planner.replan(state, by_day, w, None, &mut undo) || state.score.total > was {
-                state.revert(&mut undo);
+            for window in planner.windows(p, w) {
+                if Instant::now() >= deadline {
+                    return;
+                }
+                let was = rank(&state.score);
+                let mut undo = Vec::new();
+                if !planner.replan(state, by_day, w, window, None, &mut undo)
+                    || rank(&state.score) > was
+                {
+                    state.revert(&mut undo);
+                }
             }
         }
-        if state.score.total >= before || started.elapsed() >= limit {
+        if rank(&state.score) >= before || Instant::now() >= deadline {
             return;
         }
     }
@@ -1292,8 +1316,9 @@ fn replan_few(
         }
     }
     for &w in &chosen {
+        let window = planner.window(p, w, rng);
         let jitter = (jitter > 0).then_some((&mut *rng, jitter));
-        if !planner.replan(state, by_day, w, jitter, undo) {
+        if !planner.replan(state, by_day, w, window, jitter, undo) {
             return false;
         }
     }

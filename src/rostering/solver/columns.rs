@@ -25,6 +25,11 @@ use super::relax::{
 use super::replan::{Planner, PRICE_SCALE};
 use super::{rank, replan_sweeps, Rng, State};
 
+/// The most rows (covers and workers) the dense master takes: its basis inverse is rows
+/// squared and refactoring it rows cubed, so past this (340 rows on Curtois instance 12) a
+/// solve would take seconds and the memory gigabytes; the subgradient relaxation or the local
+/// search alone serve larger problems.
+const MAX_ROWS: usize = 700;
 /// Most pivots per solve of the master (a guard: a solve after a round of plans takes few).
 const MAX_PIVOTS: u32 = 20_000;
 /// A plan this near to whole in the solution is fixed without waiting.
@@ -80,7 +85,7 @@ pub(super) fn search<'a>(
     deadline: Instant,
 ) -> Option<Outcome<'a>> {
     let p = start.p;
-    if !applies(p) {
+    if !applies(p) || !planner.plans_whole(p) || p.covers.len() + p.workers.len() > MAX_ROWS {
         return None;
     }
     let workers = p.workers.len();
@@ -285,14 +290,12 @@ fn polished<'a>(
     rng: &mut Rng,
     until: Instant,
 ) -> State<'a> {
-    let now = Instant::now();
     replan_sweeps(
         &mut roster,
         planner,
         by_day,
         rng,
-        now,
-        until.saturating_duration_since(now),
+        until,
     );
     roster
 }

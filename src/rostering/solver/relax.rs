@@ -384,7 +384,7 @@ pub(super) fn search<'a>(
     until: Instant,
 ) -> Option<Outcome<'a>> {
     let p = start.p;
-    if !applies(p) {
+    if !applies(p) || !planner.plans_whole(p) {
         return None;
     }
     // Every plan seen, per worker: the dynamic programme's and those of the rosters made.
@@ -458,14 +458,12 @@ pub(super) fn search<'a>(
             let moves = COMBINE_MOVES * p.workers.len() as u32;
             combine(p, &pools.plans, &pools.places, &mut pick, rng, moves);
             let mut roster = pools.roster(&pick, rng);
-            let now = Instant::now();
             replan_sweeps(
                 &mut roster,
                 planner,
                 by_day,
                 rng,
-                now,
-                until.saturating_duration_since(now),
+                until,
             );
             if roster.score.shortfall() == 0 {
                 upper = upper.min(roster.score.total as f64);

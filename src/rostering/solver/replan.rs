@@ -17,11 +17,25 @@
 //! passes no maximum. The cost of a day's work is what it changes in the terms that are
 //! separable by day (cover, open places, requests, pay, travel, work outside the core team);
 //! the whole score decides afterwards whether the move stands.
+//!
+//! On long horizons (a year, dozens of kinds) a worker's whole plan would hold billions of
+//! states, so the plan covers a window of whole weeks instead (`Planner::window`), the largest
+//! that fits `MAX_BACK`, with the rest of the worker's roster fixed around it: the window
+//! starts from the run the days before it leave (its kind, length and exemption, or days off so
+//! far), ends only in states the days after it accept (successions, runs and days off across
+//! the boundary), and has the minutes, weekends and per-kind counts outside it taken from the
+//! contract's bounds. A window's plan keeps the contract whenever the roster around it does.
+//! Sweeping a worker's windows from first to last (`Planner::windows`) plans the whole horizon.
+
+use std::ops::Range;
 
 use super::{day_of, Rng, State};
 
 /// Minute units above this make a plan too large to be worth it (the move is skipped).
 const MAX_UNITS: usize = 400;
+/// The most states times days a plan may hold (its back pointers, 4 bytes each: 24 MB). A
+/// worker's whole horizon larger than this is planned a window of whole weeks at a time.
+const MAX_BACK: usize = 6_000_000;
 /// Planning again with dearer kinds: at most this many times.
 const PRICE_ROUNDS: usize = 12;
 
@@ -47,9 +61,142 @@ pub(super) struct Planner {
     options: Vec<Vec<DayWork>>,
     /// Per cover requirement, one of its places (for the workers who could fill it).
     pub(super) cover_task: Vec<Option<usize>>,
+    worker_shape: Vec<WorkerShape>,
 }
 
 const NONE: u32 = u32::MAX;
+
+/// Why no plan came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NoPlan {
+    /// No plan of the window keeps the contract with the roster around it.
+    Infeasible,
+    /// The window's states would not fit `MAX_BACK` or `MAX_UNITS`.
+    TooLarge,
+}
+
+/// The run a window starts in, left by the days before it.
+#[derive(Clone, Copy)]
+enum Before {
+    /// Days off so far (at least 1), or enough when the stretch began with the horizon.
+    Off(usize),
+    On {
+        kind: usize,
+        length: usize,
+        exempt: bool,
+    },
+}
+
+/// What the days after a window hold from its end: the run that begins there.
+#[derive(Clone, Copy)]
+enum After {
+    /// The window ends with the horizon.
+    Horizon,
+    On {
+        kind: usize,
+        length: usize,
+        touches_end: bool,
+    },
+    Off {
+        length: usize,
+        touches_end: bool,
+    },
+}
+
+/// A worker's roster outside a window, as the window's plan must fit it.
+struct Around {
+    minutes: i64,
+    /// Shifts of each kind.
+    per_kind: Vec<u32>,
+    weekends: u32,
+    before: Before,
+    after: After,
+}
+
+impl Around {
+    fn of(state: &State<'_>, w: usize, window: &Range<usize>) -> Self {
+        let p = state.p;
+        let dk = &state.day_kind[w];
+        let days = dk.len();
+        let mut minutes = 0;
+        let mut per_kind = vec![0u32; p.cannot_follow.len().max(1)];
+        for &t in &state.timeline[w] {
+            let task = &p.tasks[t];
+            if window.contains(&day_of(task)) {
+                continue;
+            }
+            minutes += task.minutes();
+            if let Some(n) = per_kind.get_mut(usize::from(task.kind)) {
+                *n += 1;
+            }
+        }
+        let works = |d: usize| !window.contains(&d) && dk.get(d).is_some_and(|&k| k >= 0);
+        let weekends = (0..days / 7)
+            .filter(|&k| works(7 * k + 5) || works(7 * k + 6))
+            .count() as u32;
+        let before = match window.start.checked_sub(1) {
+            None => Before::Off(usize::MAX),
+            Some(last) => {
+                let on = dk[last] >= 0;
+                let mut d = last;
+                while d > 0 && (dk[d - 1] >= 0) == on {
+                    d -= 1;
+                }
+                let length = last - d + 1;
+                match (on, d == 0) {
+                    (true, exempt) => Before::On {
+                        kind: dk[last] as usize,
+                        length,
+                        exempt,
+                    },
+                    (false, true) => Before::Off(usize::MAX),
+                    (false, false) => Before::Off(length),
+                }
+            }
+        };
+        let after = if window.end >= days {
+            After::Horizon
+        } else {
+            let first = window.end;
+            let on = dk[first] >= 0;
+            let mut d = first;
+            while d + 1 < days && (dk[d + 1] >= 0) == on {
+                d += 1;
+            }
+            let (length, touches_end) = (d - first + 1, d + 1 == days);
+            if on {
+                After::On {
+                    kind: dk[first] as usize,
+                    length,
+                    touches_end,
+                }
+            } else {
+                After::Off {
+                    length,
+                    touches_end,
+                }
+            }
+        };
+        Self {
+            minutes,
+            per_kind,
+            weekends,
+            before,
+            after,
+        }
+    }
+}
+
+/// A worker's plan in the making, decoded from a state: days off so far (capped), or a run.
+#[derive(Clone, Copy)]
+enum Run {
+    Off(usize),
+    On {
+        exempt: bool,
+        slot: usize,
+        length: usize,
+    },
+}
 
 /// Priced plans count in these fractions of a unit of score, so that prices can move in
 /// small steps.
@@ -72,37 +219,130 @@ impl Planner {
                 cover_task[c].get_or_insert(t);
             }
         }
+        // Per worker, the shape of their plans' states: the minute unit, the most units a day
+        // and the kinds they may work.
+        let mut shapes = vec![(0i64, 0i64, Vec::<usize>::new()); p.workers.len()];
+        for task in p.tasks.iter().filter(|t| !t.fixed && t.headcount == 1) {
+            for &w in &task.eligible {
+                let Some(c) = p.workers[w].contract.as_ref() else {
+                    continue;
+                };
+                let kind = usize::from(task.kind);
+                if c.max_per_kind.get(kind).is_none_or(|&m| m == 0) {
+                    continue;
+                }
+                let shape = &mut shapes[w];
+                shape.0 = gcd(shape.0, task.minutes());
+                shape.1 = shape.1.max(task.minutes());
+                if !shape.2.contains(&kind) {
+                    shape.2.push(kind);
+                }
+            }
+        }
+        let worker_shape = shapes
+            .into_iter()
+            .map(|(unit, longest, kinds)| WorkerShape {
+                unit: unit.max(1),
+                day_units: usize::try_from(longest / unit.max(1)).unwrap_or(0),
+                kinds: kinds.len(),
+            })
+            .collect();
         Self {
             cover_task,
+            worker_shape,
             ..Self::default()
         }
     }
 
-    /// Takes worker `w`'s work away and gives them the best plan instead, recording how to undo
-    /// (`(task, worker, sign)` to apply in reverse). `jitter` adds a little noise to each day's
-    /// cost, so that plans of equal cost take turns. False when the worker has no contract, has
-    /// fixed work, the plan would be too large, or a rule outside the contract refuses it (the
-    /// caller undoes what was recorded).
+    /// An upper bound on the states times days of worker `w`'s plan over `weeks` weeks.
+    fn estimate(&self, p: &super::Problem, w: usize, weeks: usize) -> (usize, usize) {
+        let Some(c) = p.workers[w].contract.as_ref() else {
+            return (0, 0);
+        };
+        let shape = &self.worker_shape[w];
+        let days = (7 * weeks).min(p.days);
+        let runs = c.min_days_off.max(1) as usize
+            + 2 * shape.kinds.max(1) * c.max_consecutive.max(1) as usize;
+        let weekends_n = (c.max_weekends as usize).min(weeks) + 1;
+        let units = usize::try_from(c.max_minutes.max(0) / shape.unit)
+            .unwrap_or(usize::MAX)
+            .min(days * shape.day_units);
+        let size = runs * weekends_n * (units + 1);
+        (size.saturating_mul(days), units)
+    }
+
+    /// The weeks of worker `w`'s windows: the whole horizon when its plan fits, else the most
+    /// whole weeks that do (at least one).
+    fn window_weeks(&self, p: &super::Problem, w: usize) -> usize {
+        let total = p.days.div_ceil(7).max(1);
+        let mut weeks = total;
+        while weeks > 1 {
+            let (back, units) = self.estimate(p, w, weeks);
+            if back <= MAX_BACK && units <= MAX_UNITS {
+                break;
+            }
+            weeks = if weeks == total { weeks / 2 } else { weeks - 1 };
+        }
+        weeks
+    }
+
+    /// Whether every worker's plan of the whole horizon fits: the relaxations plan whole
+    /// horizons.
+    pub(super) fn plans_whole(&self, p: &super::Problem) -> bool {
+        let total = p.days.div_ceil(7).max(1);
+        (0..p.workers.len()).all(|w| {
+            p.workers[w].contract.is_none() || self.window_weeks(p, w) >= total
+        })
+    }
+
+    /// A window for worker `w`'s plan: the whole horizon when it fits, else the most whole
+    /// weeks that do, starting on a random week.
+    pub(super) fn window(&self, p: &super::Problem, w: usize, rng: &mut Rng) -> Range<usize> {
+        let total = p.days.div_ceil(7).max(1);
+        let weeks = self.window_weeks(p, w);
+        let first = 7 * rng.below(total - weeks + 1);
+        first..(first + 7 * weeks).min(p.days)
+    }
+
+    /// Worker `w`'s windows from first to last, covering the horizon.
+    pub(super) fn windows(&self, p: &super::Problem, w: usize) -> Vec<Range<usize>> {
+        let weeks = self.window_weeks(p, w);
+        (0..p.days)
+            .step_by(7 * weeks)
+            .map(|first| first..(first + 7 * weeks).min(p.days))
+            .collect()
+    }
+
+    /// Takes worker `w`'s work within `window` away and gives them the best plan of it
+    /// instead, recording how to undo (`(task, worker, sign)` to apply in reverse). `jitter`
+    /// adds a little noise to each day's cost, so that plans of equal cost take turns. False
+    /// when the worker has no contract, has fixed work, the plan would be too large, or a rule
+    /// outside the contract refuses it (the caller undoes what was recorded).
     pub(super) fn replan(
         &mut self,
         state: &mut State<'_>,
         by_day: &[Vec<usize>],
         w: usize,
+        window: Range<usize>,
         jitter: Option<(&mut Rng, usize)>,
         undo: &mut Vec<(usize, usize, i64)>,
     ) -> bool {
         let p = state.p;
         if p.workers[w].contract.is_none()
             || p.days == 0
+            || window.is_empty()
             || state.timeline[w].iter().any(|&t| p.tasks[t].fixed)
         {
             return false;
         }
         for t in state.timeline[w].clone() {
-            state.apply(t, w, -1);
-            undo.push((t, w, 1));
+            if window.contains(&day_of(&p.tasks[t])) {
+                state.apply(t, w, -1);
+                undo.push((t, w, 1));
+            }
         }
-        let Some(plan) = self.best_plan(state, by_day, w, Costing::Marginal, jitter, None) else {
+        let Ok(plan) = self.best_plan(state, by_day, w, window, Costing::Marginal, jitter, None)
+        else {
             return false;
         };
         for o in plan.into_iter().flatten() {
@@ -116,10 +356,10 @@ impl Planner {
         true
     }
 
-    /// Worker `w`'s cheapest plan when each cover requirement's place is worth `price`
-    /// (`PRICE_SCALE` to a unit of score) rather than what it changes in the roster as it
-    /// stands: the places to take (any free one of each cover). None when no plan keeps the
-    /// contract.
+    /// Worker `w`'s cheapest plan of the whole horizon when each cover requirement's place is
+    /// worth `price` (`PRICE_SCALE` to a unit of score) rather than what it changes in the
+    /// roster as it stands: the places to take (any free one of each cover). None when no plan
+    /// keeps the contract or the plan would be too large.
     ///
     /// `kind_price` (per kind) starts the pricing of per-kind maxima where the last plan's
     /// left off and keeps where this one's ends: between rounds of the relaxation the prices
@@ -132,51 +372,68 @@ impl Planner {
         price: &[i64],
         kind_price: &mut [i64],
     ) -> Option<Vec<usize>> {
-        let plan = self.best_plan(
-            state,
-            by_day,
-            w,
-            Costing::Priced(price),
-            None,
-            Some(kind_price),
-        )?;
+        let plan = self
+            .best_plan(
+                state,
+                by_day,
+                w,
+                0..state.p.days,
+                Costing::Priced(price),
+                None,
+                Some(kind_price),
+            )
+            .ok()?;
         Some(plan.into_iter().flatten().map(|o| o.task).collect())
     }
 
-    /// The cheapest plan for worker `w` (who has a contract) given the free places in `state`,
-    /// as the work taken each day (None: off); None when no plan keeps the contract or the plan
-    /// would be too large.
+    /// The cheapest plan of `window` for worker `w` (who has a contract) given the free places
+    /// in `state` and their roster around it, as the work taken each day of the window (None:
+    /// off).
+    #[allow(clippy::too_many_arguments)]
     fn best_plan(
         &mut self,
         state: &State<'_>,
         by_day: &[Vec<usize>],
         w: usize,
+        window: Range<usize>,
         costing: Costing<'_>,
         mut jitter: Option<(&mut Rng, usize)>,
         warm: Option<&mut [i64]>,
-    ) -> Option<Vec<Option<DayWork>>> {
+    ) -> Result<Vec<Option<DayWork>>, NoPlan> {
         let p = state.p;
-        let c = p.workers[w].contract.as_ref()?;
+        let c = p.workers[w].contract.as_ref().ok_or(NoPlan::Infeasible)?;
         let scale = match costing {
             Costing::Marginal => 1,
             Costing::Priced(_) => PRICE_SCALE,
         };
+        let around = Around::of(state, w, &window);
+        // Each kind's maximum less what the roster around the window works of it.
+        let max_kind = |kind: usize| {
+            c.max_per_kind
+                .get(kind)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(around.per_kind.get(kind).copied().unwrap_or(0))
+        };
 
         // What each day's work would cost, the cheapest free place per kind.
-        let days = p.days;
+        let first = window.start;
+        let days = window.len();
         let worker = &p.workers[w];
         let weights = &p.weights;
-        self.options.resize_with(days, Vec::new);
+        if self.options.len() < days {
+            self.options.resize_with(days, Vec::new);
+        }
         let mut unit = 0i64;
         let mut kinds: Vec<usize> = Vec::new();
-        for (d, options) in self.options.iter_mut().enumerate() {
+        for (i, options) in self.options.iter_mut().take(days).enumerate() {
             options.clear();
-            for &t in by_day.get(d).map_or(&[][..], |v| v) {
+            for &t in by_day.get(first + i).map_or(&[][..], |v| v) {
                 let task = &p.tasks[t];
                 let kind = usize::from(task.kind);
                 if task.headcount != 1
                     || !state.assigned[t].is_empty()
-                    || c.max_per_kind.get(kind).is_none_or(|&m| m == 0)
+                    || max_kind(kind) == 0
                     || task.eligible.binary_search(&w).is_err()
                 {
                     continue;
@@ -223,14 +480,21 @@ impl Planner {
                 unit = gcd(unit, minutes);
             }
         }
-        if unit <= 0 {
-            // Nothing on offer: no work at all, if the contract allows it.
-            return (c.min_minutes <= 0).then(|| vec![None; days]);
+        // The run the window starts in needs its kind among the slots, offered or not.
+        if let Before::On { kind, .. } = around.before {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
         }
+        let offered = unit > 0;
+        let unit = unit.max(1);
         let mut adjust = |day: usize, kind: u16, by: i64| {
+            if !window.contains(&day) {
+                return;
+            }
             if let Some(o) = self
                 .options
-                .get_mut(day)
+                .get_mut(day - first)
                 .and_then(|o| o.iter_mut().find(|o| o.kind == usize::from(kind)))
             {
                 o.cost += by * scale;
@@ -242,17 +506,37 @@ impl Planner {
         for &(day, kind, request) in &c.off_requests {
             adjust(day, kind, request);
         }
-        for o in self.options.iter_mut().flatten() {
+        let mut day_units = 0;
+        for o in self.options.iter_mut().take(days).flatten() {
             o.units = usize::try_from(p.tasks[o.task].minutes() / unit).unwrap_or(0);
+            day_units = day_units.max(o.units);
             if let Some((rng, n)) = jitter.as_mut() {
                 o.cost += rng.below(*n) as i64;
             }
         }
-        let max_units = usize::try_from(c.max_minutes.max(0) / unit).unwrap_or(usize::MAX);
-        if max_units > MAX_UNITS {
-            return None;
+        let spare = c.max_minutes - around.minutes;
+        if spare < 0 {
+            return Err(NoPlan::Infeasible);
         }
-        let min_units = usize::try_from((c.min_minutes.max(0) + unit - 1) / unit).unwrap_or(0);
+        let max_units = if offered {
+            usize::try_from(spare / unit)
+                .unwrap_or(usize::MAX)
+                .min(days * day_units)
+        } else {
+            0
+        };
+        if max_units > MAX_UNITS {
+            return Err(NoPlan::TooLarge);
+        }
+        let short = (c.min_minutes - around.minutes).max(0);
+        let min_units = usize::try_from((short + unit - 1) / unit).unwrap_or(usize::MAX);
+        if min_units > max_units {
+            return Err(NoPlan::Infeasible);
+        }
+        let weekends_left = c
+            .max_weekends
+            .checked_sub(around.weekends)
+            .ok_or(NoPlan::Infeasible)? as usize;
         let follows: Vec<Vec<bool>> = kinds
             .iter()
             .map(|&a| kinds.iter().map(|&b| !p.cannot_follow[a][b]).collect())
@@ -262,7 +546,7 @@ impl Planner {
         // that no price on it can hide a cheaper plan that keeps it (pricing alone reaches
         // only plans on the lower convex hull of cost against count); the others are priced.
         // The local search's plans price them all: quicker, and a miss costs only a move.
-        let max_of = |s: usize| c.max_per_kind.get(kinds[s]).copied().unwrap_or(0) as usize;
+        let max_of = |s: usize| max_kind(kinds[s]) as usize;
         let counted = match costing {
             Costing::Marginal => None,
             Costing::Priced(_) => (0..kinds.len())
@@ -270,6 +554,7 @@ impl Planner {
                     let offered = self
                         .options
                         .iter()
+                        .take(days)
                         .filter(|o| o.iter().any(|o| o.slot == s));
                     max_of(s) < offered.count()
                 })
@@ -279,10 +564,25 @@ impl Planner {
             off_n: c.min_days_off.max(1) as usize,
             run_n: c.max_consecutive.max(1) as usize,
             min_run: c.min_consecutive as usize,
-            weekends_n: c.max_weekends as usize + 1,
+            weekends_n: weekends_left.min(days.div_ceil(7)) + 1,
             counted: counted.map_or((usize::MAX, 1), |s| (s, max_of(s) + 1)),
             units_n: max_units + 1,
             kinds: kinds.len(),
+        };
+        let runs = shape.off_n + 2 * shape.kinds * shape.run_n;
+        let size = runs * shape.weekends_n * shape.counted.1 * shape.units_n;
+        if size.saturating_mul(days) > MAX_BACK {
+            return Err(NoPlan::TooLarge);
+        }
+        let bounds = Bounds {
+            first,
+            horizon: p.days,
+            kinds: &kinds,
+            cannot_follow: &p.cannot_follow,
+            min_days_off: c.min_days_off as usize,
+            before: around.before,
+            after: around.after,
+            short_day: p.weights.short_day * scale,
         };
         // Per kind, the price is raised (doubling) while the plan passes its maximum and then
         // bisected between the highest price that passed it and the lowest that kept it: a
@@ -302,7 +602,7 @@ impl Planner {
         let refine = matches!(costing, Costing::Priced(_));
         let mut lowered = false;
         for _ in 0..PRICE_ROUNDS {
-            let Some(plan) = self.plan(days, &shape, &follows, &price, min_units) else {
+            let Some(plan) = self.plan(days, &shape, &bounds, &follows, &price, min_units) else {
                 break;
             };
             let mut count = vec![0u32; kinds.len()];
@@ -310,7 +610,7 @@ impl Planner {
                 count[o.slot] += 1;
             }
             let over: Vec<usize> = (0..kinds.len())
-                .filter(|&s| count[s] > c.max_per_kind.get(kinds[s]).copied().unwrap_or(0))
+                .filter(|&s| count[s] > max_kind(kinds[s]))
                 .collect();
             debug_assert!(counted.is_none_or(|s| !over.contains(&s)));
             if over.is_empty() {
@@ -320,9 +620,7 @@ impl Planner {
                 }
                 let lower: Vec<usize> = (0..kinds.len())
                     .filter(|&s| refine && price[s] > passed[s] + scale)
-                    .filter(|&s| {
-                        !warmed || count[s] < c.max_per_kind.get(kinds[s]).copied().unwrap_or(0)
-                    })
+                    .filter(|&s| !warmed || count[s] < max_kind(kinds[s]))
                     .collect();
                 if lower.is_empty() || (warmed && lowered) {
                     break;
@@ -343,7 +641,7 @@ impl Planner {
                 }
             }
         }
-        let (_, plan, price) = best?;
+        let (_, plan, price) = best.ok_or(NoPlan::Infeasible)?;
         if let Some(warm) = warm {
             for (&k, &x) in kinds.iter().zip(&price) {
                 if let Some(slot) = warm.get_mut(k) {
@@ -351,14 +649,16 @@ impl Planner {
                 }
             }
         }
-        Some(plan)
+        Ok(plan)
     }
 
-    /// The cheapest plan under `price` per kind slot, as the work taken each day (None: off).
+    /// The cheapest plan of the window under `price` per kind slot, as the work taken each day
+    /// (None: off).
     fn plan(
         &mut self,
         days: usize,
         shape: &Shape,
+        bounds: &Bounds<'_>,
         follows: &[Vec<bool>],
         price: &[i64],
         min_units: usize,
@@ -381,6 +681,18 @@ impl Planner {
         let work_run = |exempt: usize, kind: usize, length: usize| {
             off_n + (exempt * kinds + kind) * run_n + (length - 1)
         };
+        let decode = |run: usize| {
+            if run < off_n {
+                Run::Off(run + 1)
+            } else {
+                let r = run - off_n;
+                Run::On {
+                    exempt: r / (kinds * run_n) == 1,
+                    slot: (r / run_n) % kinds,
+                    length: r % run_n + 1,
+                }
+            }
+        };
         const INF: i64 = i64::MAX / 4;
         self.cost.clear();
         self.cost.resize(size, INF);
@@ -390,16 +702,31 @@ impl Planner {
         if self.back.len() < size * days {
             self.back.resize(size * days, NONE);
         }
-        // Before the first day: off for long enough, so the first run may start at once.
-        let start = index(off_n - 1, 0, 0, 0);
+        // Before the window: the run the days before it leave (before the horizon: off for
+        // long enough, so the first run may start at once).
+        let start = match bounds.before {
+            Before::Off(length) => index(length.min(off_n) - 1, 0, 0, 0),
+            Before::On {
+                kind,
+                length,
+                exempt,
+            } => {
+                let slot = bounds.kinds.iter().position(|&k| k == kind)?;
+                if length > run_n {
+                    return None;
+                }
+                index(work_run(usize::from(exempt), slot, length), 0, 0, 0)
+            }
+        };
         self.cost[start] = 0;
         self.active.clear();
         self.active.push(start as u32);
-        let full_weeks = days / 7;
+        let full_weeks = bounds.horizon / 7;
         for d in 0..days {
+            let day = bounds.first + d;
             let options = &self.options[d];
-            let saturday = d % 7 == 5 && d / 7 < full_weeks;
-            let sunday = d % 7 == 6 && d / 7 < full_weeks;
+            let saturday = day % 7 == 5 && day / 7 < full_weeks;
+            let sunday = day % 7 == 6 && day / 7 < full_weeks;
             let back = &mut self.back[d * size..(d + 1) * size];
             let next = &mut self.next;
             let next_active = &mut self.next_active;
@@ -420,16 +747,13 @@ impl Planner {
                 let weekends = (from_index / (count_n * units_n)) % weekends_n;
                 let count = (from_index / units_n) % count_n;
                 let units = from_index % units_n;
-                let (working, exempt, last, length) = if run < off_n {
-                    (false, 0, 0, run + 1)
-                } else {
-                    let r = run - off_n;
-                    (
-                        true,
-                        r / (kinds * run_n),
-                        (r / run_n) % kinds,
-                        r % run_n + 1,
-                    )
+                let (working, exempt, last, length) = match decode(run) {
+                    Run::Off(length) => (false, 0, 0, length),
+                    Run::On {
+                        exempt,
+                        slot,
+                        length,
+                    } => (true, usize::from(exempt), slot, length),
                 };
                 // A day off.
                 if !working {
@@ -452,7 +776,7 @@ impl Planner {
                         if length < off_n {
                             continue;
                         }
-                        (usize::from(d == 0), 1)
+                        (usize::from(day == 0), 1)
                     };
                     let weekends = weekends + usize::from(saturday || (sunday && !working));
                     let units = units + o.units;
@@ -470,18 +794,23 @@ impl Planner {
             std::mem::swap(&mut self.cost, &mut self.next);
             std::mem::swap(&mut self.active, &mut self.next_active);
         }
-        // The end: any run (stretches touching the end are exempt), enough minutes.
-        let mut at = self
+        // The end: enough minutes, and a run the days after the window can follow, costed by
+        // any shortfall across the boundary (at the horizon's end any run: stretches touching
+        // it are exempt).
+        let (_, mut at) = self
             .active
             .iter()
             .map(|&i| i as usize)
             .filter(|&i| i % units_n >= min_units)
-            .min_by_key(|&i| (self.cost[i], i))?;
+            .filter_map(|i| {
+                let run = decode(i / (weekends_n * count_n * units_n));
+                let end = bounds.end_cost(run, min_run, run_n)?;
+                Some((self.cost[i] + end, i))
+            })
+            .min()?;
         let mut plan = vec![None; days];
         for d in (0..days).rev() {
-            let run = at / (weekends_n * count_n * units_n);
-            if run >= off_n {
-                let slot = ((run - off_n) / run_n) % kinds;
+            if let Run::On { slot, .. } = decode(at / (weekends_n * count_n * units_n)) {
                 plan[d] = self.options[d].iter().find(|o| o.slot == slot).copied();
             }
             let from = self.back[d * size + at];
@@ -496,6 +825,106 @@ impl Planner {
         }
         Some(plan)
     }
+}
+
+/// Where a window lies and what surrounds it.
+struct Bounds<'a> {
+    /// The window's first day.
+    first: usize,
+    /// The horizon's days.
+    horizon: usize,
+    /// The kind of each slot.
+    kinds: &'a [usize],
+    cannot_follow: &'a [Vec<bool>],
+    min_days_off: usize,
+    before: Before,
+    after: After,
+    /// A day short of a minimum, in the plan's cost units.
+    short_day: i64,
+}
+
+impl Bounds<'_> {
+    /// What a plan ending in `run` costs across the window's end: None when the days after
+    /// it cannot follow (a forbidden succession, a run past its maximum), else the days the
+    /// stretch meeting the boundary falls short of its minimum, priced as the score prices
+    /// them (`short_day`), so a plan next to a short stretch left by the roster around it is
+    /// still possible. A stretch touching the horizon's end (or a run that began with it) has
+    /// no minimum.
+    fn end_cost(&self, run: Run, min_run: usize, max_run: usize) -> Option<i64> {
+        let short = |want: usize, have: usize| (want.saturating_sub(have) as i64) * self.short_day;
+        Some(match (run, self.after) {
+            (_, After::Horizon) => 0,
+            (
+                Run::On {
+                    exempt,
+                    slot,
+                    length,
+                },
+                After::On {
+                    kind,
+                    length: more,
+                    touches_end,
+                },
+            ) => {
+                if self.cannot_follow[self.kinds[slot]][kind] || length + more > max_run {
+                    return None;
+                }
+                if exempt || touches_end {
+                    0
+                } else {
+                    short(min_run, length + more)
+                }
+            }
+            (
+                Run::On { .. },
+                After::Off {
+                    length: off,
+                    touches_end,
+                },
+            ) => {
+                if touches_end {
+                    0
+                } else {
+                    short(self.min_days_off, off)
+                }
+            }
+            (
+                Run::Off(_),
+                After::On {
+                    length: more,
+                    touches_end,
+                    ..
+                },
+            ) => {
+                if touches_end {
+                    0
+                } else {
+                    short(min_run, more)
+                }
+            }
+            (
+                Run::Off(length),
+                After::Off {
+                    length: off,
+                    touches_end,
+                },
+            ) => {
+                if touches_end {
+                    0
+                } else {
+                    short(self.min_days_off, length + off)
+                }
+            }
+        })
+    }
+}
+
+/// The shape of a worker's plans, for choosing windows that fit.
+#[derive(Clone, Copy, Default)]
+struct WorkerShape {
+    unit: i64,
+    day_units: usize,
+    kinds: usize,
 }
 
 /// The dimensions of a plan's states.
@@ -700,7 +1129,7 @@ mod tests {
             let mut state = State::new(&p);
             let mut planner = Planner::new(&p);
             let mut undo = Vec::new();
-            let made = planner.replan(&mut state, &by_day, 0, None, &mut undo);
+            let made = planner.replan(&mut state, &by_day, 0, 0..DAYS, None, &mut undo);
             match best {
                 Some(best) => {
                     planned += 1;
@@ -726,6 +1155,71 @@ mod tests {
         }
         // The random contracts mostly allow a plan.
         assert!(planned > 40 && exact > 10, "{planned} {exact}");
+    }
+
+    /// A window of days re-planned inside a roster that keeps the contract: the plan fits the
+    /// days around it (runs, days off and successions across both ends, the minutes, weekends
+    /// and per-kind counts outside it) and is the cheapest such, by hand.
+    #[test]
+    fn a_window_plan_fits_the_roster_around_it_and_is_the_cheapest_that_does() {
+        let mut rng = Rng(11);
+        let (mut windows, mut exact) = (0, 0);
+        for _ in 0..120 {
+            let p = random_problem(&mut rng);
+            let by_day: Vec<Vec<usize>> = (0..DAYS).map(|d| vec![2 * d, 2 * d + 1]).collect();
+            let mut state = State::new(&p);
+            let mut planner = Planner::new(&p);
+            let mut undo = Vec::new();
+            if !planner.replan(&mut state, &by_day, 0, 0..DAYS, None, &mut undo) {
+                continue;
+            }
+            let days: Vec<Option<u16>> = state.day_kind[0]
+                .iter()
+                .map(|&k| u16::try_from(k).ok())
+                .collect();
+            // A window that does not end between a Saturday and its Sunday (a split weekend is
+            // counted on both sides, which only ever refuses a plan).
+            let from = rng.below(DAYS - 1);
+            let to = from + 1 + rng.below(DAYS - from);
+            if to == 6 || (from == 6 && to < DAYS) {
+                continue;
+            }
+            let width = to - from;
+            let mut best: Option<i64> = None;
+            for code in 0..3usize.pow(width as u32) {
+                let mut trial = days.clone();
+                for i in 0..width {
+                    trial[from + i] = match code / 3usize.pow(i as u32) % 3 {
+                        0 => None,
+                        k => Some(k as u16 - 1),
+                    };
+                }
+                if let Some(cost) = cost_by_hand(&p, &trial) {
+                    best = Some(best.map_or(cost, |b: i64| b.min(cost)));
+                }
+            }
+            let best = best.expect("the roster as it is keeps the contract");
+            let mut undo = Vec::new();
+            let made = planner.replan(&mut state, &by_day, 0, from..to, None, &mut undo);
+            assert!(made, "window {from}..{to}");
+            windows += 1;
+            let after: Vec<Option<u16>> = state.day_kind[0]
+                .iter()
+                .map(|&k| u16::try_from(k).ok())
+                .collect();
+            assert_eq!(&after[..from], &days[..from]);
+            assert_eq!(&after[to..], &days[to..]);
+            let cost = cost_by_hand(&p, &after).expect("the window keeps the contract");
+            assert_eq!(cost, state.score.total);
+            let contract = p.workers[0].contract.as_ref().unwrap();
+            if contract.max_per_kind.iter().all(|&m| m >= DAYS as u32) {
+                assert_eq!(cost, best, "window {from}..{to}: {days:?} -> {after:?}");
+                exact += 1;
+            } else {
+                assert!(cost >= best);
+            }
+        }
+        assert!(windows > 40 && exact > 10, "{windows} {exact}");
     }
 
     #[test]
