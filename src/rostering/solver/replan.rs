@@ -19,8 +19,10 @@
 //! the whole score decides afterwards whether the move stands.
 //!
 //! On long horizons (a year, dozens of kinds) a worker's whole plan would hold billions of
-//! states, so the plan covers a window of whole weeks instead (`Planner::window`), the largest
-//! that fits `MAX_BACK`, with the rest of the worker's roster fixed around it: the window
+//! states. There the minutes are not counted in the states but priced, as the per-kind maxima
+//! are (a price per minute raised while the plan works too much and lowered while it works too
+//! little, bisected), and the plan covers a window of whole weeks (`Planner::window`, the most
+//! that fit `MAX_PRICED_BACK`), with the rest of the worker's roster fixed around it: the window
 //! starts from the run the days before it leave (its kind, length and exemption, or days off so
 //! far), ends only in states the days after it accept (successions, runs and days off across
 //! the boundary), and has the minutes, weekends and per-kind counts outside it taken from the
@@ -33,9 +35,13 @@ use super::{day_of, Rng, State};
 
 /// Minute units above this make a plan too large to be worth it (the move is skipped).
 const MAX_UNITS: usize = 400;
-/// The most states times days a plan may hold (its back pointers, 4 bytes each: 24 MB). A
-/// worker's whole horizon larger than this is planned a window of whole weeks at a time.
+/// The most states times days a plan counting minutes exactly may hold (its back pointers, 4
+/// bytes each: 24 MB).
 const MAX_BACK: usize = 6_000_000;
+/// The most states times days of a plan that prices minutes instead of counting them: the
+/// window is chosen so, to keep each plan to a millisecond or two (a sweep plans every
+/// worker's every window).
+const MAX_PRICED_BACK: usize = 400_000;
 /// Planning again with dearer kinds: at most this many times.
 const PRICE_ROUNDS: usize = 12;
 
@@ -62,6 +68,8 @@ pub(super) struct Planner {
     /// Per cover requirement, one of its places (for the workers who could fill it).
     pub(super) cover_task: Vec<Option<usize>>,
     worker_shape: Vec<WorkerShape>,
+    /// Price minutes even where they could be counted (tests of the priced plans).
+    price_minutes: bool,
 }
 
 const NONE: u32 = u32::MAX;
@@ -254,10 +262,11 @@ impl Planner {
         }
     }
 
-    /// An upper bound on the states times days of worker `w`'s plan over `weeks` weeks.
-    fn estimate(&self, p: &super::Problem, w: usize, weeks: usize) -> (usize, usize) {
+    /// Upper bounds on the states times days of worker `w`'s plan over `weeks` weeks, counting
+    /// minutes and pricing them, and the minute units counted.
+    fn estimate(&self, p: &super::Problem, w: usize, weeks: usize) -> (usize, usize, usize) {
         let Some(c) = p.workers[w].contract.as_ref() else {
-            return (0, 0);
+            return (0, 0, 0);
         };
         let shape = &self.worker_shape[w];
         let days = (7 * weeks).min(p.days);
@@ -267,32 +276,38 @@ impl Planner {
         let units = usize::try_from(c.max_minutes.max(0) / shape.unit)
             .unwrap_or(usize::MAX)
             .min(days * shape.day_units);
-        let size = runs * weekends_n * (units + 1);
-        (size.saturating_mul(days), units)
+        let size = runs * weekends_n;
+        (
+            (size * (units + 1)).saturating_mul(days),
+            size.saturating_mul(days),
+            units,
+        )
     }
 
-    /// The weeks of worker `w`'s windows: the whole horizon when its plan fits, else the most
-    /// whole weeks that do (at least one).
+    /// Whether worker `w`'s plan of the whole horizon counts minutes within the bounds.
+    fn counts_whole(&self, p: &super::Problem, w: usize) -> bool {
+        let (back, _, units) = self.estimate(p, w, p.days.div_ceil(7).max(1));
+        back <= MAX_BACK && units <= MAX_UNITS
+    }
+
+    /// The weeks of worker `w`'s windows: the whole horizon when its plan can count minutes,
+    /// else the most whole weeks whose priced plan fits `MAX_PRICED_BACK` (at least one).
     fn window_weeks(&self, p: &super::Problem, w: usize) -> usize {
         let total = p.days.div_ceil(7).max(1);
+        if self.counts_whole(p, w) {
+            return total;
+        }
         let mut weeks = total;
-        while weeks > 1 {
-            let (back, units) = self.estimate(p, w, weeks);
-            if back <= MAX_BACK && units <= MAX_UNITS {
-                break;
-            }
-            weeks = if weeks == total { weeks / 2 } else { weeks - 1 };
+        while weeks > 1 && self.estimate(p, w, weeks).1 > MAX_PRICED_BACK {
+            weeks -= 1;
         }
         weeks
     }
 
-    /// Whether every worker's plan of the whole horizon fits: the relaxations plan whole
-    /// horizons.
+    /// Whether every worker's plan of the whole horizon counts minutes: the relaxations plan
+    /// whole horizons, exactly.
     pub(super) fn plans_whole(&self, p: &super::Problem) -> bool {
-        let total = p.days.div_ceil(7).max(1);
-        (0..p.workers.len()).all(|w| {
-            p.workers[w].contract.is_none() || self.window_weeks(p, w) >= total
-        })
+        (0..p.workers.len()).all(|w| p.workers[w].contract.is_none() || self.counts_whole(p, w))
     }
 
     /// A window for worker `w`'s plan: the whole horizon when it fits, else the most whole
@@ -518,18 +533,18 @@ impl Planner {
         if spare < 0 {
             return Err(NoPlan::Infeasible);
         }
-        let max_units = if offered {
+        let short = (c.min_minutes - around.minutes).max(0);
+        if short > spare {
+            return Err(NoPlan::Infeasible);
+        }
+        let mut max_units = if offered {
             usize::try_from(spare / unit)
                 .unwrap_or(usize::MAX)
                 .min(days * day_units)
         } else {
             0
         };
-        if max_units > MAX_UNITS {
-            return Err(NoPlan::TooLarge);
-        }
-        let short = (c.min_minutes - around.minutes).max(0);
-        let min_units = usize::try_from((short + unit - 1) / unit).unwrap_or(usize::MAX);
+        let mut min_units = usize::try_from((short + unit - 1) / unit).unwrap_or(usize::MAX);
         if min_units > max_units {
             return Err(NoPlan::Infeasible);
         }
@@ -560,7 +575,7 @@ impl Planner {
                 })
                 .min_by_key(|&s| (max_of(s), s)),
         };
-        let shape = Shape {
+        let mut shape = Shape {
             off_n: c.min_days_off.max(1) as usize,
             run_n: c.max_consecutive.max(1) as usize,
             min_run: c.min_consecutive as usize,
@@ -570,9 +585,23 @@ impl Planner {
             kinds: kinds.len(),
         };
         let runs = shape.off_n + 2 * shape.kinds * shape.run_n;
-        let size = runs * shape.weekends_n * shape.counted.1 * shape.units_n;
-        if size.saturating_mul(days) > MAX_BACK {
-            return Err(NoPlan::TooLarge);
+        let size = runs * shape.weekends_n * shape.counted.1;
+        // Minutes counted in the states when they fit; else priced (`minute_price`), the
+        // states holding none.
+        let counting = !self.price_minutes
+            && max_units <= MAX_UNITS
+            && (size * shape.units_n).saturating_mul(days) <= MAX_BACK;
+        let minute_bounds = (short, spare);
+        if !counting {
+            if size.saturating_mul(days) > MAX_BACK {
+                return Err(NoPlan::TooLarge);
+            }
+            shape.units_n = 1;
+            max_units = 0;
+            min_units = 0;
+            for o in self.options.iter_mut().take(days).flatten() {
+                o.units = 0;
+            }
         }
         let bounds = Bounds {
             first,
@@ -601,13 +630,58 @@ impl Planner {
         // From a warm start, one try lower (for the kinds under their maximum) is enough.
         let refine = matches!(costing, Costing::Priced(_));
         let mut lowered = false;
+        // The price of a unit of work (`unit` minutes), where minutes are priced: raised while the plan works
+        // too much, lowered (below nothing: a reward) while too little, then bisected.
+        let mut minute_price = 0i64;
+        let (mut too_cheap, mut too_dear): (Option<i64>, Option<i64>) = (None, None);
+        let minute_step = 4 * scale;
+        let _ = max_units;
         for _ in 0..PRICE_ROUNDS {
-            let Some(plan) = self.plan(days, &shape, &bounds, &follows, &price, min_units) else {
+            let Some(plan) = self.plan(
+                days,
+                &shape,
+                &bounds,
+                &follows,
+                &price,
+                (!counting).then_some((minute_price, unit, &p.tasks)),
+                min_units,
+            ) else {
                 break;
             };
             let mut count = vec![0u32; kinds.len()];
+            let mut minutes = 0i64;
             for o in plan.iter().flatten() {
                 count[o.slot] += 1;
+                minutes += p.tasks[o.task].minutes();
+            }
+            if !counting {
+                let (least, most) = minute_bounds;
+                let next = if minutes > most {
+                    too_cheap = Some(minute_price);
+                    Some(match too_dear {
+                        Some(d) => (minute_price + d).div_euclid(2) + 1,
+                        None => minute_price.max(0) * 2 + minute_step,
+                    })
+                } else if minutes < least {
+                    too_dear = Some(minute_price);
+                    Some(match too_cheap {
+                        Some(c) => (minute_price + c).div_euclid(2) - 1,
+                        None => minute_price.min(0) * 2 - minute_step,
+                    })
+                } else {
+                    None
+                };
+                if let Some(next) = next {
+                    minute_price = next;
+                    // The kinds' prices move too, where the plan passed a maximum.
+                    for s in 0..kinds.len() {
+                        if count[s] > max_kind(kinds[s]) {
+                            passed[s] = price[s];
+                            price[s] = price[s] * 2 + 16 * scale;
+                        }
+                    }
+                    continue;
+                }
             }
             let over: Vec<usize> = (0..kinds.len())
                 .filter(|&s| count[s] > max_kind(kinds[s]))
@@ -654,6 +728,7 @@ impl Planner {
 
     /// The cheapest plan of the window under `price` per kind slot, as the work taken each day
     /// (None: off).
+    #[allow(clippy::too_many_arguments)]
     fn plan(
         &mut self,
         days: usize,
@@ -661,6 +736,7 @@ impl Planner {
         bounds: &Bounds<'_>,
         follows: &[Vec<bool>],
         price: &[i64],
+        minute_price: Option<(i64, i64, &[super::Task])>,
         min_units: usize,
     ) -> Option<Vec<Option<DayWork>>> {
         let Shape {
@@ -785,7 +861,8 @@ impl Planner {
                         continue;
                     }
                     let to = index(work_run(exempt, o.slot, length), weekends, count, units);
-                    relax(to, base + o.cost + price[o.slot], from);
+                    let priced = minute_price.map_or(0, |(x, unit, tasks)| x * (tasks[o.task].minutes() / unit));
+                    relax(to, base + o.cost + price[o.slot] + priced, from);
                 }
             }
             for &i in &self.active {
@@ -1155,6 +1232,38 @@ mod tests {
         }
         // The random contracts mostly allow a plan.
         assert!(planned > 40 && exact > 10, "{planned} {exact}");
+    }
+
+    /// Plans that price minutes rather than count them (as on long horizons) keep the contract
+    /// whenever they are made, and are made for most contracts that allow a plan.
+    #[test]
+    fn a_plan_pricing_minutes_keeps_the_contract() {
+        let mut rng = Rng(5);
+        let (mut possible, mut made) = (0, 0);
+        for _ in 0..200 {
+            let p = random_problem(&mut rng);
+            let by_day: Vec<Vec<usize>> = (0..DAYS).map(|d| vec![2 * d, 2 * d + 1]).collect();
+            let mut exact = Planner::new(&p);
+            let mut undo = Vec::new();
+            let mut state = State::new(&p);
+            let exists = exact.replan(&mut state, &by_day, 0, 0..DAYS, None, &mut undo);
+            let mut state = State::new(&p);
+            let mut priced = Planner {
+                price_minutes: true,
+                ..Planner::new(&p)
+            };
+            let mut undo = Vec::new();
+            if priced.replan(&mut state, &by_day, 0, 0..DAYS, None, &mut undo) {
+                made += 1;
+                let days: Vec<Option<u16>> = state.day_kind[0]
+                    .iter()
+                    .map(|&k| u16::try_from(k).ok())
+                    .collect();
+                assert_eq!(cost_by_hand(&p, &days), Some(state.score.total), "{days:?}");
+            }
+            possible += usize::from(exists);
+        }
+        assert!(possible > 80 && made * 10 >= possible * 7, "{made} of {possible}");
     }
 
     /// A window of days re-planned inside a roster that keeps the contract: the plan fits the
