@@ -722,7 +722,10 @@ pub fn list(
     let mut offers: std::collections::HashMap<String, Vec<CoverOfferRow>> =
         std::collections::HashMap::new();
     for o in repo::offers_of_requests(conn, &ids)? {
-        offers.entry(o.cover_request_id.clone()).or_default().push(o);
+        offers
+            .entry(o.cover_request_id.clone())
+            .or_default()
+            .push(o);
     }
     Ok(found
         .iter()

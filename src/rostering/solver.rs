@@ -370,6 +370,9 @@ struct State<'a> {
     cover_filled: Vec<u32>,
     cover_costs: i64,
     score: Score,
+    /// The longest travel between two people's homes: how far apart two shifts can be and
+    /// still meet a rule together.
+    max_travel: Minute,
 }
 
 /// The day a task belongs to, in a roster planned in whole days.
@@ -418,6 +421,13 @@ impl<'a> State<'a> {
             cover_filled: vec![0; p.covers.len()],
             cover_costs: p.covers.iter().map(|c| c.cost(0)).sum(),
             score: Score::default(),
+            max_travel: p
+                .travel_minutes
+                .iter()
+                .flat_map(|row| row.iter().copied())
+                .max()
+                .unwrap_or(0)
+                .max(0),
         };
         for w in 0..p.workers.len() {
             s.set_worker_term(w);
@@ -673,7 +683,18 @@ impl<'a> State<'a> {
                 return Some(rule);
             }
         }
-        let others = self.timeline[w]
+        // Only shifts near this one can meet a rule with it: double booking and travel, the
+        // working period around it (at most a day long), the weeks it touches. Read from the
+        // sorted timeline, so a year's roster costs no more than a week's.
+        let first_week = week_of(p, task.start) as Minute;
+        let last_week = week_of(p, task.end - 1) as Minute;
+        let reach = 3 * 24 * 60 + self.max_travel;
+        let lo = task.start.min(first_week * 7 * 1440) - reach;
+        let hi = task.end.max((last_week + 1) * 7 * 1440) + reach;
+        let line = &self.timeline[w];
+        let from = line.partition_point(|&o| p.tasks[o].start < lo);
+        let to = line.partition_point(|&o| p.tasks[o].start <= hi);
+        let others = line[from..to]
             .iter()
             .copied()
             .filter(|&o| o != t && Some(o) != except);
@@ -920,6 +941,11 @@ fn search(
         }
     }
     let mut best = state.clone();
+    // The current roster is the best seen but not yet copied into `best`: a copy is made only
+    // when the search moves away from it (copying a large roster at every improvement would
+    // cost more than the moves).
+    let mut pending = false;
+    let mut best_score = best.score;
     let mut progress = vec![(construction_ms, best.score.total)];
 
     // Late acceptance hill climbing.
@@ -963,6 +989,10 @@ fn search(
         if moves - last_better > STALL_MOVES {
             // Stuck: start again from the best roster recombined with plans seen before, or
             // else with part of it taken apart and rebuilt.
+            if pending {
+                best = state.clone();
+                pending = false;
+            }
             state = best.clone();
             let recombined = pools.as_mut().and_then(|pools| {
                 pools.recombine(&best, &mut rng, RECOMBINE_MOVES * p.workers.len() as u32)
@@ -970,6 +1000,7 @@ fn search(
             if let Some(better) = recombined {
                 state = better;
                 best = state.clone();
+                best_score = best.score;
                 progress.push((started.elapsed().as_millis() as u64, best.score.total));
             } else if planned {
                 let mut undo = Vec::new();
@@ -1000,8 +1031,8 @@ fn search(
                 reported = elapsed;
                 report(Report {
                     elapsed_ms: elapsed.as_millis() as u64,
-                    best_total: best.score.total,
-                    best_shortfall: best.score.shortfall(),
+                    best_total: best_score.total,
+                    best_shortfall: best_score.shortfall(),
                     moves,
                 });
             }
@@ -1127,13 +1158,20 @@ fn search(
         let after = state.score.total;
         let slot = (moves as usize) % HISTORY;
         if after <= before || after <= history[slot] {
-            if rank(&state.score) < rank(&best.score) {
-                best = state.clone();
+            if rank(&state.score) < rank(&best_score) {
+                best_score = state.score;
+                pending = true;
                 if let Some(pools) = pools.as_mut() {
-                    pools.remember(&best);
+                    pools.remember(&state);
                 }
                 last_better = moves;
                 progress.push((started.elapsed().as_millis() as u64, after));
+            } else if pending {
+                // Moving away from the best: keep it as it was before this move.
+                let mut was = state.clone();
+                was.revert(&mut undo);
+                best = was;
+                pending = false;
             }
         } else {
             state.revert(&mut undo);
@@ -1141,6 +1179,9 @@ fn search(
         history[slot] = state.score.total;
     }
 
+    if pending {
+        best = state;
+    }
     let open = (0..p.tasks.len())
         .filter(|&t| !p.tasks[t].fixed && best.assigned[t].is_empty())
         .map(|t| (t, open_reason(&best, t)))
@@ -1258,9 +1299,8 @@ fn replan_sweeps(
                 }
                 let was = rank(&state.score);
                 let mut undo = Vec::new();
-                if !planner.replan(state, by_day, w, window, None, &mut undo)
-                    || rank(&state.score) > was
-                {
+                let made = planner.replan(state, by_day, w, window, None, &mut undo);
+                if !made || rank(&state.score) > was {
                     state.revert(&mut undo);
                 }
             }

@@ -532,7 +532,11 @@ mod tests {
         assert_eq!(CsvField("a \"b\", c").to_string(), "\"a \"\"b\"\", c\"");
     }
 
-    fn absence(works: &str, kind: crate::absence::model::AbsenceKind, days: u32) -> crate::payroll::dto::ExportAbsence {
+    fn absence(
+        works: &str,
+        kind: crate::absence::model::AbsenceKind,
+        days: u32,
+    ) -> crate::payroll::dto::ExportAbsence {
         let d = |n: u32| NaiveDate::from_ymd_opt(2026, 11, n).unwrap();
         crate::payroll::dto::ExportAbsence {
             pa_id: format!("pa-{works}"),
@@ -584,7 +588,14 @@ mod tests {
             sources: String::new(),
         };
         let mut out = Vec::new();
-        render(Format::IrisClockin, &head, &Mapping::default(), &[line], &mut out).unwrap();
+        render(
+            Format::IrisClockin,
+            &head,
+            &Mapping::default(),
+            &[line],
+            &mut out,
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         let records: Vec<&str> = text.split("\r\n").filter(|r| !r.is_empty()).collect();
         let codes: Vec<&str> = records.iter().map(|r| r[..10].trim_end()).collect();

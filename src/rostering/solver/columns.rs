@@ -290,13 +290,7 @@ fn polished<'a>(
     rng: &mut Rng,
     until: Instant,
 ) -> State<'a> {
-    replan_sweeps(
-        &mut roster,
-        planner,
-        by_day,
-        rng,
-        until,
-    );
+    replan_sweeps(&mut roster, planner, by_day, rng, until);
     roster
 }
 

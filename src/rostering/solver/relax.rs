@@ -458,13 +458,7 @@ pub(super) fn search<'a>(
             let moves = COMBINE_MOVES * p.workers.len() as u32;
             combine(p, &pools.plans, &pools.places, &mut pick, rng, moves);
             let mut roster = pools.roster(&pick, rng);
-            replan_sweeps(
-                &mut roster,
-                planner,
-                by_day,
-                rng,
-                until,
-            );
+            replan_sweeps(&mut roster, planner, by_day, rng, until);
             if roster.score.shortfall() == 0 {
                 upper = upper.min(roster.score.total as f64);
             }

@@ -636,7 +636,12 @@ impl Planner {
         let (mut too_cheap, mut too_dear): (Option<i64>, Option<i64>) = (None, None);
         let minute_step = 4 * scale;
         let _ = max_units;
-        for _ in 0..PRICE_ROUNDS {
+        let rounds = if counting {
+            PRICE_ROUNDS
+        } else {
+            2 * PRICE_ROUNDS
+        };
+        for _ in 0..rounds {
             let Some(plan) = self.plan(
                 days,
                 &shape,
@@ -861,7 +866,8 @@ impl Planner {
                         continue;
                     }
                     let to = index(work_run(exempt, o.slot, length), weekends, count, units);
-                    let priced = minute_price.map_or(0, |(x, unit, tasks)| x * (tasks[o.task].minutes() / unit));
+                    let priced = minute_price
+                        .map_or(0, |(x, unit, tasks)| x * (tasks[o.task].minutes() / unit));
                     relax(to, base + o.cost + price[o.slot] + priced, from);
                 }
             }
@@ -1263,7 +1269,10 @@ mod tests {
             }
             possible += usize::from(exists);
         }
-        assert!(possible > 80 && made * 10 >= possible * 7, "{made} of {possible}");
+        assert!(
+            possible > 80 && made * 10 >= possible * 7,
+            "{made} of {possible}"
+        );
     }
 
     /// A window of days re-planned inside a roster that keeps the contract: the plan fits the
