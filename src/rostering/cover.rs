@@ -341,31 +341,15 @@ pub fn absence_shortened(
         let Some(back) = ranked.first() else {
             continue;
         };
-        let already = repo::offers_of(conn, &request.id)?
-            .iter()
-            .any(|o| o.pa_id == back.pa_id);
-        if !already {
-            offer(
-                conn,
-                &request,
-                &shift,
-                &[back],
-                request.round,
-                Some(&actor.user_id),
-                now,
-            )?;
-        }
-        audit::record(
+        // An offer already made stands (offers and their e-mails are written once).
+        offer_recorded(
             conn,
-            Some(actor),
-            Change::<(), _> {
-                organisation_id: &request.organisation_id,
-                action: "cover.offered_back",
-                entity_type: "cover_request",
-                entity_id: &request.id,
-                before: None,
-                after: Some(&serde_json::json!({"pa_id": back.pa_id})),
-            },
+            actor,
+            &request,
+            &shift,
+            back,
+            "cover.offered_back",
+            now,
         )?;
         offered_back.push(request.id);
     }
@@ -468,6 +452,40 @@ pub fn run_round(conn: &mut DbConnection, request_id: &str, now: DateTime<Utc>) 
         now,
     )?;
     Ok(())
+}
+
+/// One offer made by someone (a manager, or their correction of an absence), in the request's
+/// current round, with the audit trail's `action`.
+fn offer_recorded(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    request: &CoverRequestRow,
+    shift: &RosterShiftRow,
+    chosen: &Ranked,
+    action: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    offer(
+        conn,
+        request,
+        shift,
+        &[chosen],
+        request.round,
+        Some(&actor.user_id),
+        now,
+    )?;
+    audit::record(
+        conn,
+        Some(actor),
+        Change::<(), _> {
+            organisation_id: &request.organisation_id,
+            action,
+            entity_type: "cover_request",
+            entity_id: &request.id,
+            before: None,
+            after: Some(&serde_json::json!({"pa_id": chosen.pa_id})),
+        },
+    )
 }
 
 /// Writes the offers and e-mails each PA.
@@ -762,27 +780,7 @@ pub fn offer_directly(
         ));
     };
     crate::db::write_transaction(conn, |conn| {
-        offer(
-            conn,
-            &request,
-            &shift,
-            &[chosen],
-            request.round,
-            Some(&actor.user_id),
-            now,
-        )?;
-        audit::record(
-            conn,
-            Some(actor),
-            Change::<(), _> {
-                organisation_id: &request.organisation_id,
-                action: "cover.offered",
-                entity_type: "cover_request",
-                entity_id: &request.id,
-                before: None,
-                after: Some(&serde_json::json!({"pa_id": pa_id})),
-            },
-        )
+        offer_recorded(conn, actor, &request, &shift, chosen, "cover.offered", now)
     })?;
     view(conn, &request, &shift, None)
 }

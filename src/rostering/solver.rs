@@ -908,7 +908,7 @@ fn search(
     if planned {
         // Where no relaxation runs (a horizon too long to plan whole), the sweeps that make
         // the first contract-keeping roster may take longer.
-        let share = if relax::applies(p) && planner.plans_whole(p) {
+        let share = if relax::applies(p) && planner.plans_whole() {
             RELAX_SHARE
         } else {
             SWEEPS_SHARE

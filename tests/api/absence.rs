@@ -66,6 +66,15 @@ async fn cara(w: &Week) -> (String, TestUser) {
     (id, login)
 }
 
+/// Whether a cover request (as read by its manager) has offered its shift to `pa_id`.
+fn offered_to(request: &Value, pa_id: &str) -> bool {
+    request["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["pa_id"] == pa_id)
+}
+
 fn outbox_subjects_to(w: &Week, recipient: &str) -> Vec<String> {
     use parota::db::schema::outbox_emails;
     outbox_emails::table
@@ -431,11 +440,7 @@ async fn a_pa_back_sooner_is_offered_back_the_shifts_their_absence_no_longer_cov
         }
     };
     let night = request_on(&w.night).await;
-    assert!(night["offers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|o| o["pa_id"] != w.amy.as_str()));
+    assert!(!offered_to(&night, &w.amy));
 
     // She is back on Tuesday: the manager corrects the absence to Monday only.
     let corrected = w
@@ -453,20 +458,9 @@ async fn a_pa_back_sooner_is_offered_back_the_shifts_their_absence_no_longer_cov
     // Saturday night's shift, still open, is offered back to her; Monday's is not.
     let night = request_on(&w.night).await;
     assert_eq!(night["status"], "searching");
-    assert!(
-        night["offers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|o| o["pa_id"] == w.amy.as_str()),
-        "{night}"
-    );
+    assert!(offered_to(&night, &w.amy), "{night}");
     let monday_request = request_on(&w.monday).await;
-    assert!(monday_request["offers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|o| o["pa_id"] != w.amy.as_str()));
+    assert!(!offered_to(&monday_request, &w.amy));
     // She takes it back through acceptance (the gate, the budget commitment), which covers it.
     let taken = w
         .post(

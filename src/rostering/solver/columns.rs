@@ -85,7 +85,7 @@ pub(super) fn search<'a>(
     deadline: Instant,
 ) -> Option<Outcome<'a>> {
     let p = start.p;
-    if !applies(p) || !planner.plans_whole(p) || p.covers.len() + p.workers.len() > MAX_ROWS {
+    if !applies(p) || !planner.plans_whole() || p.covers.len() + p.workers.len() > MAX_ROWS {
         return None;
     }
     let workers = p.workers.len();

@@ -384,7 +384,7 @@ pub(super) fn search<'a>(
     until: Instant,
 ) -> Option<Outcome<'a>> {
     let p = start.p;
-    if !applies(p) || !planner.plans_whole(p) {
+    if !applies(p) || !planner.plans_whole() {
         return None;
     }
     // Every plan seen, per worker: the dynamic programme's and those of the rosters made.

@@ -67,7 +67,9 @@ pub(super) struct Planner {
     options: Vec<Vec<DayWork>>,
     /// Per cover requirement, one of its places (for the workers who could fill it).
     pub(super) cover_task: Vec<Option<usize>>,
-    worker_shape: Vec<WorkerShape>,
+    /// Per worker, the weeks of their windows (`Planner::window`).
+    window_weeks: Vec<usize>,
+    plans_whole: bool,
     /// Price minutes even where they could be counted (tests of the priced plans).
     price_minutes: bool,
 }
@@ -247,81 +249,60 @@ impl Planner {
                 }
             }
         }
-        let worker_shape = shapes
+        let total = p.days.div_ceil(7).max(1);
+        // Each worker's windows, decided once: their whole horizon when its plan can count
+        // minutes, else the most whole weeks whose priced plan fits `MAX_PRICED_BACK`.
+        let mut plans_whole = true;
+        let window_weeks = shapes
             .into_iter()
-            .map(|(unit, longest, kinds)| WorkerShape {
-                unit: unit.max(1),
-                day_units: usize::try_from(longest / unit.max(1)).unwrap_or(0),
-                kinds: kinds.len(),
+            .enumerate()
+            .map(|(w, (unit, longest, kinds))| {
+                let Some(c) = p.workers[w].contract.as_ref() else {
+                    return total;
+                };
+                let shape = WorkerShape {
+                    unit: unit.max(1),
+                    day_units: usize::try_from(longest / unit.max(1)).unwrap_or(0),
+                    kinds: kinds.len(),
+                };
+                let (back, _, units) = shape.estimate(p, c, total);
+                if back <= MAX_BACK && units <= MAX_UNITS {
+                    return total;
+                }
+                plans_whole = false;
+                let mut weeks = total;
+                while weeks > 1 && shape.estimate(p, c, weeks).1 > MAX_PRICED_BACK {
+                    weeks -= 1;
+                }
+                weeks
             })
             .collect();
         Self {
             cover_task,
-            worker_shape,
+            window_weeks,
+            plans_whole,
             ..Self::default()
         }
     }
 
-    /// Upper bounds on the states times days of worker `w`'s plan over `weeks` weeks, counting
-    /// minutes and pricing them, and the minute units counted.
-    fn estimate(&self, p: &super::Problem, w: usize, weeks: usize) -> (usize, usize, usize) {
-        let Some(c) = p.workers[w].contract.as_ref() else {
-            return (0, 0, 0);
-        };
-        let shape = &self.worker_shape[w];
-        let days = (7 * weeks).min(p.days);
-        let runs = c.min_days_off.max(1) as usize
-            + 2 * shape.kinds.max(1) * c.max_consecutive.max(1) as usize;
-        let weekends_n = (c.max_weekends as usize).min(weeks) + 1;
-        let units = usize::try_from(c.max_minutes.max(0) / shape.unit)
-            .unwrap_or(usize::MAX)
-            .min(days * shape.day_units);
-        let size = runs * weekends_n;
-        (
-            (size * (units + 1)).saturating_mul(days),
-            size.saturating_mul(days),
-            units,
-        )
-    }
-
-    /// Whether worker `w`'s plan of the whole horizon counts minutes within the bounds.
-    fn counts_whole(&self, p: &super::Problem, w: usize) -> bool {
-        let (back, _, units) = self.estimate(p, w, p.days.div_ceil(7).max(1));
-        back <= MAX_BACK && units <= MAX_UNITS
-    }
-
-    /// The weeks of worker `w`'s windows: the whole horizon when its plan can count minutes,
-    /// else the most whole weeks whose priced plan fits `MAX_PRICED_BACK` (at least one).
-    fn window_weeks(&self, p: &super::Problem, w: usize) -> usize {
-        let total = p.days.div_ceil(7).max(1);
-        if self.counts_whole(p, w) {
-            return total;
-        }
-        let mut weeks = total;
-        while weeks > 1 && self.estimate(p, w, weeks).1 > MAX_PRICED_BACK {
-            weeks -= 1;
-        }
-        weeks
-    }
-
     /// Whether every worker's plan of the whole horizon counts minutes: the relaxations plan
     /// whole horizons, exactly.
-    pub(super) fn plans_whole(&self, p: &super::Problem) -> bool {
-        (0..p.workers.len()).all(|w| p.workers[w].contract.is_none() || self.counts_whole(p, w))
+    pub(super) fn plans_whole(&self) -> bool {
+        self.plans_whole
     }
 
     /// A window for worker `w`'s plan: the whole horizon when it fits, else the most whole
     /// weeks that do, starting on a random week.
     pub(super) fn window(&self, p: &super::Problem, w: usize, rng: &mut Rng) -> Range<usize> {
         let total = p.days.div_ceil(7).max(1);
-        let weeks = self.window_weeks(p, w);
+        let weeks = self.window_weeks[w];
         let first = 7 * rng.below(total - weeks + 1);
         first..(first + 7 * weeks).min(p.days)
     }
 
     /// Worker `w`'s windows from first to last, covering the horizon.
     pub(super) fn windows(&self, p: &super::Problem, w: usize) -> Vec<Range<usize>> {
-        let weeks = self.window_weeks(p, w);
+        let weeks = self.window_weeks[w];
         (0..p.days)
             .step_by(7 * weeks)
             .map(|first| first..(first + 7 * weeks).min(p.days))
@@ -537,7 +518,7 @@ impl Planner {
         if short > spare {
             return Err(NoPlan::Infeasible);
         }
-        let mut max_units = if offered {
+        let max_units = if offered {
             usize::try_from(spare / unit)
                 .unwrap_or(usize::MAX)
                 .min(days * day_units)
@@ -597,7 +578,6 @@ impl Planner {
                 return Err(NoPlan::TooLarge);
             }
             shape.units_n = 1;
-            max_units = 0;
             min_units = 0;
             for o in self.options.iter_mut().take(days).flatten() {
                 o.units = 0;
@@ -635,7 +615,6 @@ impl Planner {
         let mut minute_price = 0i64;
         let (mut too_cheap, mut too_dear): (Option<i64>, Option<i64>) = (None, None);
         let minute_step = 4 * scale;
-        let _ = max_units;
         let rounds = if counting {
             PRICE_ROUNDS
         } else {
@@ -659,7 +638,7 @@ impl Planner {
                 count[o.slot] += 1;
                 minutes += p.tasks[o.task].minutes();
             }
-            if !counting {
+            let minutes_kept = if !counting {
                 let (least, most) = minute_bounds;
                 let next = if minutes > most {
                     too_cheap = Some(minute_price);
@@ -678,20 +657,18 @@ impl Planner {
                 };
                 if let Some(next) = next {
                     minute_price = next;
-                    // The kinds' prices move too, where the plan passed a maximum.
-                    for s in 0..kinds.len() {
-                        if count[s] > max_kind(kinds[s]) {
-                            passed[s] = price[s];
-                            price[s] = price[s] * 2 + 16 * scale;
-                        }
-                    }
-                    continue;
                 }
-            }
+                next.is_none()
+            } else {
+                true
+            };
             let over: Vec<usize> = (0..kinds.len())
                 .filter(|&s| count[s] > max_kind(kinds[s]))
                 .collect();
             debug_assert!(counted.is_none_or(|s| !over.contains(&s)));
+            if over.is_empty() && !minutes_kept {
+                continue;
+            }
             if over.is_empty() {
                 let cost = plan.iter().flatten().map(|o| o.cost).sum::<i64>();
                 if best.as_ref().is_none_or(|b| cost < b.0) {
@@ -934,9 +911,9 @@ impl Bounds<'_> {
     /// still possible. A stretch touching the horizon's end (or a run that began with it) has
     /// no minimum.
     fn end_cost(&self, run: Run, min_run: usize, max_run: usize) -> Option<i64> {
-        let short = |want: usize, have: usize| (want.saturating_sub(have) as i64) * self.short_day;
-        Some(match (run, self.after) {
-            (_, After::Horizon) => 0,
+        // The stretch meeting the boundary: (its minimum, its length, whether it is exempt).
+        let (min, length, exempt) = match (run, self.after) {
+            (_, After::Horizon) => return Some(0),
             (
                 Run::On {
                     exempt,
@@ -952,52 +929,35 @@ impl Bounds<'_> {
                 if self.cannot_follow[self.kinds[slot]][kind] || length + more > max_run {
                     return None;
                 }
-                if exempt || touches_end {
-                    0
-                } else {
-                    short(min_run, length + more)
-                }
+                (min_run, length + more, exempt || touches_end)
             }
             (
                 Run::On { .. },
                 After::Off {
-                    length: off,
+                    length,
                     touches_end,
                 },
-            ) => {
-                if touches_end {
-                    0
-                } else {
-                    short(self.min_days_off, off)
-                }
-            }
+            ) => (self.min_days_off, length, touches_end),
             (
                 Run::Off(_),
                 After::On {
-                    length: more,
+                    length,
                     touches_end,
                     ..
                 },
-            ) => {
-                if touches_end {
-                    0
-                } else {
-                    short(min_run, more)
-                }
-            }
+            ) => (min_run, length, touches_end),
             (
                 Run::Off(length),
                 After::Off {
                     length: off,
                     touches_end,
                 },
-            ) => {
-                if touches_end {
-                    0
-                } else {
-                    short(self.min_days_off, length + off)
-                }
-            }
+            ) => (self.min_days_off, length + off, touches_end),
+        };
+        Some(if exempt {
+            0
+        } else {
+            (min.saturating_sub(length) as i64) * self.short_day
         })
     }
 }
@@ -1008,6 +968,31 @@ struct WorkerShape {
     unit: i64,
     day_units: usize,
     kinds: usize,
+}
+
+impl WorkerShape {
+    /// Upper bounds on the states times days of a plan over `weeks` weeks, counting minutes
+    /// and pricing them, and the minute units counted.
+    fn estimate(
+        &self,
+        p: &super::Problem,
+        c: &super::Contract,
+        weeks: usize,
+    ) -> (usize, usize, usize) {
+        let days = (7 * weeks).min(p.days);
+        let runs = c.min_days_off.max(1) as usize
+            + 2 * self.kinds.max(1) * c.max_consecutive.max(1) as usize;
+        let weekends_n = (c.max_weekends as usize).min(weeks) + 1;
+        let units = usize::try_from(c.max_minutes.max(0) / self.unit)
+            .unwrap_or(usize::MAX)
+            .min(days * self.day_units);
+        let size = runs * weekends_n;
+        (
+            (size * (units + 1)).saturating_mul(days),
+            size.saturating_mul(days),
+            units,
+        )
+    }
 }
 
 /// The dimensions of a plan's states.
