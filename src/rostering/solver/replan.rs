@@ -41,7 +41,12 @@ const MAX_BACK: usize = 6_000_000;
 /// The most states times days of a plan that prices minutes instead of counting them: the
 /// window is chosen so, to keep each plan to a millisecond or two (a sweep plans every
 /// worker's every window).
-const MAX_PRICED_BACK: usize = 400_000;
+const MAX_PRICED_BACK: usize = 30_000;
+/// The local search's plans count in these fractions of a unit of score, so that a price of
+/// minutes can move in steps finer than a unit (and ties between places be broken below one).
+const MARGINAL_SCALE: i64 = 16;
+/// The most states times days of a corridor of minutes around a priced plan.
+const MAX_CORRIDOR_BACK: usize = 1_000_000;
 /// Planning again with dearer kinds: at most this many times.
 const PRICE_ROUNDS: usize = 12;
 
@@ -51,9 +56,14 @@ struct DayWork {
     kind: usize,
     /// The kind's place among the kinds this worker is offered (the plan's own numbering).
     slot: usize,
+    /// The class of the kind's successions (`Planner::row_class`, numbered for the plan).
+    class: usize,
     task: usize,
     cost: i64,
     units: usize,
+    /// This round's price of the day's work on top of its cost: its kind's price and, where
+    /// minutes are priced, theirs (set before each plan, so the inner loop only adds it).
+    priced: i64,
 }
 
 /// Reusable buffers: a plan allocates nothing once warm.
@@ -64,7 +74,13 @@ pub(super) struct Planner {
     active: Vec<u32>,
     next_active: Vec<u32>,
     back: Vec<u32>,
+    /// Per state and day, the option taken to reach it (`NO_CHOICE`: a day off).
+    choice: Vec<u16>,
     options: Vec<Vec<DayWork>>,
+    /// Per kind, the first kind whose successions are the same (what may not follow it):
+    /// a run's state needs only this class of its last day, not the kind, so plans over
+    /// dozens of kinds in a few start bands hold a few classes' states.
+    row_class: Vec<usize>,
     /// Per cover requirement, one of its places (for the workers who could fill it).
     pub(super) cover_task: Vec<Option<usize>>,
     /// Per worker, the weeks of their windows (`Planner::window`).
@@ -75,6 +91,7 @@ pub(super) struct Planner {
 }
 
 const NONE: u32 = u32::MAX;
+const NO_CHOICE: u16 = u16::MAX;
 
 /// Why no plan came back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +100,34 @@ pub(super) enum NoPlan {
     Infeasible,
     /// The window's states would not fit `MAX_BACK` or `MAX_UNITS`.
     TooLarge,
+}
+
+/// How a window's plan fits the worker's roster outside it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fit {
+    /// The roster around the window stands: the plan keeps the contract with it.
+    Around,
+    /// The days after the window are empty, to be planned next: the plan keeps to the
+    /// window's share of the contract's minutes and weekends (`Planner::replan_in_turn`).
+    InTurn,
+}
+
+/// Gives worker `w` the plan's work, recording how to undo; false when a rule outside the
+/// contract refuses a day of it.
+fn take(
+    state: &mut State<'_>,
+    w: usize,
+    plan: Vec<Option<DayWork>>,
+    undo: &mut Vec<(usize, usize, i64)>,
+) -> bool {
+    for o in plan.into_iter().flatten() {
+        if !state.can_take(o.task, w, None) {
+            return false;
+        }
+        state.apply(o.task, w, 1);
+        undo.push((o.task, w, -1));
+    }
+    true
 }
 
 /// The run a window starts in, left by the days before it.
@@ -203,7 +248,7 @@ enum Run {
     Off(usize),
     On {
         exempt: bool,
-        slot: usize,
+        class: usize,
         length: usize,
     },
 }
@@ -249,6 +294,13 @@ impl Planner {
                 }
             }
         }
+        let row_class: Vec<usize> = (0..p.cannot_follow.len())
+            .map(|k| {
+                (0..k)
+                    .find(|&j| p.cannot_follow[j] == p.cannot_follow[k])
+                    .unwrap_or(k)
+            })
+            .collect();
         let total = p.days.div_ceil(7).max(1);
         // Each worker's windows, decided once: their whole horizon when its plan can count
         // minutes, else the most whole weeks whose priced plan fits `MAX_PRICED_BACK`.
@@ -260,10 +312,16 @@ impl Planner {
                 let Some(c) = p.workers[w].contract.as_ref() else {
                     return total;
                 };
+                let mut classes: Vec<usize> = kinds
+                    .iter()
+                    .map(|&k| row_class.get(k).copied().unwrap_or(k))
+                    .collect();
+                classes.sort_unstable();
+                classes.dedup();
                 let shape = WorkerShape {
                     unit: unit.max(1),
                     day_units: usize::try_from(longest / unit.max(1)).unwrap_or(0),
-                    kinds: kinds.len(),
+                    classes: classes.len(),
                 };
                 let (back, _, units) = shape.estimate(p, c, total);
                 if back <= MAX_BACK && units <= MAX_UNITS {
@@ -281,6 +339,7 @@ impl Planner {
             cover_task,
             window_weeks,
             plans_whole,
+            row_class,
             ..Self::default()
         }
     }
@@ -337,17 +396,47 @@ impl Planner {
                 undo.push((t, w, 1));
             }
         }
-        let Ok(plan) = self.best_plan(state, by_day, w, window, Costing::Marginal, jitter, None)
+        let costing = Costing::Marginal;
+        let Ok(plan) = self.best_plan(state, by_day, w, window, costing, Fit::Around, jitter, None)
         else {
             return false;
         };
-        for o in plan.into_iter().flatten() {
-            debug_assert!(by_day[day_of(&p.tasks[o.task])].contains(&o.task));
-            if !state.can_take(o.task, w, None) {
+        take(state, w, plan, undo)
+    }
+
+    /// Takes all of worker `w`'s work away and plans their windows again from first to last,
+    /// each window held to its share of the contract's minutes and weekends so that the windows
+    /// after it can still meet the contract (`Fit::InTurn`). Unlike re-planning one window
+    /// with the rest fixed, this mends a worker whose roster as a whole is short of minutes
+    /// or broken across windows (a greedy roster's, say). False as `replan`.
+    pub(super) fn replan_in_turn(
+        &mut self,
+        state: &mut State<'_>,
+        by_day: &[Vec<usize>],
+        w: usize,
+        undo: &mut Vec<(usize, usize, i64)>,
+    ) -> bool {
+        let p = state.p;
+        if p.workers[w].contract.is_none()
+            || p.days == 0
+            || state.timeline[w].iter().any(|&t| p.tasks[t].fixed)
+        {
+            return false;
+        }
+        for t in state.timeline[w].clone() {
+            state.apply(t, w, -1);
+            undo.push((t, w, 1));
+        }
+        for window in self.windows(p, w) {
+            let costing = Costing::Marginal;
+            let fit = Fit::InTurn;
+            let Ok(plan) = self.best_plan(state, by_day, w, window, costing, fit, None, None)
+            else {
+                return false;
+            };
+            if !take(state, w, plan, undo) {
                 return false;
             }
-            state.apply(o.task, w, 1);
-            undo.push((o.task, w, -1));
         }
         true
     }
@@ -375,6 +464,7 @@ impl Planner {
                 w,
                 0..state.p.days,
                 Costing::Priced(price),
+                Fit::Around,
                 None,
                 Some(kind_price),
             )
@@ -393,13 +483,14 @@ impl Planner {
         w: usize,
         window: Range<usize>,
         costing: Costing<'_>,
+        fit: Fit,
         mut jitter: Option<(&mut Rng, usize)>,
         warm: Option<&mut [i64]>,
     ) -> Result<Vec<Option<DayWork>>, NoPlan> {
         let p = state.p;
         let c = p.workers[w].contract.as_ref().ok_or(NoPlan::Infeasible)?;
         let scale = match costing {
-            Costing::Marginal => 1,
+            Costing::Marginal => MARGINAL_SCALE,
             Costing::Priced(_) => PRICE_SCALE,
         };
         let around = Around::of(state, w, &window);
@@ -448,7 +539,7 @@ impl Planner {
                         Costing::Marginal => {
                             let cover = &p.covers[k];
                             let filled = state.cover_filled[k];
-                            cover.cost(filled + 1) - cover.cost(filled)
+                            (cover.cost(filled + 1) - cover.cost(filled)) * scale
                         }
                         Costing::Priced(price) => -price[k],
                     };
@@ -467,9 +558,11 @@ impl Planner {
                         options.push(DayWork {
                             kind,
                             slot,
+                            class: 0,
                             task: t,
                             cost,
                             units: 0,
+                            priced: 0,
                         });
                     }
                 }
@@ -481,6 +574,23 @@ impl Planner {
             if !kinds.contains(&kind) {
                 kinds.push(kind);
             }
+        }
+        // Each slot's class of successions, numbered for this plan, and a kind of each class.
+        let mut reps: Vec<usize> = Vec::new();
+        let class_of: Vec<usize> = kinds
+            .iter()
+            .map(|&k| {
+                let row = |k: usize| self.row_class.get(k).copied().unwrap_or(k);
+                reps.iter()
+                    .position(|&r| row(r) == row(k))
+                    .unwrap_or_else(|| {
+                        reps.push(k);
+                        reps.len() - 1
+                    })
+            })
+            .collect();
+        for o in self.options.iter_mut().take(days).flatten() {
+            o.class = class_of[o.slot];
         }
         let offered = unit > 0;
         let unit = unit.max(1);
@@ -507,14 +617,26 @@ impl Planner {
             o.units = usize::try_from(p.tasks[o.task].minutes() / unit).unwrap_or(0);
             day_units = day_units.max(o.units);
             if let Some((rng, n)) = jitter.as_mut() {
-                o.cost += rng.below(*n) as i64;
+                o.cost += rng.below(*n) as i64 * scale;
             }
         }
-        let spare = c.max_minutes - around.minutes;
+        // The minutes and weekends this window may work: what the contract leaves after the
+        // roster around it or, planning in turn, this window's share of it.
+        let (mut least, mut most, mut weekends_most) =
+            (c.min_minutes, c.max_minutes, i64::from(c.max_weekends));
+        if fit == Fit::InTurn && window.end < p.days {
+            let share = window.end as f64 / p.days as f64;
+            // A week's work either way: the windows after can make it up.
+            let slack = c.max_minutes * 7 / p.days as i64;
+            least = ((c.min_minutes as f64 * share) as i64 - slack).max(0);
+            most = most.min((c.max_minutes as f64 * share).ceil() as i64 + slack);
+            weekends_most = weekends_most.min((c.max_weekends as f64 * share).ceil() as i64 + 1);
+        }
+        let spare = most - around.minutes;
         if spare < 0 {
             return Err(NoPlan::Infeasible);
         }
-        let short = (c.min_minutes - around.minutes).max(0);
+        let short = (least - around.minutes).max(0);
         if short > spare {
             return Err(NoPlan::Infeasible);
         }
@@ -525,15 +647,14 @@ impl Planner {
         } else {
             0
         };
-        let mut min_units = usize::try_from((short + unit - 1) / unit).unwrap_or(usize::MAX);
+        let min_units = usize::try_from((short + unit - 1) / unit).unwrap_or(usize::MAX);
         if min_units > max_units {
             return Err(NoPlan::Infeasible);
         }
-        let weekends_left = c
-            .max_weekends
-            .checked_sub(around.weekends)
-            .ok_or(NoPlan::Infeasible)? as usize;
-        let follows: Vec<Vec<bool>> = kinds
+        let weekends_left = usize::try_from(weekends_most - i64::from(around.weekends))
+            .map_err(|_| NoPlan::Infeasible)?;
+        // Per class, per slot: whether a day of the slot's kind may follow one of the class.
+        let follows: Vec<Vec<bool>> = reps
             .iter()
             .map(|&a| kinds.iter().map(|&b| !p.cannot_follow[a][b]).collect())
             .collect();
@@ -563,30 +684,48 @@ impl Planner {
             weekends_n: weekends_left.min(days.div_ceil(7)) + 1,
             counted: counted.map_or((usize::MAX, 1), |s| (s, max_of(s) + 1)),
             units_n: max_units + 1,
-            kinds: kinds.len(),
+            classes: reps.len(),
+            // Only a run begun on the horizon's first day is exempt from the minimum.
+            exempt_n: if first == 0 || matches!(around.before, Before::On { exempt: true, .. }) {
+                2
+            } else {
+                1
+            },
         };
-        let runs = shape.off_n + 2 * shape.kinds * shape.run_n;
+        let runs = shape.off_n + shape.exempt_n * shape.classes * shape.run_n;
         let size = runs * shape.weekends_n * shape.counted.1;
         // Minutes counted in the states when they fit; else priced (`minute_price`), the
         // states holding none.
+        // (A window shorter than the horizon counts them only within a priced window's
+        // budget: a few weeks' plans counting minutes would be as slow as a whole horizon's.)
+        let budget = if days == p.days {
+            MAX_BACK
+        } else {
+            MAX_PRICED_BACK
+        };
         let counting = !self.price_minutes
             && max_units <= MAX_UNITS
-            && (size * shape.units_n).saturating_mul(days) <= MAX_BACK;
+            && (size * shape.units_n).saturating_mul(days) <= budget;
         let minute_bounds = (short, spare);
         if !counting {
             if size.saturating_mul(days) > MAX_BACK {
                 return Err(NoPlan::TooLarge);
             }
             shape.units_n = 1;
-            min_units = 0;
             for o in self.options.iter_mut().take(days).flatten() {
                 o.units = 0;
+                // Less than a unit of score, drawn from the place: many places cost alike
+                // (every place over its cover, say), and a price that makes one of them worth
+                // taking would otherwise make all of them so.
+                o.cost += ((o.task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 8) as i64 % scale;
             }
         }
         let bounds = Bounds {
             first,
             horizon: p.days,
             kinds: &kinds,
+            class_of: &class_of,
+            reps: &reps,
             cannot_follow: &p.cannot_follow,
             min_days_off: c.min_days_off as usize,
             before: around.before,
@@ -610,90 +749,155 @@ impl Planner {
         // From a warm start, one try lower (for the kinds under their maximum) is enough.
         let refine = matches!(costing, Costing::Priced(_));
         let mut lowered = false;
-        // The price of a unit of work (`unit` minutes), where minutes are priced: raised while the plan works
-        // too much, lowered (below nothing: a reward) while too little, then bisected.
+        // The price of a unit of work (`unit` minutes), where minutes are priced: raised while
+        // the plan works too much, lowered (below nothing: a reward) while too little, then
+        // bisected.
+        let mut pricing = !counting;
         let mut minute_price = 0i64;
         let (mut too_cheap, mut too_dear): (Option<i64>, Option<i64>) = (None, None);
         let minute_step = 4 * scale;
-        let rounds = if counting {
-            PRICE_ROUNDS
-        } else {
-            2 * PRICE_ROUNDS
+        // Pricing can step over a narrow band of minutes. Then the plan nearest to the band
+        // (keeping every maximum) is the centre of a corridor: its minutes so far each day,
+        // a few units either way, counted exactly in the states (`Units::offset`).
+        let mut nearest: Option<(i64, Vec<i64>, Vec<i64>)> = None;
+        let mut corridor: Vec<i64> = Vec::new();
+        let mut units = Units {
+            least: if counting { min_units } else { 0 },
+            most: if counting { max_units } else { usize::MAX / 2 },
+            offset: None,
         };
-        for _ in 0..rounds {
-            let Some(plan) = self.plan(
-                days,
-                &shape,
-                &bounds,
-                &follows,
-                &price,
-                (!counting).then_some((minute_price, unit, &p.tasks)),
-                min_units,
-            ) else {
-                break;
-            };
-            let mut count = vec![0u32; kinds.len()];
-            let mut minutes = 0i64;
-            for o in plan.iter().flatten() {
-                count[o.slot] += 1;
-                minutes += p.tasks[o.task].minutes();
-            }
-            let minutes_kept = if !counting {
-                let (least, most) = minute_bounds;
-                let next = if minutes > most {
-                    too_cheap = Some(minute_price);
-                    Some(match too_dear {
-                        Some(d) => (minute_price + d).div_euclid(2) + 1,
-                        None => minute_price.max(0) * 2 + minute_step,
-                    })
-                } else if minutes < least {
-                    too_dear = Some(minute_price);
-                    Some(match too_cheap {
-                        Some(c) => (minute_price + c).div_euclid(2) - 1,
-                        None => minute_price.min(0) * 2 - minute_step,
-                    })
-                } else {
-                    None
+        for pass in 0..2 {
+            if pass == 1 {
+                let Some((distance, so_far, at_prices)) = nearest.take() else {
+                    break;
                 };
-                if let Some(next) = next {
-                    minute_price = next;
-                }
-                next.is_none()
-            } else {
-                true
-            };
-            let over: Vec<usize> = (0..kinds.len())
-                .filter(|&s| count[s] > max_kind(kinds[s]))
-                .collect();
-            debug_assert!(counted.is_none_or(|s| !over.contains(&s)));
-            if over.is_empty() && !minutes_kept {
-                continue;
-            }
-            if over.is_empty() {
-                let cost = plan.iter().flatten().map(|o| o.cost).sum::<i64>();
-                if best.as_ref().is_none_or(|b| cost < b.0) {
-                    best = Some((cost, plan, price.clone()));
-                }
-                let lower: Vec<usize> = (0..kinds.len())
-                    .filter(|&s| refine && price[s] > passed[s] + scale)
-                    .filter(|&s| !warmed || count[s] < max_kind(kinds[s]))
-                    .collect();
-                if lower.is_empty() || (warmed && lowered) {
+                if best.is_some() || !pricing {
                     break;
                 }
-                lowered = true;
-                for s in lower {
-                    kept[s] = Some(price[s]);
-                    price[s] = (passed[s] + price[s]) / 2;
+                // The corridor drifts from the nearest plan's minutes so far to the band, a
+                // day's work or so either way.
+                let most_width = MAX_CORRIDOR_BACK / size.saturating_mul(days).max(1);
+                let reach = (day_units as i64 + 2).min((most_width as i64 - 1) / 2);
+                if reach < 1 {
+                    break;
                 }
+                corridor.extend(so_far.iter().enumerate().map(|(d, &u)| {
+                    u + (distance * d as i64).div_euclid(days.max(1) as i64) - reach
+                }));
+                shape.units_n = 2 * reach as usize + 1;
+                for o in self.options.iter_mut().take(days).flatten() {
+                    o.units = usize::try_from(p.tasks[o.task].minutes() / unit).unwrap_or(0);
+                }
+                units = Units {
+                    least: min_units,
+                    most: max_units,
+                    offset: Some(&corridor),
+                };
+                price = at_prices;
+                passed.fill(0);
+                kept.fill(None);
+                pricing = false;
+            }
+            let rounds = if pricing {
+                2 * PRICE_ROUNDS
             } else {
-                for s in over {
-                    passed[s] = price[s];
-                    price[s] = match kept[s] {
-                        Some(k) if k > price[s] + scale => (price[s] + k) / 2,
-                        Some(k) => k,
-                        None => price[s] * 2 + 16 * scale,
+                PRICE_ROUNDS
+            };
+            for _ in 0..rounds {
+                let per_unit = if pricing { minute_price } else { 0 };
+                for o in self.options.iter_mut().take(days).flatten() {
+                    o.priced = price[o.slot] + per_unit * (p.tasks[o.task].minutes() / unit);
+                }
+                let Some(plan) = self.plan(days, &shape, &bounds, &follows, units) else {
+                    break;
+                };
+                let mut count = vec![0u32; kinds.len()];
+                let mut minutes = 0i64;
+                for o in plan.iter().flatten() {
+                    count[o.slot] += 1;
+                    minutes += p.tasks[o.task].minutes();
+                }
+                let over: Vec<usize> = (0..kinds.len())
+                    .filter(|&s| count[s] > max_kind(kinds[s]))
+                    .collect();
+                debug_assert!(counted.is_none_or(|s| !over.contains(&s)));
+                // Minutes are priced once the kinds keep their maxima (their prices move
+                // the minutes worked too).
+                let minutes_kept = if pricing && over.is_empty() {
+                    let (least, most) = minute_bounds;
+                    let next = if minutes > most {
+                        too_cheap = Some(minute_price);
+                        Some(match too_dear {
+                            Some(d) => (minute_price + d).div_euclid(2) + 1,
+                            None => minute_price.max(0) * 2 + minute_step,
+                        })
+                    } else if minutes < least {
+                        too_dear = Some(minute_price);
+                        Some(match too_cheap {
+                            Some(c) => (minute_price + c).div_euclid(2) - 1,
+                            None => minute_price.min(0) * 2 - minute_step,
+                        })
+                    } else {
+                        None
                     };
+                    if let Some(next) = next {
+                        minute_price = next;
+                    }
+                    if next.is_some() {
+                        // Units to move into the band: to a day's work inside its edge.
+                        let (least, most, worked) =
+                            ((least + unit - 1) / unit, most / unit, minutes / unit);
+                        let inward = ((most - least) / 2).min(day_units as i64);
+                        let aim = if worked > most {
+                            most - inward
+                        } else {
+                            least + inward
+                        };
+                        let distance = aim - worked;
+                        if nearest.as_ref().is_none_or(|n| distance.abs() < n.0.abs()) {
+                            let mut so_far = Vec::with_capacity(days + 1);
+                            so_far.push(0);
+                            let mut total = 0;
+                            for o in &plan {
+                                total += o.map_or(0, |o| p.tasks[o.task].minutes() / unit);
+                                so_far.push(total);
+                            }
+                            nearest = Some((distance, so_far, price.clone()));
+                        }
+                    }
+                    next.is_none()
+                } else {
+                    true
+                };
+                if over.is_empty() && !minutes_kept {
+                    continue;
+                }
+                if over.is_empty() {
+                    let cost = plan.iter().flatten().map(|o| o.cost).sum::<i64>();
+                    if best.as_ref().is_none_or(|b| cost < b.0) {
+                        best = Some((cost, plan, price.clone()));
+                    }
+                    let lower: Vec<usize> = (0..kinds.len())
+                        .filter(|&s| refine && price[s] > passed[s] + scale)
+                        .filter(|&s| !warmed || count[s] < max_kind(kinds[s]))
+                        .collect();
+                    if lower.is_empty() || (warmed && lowered) {
+                        break;
+                    }
+                    lowered = true;
+                    for s in lower {
+                        kept[s] = Some(price[s]);
+                        price[s] = (passed[s] + price[s]) / 2;
+                    }
+                } else {
+                    for s in over {
+                        passed[s] = price[s];
+                        price[s] = match kept[s] {
+                            Some(k) if k > price[s] + scale => (price[s] + k) / 2,
+                            Some(k) => k,
+                            None => price[s] * 2 + 16 * scale,
+                        };
+                    }
                 }
             }
         }
@@ -708,18 +912,15 @@ impl Planner {
         Ok(plan)
     }
 
-    /// The cheapest plan of the window under `price` per kind slot, as the work taken each day
-    /// (None: off).
-    #[allow(clippy::too_many_arguments)]
+    /// The cheapest plan of the window at the options' costs and this round's prices
+    /// (`DayWork::priced`), as the work taken each day (None: off).
     fn plan(
         &mut self,
         days: usize,
         shape: &Shape,
         bounds: &Bounds<'_>,
         follows: &[Vec<bool>],
-        price: &[i64],
-        minute_price: Option<(i64, i64, &[super::Task])>,
-        min_units: usize,
+        units: Units<'_>,
     ) -> Option<Vec<Option<DayWork>>> {
         let Shape {
             off_n,
@@ -728,16 +929,17 @@ impl Planner {
             weekends_n,
             counted: (counted, count_n),
             units_n,
-            kinds,
+            classes,
+            exempt_n,
         } = *shape;
-        // Runs: off_n states of days off, then (exempt, kind, length) for days on.
-        let runs = off_n + 2 * kinds * run_n;
+        // Runs: off_n states of days off, then (exempt, class, length) for days on.
+        let runs = off_n + exempt_n * classes * run_n;
         let size = runs * weekends_n * count_n * units_n;
         let index = |run: usize, weekends: usize, count: usize, units: usize| {
             ((run * weekends_n + weekends) * count_n + count) * units_n + units
         };
-        let work_run = |exempt: usize, kind: usize, length: usize| {
-            off_n + (exempt * kinds + kind) * run_n + (length - 1)
+        let work_run = |exempt: usize, class: usize, length: usize| {
+            off_n + (exempt * classes + class) * run_n + (length - 1)
         };
         let decode = |run: usize| {
             if run < off_n {
@@ -745,8 +947,8 @@ impl Planner {
             } else {
                 let r = run - off_n;
                 Run::On {
-                    exempt: r / (kinds * run_n) == 1,
-                    slot: (r / run_n) % kinds,
+                    exempt: r / (classes * run_n) == 1,
+                    class: (r / run_n) % classes,
                     length: r % run_n + 1,
                 }
             }
@@ -759,43 +961,59 @@ impl Planner {
         // Only states reached on a day are read back, and those were written that day.
         if self.back.len() < size * days {
             self.back.resize(size * days, NONE);
+            self.choice.resize(size * days, NO_CHOICE);
         }
         // Before the window: the run the days before it leave (before the horizon: off for
         // long enough, so the first run may start at once).
+        // No minutes yet: index 0, or in a corridor where its offset puts it.
+        let start_units = usize::try_from(-units.offset.map_or(0, |o| o[0])).ok()?;
         let start = match bounds.before {
-            Before::Off(length) => index(length.min(off_n) - 1, 0, 0, 0),
+            Before::Off(length) => index(length.min(off_n) - 1, 0, 0, start_units),
             Before::On {
                 kind,
                 length,
                 exempt,
             } => {
                 let slot = bounds.kinds.iter().position(|&k| k == kind)?;
-                if length > run_n {
+                if length > run_n || usize::from(exempt) >= exempt_n {
                     return None;
                 }
-                index(work_run(usize::from(exempt), slot, length), 0, 0, 0)
+                let class = bounds.class_of[slot];
+                index(
+                    work_run(usize::from(exempt), class, length),
+                    0,
+                    0,
+                    start_units,
+                )
             }
         };
         self.cost[start] = 0;
         self.active.clear();
         self.active.push(start as u32);
         let full_weeks = bounds.horizon / 7;
+        // The minutes a state's index stands for, after `d` days: its units plus the offset.
+        let offset = |d: usize| units.offset.map_or(0, |o| o[d]);
         for d in 0..days {
             let day = bounds.first + d;
+            // A state's units index moves by this each day, besides the day's work.
+            let shift = offset(d) - offset(d + 1);
+            let most = units.most as i64 - offset(d + 1);
             let options = &self.options[d];
             let saturday = day % 7 == 5 && day / 7 < full_weeks;
             let sunday = day % 7 == 6 && day / 7 < full_weeks;
             let back = &mut self.back[d * size..(d + 1) * size];
+            let choice = &mut self.choice[d * size..(d + 1) * size];
             let next = &mut self.next;
             let next_active = &mut self.next_active;
             next_active.clear();
-            let mut relax = |to: usize, cost: i64, from: u32| {
+            let mut relax = |to: usize, cost: i64, from: u32, taken: u16| {
                 if next[to] == INF {
                     next_active.push(to as u32);
                 }
                 if cost < next[to] {
                     next[to] = cost;
                     back[to] = from;
+                    choice[to] = taken;
                 }
             };
             for &from in &self.active {
@@ -804,27 +1022,31 @@ impl Planner {
                 let run = from_index / (weekends_n * count_n * units_n);
                 let weekends = (from_index / (count_n * units_n)) % weekends_n;
                 let count = (from_index / units_n) % count_n;
-                let units = from_index % units_n;
+                let units = (from_index % units_n) as i64 + shift;
                 let (working, exempt, last, length) = match decode(run) {
                     Run::Off(length) => (false, 0, 0, length),
                     Run::On {
                         exempt,
-                        slot,
+                        class,
                         length,
-                    } => (true, usize::from(exempt), slot, length),
+                    } => (true, usize::from(exempt), class, length),
                 };
-                // A day off.
-                if !working {
-                    relax(
-                        index((length + 1).min(off_n) - 1, weekends, count, units),
-                        base,
-                        from,
-                    );
-                } else if exempt == 1 || length >= min_run {
-                    relax(index(0, weekends, count, units), base, from);
+                // A day off (outside a corridor of minutes, `units` may leave it).
+                if units >= 0 && units < units_n as i64 {
+                    let at = units as usize;
+                    if !working {
+                        relax(
+                            index((length + 1).min(off_n) - 1, weekends, count, at),
+                            base,
+                            from,
+                            NO_CHOICE,
+                        );
+                    } else if exempt == 1 || length >= min_run {
+                        relax(index(0, weekends, count, at), base, from, NO_CHOICE);
+                    }
                 }
                 // A day's work of each kind on offer.
-                for o in options {
+                for (taken, o) in options.iter().enumerate() {
                     let (exempt, length) = if working {
                         if length >= run_n || !follows[last][o.slot] {
                             continue;
@@ -834,18 +1056,22 @@ impl Planner {
                         if length < off_n {
                             continue;
                         }
-                        (usize::from(day == 0), 1)
+                        (usize::from(day == 0 && exempt_n == 2), 1)
                     };
                     let weekends = weekends + usize::from(saturday || (sunday && !working));
-                    let units = units + o.units;
+                    let units = units + o.units as i64;
                     let count = count + usize::from(o.slot == counted);
-                    if weekends >= weekends_n || units >= units_n || count >= count_n {
+                    if weekends >= weekends_n
+                        || units < 0
+                        || units >= units_n as i64
+                        || units > most
+                        || count >= count_n
+                    {
                         continue;
                     }
-                    let to = index(work_run(exempt, o.slot, length), weekends, count, units);
-                    let priced = minute_price
-                        .map_or(0, |(x, unit, tasks)| x * (tasks[o.task].minutes() / unit));
-                    relax(to, base + o.cost + price[o.slot] + priced, from);
+                    let units = units as usize;
+                    let to = index(work_run(exempt, o.class, length), weekends, count, units);
+                    relax(to, base + o.cost + o.priced, from, taken as u16);
                 }
             }
             for &i in &self.active {
@@ -861,7 +1087,7 @@ impl Planner {
             .active
             .iter()
             .map(|&i| i as usize)
-            .filter(|&i| i % units_n >= min_units)
+            .filter(|&i| (i % units_n) as i64 + offset(days) >= units.least as i64)
             .filter_map(|i| {
                 let run = decode(i / (weekends_n * count_n * units_n));
                 let end = bounds.end_cost(run, min_run, run_n)?;
@@ -870,8 +1096,9 @@ impl Planner {
             .min()?;
         let mut plan = vec![None; days];
         for d in (0..days).rev() {
-            if let Run::On { slot, .. } = decode(at / (weekends_n * count_n * units_n)) {
-                plan[d] = self.options[d].iter().find(|o| o.slot == slot).copied();
+            let taken = self.choice[d * size + at];
+            if taken != NO_CHOICE {
+                plan[d] = self.options[d].get(usize::from(taken)).copied();
             }
             let from = self.back[d * size + at];
             if from == NONE {
@@ -887,6 +1114,16 @@ impl Planner {
     }
 }
 
+/// The minutes a plan must work, in units: at least `least`, at most `most`. A state's units
+/// index counts them from 0 or, in a corridor around another plan, from `offset[d]` after
+/// `d` days (`offset[0]` before the first), so that a narrow band of counts takes few states.
+#[derive(Clone, Copy)]
+struct Units<'a> {
+    least: usize,
+    most: usize,
+    offset: Option<&'a [i64]>,
+}
+
 /// Where a window lies and what surrounds it.
 struct Bounds<'a> {
     /// The window's first day.
@@ -895,6 +1132,9 @@ struct Bounds<'a> {
     horizon: usize,
     /// The kind of each slot.
     kinds: &'a [usize],
+    /// The class of each slot, and a kind of each class.
+    class_of: &'a [usize],
+    reps: &'a [usize],
     cannot_follow: &'a [Vec<bool>],
     min_days_off: usize,
     before: Before,
@@ -906,18 +1146,26 @@ struct Bounds<'a> {
 impl Bounds<'_> {
     /// What a plan ending in `run` costs across the window's end: None when the days after
     /// it cannot follow (a forbidden succession, a run past its maximum), else the days the
-    /// stretch meeting the boundary falls short of its minimum, priced as the score prices
-    /// them (`short_day`), so a plan next to a short stretch left by the roster around it is
-    /// still possible. A stretch touching the horizon's end (or a run that began with it) has
-    /// no minimum.
+    /// stretches meeting at the boundary (or the one crossing it) fall short of their minima,
+    /// priced as the score prices them (`short_day`), so a plan next to a short stretch left
+    /// by the roster around it is still possible. A stretch touching the horizon's end (or a
+    /// run that began with it) has no minimum.
     fn end_cost(&self, run: Run, min_run: usize, max_run: usize) -> Option<i64> {
-        // The stretch meeting the boundary: (its minimum, its length, whether it is exempt).
-        let (min, length, exempt) = match (run, self.after) {
-            (_, After::Horizon) => return Some(0),
+        // Days a stretch falls short of its minimum (none when exempt).
+        let short = |min: usize, length: usize, exempt: bool| {
+            if exempt {
+                0
+            } else {
+                min.saturating_sub(length)
+            }
+        };
+        let days = match (run, self.after) {
+            (_, After::Horizon) => 0,
+            // A run going on past the boundary: one stretch.
             (
                 Run::On {
                     exempt,
-                    slot,
+                    class,
                     length,
                 },
                 After::On {
@@ -926,39 +1174,37 @@ impl Bounds<'_> {
                     touches_end,
                 },
             ) => {
-                if self.cannot_follow[self.kinds[slot]][kind] || length + more > max_run {
+                if self.cannot_follow[self.reps[class]][kind] || length + more > max_run {
                     return None;
                 }
-                (min_run, length + more, exempt || touches_end)
+                short(min_run, length + more, exempt || touches_end)
             }
             (
-                Run::On { .. },
-                After::Off {
-                    length,
-                    touches_end,
-                },
-            ) => (self.min_days_off, length, touches_end),
-            (
-                Run::Off(_),
-                After::On {
-                    length,
-                    touches_end,
-                    ..
-                },
-            ) => (min_run, length, touches_end),
-            (
                 Run::Off(length),
+                After::Off {
+                    length: more,
+                    touches_end,
+                },
+            ) => short(self.min_days_off, length + more, touches_end),
+            // A stretch ending at the boundary and another beginning there. (Days off counted
+            // up to the minimum stand for enough, as do those begun with the horizon.)
+            (
+                Run::On { exempt, length, .. },
                 After::Off {
                     length: off,
                     touches_end,
                 },
-            ) => (self.min_days_off, length + off, touches_end),
+            ) => short(min_run, length, exempt) + short(self.min_days_off, off, touches_end),
+            (
+                Run::Off(length),
+                After::On {
+                    length: on,
+                    touches_end,
+                    ..
+                },
+            ) => short(self.min_days_off, length, false) + short(min_run, on, touches_end),
         };
-        Some(if exempt {
-            0
-        } else {
-            (min.saturating_sub(length) as i64) * self.short_day
-        })
+        Some(days as i64 * self.short_day)
     }
 }
 
@@ -967,7 +1213,7 @@ impl Bounds<'_> {
 struct WorkerShape {
     unit: i64,
     day_units: usize,
-    kinds: usize,
+    classes: usize,
 }
 
 impl WorkerShape {
@@ -981,7 +1227,7 @@ impl WorkerShape {
     ) -> (usize, usize, usize) {
         let days = (7 * weeks).min(p.days);
         let runs = c.min_days_off.max(1) as usize
-            + 2 * self.kinds.max(1) * c.max_consecutive.max(1) as usize;
+            + 2 * self.classes.max(1) * c.max_consecutive.max(1) as usize;
         let weekends_n = (c.max_weekends as usize).min(weeks) + 1;
         let units = usize::try_from(c.max_minutes.max(0) / self.unit)
             .unwrap_or(usize::MAX)
@@ -1007,7 +1253,10 @@ struct Shape {
     /// The kind slot whose maximum the states count, and the counts' number (1: none).
     counted: (usize, usize),
     units_n: usize,
-    kinds: usize,
+    /// Classes of successions among the kinds offered.
+    classes: usize,
+    /// 2 where a run may be exempt from the minimum (begun with the horizon), else 1.
+    exempt_n: usize,
 }
 
 fn gcd(a: i64, b: i64) -> i64 {
