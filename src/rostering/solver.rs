@@ -29,6 +29,13 @@
 //! the time limit or the move limit and returns the best roster seen; a roster that keeps every
 //! contract minimum beats one that does not. A seed makes runs with a move limit repeatable.
 //!
+//! At scale (a year, 150 staff, 32 kinds) no phase may take the whole limit: the construction
+//! stops at 25% of it (and is skipped where plans are made window by window, the first sweep of
+//! plans being the construction), the first sweeps at 30% (60% where no relaxation applies: it
+//! needs whole plans and a dense master of at most 700 rows), the clock is read before every
+//! re-plan and every 256 moves, and progress is reported from the sweeps on. Figures on
+//! generated instances: `scripts/bench-generated.sh` and the README.
+//!
 //! Beyond parota's own shifts the core also takes day-based contracts (per-kind maxima, minutes,
 //! consecutive days, weekends, forbidden successions, requests) and cover requirements: what the
 //! published Curtois & Qu benchmark needs (`scripts/bench/bench_curtois.rs`).

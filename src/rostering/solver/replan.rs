@@ -8,10 +8,13 @@
 //! straight to the best pattern, so it also makes a contract-breaking roster keep every
 //! contract: each worker's rules concern that worker alone.
 //!
-//! State per day: the run so far (days off, capped at the minimum; or days on and the kind
-//! worked today, with whether the run began on the first day and so is exempt from the
-//! minimum), weekends worked, and minutes worked (in units of the largest common divisor of
-//! the shifts' lengths). Maxima per kind are kept by pricing each kind and planning again
+//! State per day: the run so far (days off, capped at the minimum; or days on and the class of
+//! the kind worked today, with whether the run began on the first day and so is exempt from
+//! the minimum), weekends worked, and minutes worked (in units of the largest common divisor
+//! of the shifts' lengths). A class is the kinds that may be followed by the same kinds
+//! (`Planner::row_class`): the next day needs nothing else of today, so a plan over 32 kinds
+//! in four start bands holds four classes' runs; the kind taken each day is kept beside the
+//! back pointers. Maxima per kind are kept by pricing each kind and planning again
 //! (a Lagrangian step; for the relaxation's priced plans, bisected between too low and enough,
 //! or started from the worker's prices of the round before) and taking the cheapest plan that
 //! passes no maximum. The cost of a day's work is what it changes in the terms that are
@@ -19,15 +22,26 @@
 //! the whole score decides afterwards whether the move stands.
 //!
 //! On long horizons (a year, dozens of kinds) a worker's whole plan would hold billions of
-//! states. There the minutes are not counted in the states but priced, as the per-kind maxima
-//! are (a price per minute raised while the plan works too much and lowered while it works too
-//! little, bisected), and the plan covers a window of whole weeks (`Planner::window`, the most
-//! that fit `MAX_PRICED_BACK`), with the rest of the worker's roster fixed around it: the window
-//! starts from the run the days before it leave (its kind, length and exemption, or days off so
-//! far), ends only in states the days after it accept (successions, runs and days off across
-//! the boundary), and has the minutes, weekends and per-kind counts outside it taken from the
-//! contract's bounds. A window's plan keeps the contract whenever the roster around it does.
-//! Sweeping a worker's windows from first to last (`Planner::windows`) plans the whole horizon.
+//! states. There the plan covers a window of whole weeks (`Planner::window`, the most that fit
+//! `MAX_PRICED_BACK`), with the rest of the worker's roster fixed around it: the window starts
+//! from the run the days before it leave (its kind, length and exemption, or days off so far),
+//! ends only in states the days after it accept (successions, runs past their maximum), with
+//! any stretch meeting the boundary short of its minimum priced as the score prices it, and has
+//! the minutes, weekends and per-kind counts outside it taken from the contract's bounds. A
+//! window's minutes are priced rather than counted, as the per-kind maxima are (a price per
+//! unit raised while the plan works too much and lowered while it works too little, bisected
+//! once the kinds keep their maxima). Pricing can step over the band (many places cost alike:
+//! a draw below one unit of score splits them, but not always enough), and then a corridor a
+//! day's work either side of a line drifting from the nearest plan's minutes to the band counts
+//! them exactly in few states (`Units::offset`).
+//!
+//! A window re-planned with the rest fixed mends only what lies in it. A worker whose roster as
+//! a whole breaks the contract (short of minutes across the horizon, say, as a greedy roster
+//! leaves many) is planned in turn instead (`Planner::replan_in_turn`): all their work taken
+//! away and their windows planned first to last, each held to its share of the minutes and
+//! weekends (`Fit::InTurn`), so the windows after it can still meet the contract. On a 52-week
+//! generated instance with 150 staff one such sweep of every worker takes about two seconds
+//! and leaves a roster keeping every contract (`scripts/bench-generated.sh`).
 
 use std::ops::Range;
 
