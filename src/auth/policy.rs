@@ -494,6 +494,11 @@ pub fn may_reassign_team_manager(actor: &AuthUser) -> bool {
     actor.role == Role::Admin
 }
 
+/// Rostering a whole organisation at once (every team manager's people): admins only.
+pub fn must_roster_organisation(actor: &AuthUser) -> AppResult<()> {
+    allow(actor.role == Role::Admin)
+}
+
 /// A roster run is seen by the team manager who started it and the organisation's admins.
 pub fn may_read_run(actor: &AuthUser, organisation_id: &str, requested_by: &str) -> bool {
     actor.organisation_id == organisation_id

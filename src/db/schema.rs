@@ -839,3 +839,10 @@ diesel::joinable!(cover_requests -> roster_shifts (roster_shift_id));
 diesel::joinable!(cover_offers -> cover_requests (cover_request_id));
 diesel::allow_tables_to_appear_in_same_query!(cover_requests, roster_shifts, cover_offers);
 diesel::allow_tables_to_appear_in_same_query!(cover_requests, rosters);
+
+diesel::table! {
+    roster_run_rosters (run_id, roster_id) {
+        run_id -> Text,
+        roster_id -> Text,
+    }
+}

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::geo::Location;
-use crate::market::model::{Candidate, ScoreSketch};
+use crate::market::model::{Candidate, PersonNeeds, ScoreSketch};
 use crate::market::repo;
 
 /// Grid cells of a tenth of a degree (about 11 km north–south, 7 km east–west in England).
@@ -106,6 +106,19 @@ impl OrganisationPas {
                     })
                     .map(|(at, _)| (cell.slots[at], &cell.sketches[at]))
             })
+    }
+
+    /// Slots of the active PAs who could be a match for `person` within `radius_km` at all:
+    /// those signed off for them when they need delegated tasks (no one else can be), else
+    /// those near enough whose own travel distance reaches them. A superset; the rules judge.
+    pub fn possible_for(&self, person: &PersonNeeds, radius_km: f64) -> Vec<usize> {
+        if person.needs_signoff() {
+            self.signed_off_slots(&person.budget_holder_id).collect()
+        } else {
+            self.near_sketches(person.location, radius_km)
+                .map(|(slot, _)| slot)
+                .collect()
+        }
     }
 
     /// Every active PA.

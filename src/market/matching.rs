@@ -16,7 +16,7 @@ use crate::market::index::{self, MatchIndex};
 use crate::market::model::top_matches;
 use crate::market::model::{
     self, assess, Assessment, Candidate, MatchPolicy, PersonNeeds, ScoreSketch, SignOff,
-    SupportNeed, FIRST_DELEGATED_LEVEL, MAX_TRAVEL_KM,
+    SupportNeed, MAX_TRAVEL_KM,
 };
 use crate::market::repo::{self, *};
 
@@ -124,11 +124,7 @@ pub fn matches(
     let radius = query.max_distance_km.unwrap_or(MAX_TRAVEL_KM);
     // Delegated tasks count only with a sign-off for this person, so for someone who needs
     // them the few PAs signed off for them are the only possible matches.
-    let needs_signoff = person.minimum_level >= FIRST_DELEGATED_LEVEL
-        || person
-            .required
-            .iter()
-            .any(|c| c.level >= FIRST_DELEGATED_LEVEL);
+    let needs_signoff = person.needs_signoff();
 
     let (best, more) = if query.include_ineligible.unwrap_or(false) {
         // Everyone, eligible or not, explained: for understanding a shortage.

@@ -318,12 +318,28 @@ pub struct SwapRequestView {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// Whom a roster run rosters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunScope {
+    /// The people named, or the caller's own people (one draft roster).
+    #[default]
+    Team,
+    /// Every active person of the organisation, rostered together so that no PA is booked
+    /// twice across teams: one draft roster per team manager (admins only).
+    Organisation,
+}
+
 /// A roster generation run as a background job: the same as `GenerateRoster`, with a longer
-/// search allowed.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// search allowed, for a team or for the whole organisation.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRosterRun {
-    /// The people to roster; all of the caller's people when absent (a team manager).
+    /// `team` (the default) or `organisation`.
+    #[serde(default)]
+    pub scope: RunScope,
+    /// The people to roster; all of the caller's people when absent (a team manager). Not
+    /// with the organisation's scope, which rosters everyone.
     pub budget_holder_ids: Option<Vec<String>>,
     /// First local date (inclusive).
     pub from: NaiveDate,
@@ -350,9 +366,14 @@ pub struct RosterRunView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best_score: Option<i64>,
     pub moves_tried: i64,
-    /// The draft roster, when done.
+    /// `team` or `organisation`.
+    pub scope: RunScope,
+    /// The draft roster, when a team's run is done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roster_id: Option<String>,
+    /// Every draft roster the run made, when done: one for a team, one per team manager for
+    /// the organisation.
+    pub roster_ids: Vec<String>,
     /// Where to read the roster, when done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roster: Option<String>,

@@ -61,6 +61,25 @@ pub fn generate(
     )
 }
 
+/// The dates a roster may cover: `to` not before `from`, and at most `MAX_DAYS`.
+pub(crate) fn check_range(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
+    if to < from {
+        return Err(AppError::field(
+            "to",
+            "before_from",
+            "must not be before from",
+        ));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(AppError::field(
+            "to",
+            "range",
+            "a roster covers at most 42 days",
+        ));
+    }
+    Ok(())
+}
+
 /// `generate`, telling `report` how the search goes (with the connection, to record it), and
 /// writing `also` in the roster's own transaction (a run marked done, say).
 pub(crate) fn generate_reporting(
@@ -73,20 +92,7 @@ pub(crate) fn generate_reporting(
     also: impl FnOnce(&mut DbConnection, &str) -> AppResult<()>,
 ) -> AppResult<RosterView> {
     crate::auth::policy::must_manage_workforce(actor)?;
-    if request.to < request.from {
-        return Err(AppError::field(
-            "to",
-            "before_from",
-            "must not be before from",
-        ));
-    }
-    if (request.to - request.from).num_days() >= MAX_DAYS {
-        return Err(AppError::field(
-            "to",
-            "range",
-            "a roster covers at most 42 days",
-        ));
-    }
+    check_range(request.from, request.to)?;
     let holders: Vec<BudgetHolderRow> = match &request.budget_holder_ids {
         Some(ids) => {
             let mut rows = Vec::new();
@@ -125,18 +131,7 @@ pub(crate) fn generate_reporting(
     let team_manager_id =
         crate::auth::policy::own_team_manager_or(actor, &holders[0].team_manager_id).to_owned();
 
-    let mut planned: Vec<(usize, PlannedShift)> = Vec::new();
-    for (person, holder) in holders.iter().enumerate() {
-        for shift in crate::rostering::service::planned_shifts(
-            conn,
-            actor,
-            &holder.id,
-            request.from,
-            request.to,
-        )? {
-            planned.push((person, shift));
-        }
-    }
+    let planned = planned_for(conn, actor, &holders, request.from, request.to)?;
     let Built { problem, pa_ids } = build(
         conn,
         match_index,
@@ -146,21 +141,150 @@ pub(crate) fn generate_reporting(
         (request.from, request.to),
         None,
     )?;
-    let seed = request.seed.unwrap_or(1);
-    let time_limit_ms = request.time_limit_ms.unwrap_or(2_000);
-    let solution = solver::solve_reporting(
+    let solution = solver::solve_reporting(&problem, limits_of(&request), &mut |progress| {
+        report(conn, progress)
+    });
+    let tasks: Vec<usize> = (0..planned.len()).collect();
+    let draft = Draft::of(
+        actor,
+        team_manager_id,
+        &request,
+        (&holders, &planned, &pa_ids),
+        &tasks,
+        &solution,
+        score_view(&solution.score, &solution),
+        now,
+    )?;
+    write_transaction(conn, |conn| {
+        draft.store(conn, actor, "team")?;
+        also(conn, &draft.roster.id)
+    })?;
+    let mut out = view(&draft.roster, &draft.shifts, &draft.assignments)?;
+    out.cost_against_budget = costs(
+        conn,
+        &draft.roster,
+        &draft.shifts,
+        &draft.assignments,
+        now.date_naive(),
+    )?;
+    Ok(out)
+}
+
+/// How many searches an organisation's roster runs at once (parts sharing no PA): the job
+/// shares its machine with the API.
+const ORGANISATION_THREADS: usize = 2;
+
+/// Every active person of the organisation rostered together (`solver::solve_groups`), so no
+/// PA is booked twice across teams: one draft roster per team manager, all written in one
+/// transaction with `also` (the run marked done, naming them). Admins only. Returns the whole
+/// roster's score and the moves tried.
+pub(crate) fn generate_organisation(
+    conn: &mut DbConnection,
+    match_index: &MatchIndex,
+    actor: &AuthUser,
+    request: GenerateRoster,
+    now: DateTime<Utc>,
+    report: &mut dyn FnMut(&mut DbConnection, solver::Report),
+    also: impl FnOnce(&mut DbConnection, &[String]) -> AppResult<()>,
+) -> AppResult<(i64, u64)> {
+    crate::auth::policy::must_roster_organisation(actor)?;
+    check_range(request.from, request.to)?;
+    let mut holders =
+        market_repo::active_budget_holders(conn, std::slice::from_ref(&actor.organisation_id))?;
+    for holder in &holders {
+        authorize(actor, Action::Administer, holder_resource(holder))?;
+    }
+    if holders.is_empty() {
+        return Err(AppError::field(
+            "scope",
+            "nobody",
+            "the organisation has nobody to roster",
+        ));
+    }
+    // Team by team, in a stable order.
+    holders.sort_by(|a, b| (&a.team_manager_id, &a.id).cmp(&(&b.team_manager_id, &b.id)));
+    let planned = planned_for(conn, actor, &holders, request.from, request.to)?;
+    let Built { problem, pa_ids } = build(
+        conn,
+        match_index,
+        actor,
+        &holders,
+        &planned,
+        (request.from, request.to),
+        None,
+    )?;
+    let mut teams: Vec<(String, Vec<usize>)> = Vec::new();
+    for (t, (person, _)) in planned.iter().enumerate() {
+        let manager = &holders[*person].team_manager_id;
+        match teams.last_mut() {
+            Some((m, tasks)) if m == manager => tasks.push(t),
+            _ => teams.push((manager.clone(), vec![t])),
+        }
+    }
+    let groups: Vec<Vec<usize>> = teams.iter().map(|(_, tasks)| tasks.clone()).collect();
+    let solution = solver::solve_groups(
         &problem,
-        Limits {
-            time: Duration::from_millis(time_limit_ms),
-            moves: u64::MAX,
-            seed,
-        },
+        &groups,
+        limits_of(&request),
+        ORGANISATION_THREADS,
         &mut |progress| report(conn, progress),
     );
+    // Each team's roster is scored as its part: its shifts, with its PAs' other work.
+    let drafts: Vec<Draft> = teams
+        .into_iter()
+        .map(|(manager, tasks)| {
+            let part = solver::Part::of(&problem, &tasks, Some(&solution.assignments));
+            let score = solver::score_of(&part.problem, &part.assignments(&solution.assignments));
+            Draft::of(
+                actor,
+                manager,
+                &request,
+                (&holders, &planned, &pa_ids),
+                &tasks,
+                &solution,
+                score_view(&score, &solution),
+                now,
+            )
+        })
+        .collect::<AppResult<_>>()?;
+    let ids: Vec<String> = drafts.iter().map(|d| d.roster.id.clone()).collect();
+    write_transaction(conn, |conn| {
+        for draft in &drafts {
+            draft.store(conn, actor, "organisation")?;
+        }
+        also(conn, &ids)
+    })?;
+    Ok((solution.score.total, solution.moves))
+}
 
-    let s = solution.score;
+fn limits_of(request: &GenerateRoster) -> Limits {
+    Limits {
+        time: Duration::from_millis(request.time_limit_ms.unwrap_or(2_000)),
+        moves: u64::MAX,
+        seed: request.seed.unwrap_or(1),
+    }
+}
+
+/// Each person's planned shifts over the dates, with the person's index.
+fn planned_for(
+    conn: &mut DbConnection,
+    actor: &AuthUser,
+    holders: &[BudgetHolderRow],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<(usize, PlannedShift)>> {
+    let mut planned = Vec::new();
+    for (person, holder) in holders.iter().enumerate() {
+        for shift in crate::rostering::service::planned_shifts(conn, actor, &holder.id, from, to)? {
+            planned.push((person, shift));
+        }
+    }
+    Ok(planned)
+}
+
+fn score_view(s: &solver::Score, solution: &solver::Solution) -> ScoreView {
     let hours = |minutes: i64| (minutes as f64 / 60.0 * 100.0).round() / 100.0;
-    let score = ScoreView {
+    ScoreView {
         total: s.total,
         open_hours: hours(s.open_minutes),
         pa_person_pairs: s.distinct_pairs,
@@ -172,84 +296,112 @@ pub(crate) fn generate_reporting(
         pay_pence: s.pay_pence,
         moves_tried: solution.moves,
         first_roster_ms: solution.construction_ms,
-    };
-    let roster = RosterRow {
-        id: crate::ids::new_id(),
-        organisation_id: actor.organisation_id.clone(),
-        team_manager_id,
-        from_date: request.from,
-        to_date: request.to,
-        status: RosterStatus::Draft.as_str().into(),
-        version: 1,
-        seed: i64::try_from(seed).unwrap_or(i64::MAX),
-        time_limit_ms: i64::try_from(time_limit_ms).unwrap_or(i64::MAX),
-        score: crate::db::json::to_text(&score)?,
-        created_by: actor.user_id.clone(),
-        created_at: now.naive_utc(),
-        updated_at: now.naive_utc(),
-    };
-    let open: HashMap<usize, OpenReason> = solution.open.iter().copied().collect();
-    let mut shift_rows = Vec::new();
-    let mut assignment_rows = Vec::new();
-    for (t, (person, shift)) in planned.iter().enumerate() {
-        let id = crate::ids::new_id();
-        for &w in &solution.assignments[t] {
-            assignment_rows.push(RosterAssignmentRow {
-                id: crate::ids::new_id(),
+    }
+}
+
+/// One draft roster's rows, from the solution for some of the planned shifts.
+struct Draft {
+    roster: RosterRow,
+    shifts: Vec<RosterShiftRow>,
+    assignments: Vec<RosterAssignmentRow>,
+    open: usize,
+}
+
+impl Draft {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the roster's owner, request, people, shifts and solution, each needed"
+    )]
+    fn of(
+        actor: &AuthUser,
+        team_manager_id: String,
+        request: &GenerateRoster,
+        (holders, planned, pa_ids): (&[BudgetHolderRow], &[(usize, PlannedShift)], &[String]),
+        tasks: &[usize],
+        solution: &solver::Solution,
+        score: ScoreView,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let limits = limits_of(request);
+        let roster = RosterRow {
+            id: crate::ids::new_id(),
+            organisation_id: actor.organisation_id.clone(),
+            team_manager_id,
+            from_date: request.from,
+            to_date: request.to,
+            status: RosterStatus::Draft.as_str().into(),
+            version: 1,
+            seed: i64::try_from(limits.seed).unwrap_or(i64::MAX),
+            time_limit_ms: i64::try_from(limits.time.as_millis()).unwrap_or(i64::MAX),
+            score: crate::db::json::to_text(&score)?,
+            created_by: actor.user_id.clone(),
+            created_at: now.naive_utc(),
+            updated_at: now.naive_utc(),
+        };
+        let open: HashMap<usize, OpenReason> = solution.open.iter().copied().collect();
+        let mut shifts = Vec::new();
+        let mut assignments = Vec::new();
+        for &t in tasks {
+            let (person, shift) = &planned[t];
+            let id = crate::ids::new_id();
+            for &w in &solution.assignments[t] {
+                assignments.push(RosterAssignmentRow {
+                    id: crate::ids::new_id(),
+                    roster_id: roster.id.clone(),
+                    roster_shift_id: id.clone(),
+                    pa_id: candidates_id(pa_ids, w),
+                    created_at: now.naive_utc(),
+                    given_at: None,
+                });
+            }
+            shifts.push(RosterShiftRow {
+                id,
                 roster_id: roster.id.clone(),
-                roster_shift_id: id.clone(),
-                pa_id: candidates_id(&pa_ids, w),
-                created_at: now.naive_utc(),
-                given_at: None,
+                budget_holder_id: holders[*person].id.clone(),
+                shift_date: shift.date,
+                start_local: shift.start.clone(),
+                end_local: shift.end.clone(),
+                starts_at: shift.starts_at.naive_utc(),
+                ends_at: shift.ends_at.naive_utc(),
+                kind: shift.kind.as_str().to_owned(),
+                headcount: i32::from(shift.headcount),
+                source: shift.source.clone(),
+                support_change_id: shift.change_id.clone(),
+                open_reason: open.get(&t).map(|r| reason_code(*r).to_owned()),
             });
         }
-        shift_rows.push(RosterShiftRow {
-            id,
-            roster_id: roster.id.clone(),
-            budget_holder_id: holders[*person].id.clone(),
-            shift_date: shift.date,
-            start_local: shift.start.clone(),
-            end_local: shift.end.clone(),
-            starts_at: shift.starts_at.naive_utc(),
-            ends_at: shift.ends_at.naive_utc(),
-            kind: shift.kind.as_str().to_owned(),
-            headcount: i32::from(shift.headcount),
-            source: shift.source.clone(),
-            support_change_id: shift.change_id.clone(),
-            open_reason: open.get(&t).map(|r| reason_code(*r).to_owned()),
-        });
+        let open = shifts.iter().filter(|s| s.open_reason.is_some()).count();
+        Ok(Self {
+            roster,
+            shifts,
+            assignments,
+            open,
+        })
     }
-    write_transaction(conn, |conn| {
-        repo::insert_roster(conn, &roster, &shift_rows, &assignment_rows)?;
+
+    /// Writes the roster and its audit entry (in the caller's transaction).
+    fn store(&self, conn: &mut DbConnection, actor: &AuthUser, scope: &str) -> AppResult<()> {
+        repo::insert_roster(conn, &self.roster, &self.shifts, &self.assignments)?;
         audit::record(
             conn,
             Some(actor),
             Change::<(), _> {
-                organisation_id: &roster.organisation_id,
+                organisation_id: &self.roster.organisation_id,
                 action: "roster.generated",
                 entity_type: "roster",
-                entity_id: &roster.id,
+                entity_id: &self.roster.id,
                 before: None,
                 after: Some(&serde_json::json!({
-                    "from": roster.from_date,
-                    "to": roster.to_date,
-                    "seed": roster.seed,
-                    "shifts": shift_rows.len(),
-                    "open": solution.open.len(),
+                    "from": self.roster.from_date,
+                    "to": self.roster.to_date,
+                    "seed": self.roster.seed,
+                    "scope": scope,
+                    "shifts": self.shifts.len(),
+                    "open": self.open,
                 })),
             },
-        )?;
-        also(conn, &roster.id)
-    })?;
-    let mut out = view(&roster, &shift_rows, &assignment_rows)?;
-    out.cost_against_budget = costs(
-        conn,
-        &roster,
-        &shift_rows,
-        &assignment_rows,
-        now.date_naive(),
-    )?;
-    Ok(out)
+        )
+    }
 }
 
 /// The optimiser's problem for these people and shifts: the PAs the hard rules allow on each
@@ -271,7 +423,24 @@ pub(crate) fn build(
     let revision = market_repo::market_revision(conn, &actor.organisation_id)?;
     let organisation = match_index.current_at(conn, &actor.organisation_id, revision)?;
     let pas = index::read(&organisation);
-    let candidates: Vec<&Candidate> = pas.active().collect();
+    let mut people = Vec::new();
+    for holder in holders {
+        people.push(person_needs(conn, holder)?);
+    }
+    // The PAs who could work for anyone here at all (a superset: the gate judges each), and
+    // for whom: a team's few dozen of an organisation's thousands.
+    let possible: Vec<Vec<usize>> = people
+        .iter()
+        .map(|p| {
+            let mut slots = pas.possible_for(p, crate::market::model::MAX_TRAVEL_KM);
+            slots.sort_unstable();
+            slots
+        })
+        .collect();
+    let mut slots: Vec<usize> = possible.iter().flatten().copied().collect();
+    slots.sort_unstable();
+    slots.dedup();
+    let candidates: Vec<&Candidate> = slots.iter().map(|&slot| pas.candidate(slot)).collect();
     let pa_ids: Vec<String> = candidates.iter().map(|c| c.pa_id.clone()).collect();
     let mut leave: HashMap<String, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
     for row in
@@ -292,10 +461,6 @@ pub(crate) fn build(
         .collect();
     let epoch = london_instant(from.and_time(chrono::NaiveTime::MIN));
     let minute = |t: DateTime<Utc>| (t - epoch).num_minutes();
-    let mut people = Vec::new();
-    for holder in holders {
-        people.push(person_needs(conn, holder)?);
-    }
     // The safety gate's rules about each PA and person, on each shift's own dates; the
     // solver keeps the working-time rules.
     let gate_shifts: Vec<GateShift> = planned
@@ -313,12 +478,21 @@ pub(crate) fn build(
         })
         .collect();
     let mut eligible: Vec<Vec<usize>> = vec![Vec::new(); planned.len()];
+    let mut shifts_of: Vec<Vec<usize>> = vec![Vec::new(); people.len()];
+    for (t, (person, _)) in planned.iter().enumerate() {
+        shifts_of[*person].push(t);
+    }
     for (person, needs) in people.iter().enumerate() {
-        let theirs: Vec<usize> = (0..planned.len())
-            .filter(|&t| planned[t].0 == person)
-            .collect();
+        let theirs = &shifts_of[person];
         let shifts: Vec<&GateShift> = theirs.iter().map(|&t| &gate_shifts[t]).collect();
-        for (w, pa) in gate_pas.iter().enumerate() {
+        if shifts.is_empty() {
+            continue;
+        }
+        for slot in &possible[person] {
+            let Ok(w) = slots.binary_search(slot) else {
+                continue;
+            };
+            let pa = &gate_pas[w];
             for (k, may) in may_work_each(needs, pa, &shifts, &policy)
                 .into_iter()
                 .enumerate()
@@ -405,6 +579,12 @@ pub(crate) fn build(
         });
     }
     let caps = crate::rostering::working_time::caps(conn, &pa_ids, (from, to))?;
+    let mut core_teams: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, person) in people.iter().enumerate() {
+        for pa in &person.team {
+            core_teams.entry(pa.as_str()).or_default().push(i);
+        }
+    }
     let workers: Vec<Worker> = candidates
         .iter()
         .map(|c| Worker {
@@ -419,12 +599,7 @@ pub(crate) fn build(
                 .iter()
                 .map(|l| distance_km(c.location, *l))
                 .collect(),
-            core_team_of: people
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.team.contains(&c.pa_id))
-                .map(|(i, _)| i)
-                .collect(),
+            core_team_of: core_teams.remove(c.pa_id.as_str()).unwrap_or_default(),
         })
         .collect();
     let travel_minutes = crate::geo::travel_matrix(&locations);

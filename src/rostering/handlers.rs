@@ -670,7 +670,7 @@ pub async fn decide_swap_request(
     Ok(HttpResponse::Ok().json(request))
 }
 
-/// Generate a draft roster as a background job, for searches longer than `POST /rosters` allows (up to 4 minutes). Answers at once with the run (202, Location to poll); the run reports its progress (share of the time limit used, best score so far, moves tried) and, when done, the roster's id. Who may call: team managers (for their own people) and admins; the people are checked when the run starts, and the run fails with the reason if one is not theirs.
+/// Generate a draft roster as a background job, for searches longer than `POST /rosters` allows (up to 4 minutes). Answers at once with the run (202, Location to poll); the run reports its progress (share of the time limit used, best score so far, moves tried) and, when done, the roster's id. With `scope: organisation` every active person of the organisation is rostered together, so that no PA is booked twice across teams, and the run makes one draft roster per team manager (`roster_ids`). Who may call: team managers (for their own people) and admins; the organisation's scope admins only. The people are checked when the run starts, and the run fails with the reason if one is not theirs.
 #[utoipa::path(
     tag = "rostering",
     operation_id = "start_roster_run",

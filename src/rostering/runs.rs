@@ -10,19 +10,21 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use crate::auth::{AuthUser, Role};
-use crate::db::schema::roster_runs;
+use crate::db::schema::{roster_run_rosters, roster_runs};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, NewJob};
 use crate::market::index::MatchIndex;
-use crate::rostering::dto::{GenerateRoster, RosterRunView, StartRosterRun};
-use crate::rostering::generate::generate_reporting;
+use crate::rostering::dto::{GenerateRoster, RosterRunView, RunScope, StartRosterRun};
+use crate::rostering::generate::{generate_organisation, generate_reporting};
 use crate::rostering::model::RunStatus;
 
 pub const GENERATE_ROSTER: &str = "generate_roster";
 /// How long past its time limit a run's job lease lasts: building the problem and storing the
-/// roster take seconds, not minutes.
+/// roster take seconds for a team, a few minutes at most for an organisation's month (55,000
+/// shifts written one row at a time).
 const LEASE_MARGIN_SECS: i64 = 120;
+const ORGANISATION_LEASE_MARGIN_SECS: i64 = 900;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = roster_runs)]
@@ -42,13 +44,23 @@ pub struct RosterRunRow {
     pub updated_at: chrono::NaiveDateTime,
 }
 
-fn view(row: RosterRunRow) -> RosterRunView {
+fn view(row: RosterRunRow, roster_ids: Vec<String>) -> RosterRunView {
     let percent = match RunStatus::parse("status", &row.status) {
         Ok(RunStatus::Done) => 100,
         Ok(RunStatus::Queued) => 0,
         _ => (row.elapsed_ms.saturating_mul(100) / row.time_limit_ms.max(1)).clamp(0, 99),
     };
+    // Runs from before runs named their rosters name only the one.
+    let roster_ids = if roster_ids.is_empty() {
+        row.roster_id.iter().cloned().collect()
+    } else {
+        roster_ids
+    };
+    let scope = crate::db::json::from_text::<StartRosterRun>("request", &row.request)
+        .map_or(RunScope::Team, |r| r.scope);
     RosterRunView {
+        scope,
+        roster_ids,
         roster: row
             .roster_id
             .as_ref()
@@ -74,33 +86,23 @@ pub fn start(
     now: DateTime<Utc>,
 ) -> AppResult<RosterRunView> {
     crate::auth::policy::must_manage_workforce(actor)?;
+    if request.scope == RunScope::Organisation {
+        crate::auth::policy::must_roster_organisation(actor)?;
+        if request.budget_holder_ids.is_some() {
+            return Err(AppError::field(
+                "budget_holder_ids",
+                "not_with_organisation",
+                "must be absent: an organisation's run rosters everyone",
+            ));
+        }
+    }
+    crate::rostering::generate::check_range(request.from, request.to)?;
     let time_limit_ms = request.time_limit_ms;
-    let generate = GenerateRoster {
-        budget_holder_ids: request.budget_holder_ids,
-        from: request.from,
-        to: request.to,
-        seed: request.seed,
-        time_limit_ms: Some(time_limit_ms),
-    };
-    if generate.to < generate.from {
-        return Err(AppError::field(
-            "to",
-            "before_from",
-            "must not be before from",
-        ));
-    }
-    if (generate.to - generate.from).num_days() >= crate::rostering::generate::MAX_DAYS {
-        return Err(AppError::field(
-            "to",
-            "range",
-            "a roster covers at most 42 days",
-        ));
-    }
     let row = RosterRunRow {
         id: crate::ids::new_id(),
         organisation_id: actor.organisation_id.clone(),
         requested_by: actor.user_id.clone(),
-        request: serde_json::to_string(&generate)
+        request: serde_json::to_string(&request)
             .map_err(|e| AppError::internal(format!("roster request: {e}")))?,
         status: RunStatus::Queued.as_str().into(),
         time_limit_ms: i64::try_from(time_limit_ms).unwrap_or(i64::MAX),
@@ -130,7 +132,7 @@ pub fn start(
         )?;
         Ok::<_, AppError>(())
     })?;
-    Ok(view(row))
+    Ok(view(row, Vec::new()))
 }
 
 fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<RosterRunRow>> {
@@ -148,7 +150,46 @@ pub fn read(conn: &mut DbConnection, actor: &AuthUser, id: &str) -> AppResult<Ro
             crate::auth::policy::may_read_run(actor, &row.organisation_id, &row.requested_by)
         })
         .ok_or(AppError::NotFound)?;
-    Ok(view(row))
+    let rosters = rosters_of(conn, &row.id)?;
+    Ok(view(row, rosters))
+}
+
+fn rosters_of(conn: &mut DbConnection, run_id: &str) -> AppResult<Vec<String>> {
+    Ok(roster_run_rosters::table
+        .filter(roster_run_rosters::run_id.eq(run_id))
+        .select(roster_run_rosters::roster_id)
+        .order(roster_run_rosters::roster_id)
+        .load(conn)?)
+}
+
+/// Marks a run done with the rosters it made, in the rosters' own transaction.
+fn finish(
+    conn: &mut DbConnection,
+    run_id: &str,
+    roster_ids: &[String],
+    started: DateTime<Utc>,
+) -> AppResult<()> {
+    let single = match roster_ids {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    diesel::update(roster_runs::table.find(run_id))
+        .set((
+            roster_runs::status.eq(RunStatus::Done.as_str()),
+            roster_runs::roster_id.eq(single),
+            roster_runs::elapsed_ms.eq((Utc::now() - started).num_milliseconds()),
+            roster_runs::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    for roster_id in roster_ids {
+        diesel::insert_into(roster_run_rosters::table)
+            .values((
+                roster_run_rosters::run_id.eq(run_id),
+                roster_run_rosters::roster_id.eq(roster_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The job: rebuilds the caller as they were when they asked (their role today, so a manager
@@ -182,53 +223,67 @@ pub fn execute(
         request_id: None,
         session_id: None,
     };
-    let request: GenerateRoster = crate::db::json::from_text("request", &run.request)?;
+    let request: StartRosterRun = crate::db::json::from_text("request", &run.request)?;
+    let margin = match request.scope {
+        RunScope::Team => LEASE_MARGIN_SECS,
+        RunScope::Organisation => ORGANISATION_LEASE_MARGIN_SECS,
+    };
     let lease_until = |now: DateTime<Utc>| {
-        now + Duration::milliseconds(run.time_limit_ms) + Duration::seconds(LEASE_MARGIN_SECS)
+        now + Duration::milliseconds(run.time_limit_ms) + Duration::seconds(margin)
     };
     let started = Utc::now();
     jobs::extend_lease(conn, job_id, worker, lease_until(started))?;
     set_progress(conn, &run.id, RunStatus::Running, 0, None, 0)?;
 
-    let outcome = generate_reporting(
-        conn,
-        match_index,
-        &actor,
-        request,
-        Utc::now(),
-        &mut |conn, report| {
-            // Progress is advisory: a failed write must not stop the search.
-            let written = set_progress(
-                conn,
-                &run.id,
-                RunStatus::Running,
-                i64::try_from(report.elapsed_ms).unwrap_or(i64::MAX),
-                Some(report.best_total),
-                i64::try_from(report.moves).unwrap_or(i64::MAX),
-            );
-            if let Err(error) = written {
-                tracing::warn!(run = %run.id, %error, "could not record roster run progress");
-            }
-        },
-        |conn, roster_id| {
-            diesel::update(roster_runs::table.find(&run.id))
-                .set((
-                    roster_runs::status.eq(RunStatus::Done.as_str()),
-                    roster_runs::roster_id.eq(roster_id),
-                    roster_runs::elapsed_ms.eq((Utc::now() - started).num_milliseconds()),
-                    roster_runs::updated_at.eq(Utc::now().naive_utc()),
-                ))
-                .execute(conn)?;
-            Ok(())
-        },
-    );
+    let mut report = |conn: &mut DbConnection, report: crate::rostering::solver::Report| {
+        // Progress is advisory: a failed write must not stop the search.
+        let written = set_progress(
+            conn,
+            &run.id,
+            RunStatus::Running,
+            i64::try_from(report.elapsed_ms).unwrap_or(i64::MAX),
+            Some(report.best_total),
+            i64::try_from(report.moves).unwrap_or(i64::MAX),
+        );
+        if let Err(error) = written {
+            tracing::warn!(run = %run.id, %error, "could not record roster run progress");
+        }
+    };
+    let scope = request.scope;
+    let generate = GenerateRoster {
+        budget_holder_ids: request.budget_holder_ids,
+        from: request.from,
+        to: request.to,
+        seed: request.seed,
+        time_limit_ms: Some(request.time_limit_ms),
+    };
+    let outcome = match scope {
+        RunScope::Team => generate_reporting(
+            conn,
+            match_index,
+            &actor,
+            generate,
+            Utc::now(),
+            &mut report,
+            |conn, roster_id| finish(conn, &run.id, &[roster_id.to_owned()], started),
+        )
+        .map(|roster| (roster.score.total, roster.score.moves_tried)),
+        RunScope::Organisation => generate_organisation(
+            conn,
+            match_index,
+            &actor,
+            generate,
+            Utc::now(),
+            &mut report,
+            |conn, roster_ids| finish(conn, &run.id, roster_ids, started),
+        ),
+    };
     match outcome {
-        Ok(roster) => {
+        Ok((total, moves)) => {
             diesel::update(roster_runs::table.find(&run.id))
                 .set((
-                    roster_runs::best_score.eq(roster.score.total),
-                    roster_runs::moves
-                        .eq(i64::try_from(roster.score.moves_tried).unwrap_or(i64::MAX)),
+                    roster_runs::best_score.eq(total),
+                    roster_runs::moves.eq(i64::try_from(moves).unwrap_or(i64::MAX)),
                 ))
                 .execute(conn)?;
             Ok(())

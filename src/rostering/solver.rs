@@ -54,6 +54,9 @@ mod columns;
 mod master;
 mod relax;
 mod replan;
+mod teams;
+
+pub use teams::solve_groups;
 
 /// Minutes since an epoch of the caller's choosing (the roster's start is convenient).
 pub type Minute = i64;
@@ -365,8 +368,9 @@ struct State<'a> {
     week_minutes: Vec<Vec<i64>>,
     nights: Vec<i64>,
     weekends: Vec<i64>,
-    /// Minutes per (person, worker).
-    pair_minutes: Vec<Vec<i64>>,
+    /// Per person, the workers with minutes for them and those minutes (sparse: an
+    /// organisation's roster has thousands of workers, each person a few dozen).
+    pair_minutes: Vec<Vec<(usize, i64)>>,
     worker_terms: Vec<Score>,
     person_terms: Vec<Score>,
     /// The sum of every worker's and person's term, kept as they change.
@@ -420,7 +424,7 @@ impl<'a> State<'a> {
             week_minutes: vec![vec![0; p.weeks.max(1)]; p.workers.len()],
             nights: vec![0; p.workers.len()],
             weekends: vec![0; p.workers.len()],
-            pair_minutes: vec![vec![0; p.workers.len()]; p.people],
+            pair_minutes: vec![Vec::new(); p.people],
             worker_terms: vec![Score::default(); p.workers.len()],
             person_terms: vec![Score::default(); p.people],
             terms_sum: Score::default(),
@@ -589,12 +593,10 @@ impl<'a> State<'a> {
 
     fn person_term(&self, person: usize) -> Score {
         let mut term = Score::default();
-        for (w, &minutes) in self.pair_minutes[person].iter().enumerate() {
-            if minutes > 0 {
-                term.distinct_pairs += 1;
-                if !self.p.workers[w].core_team_of.contains(&person) {
-                    term.outside_team_minutes += minutes;
-                }
+        for &(w, minutes) in &self.pair_minutes[person] {
+            term.distinct_pairs += 1;
+            if !self.p.workers[w].core_team_of.contains(&person) {
+                term.outside_team_minutes += minutes;
             }
         }
         term
@@ -660,15 +662,26 @@ impl<'a> State<'a> {
                 .find(|o| day_of(o) == day)
                 .map_or(-1, |o| o.kind as i16);
         }
+        // Nights and weekends count whoever rostered them: fairness is of a PA's whole load.
+        self.nights[w] += sign * i64::from(task.night);
+        self.weekends[w] += sign * i64::from(task.weekend);
         if task.fixed {
             // Hours count against the PA's week; the rest belongs to the other roster.
             self.set_worker_term(w);
             self.score = self.total();
             return;
         }
-        self.nights[w] += sign * i64::from(task.night);
-        self.weekends[w] += sign * i64::from(task.weekend);
-        self.pair_minutes[task.person][w] += sign * minutes;
+        let pairs = &mut self.pair_minutes[task.person];
+        match pairs.iter().position(|&(o, _)| o == w) {
+            Some(i) => {
+                pairs[i].1 += sign * minutes;
+                if pairs[i].1 <= 0 {
+                    pairs.swap_remove(i);
+                }
+            }
+            None if sign * minutes > 0 => pairs.push((w, sign * minutes)),
+            None => {}
+        }
         self.open_minutes -= sign * minutes;
         if let Some(c) = task.cover {
             let cover = &self.p.covers[c];
@@ -856,13 +869,14 @@ const COLUMNS_SHARE: f64 = 0.7;
 
 /// `solve`, telling `report` how the search goes every half second or so.
 pub fn solve_reporting(p: &Problem, limits: Limits, report: &mut dyn FnMut(Report)) -> Solution {
-    search(p, limits, Relaxation::Columns, report)
+    search(p, limits, Relaxation::Columns, None, report)
 }
 
 fn search(
     p: &Problem,
     limits: Limits,
     relaxation: Relaxation,
+    start: Option<&[Vec<usize>]>,
     report: &mut dyn FnMut(Report),
 ) -> Solution {
     const REPORT_EVERY: Duration = Duration::from_millis(500);
@@ -889,6 +903,30 @@ fn search(
     let mut planner = replan::Planner::new(p);
     if planned && !planner.plans_whole() && p.workers.iter().all(|w| w.contract.is_some()) {
         order.clear();
+    }
+    // A roster to start from takes the construction's place (what it leaves open, the moves
+    // fill); a place that would break a rule is left open.
+    if let Some(start) = start {
+        order.clear();
+        for (t, workers) in start.iter().enumerate() {
+            if p.tasks[t].fixed
+                || workers.len() != usize::from(p.tasks[t].headcount)
+                || workers
+                    .iter()
+                    .any(|w| p.tasks[t].eligible.binary_search(w).is_err())
+            {
+                continue;
+            }
+            for (i, &w) in workers.iter().enumerate() {
+                if !state.can_take(t, w, None) {
+                    for &taken in &workers[..i] {
+                        state.apply(t, taken, -1);
+                    }
+                    break;
+                }
+                state.apply(t, w, 1);
+            }
+        }
     }
     for (i, t) in order.into_iter().enumerate() {
         if i % 64 == 0 && Instant::now() >= construction_ends {
@@ -1253,7 +1291,7 @@ pub fn solve_portfolio(
                 };
                 scope.spawn(move || {
                     let mut reports = Vec::new();
-                    let solution = search(p, limits, relaxation, &mut |r| reports.push(r));
+                    let solution = search(p, limits, relaxation, None, &mut |r| reports.push(r));
                     (solution, reports)
                 })
             })
@@ -1703,6 +1741,124 @@ pub fn rules_broken(p: &Problem, assignments: &[Vec<usize>], t: usize, w: usize)
         broken.push(rule);
     }
     broken
+}
+
+/// The score of a roster, computed from scratch.
+pub fn score_of(p: &Problem, assignments: &[Vec<usize>]) -> Score {
+    let mut state = State::new(p);
+    for (t, workers) in assignments.iter().enumerate() {
+        for &w in workers {
+            state.apply(t, w, 1);
+        }
+    }
+    state.score
+}
+
+/// Some tasks of a problem as a problem of their own: those tasks, the workers eligible for
+/// any of them (renumbered), and those workers' other work as fixed tasks (rest and hours
+/// still see it): the whole's fixed tasks and, given the whole's roster, whatever else they
+/// work in it. A team of an organisation's roster is solved, and judged, through its part.
+pub struct Part {
+    pub problem: Problem,
+    /// Per task of the part, its index in the whole.
+    pub tasks: Vec<usize>,
+    /// Per worker of the part, their index in the whole.
+    pub workers: Vec<usize>,
+}
+
+impl Part {
+    pub fn of(p: &Problem, tasks: &[usize], whole: Option<&[Vec<usize>]>) -> Self {
+        let mut workers: Vec<usize> = tasks
+            .iter()
+            .flat_map(|&t| p.tasks[t].eligible.iter().copied())
+            .collect();
+        workers.sort_unstable();
+        workers.dedup();
+        let ours = |w: usize| workers.binary_search(&w).ok();
+        let mut own: Vec<bool> = vec![false; p.tasks.len()];
+        let mut part_tasks = Vec::new();
+        let mut taken = Vec::new();
+        for &t in tasks {
+            if !p.tasks[t].fixed && !own[t] {
+                own[t] = true;
+                taken.push(t);
+                part_tasks.push(Task {
+                    eligible: p.tasks[t]
+                        .eligible
+                        .iter()
+                        .filter_map(|&w| ours(w))
+                        .collect(),
+                    ..p.tasks[t].clone()
+                });
+            }
+        }
+        for (t, task) in p.tasks.iter().enumerate() {
+            if own[t] {
+                continue;
+            }
+            let working: Vec<usize> = match (task.fixed, whole) {
+                (true, _) => task.eligible.first().copied().into_iter().collect(),
+                (false, Some(whole)) => whole[t].clone(),
+                (false, None) => Vec::new(),
+            };
+            for w in working.into_iter().filter_map(ours) {
+                taken.push(t);
+                part_tasks.push(Task {
+                    headcount: 1,
+                    eligible: vec![w],
+                    fixed: true,
+                    cover: None,
+                    ..task.clone()
+                });
+            }
+        }
+        let problem = Problem {
+            tasks: part_tasks,
+            workers: workers.iter().map(|&w| p.workers[w].clone()).collect(),
+            ..p.clone_without_tasks()
+        };
+        Self {
+            problem,
+            tasks: taken,
+            workers,
+        }
+    }
+
+    /// The part's own assignments, from the whole's (its fixed tasks worked as fixed).
+    pub fn assignments(&self, whole: &[Vec<usize>]) -> Vec<Vec<usize>> {
+        self.tasks
+            .iter()
+            .zip(&self.problem.tasks)
+            .map(|(&t, task)| {
+                if task.fixed {
+                    task.eligible.clone()
+                } else {
+                    whole[t]
+                        .iter()
+                        .filter_map(|w| self.workers.binary_search(w).ok())
+                        .collect()
+                }
+            })
+            .collect()
+    }
+}
+
+impl Problem {
+    /// Everything but the tasks and workers.
+    fn clone_without_tasks(&self) -> Self {
+        Self {
+            tasks: Vec::new(),
+            workers: Vec::new(),
+            people: self.people,
+            travel_minutes: self.travel_minutes.clone(),
+            weeks: self.weeks,
+            rules: self.rules,
+            weights: self.weights,
+            days: self.days,
+            cannot_follow: self.cannot_follow.clone(),
+            covers: self.covers.clone(),
+        }
+    }
 }
 
 /// Every hard rule checked from scratch for a whole roster (for tests and for checking edits).

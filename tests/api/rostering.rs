@@ -1426,6 +1426,177 @@ async fn a_long_roster_run_is_a_job_with_progress_seen_only_by_its_manager() {
 }
 
 #[actix_web::test]
+async fn an_admin_rosters_the_whole_organisation_at_once_and_no_pa_is_booked_twice_across_teams() {
+    let t = Team::new().await;
+    let amy = t.pa("Amy", &["monday", "wednesday"], true).await;
+    let dee = t.pa("Dee", &["wednesday"], true).await;
+    let organisation = crate::helpers::TestOrganisation {
+        id: t.app.organisation_of(&t.manager.id),
+        area_code: "QE1".into(),
+    };
+    // A second team manager's person needs the same PAs at the same times.
+    let second = t.app.user(&organisation, Role::TeamManager);
+    let theirs = t
+        .app
+        .post_json(
+            "/api/v1/budget-holders",
+            Some(&second.token),
+            &json!({
+                "display_name": "Bob Lord",
+                "postcode": "BB11 2AB",
+                "funding": "chc",
+                "minimum_level": 2,
+                "required_competencies": [t.personal_care],
+                "support_needs": [
+                    {"day": "monday", "start": "09:00", "end": "12:00"},
+                    {"day": "wednesday", "start": "09:00", "end": "12:00", "headcount": 2}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.text);
+    let admin = t.app.user(&organisation, Role::Admin);
+    let body = json!({"scope": "organisation", "from": "2027-01-04", "to": "2027-01-17", "seed": 3, "time_limit_ms": 1000});
+
+    // Only an admin rosters everyone; the organisation's run names nobody.
+    for who in [&t.manager, &second] {
+        t.app
+            .post_json("/api/v1/roster-runs", Some(&who.token), &body)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    let named = t
+        .app
+        .post_json(
+            "/api/v1/roster-runs",
+            Some(&admin.token),
+            &json!({"scope": "organisation", "budget_holder_ids": [t.holder], "from": "2027-01-04", "to": "2027-01-17", "time_limit_ms": 1000}),
+        )
+        .await;
+    assert_eq!(
+        named.assert_problem(422, "validation_failed")["errors"][0]["field"],
+        "budget_holder_ids"
+    );
+    let started = t
+        .app
+        .post_json("/api/v1/roster-runs", Some(&admin.token), &body)
+        .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    assert_eq!(started.body["scope"], "organisation");
+    let run = started.body["id"].as_str().unwrap().to_owned();
+    parota::worker::run_due_jobs(
+        &mut t.app.conn(),
+        "test-worker",
+        &parota::worker::JobContext {
+            settings: &t.app.state.settings,
+            match_index: &t.app.services.match_index,
+        },
+    )
+    .unwrap();
+    let done = t
+        .app
+        .get(&format!("/api/v1/roster-runs/{run}"), Some(&admin.token))
+        .await;
+    assert_eq!(done.body["status"], "done", "{}", done.text);
+    assert!(
+        done.body["moves_tried"].as_i64().unwrap() > 0,
+        "{}",
+        done.text
+    );
+    let ids: Vec<&str> = done.body["roster_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "one draft per team manager: {}", done.text);
+    // A team manager is not shown the admin's run.
+    t.app
+        .get(
+            &format!("/api/v1/roster-runs/{run}"),
+            Some(&t.manager.token),
+        )
+        .await
+        .assert_problem(404, "not_found");
+
+    // Each manager reads their own draft, with their own person's shifts, and not the other's.
+    let mut booked: Vec<(String, String, String)> = Vec::new();
+    let mut managers = Vec::new();
+    let mut totals = 0;
+    for id in &ids {
+        let roster = t
+            .app
+            .get(&format!("/api/v1/rosters/{id}"), Some(&admin.token))
+            .await;
+        assert_eq!(roster.status, 200, "{}", roster.text);
+        assert_eq!(roster.body["status"], "draft");
+        let manager = roster.body["team_manager_id"].as_str().unwrap().to_owned();
+        let (own, other) = if manager == t.manager.id {
+            (&t.manager, &second)
+        } else {
+            (&second, &t.manager)
+        };
+        let read = t
+            .app
+            .get(&format!("/api/v1/rosters/{id}"), Some(&own.token))
+            .await;
+        assert_eq!(read.status, 200, "{}", read.text);
+        t.app
+            .get(&format!("/api/v1/rosters/{id}"), Some(&other.token))
+            .await
+            .assert_problem(403, "forbidden");
+        let shifts = roster.body["shifts"].as_array().unwrap();
+        assert_eq!(shifts.len(), 4, "{}", roster.text);
+        let holder = if manager == t.manager.id {
+            t.holder.clone()
+        } else {
+            theirs.body["id"].as_str().unwrap().to_owned()
+        };
+        for shift in shifts {
+            assert_eq!(shift["budget_holder_id"], holder.as_str());
+            let pas = shift["pa_ids"].as_array().unwrap();
+            if pas.is_empty() {
+                assert!(shift["open_reason"].is_string(), "{shift}");
+            }
+            for pa in pas {
+                booked.push((
+                    pa.as_str().unwrap().to_owned(),
+                    shift["starts_at"].as_str().unwrap().to_owned(),
+                    shift["ends_at"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+        totals += roster.body["score"]["total"].as_i64().unwrap();
+        managers.push(manager);
+    }
+    managers.sort();
+    let mut expected = vec![t.manager.id.clone(), second.id.clone()];
+    expected.sort();
+    assert_eq!(managers, expected);
+    assert!(totals > 0);
+    // Both people need Amy on Mondays and Amy and Dee on Wednesdays, at the same hours: each
+    // slot is staffed for one of them and never twice.
+    let mut seen = booked.clone();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        booked.len(),
+        "a PA booked twice at once: {booked:?}"
+    );
+    assert_eq!(
+        booked.iter().filter(|(pa, ..)| *pa == amy).count(),
+        4,
+        "{booked:?}"
+    );
+    assert_eq!(
+        booked.iter().filter(|(pa, ..)| *pa == dee).count(),
+        2,
+        "{booked:?}"
+    );
+}
+
+#[actix_web::test]
 async fn moving_a_pa_needs_a_free_place_and_never_leaves_half_a_two_to_one() {
     let t = Team::new().await;
     t.pa("Amy", &["monday", "wednesday"], true).await;

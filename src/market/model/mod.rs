@@ -90,6 +90,18 @@ pub struct PersonNeeds {
     pub affordable_hourly_pay_pence: Option<Pence>,
 }
 
+impl PersonNeeds {
+    /// Whether they need delegated tasks, which count only with a clinician's sign-off for
+    /// them: then the few PAs signed off for them are the only possible matches.
+    pub fn needs_signoff(&self) -> bool {
+        self.minimum_level >= FIRST_DELEGATED_LEVEL
+            || self
+                .required
+                .iter()
+                .any(|c| c.level >= FIRST_DELEGATED_LEVEL)
+    }
+}
+
 /// Everything about a PA that matching weighs.
 #[derive(Debug, Clone)]
 pub struct Candidate {
