@@ -19,7 +19,7 @@ use crate::market::repo::holder_resource;
 use crate::market::repo::person_needs;
 use crate::market::repo::{self as market_repo, BudgetHolderRow};
 use crate::rostering::dto::*;
-use crate::rostering::model::gate::{may_work_each, GatePa, GateShift};
+use crate::rostering::model::gate::{may_work_each, GatePa, GateShift, PreparedShifts};
 use crate::rostering::model::PlannedShift;
 use crate::rostering::model::RosterStatus;
 use crate::rostering::repo::{self, RosterAssignmentRow, RosterRow, RosterShiftRow};
@@ -91,6 +91,7 @@ pub(crate) fn generate_reporting(
     report: &mut dyn FnMut(&mut DbConnection, solver::Report),
     also: impl FnOnce(&mut DbConnection, &str) -> AppResult<()>,
 ) -> AppResult<RosterView> {
+    let started = std::time::Instant::now();
     crate::auth::policy::must_manage_workforce(actor)?;
     check_range(request.from, request.to)?;
     let holders: Vec<BudgetHolderRow> = match &request.budget_holder_ids {
@@ -141,9 +142,11 @@ pub(crate) fn generate_reporting(
         (request.from, request.to),
         None,
     )?;
-    let solution = solver::solve_reporting(&problem, limits_of(&request), &mut |progress| {
-        report(conn, progress)
-    });
+    let solution = solver::solve_reporting(
+        &problem,
+        search_limits(&request, started),
+        &mut |progress| report(conn, progress),
+    );
     let tasks: Vec<usize> = (0..planned.len()).collect();
     let draft = Draft::of(
         actor,
@@ -187,6 +190,7 @@ pub(crate) fn generate_organisation(
     report: &mut dyn FnMut(&mut DbConnection, solver::Report),
     also: impl FnOnce(&mut DbConnection, &[String]) -> AppResult<()>,
 ) -> AppResult<(i64, u64)> {
+    let started = std::time::Instant::now();
     crate::auth::policy::must_roster_organisation(actor)?;
     check_range(request.from, request.to)?;
     let mut holders =
@@ -225,7 +229,7 @@ pub(crate) fn generate_organisation(
     let solution = solver::solve_groups(
         &problem,
         &groups,
-        limits_of(&request),
+        search_limits(&request, started),
         ORGANISATION_THREADS,
         &mut |progress| report(conn, progress),
     );
@@ -255,6 +259,24 @@ pub(crate) fn generate_organisation(
         also(conn, &ids)
     })?;
     Ok((solution.score.total, solution.moves))
+}
+
+/// The least share of the time limit the search gets, however long reading the people and PAs
+/// took.
+const LEAST_SEARCH_SHARE: f64 = 0.5;
+
+/// The search's limits: the time limit is the caller's, counted from `started` (building the
+/// problem takes its part; on an organisation, a second or two), with at least half for the
+/// search.
+fn search_limits(request: &GenerateRoster, started: std::time::Instant) -> Limits {
+    let limits = limits_of(request);
+    Limits {
+        time: limits
+            .time
+            .saturating_sub(started.elapsed())
+            .max(limits.time.mul_f64(LEAST_SEARCH_SHARE)),
+        ..limits
+    }
 }
 
 fn limits_of(request: &GenerateRoster) -> Limits {
@@ -484,10 +506,10 @@ pub(crate) fn build(
     }
     for (person, needs) in people.iter().enumerate() {
         let theirs = &shifts_of[person];
-        let shifts: Vec<&GateShift> = theirs.iter().map(|&t| &gate_shifts[t]).collect();
-        if shifts.is_empty() {
+        if theirs.is_empty() {
             continue;
         }
+        let shifts = PreparedShifts::new(theirs.iter().map(|&t| &gate_shifts[t]).collect());
         for slot in &possible[person] {
             let Ok(w) = slots.binary_search(slot) else {
                 continue;

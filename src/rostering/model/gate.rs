@@ -137,16 +137,8 @@ pub fn rule_words(rule: HardRule) -> (&'static str, &'static str) {
 
 /// Whether the PA's weekly availability holds the whole shift, in wall-clock time.
 pub fn available_for(candidate: &Candidate, date: NaiveDate, start: &str, end: &str) -> bool {
-    let window = WeeklyWindow {
-        day: Day::of(date.weekday()),
-        start: start.to_owned(),
-        end: end.to_owned(),
-    };
-    let Ok(spans) = availability_spans("shift", std::slice::from_ref(&window)) else {
-        return false;
-    };
-    let needed: u32 = spans.iter().map(|s| s.minutes()).sum();
-    covered_minutes(&spans, &candidate.availability) >= needed
+    needed_window(date, start, end)
+        .is_some_and(|(spans, needed)| covered_minutes(&spans, &candidate.availability) >= needed)
 }
 
 fn on_leave(pa: &GatePa, first: NaiveDate, last: NaiveDate) -> bool {
@@ -289,18 +281,73 @@ pub fn dated_facts(c: &Candidate, policy: &MatchPolicy) -> Vec<DatedFact> {
     out
 }
 
+/// One person's shifts made ready for judging many PAs (`may_work_each`): each shift's last
+/// day and the weekly availability it needs are worked out once, not once per PA, and shifts
+/// at the same weekday and hours share one availability check.
+pub struct PreparedShifts<'a> {
+    shifts: Vec<&'a GateShift>,
+    last_days: Vec<NaiveDate>,
+    /// Per shift, its index in `windows`.
+    window_of: Vec<usize>,
+    /// Each distinct (weekday, start, end): the spans it needs and their minutes; None when
+    /// its times do not read as times.
+    windows: Vec<Option<(Vec<crate::market::model::Span>, u32)>>,
+}
+
+impl<'a> PreparedShifts<'a> {
+    pub fn new(shifts: Vec<&'a GateShift>) -> Self {
+        let last_days = shifts.iter().map(|s| s.last_day()).collect();
+        let mut keys: Vec<(Day, &str, &str)> = Vec::new();
+        let mut windows = Vec::new();
+        let window_of = shifts
+            .iter()
+            .map(|s| {
+                let key = (Day::of(s.date.weekday()), s.start.as_str(), s.end.as_str());
+                keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                    keys.push(key);
+                    windows.push(needed_window(s.date, &s.start, &s.end));
+                    keys.len() - 1
+                })
+            })
+            .collect();
+        Self {
+            shifts,
+            last_days,
+            window_of,
+            windows,
+        }
+    }
+}
+
+/// The weekly availability a shift on `date` from `start` to `end` needs, and its minutes.
+fn needed_window(
+    date: NaiveDate,
+    start: &str,
+    end: &str,
+) -> Option<(Vec<crate::market::model::Span>, u32)> {
+    let window = WeeklyWindow {
+        day: Day::of(date.weekday()),
+        start: start.to_owned(),
+        end: end.to_owned(),
+    };
+    let spans = availability_spans("shift", std::slice::from_ref(&window)).ok()?;
+    let needed = spans.iter().map(|s| s.minutes()).sum();
+    Some((spans, needed))
+}
+
 /// For each of `shifts` (all for `person`), whether the PA may work it by the rules about them
 /// and the person: `may_work` for each, asked once for them all when none of the PA's dated facts
 /// changes within their dates (the generator's screen of thousands of PAs).
 pub fn may_work_each(
     person: &PersonNeeds,
     pa: &GatePa,
-    shifts: &[&GateShift],
+    prepared: &PreparedShifts<'_>,
     policy: &MatchPolicy,
 ) -> Vec<bool> {
-    let (Some(first), Some(last)) = (
+    let shifts = &prepared.shifts;
+    let (Some(first), Some(&last)) = (
         shifts.iter().map(|s| s.date).min(),
-        shifts.iter().map(|s| s.last_day()).max(),
+        prepared.last_days.iter().max(),
     ) else {
         return Vec::new();
     };
@@ -317,11 +364,20 @@ pub fn may_work_each(
     if !judge_on(person, &pa.candidate, first, policy, false, Some(true)).eligible {
         return vec![false; shifts.len()];
     }
+    let available: Vec<bool> = prepared
+        .windows
+        .iter()
+        .map(|window| {
+            window.as_ref().is_some_and(|(spans, needed)| {
+                covered_minutes(spans, &pa.candidate.availability) >= *needed
+            })
+        })
+        .collect();
     shifts
         .iter()
-        .map(|s| {
-            !on_leave(pa, s.date, s.last_day())
-                && available_for(&pa.candidate, s.date, &s.start, &s.end)
+        .enumerate()
+        .map(|(k, s)| {
+            !on_leave(pa, s.date, prepared.last_days[k]) && available[prepared.window_of[k]]
         })
         .collect()
 }
@@ -633,11 +689,42 @@ mod tests {
         assert_eq!(rules(&after), ["competency:meds", "level"]);
         assert!(after[0].explanation.contains("expired"), "{after:?}");
         // The screen agrees, shift by shift.
-        let shifts: Vec<&GateShift> = world.shifts.iter().collect();
+        let shifts = PreparedShifts::new(world.shifts.iter().collect());
         assert_eq!(
             may_work_each(&world.people[0], &world.pas[0], &shifts, &world.policy),
             [true, false, false]
         );
+    }
+
+    #[test]
+    fn the_screen_checks_each_shifts_own_weekday_and_hours_against_availability() {
+        let mut amy = pa("amy", None);
+        // Mondays, 07:00 to 19:00.
+        amy.candidate.availability = vec![Span {
+            start: 7 * 60,
+            end: 19 * 60,
+        }];
+        let world = World {
+            people: vec![person(Vec::new())],
+            pas: vec![amy],
+            shifts: vec![
+                shift("monday", "2027-01-04", "09:00", "12:00", 1),
+                shift("tuesday", "2027-01-05", "09:00", "12:00", 1),
+                shift("late", "2027-01-04", "18:00", "20:00", 1),
+                shift("next monday", "2027-01-11", "09:00", "12:00", 1),
+            ],
+            on: vec![vec![0]; 4],
+            policy: MatchPolicy::default(),
+        };
+        let shifts = PreparedShifts::new(world.shifts.iter().collect());
+        let screened = may_work_each(&world.people[0], &world.pas[0], &shifts, &world.policy);
+        assert_eq!(screened, [true, false, false, true]);
+        for (shift, screened) in world.shifts.iter().zip(screened) {
+            assert_eq!(
+                may_work(&world.people[0], &world.pas[0], shift, &world.policy),
+                screened
+            );
+        }
     }
 
     #[test]
