@@ -19,6 +19,8 @@ use super::{
     open_reason, score_of, search, Limits, Part, Problem, Relaxation, Report, Solution, State,
 };
 
+/// The most of the limit the greedy construction of the whole may take.
+const CONSTRUCTION_SHARE: f64 = 0.5;
 /// The least time a part is worth solving for: its own construction takes milliseconds.
 const LEAST_PART: Duration = Duration::from_millis(20);
 
@@ -34,10 +36,17 @@ pub fn solve_groups(
     const REPORT_EVERY: Duration = Duration::from_millis(500);
     let started = Instant::now();
     let deadline = started + limits.time;
-    // The greedy construction alone (it stops at its own share of the limit).
+    // The greedy construction alone, for up to half the limit: every team's roster starts
+    // from it, and what it leaves open the parts' short searches seldom fill.
     let built = search(
         p,
-        Limits { moves: 0, ..limits },
+        Limits {
+            time: limits
+                .time
+                .mul_f64(CONSTRUCTION_SHARE / super::CONSTRUCTION_SHARE),
+            moves: 0,
+            seed: limits.seed,
+        },
         Relaxation::Columns,
         None,
         &mut |_| {},
