@@ -591,6 +591,8 @@ impl<'a> State<'a> {
         None
     }
 
+    /// A person's term counted from scratch (the moves keep it incrementally, in `apply`).
+    #[cfg(test)]
     fn person_term(&self, person: usize) -> Score {
         let mut term = Score::default();
         for &(w, minutes) in &self.pair_minutes[person] {
@@ -607,13 +609,6 @@ impl<'a> State<'a> {
         self.terms_sum.shift(&self.worker_terms[w], -1);
         self.terms_sum.shift(&term, 1);
         self.worker_terms[w] = term;
-    }
-
-    fn set_person_term(&mut self, person: usize) {
-        let term = self.person_term(person);
-        self.terms_sum.shift(&self.person_terms[person], -1);
-        self.terms_sum.shift(&term, 1);
-        self.person_terms[person] = term;
     }
 
     fn total(&self) -> Score {
@@ -672,16 +667,22 @@ impl<'a> State<'a> {
             return;
         }
         let pairs = &mut self.pair_minutes[task.person];
-        match pairs.iter().position(|&(o, _)| o == w) {
+        let (before, after) = match pairs.iter().position(|&(o, _)| o == w) {
             Some(i) => {
+                let before = pairs[i].1;
                 pairs[i].1 += sign * minutes;
-                if pairs[i].1 <= 0 {
+                let after = pairs[i].1;
+                if after <= 0 {
                     pairs.swap_remove(i);
                 }
+                (before, after.max(0))
             }
-            None if sign * minutes > 0 => pairs.push((w, sign * minutes)),
-            None => {}
-        }
+            None if sign * minutes > 0 => {
+                pairs.push((w, sign * minutes));
+                (0, sign * minutes)
+            }
+            None => (0, 0),
+        };
         self.open_minutes -= sign * minutes;
         if let Some(c) = task.cover {
             let cover = &self.p.covers[c];
@@ -690,7 +691,16 @@ impl<'a> State<'a> {
             self.cover_costs += cover.cost(self.cover_filled[c]) - before;
         }
         self.set_worker_term(w);
-        self.set_person_term(task.person);
+        // The person's term moves by this pair alone (as `person_term` would count it).
+        let mut delta = Score {
+            distinct_pairs: i64::from(after > 0) - i64::from(before > 0),
+            ..Score::default()
+        };
+        if !self.p.workers[w].core_team_of.contains(&task.person) {
+            delta.outside_team_minutes = after - before;
+        }
+        self.person_terms[task.person].shift(&delta, 1);
+        self.terms_sum.shift(&delta, 1);
         self.score = self.total();
     }
 
@@ -1913,6 +1923,41 @@ mod tests {
             fixed: false,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn each_persons_term_kept_move_by_move_is_the_one_counted_from_scratch() {
+        // Three people, five PAs (two in a core team), overlapping work added and taken away.
+        let tasks: Vec<Task> = (0..30)
+            .map(|i| {
+                task(
+                    i % 3,
+                    i as i64 * 5 * H,
+                    (i as i64 * 5 + 3) * H,
+                    (0..5).collect(),
+                )
+            })
+            .collect();
+        let mut p = problem(tasks, 5, 3);
+        p.workers[1].core_team_of = vec![0, 2];
+        p.workers[3].core_team_of = vec![1];
+        let mut state = State::new(&p);
+        let mut rng = Rng(11);
+        for _ in 0..2_000 {
+            let t = rng.below(30);
+            let w = rng.below(5);
+            let sign = if state.assigned[t].contains(&w) {
+                -1
+            } else {
+                1
+            };
+            state.apply(t, w, sign);
+            for person in 0..3 {
+                assert_eq!(state.person_terms[person], state.person_term(person));
+            }
+        }
+        let assignments = state.assigned.clone();
+        assert_eq!(state.score, score_of(&p, &assignments));
     }
 
     fn problem(tasks: Vec<Task>, workers: usize, people: usize) -> Problem {
