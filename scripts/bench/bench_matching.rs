@@ -7,6 +7,9 @@
 // A benchmark harness: a failed step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common.rs"]
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -14,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use parota::accounts::model::{Organisation, User};
 use parota::app::{application, Services};
 use parota::auth::token::Subject;
@@ -91,47 +93,6 @@ fn districts(region: &str) -> Vec<(String, parota::geo::Location)> {
     list
 }
 
-fn database_url(backend: &str) -> (String, Option<(String, String)>) {
-    let unique = uuid::Uuid::now_v7().simple().to_string();
-    match backend {
-        "sqlite" => {
-            let dir = std::env::temp_dir().join(format!("parota-bench-{unique}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            (format!("sqlite://{}", dir.join("bench.db").display()), None)
-        }
-        "postgres" => {
-            let admin = std::env::var("PAROTA_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("parota_bench_{unique}");
-            PgConnection::establish(&admin)
-                .unwrap()
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap();
-            let base = admin.rsplit_once('/').unwrap().0.to_owned();
-            (format!("{base}/{name}"), Some((admin, name)))
-        }
-        other => panic!("unknown backend {other}"),
-    }
-}
-
-fn peak_rss_mib() -> f64 {
-    status_mib("VmHWM:")
-}
-
-fn rss_mib() -> f64 {
-    status_mib("VmRSS:")
-}
-
-fn status_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
@@ -168,7 +129,7 @@ fn get(stream: &mut BufReader<TcpStream>, path: &str, token: &str) -> u16 {
 
 fn main() {
     let o = options();
-    let (url, cleanup) = database_url(&o.backend);
+    let (url, cleanup) = common::database_url(&o.backend);
     let settings = Settings {
         database_url: url.clone(),
         jwt_secret: Some("bench-signing-secret-that-is-long-enough".into()),
@@ -229,7 +190,7 @@ fn main() {
     }
     let generation = started.elapsed();
     drop(conn);
-    let rss_after_load = peak_rss_mib();
+    let rss_after_load = common::peak_rss_mib();
 
     // In process: the same service call a handler makes, one at a time.
     let actor = AuthUser {
@@ -379,17 +340,9 @@ fn main() {
         "memory      generation={:.1}s peak_rss_after_load={:.0}MiB rss_end={:.0}MiB peak_rss_end={:.0}MiB",
         generation.as_secs_f64(),
         rss_after_load,
-        rss_mib(),
-        peak_rss_mib()
+        common::rss_mib(),
+        common::peak_rss_mib()
     );
 
-    if let Some((admin, name)) = cleanup {
-        if let Ok(mut admin) = PgConnection::establish(&admin) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    } else if let Some(path) = url.strip_prefix("sqlite://") {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
+    common::drop_database(&url, cleanup);
 }

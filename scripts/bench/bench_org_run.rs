@@ -11,51 +11,19 @@
 // A benchmark harness: a failed step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Utc};
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::PgConnection;
 use parota::accounts::model::{Organisation, User};
 use parota::app::Services;
 use parota::auth::{AuthUser, Role};
 use parota::config::Settings;
 use parota::demo::market::{generate, MarketShape};
 use parota::rostering::dto::{RunScope, StartRosterRun};
-
-fn database_url(backend: &str) -> (String, Option<(String, String)>) {
-    let unique = uuid::Uuid::now_v7().simple().to_string();
-    match backend {
-        "sqlite" => {
-            let dir = std::env::temp_dir().join(format!("parota-bench-{unique}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            (format!("sqlite://{}", dir.join("bench.db").display()), None)
-        }
-        "postgres" => {
-            let admin = std::env::var("PAROTA_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("parota_bench_{unique}");
-            PgConnection::establish(&admin)
-                .unwrap()
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap();
-            let base = admin.rsplit_once('/').unwrap().0.to_owned();
-            (format!("{base}/{name}"), Some((admin, name)))
-        }
-        other => panic!("unknown backend {other}"),
-    }
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 fn user(organisation: &str, role: &str, n: usize, now: chrono::NaiveDateTime) -> User {
     User {
@@ -75,7 +43,7 @@ fn user(organisation: &str, role: &str, n: usize, now: chrono::NaiveDateTime) ->
 fn main() {
     let seconds: u64 = std::env::args().nth(1).map_or(10, |s| s.parse().unwrap());
     let backend = std::env::args().nth(2).unwrap_or_else(|| "sqlite".into());
-    let (url, cleanup) = database_url(&backend);
+    let (url, cleanup) = common::database_url(&backend);
     let settings = Settings {
         database_url: url.clone(),
         jwt_secret: Some("bench-signing-secret-that-is-long-enough".into()),
@@ -213,17 +181,9 @@ fn main() {
         done.as_millis(),
         view.best_score.unwrap_or_default(),
         view.moves_tried,
-        peak_rss_mib()
+        common::peak_rss_mib()
     );
     drop(conn);
     drop(services);
-    if let Some((admin, name)) = cleanup {
-        if let Ok(mut admin) = PgConnection::establish(&admin) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    } else if let Some(path) = url.strip_prefix("sqlite://") {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
+    common::drop_database(&url, cleanup);
 }

@@ -13,6 +13,9 @@
 // A benchmark harness: a failed step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common.rs"]
+mod common;
+
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
@@ -366,16 +369,6 @@ fn seed(database_url: &str, shifts_per_pa: u32) {
     );
 }
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn close(database_url: &str) {
     use parota::db::schema::{pay_periods, users};
     let state = state(database_url);
@@ -405,7 +398,7 @@ fn close(database_url: &str) {
         request_id: None,
         session_id: None,
     };
-    let rss_before = peak_rss_mib();
+    let rss_before = common::peak_rss_mib();
     let started = Instant::now();
     let closed =
         parota::payroll::close::close_period(&mut conn, &actor, &period, Utc::now()).unwrap();
@@ -451,7 +444,7 @@ fn close(database_url: &str) {
         exports.iter().filter(|e| e.status == "ready").count(),
         bytes as f64 / 1_048_576.0,
         close_secs + stream_secs,
-        peak_rss_mib(),
+        common::peak_rss_mib(),
         rss_before,
     );
 }

@@ -17,7 +17,8 @@
 use std::time::Duration;
 
 use parota::rostering::solver::{
-    score_of, solve, solve_groups, violations, Limits, Part, Problem, Rules, Task, Weights, Worker,
+    score_of, solve, solve_groups, violations, Limits, Part, Problem, Rules, Solution, Task,
+    Weights, Worker,
 };
 
 struct Rng(u64);
@@ -165,27 +166,7 @@ fn main() {
             seed,
         },
     );
-    assert!(
-        violations(&problem, &solution.assignments).is_empty(),
-        "a hard rule was broken"
-    );
-    let at = |ms: u64| {
-        solution
-            .progress
-            .iter()
-            .rfind(|(t, _)| *t <= ms)
-            .map_or(i64::MAX, |(_, s)| *s)
-    };
-    println!(
-        "first roster {} ms (no hard violation), score {}; at 1 s {}, 10 s {}, {} s {}; moves {}",
-        solution.construction_ms,
-        solution.progress[0].1,
-        at(1_000),
-        at(10_000),
-        seconds,
-        solution.score.total,
-        solution.moves
-    );
+    print_first_and_scores(&problem, &solution, seconds, "");
     let s = solution.score;
     let open_slots: usize = solution
         .open
@@ -203,6 +184,32 @@ fn main() {
         s.fairness,
         s.travel_km,
         s.pay_pence.get() as f64 / 100.0
+    );
+}
+
+/// Checks the roster keeps every hard rule and prints the first roster and the scores at 1 s,
+/// 10 s and the limit, then `more`.
+fn print_first_and_scores(problem: &Problem, solution: &Solution, seconds: u64, more: &str) {
+    assert!(
+        violations(problem, &solution.assignments).is_empty(),
+        "a hard rule was broken"
+    );
+    let at = |ms: u64| {
+        solution
+            .progress
+            .iter()
+            .rfind(|(t, _)| *t <= ms)
+            .map_or(i64::MAX, |(_, s)| *s)
+    };
+    println!(
+        "first roster {} ms (no hard violation), score {}; at 1 s {}, 10 s {}, {} s {}; moves {}{more}",
+        solution.construction_ms,
+        solution.progress[0].1,
+        at(1_000),
+        at(10_000),
+        seconds,
+        solution.score.total,
+        solution.moves
     );
 }
 
@@ -349,28 +356,15 @@ fn organisation(seconds: u64, seed: u64, alone_seconds: f64) {
         2,
         &mut |r| reports.push((r.elapsed_ms, r.best_total)),
     );
-    assert!(
-        violations(&problem, &solution.assignments).is_empty(),
-        "a hard rule was broken"
-    );
-    let at = |ms: u64| {
-        solution
-            .progress
-            .iter()
-            .rfind(|(t, _)| *t <= ms)
-            .map_or(i64::MAX, |(_, s)| *s)
-    };
-    println!(
-        "first roster {} ms (no hard violation), score {}; at 1 s {}, 10 s {}, {} s {}; moves {}; progress reports {} (first at {} ms)",
-        solution.construction_ms,
-        solution.progress[0].1,
-        at(1_000),
-        at(10_000),
+    print_first_and_scores(
+        &problem,
+        &solution,
         seconds,
-        solution.score.total,
-        solution.moves,
-        reports.len(),
-        reports.first().map_or(0, |r| r.0)
+        &format!(
+            "; progress reports {} (first at {} ms)",
+            reports.len(),
+            reports.first().map_or(0, |r| r.0)
+        ),
     );
     // Each team's part (its shifts, and its PAs' work for other teams as the organisation's
     // roster has it), as rostered together and as rostered alone; two teams at a time.

@@ -132,16 +132,8 @@ pub(crate) fn generate_reporting(
     let team_manager_id =
         crate::auth::policy::own_team_manager_or(actor, &holders[0].team_manager_id).to_owned();
 
-    let planned = planned_for(conn, actor, &holders, request.from, request.to)?;
-    let Built { problem, pa_ids } = build(
-        conn,
-        match_index,
-        actor,
-        &holders,
-        &planned,
-        (request.from, request.to),
-        None,
-    )?;
+    let (planned, Built { problem, pa_ids }) =
+        problem_for(conn, match_index, actor, &holders, &request)?;
     let solution = solver::solve_reporting(
         &problem,
         search_limits(&request, started),
@@ -207,16 +199,8 @@ pub(crate) fn generate_organisation(
     }
     // Team by team, in a stable order.
     holders.sort_by(|a, b| (&a.team_manager_id, &a.id).cmp(&(&b.team_manager_id, &b.id)));
-    let planned = planned_for(conn, actor, &holders, request.from, request.to)?;
-    let Built { problem, pa_ids } = build(
-        conn,
-        match_index,
-        actor,
-        &holders,
-        &planned,
-        (request.from, request.to),
-        None,
-    )?;
+    let (planned, Built { problem, pa_ids }) =
+        problem_for(conn, match_index, actor, &holders, &request)?;
     let mut teams: Vec<(String, Vec<usize>)> = Vec::new();
     for (t, (person, _)) in planned.iter().enumerate() {
         let manager = &holders[*person].team_manager_id;
@@ -287,21 +271,32 @@ fn limits_of(request: &GenerateRoster) -> Limits {
     }
 }
 
-/// Each person's planned shifts over the dates, with the person's index.
-fn planned_for(
+/// Each person's planned shifts over the request's dates (with the person's index), and the
+/// optimiser's problem for them.
+fn problem_for(
     conn: &mut DbConnection,
+    match_index: &MatchIndex,
     actor: &AuthUser,
     holders: &[BudgetHolderRow],
-    from: NaiveDate,
-    to: NaiveDate,
-) -> AppResult<Vec<(usize, PlannedShift)>> {
+    request: &GenerateRoster,
+) -> AppResult<(Vec<(usize, PlannedShift)>, Built)> {
+    let (from, to) = (request.from, request.to);
     let mut planned = Vec::new();
     for (person, holder) in holders.iter().enumerate() {
         for shift in crate::rostering::service::planned_shifts(conn, actor, &holder.id, from, to)? {
             planned.push((person, shift));
         }
     }
-    Ok(planned)
+    let built = build(
+        conn,
+        match_index,
+        actor,
+        holders,
+        &planned,
+        (from, to),
+        None,
+    )?;
+    Ok((planned, built))
 }
 
 fn score_view(s: &solver::Score, solution: &solver::Solution) -> ScoreView {

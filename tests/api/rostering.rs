@@ -313,6 +313,34 @@ impl Team {
         id
     }
 
+    /// Another team manager of the organisation, and a person of theirs needing personal
+    /// care at `support_needs`: the person's id.
+    async fn other_team(&self, name: &str, support_needs: Value) -> (TestUser, String) {
+        let organisation = crate::helpers::TestOrganisation {
+            id: self.app.organisation_of(&self.manager.id),
+            area_code: "QE1".into(),
+        };
+        let manager = self.app.user(&organisation, Role::TeamManager);
+        let created = self
+            .app
+            .post_json(
+                "/api/v1/budget-holders",
+                Some(&manager.token),
+                &json!({
+                    "display_name": name,
+                    "postcode": "BB11 2AB",
+                    "funding": "chc",
+                    "minimum_level": 2,
+                    "required_competencies": [self.personal_care],
+                    "support_needs": support_needs
+                }),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        (manager, id)
+    }
+
     /// An approved budget, all health, covering `from` to `to`.
     async fn approved_budget(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) {
         crate::helpers::approved_budget(
@@ -1430,31 +1458,20 @@ async fn an_admin_rosters_the_whole_organisation_at_once_and_no_pa_is_booked_twi
     let t = Team::new().await;
     let amy = t.pa("Amy", &["monday", "wednesday"], true).await;
     let dee = t.pa("Dee", &["wednesday"], true).await;
+    // A second team manager's person needs the same PAs at the same times.
+    let (second, theirs) = t
+        .other_team(
+            "Bob Lord",
+            json!([
+                {"day": "monday", "start": "09:00", "end": "12:00"},
+                {"day": "wednesday", "start": "09:00", "end": "12:00", "headcount": 2}
+            ]),
+        )
+        .await;
     let organisation = crate::helpers::TestOrganisation {
         id: t.app.organisation_of(&t.manager.id),
         area_code: "QE1".into(),
     };
-    // A second team manager's person needs the same PAs at the same times.
-    let second = t.app.user(&organisation, Role::TeamManager);
-    let theirs = t
-        .app
-        .post_json(
-            "/api/v1/budget-holders",
-            Some(&second.token),
-            &json!({
-                "display_name": "Bob Lord",
-                "postcode": "BB11 2AB",
-                "funding": "chc",
-                "minimum_level": 2,
-                "required_competencies": [t.personal_care],
-                "support_needs": [
-                    {"day": "monday", "start": "09:00", "end": "12:00"},
-                    {"day": "wednesday", "start": "09:00", "end": "12:00", "headcount": 2}
-                ]
-            }),
-        )
-        .await;
-    assert_eq!(theirs.status, 201, "{}", theirs.text);
     let admin = t.app.user(&organisation, Role::Admin);
     let body = json!({"scope": "organisation", "from": "2027-01-04", "to": "2027-01-17", "seed": 3, "time_limit_ms": 1000});
 
@@ -1550,7 +1567,7 @@ async fn an_admin_rosters_the_whole_organisation_at_once_and_no_pa_is_booked_twi
         let holder = if manager == t.manager.id {
             t.holder.clone()
         } else {
-            theirs.body["id"].as_str().unwrap().to_owned()
+            theirs.clone()
         };
         for shift in shifts {
             assert_eq!(shift["budget_holder_id"], holder.as_str());
@@ -1818,29 +1835,13 @@ async fn a_pa_booked_on_another_managers_published_roster_is_never_double_booked
         chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
     )
     .await;
-    // A second manager in the same organisation, whose person needs Mondays 10:00–13:00.
-    let organisation = crate::helpers::TestOrganisation {
-        id: t.app.organisation_of(&t.manager.id),
-        area_code: "QE1".into(),
-    };
-    let other = t.app.user(&organisation, Role::TeamManager);
-    let bo = t
-        .app
-        .post_json(
-            "/api/v1/budget-holders",
-            Some(&other.token),
-            &json!({
-                "display_name": "Bo Hart",
-                "postcode": "BB11 2AB",
-                "funding": "chc",
-                "minimum_level": 2,
-                "required_competencies": [t.personal_care],
-                "support_needs": [{"day": "monday", "start": "10:00", "end": "13:00"}]
-            }),
+    // A second manager in the same organisation, whose person needs Mondays 10:00 to 13:00.
+    let (other, bo) = t
+        .other_team(
+            "Bo Hart",
+            json!([{"day": "monday", "start": "10:00", "end": "13:00"}]),
         )
         .await;
-    assert_eq!(bo.status, 201, "{}", bo.text);
-    let bo = bo.body["id"].as_str().unwrap().to_owned();
     let budget = t
         .app
         .post_json(
