@@ -89,8 +89,9 @@ pub(super) fn search<'a>(
         return None;
     }
     let workers = p.workers.len();
-    let mut pools = Pools::new(start);
-    let requested = requested(p) as f64;
+    let whole = 0..p.days;
+    let mut pools = Pools::new(start, whole.clone());
+    let requested = requested(p, &whole) as f64;
     let covers: Vec<(f64, f64, f64)> = p
         .covers
         .iter()
@@ -110,7 +111,7 @@ pub(super) fn search<'a>(
         seen: HashSet::new(),
     };
     if start.score.shortfall() == 0 {
-        for (w, plan) in plans_of(start).into_iter().enumerate() {
+        for (w, plan) in plans_of(start, &whole).into_iter().enumerate() {
             columns.add(w, plan);
         }
     }
@@ -154,9 +155,14 @@ pub(super) fn search<'a>(
             if fixed[w].is_some() {
                 continue;
             }
-            let Some(tasks) =
-                planner.priced_plan(&pools.empty, by_day, w, &scaled, &mut kind_price[w])
-            else {
+            let Some(tasks) = planner.priced_plan(
+                &pools.empty,
+                by_day,
+                w,
+                whole.clone(),
+                &scaled,
+                &mut kind_price[w],
+            ) else {
                 continue;
             };
             let plan = Plan::of(p, w, &tasks);

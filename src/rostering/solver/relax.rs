@@ -18,10 +18,11 @@
 //! worker's prices for per-kind maxima carry over from round to round (`Planner::priced_plan`),
 //! which halves a round's cost where maxima bind.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use super::replan::{Planner, PRICE_SCALE};
-use super::{day_of, rank, replan_sweeps, Problem, Rng, State};
+use super::{day_of, rank, replan_sweeps, replan_window, Problem, Rng, State};
 
 /// The first step's share of the gap (Held and Karp's 2); the fewest and most rounds without a
 /// better bound before the step halves (see `patience`); a step so small it no longer moves the
@@ -34,6 +35,10 @@ const MIN_STEP: f64 = 1.0 / 1024.0;
 /// Plans are put together as a roster every this many rounds (each roster's polish costs
 /// about as much as several rounds).
 const ROSTER_EVERY: u32 = 5;
+/// Rounds of a window's relaxation before the next window's (`search_windows`); its prices
+/// carry over to the window's next turn. On the generated 26- and 52-week instances the first
+/// few rounds of each window gain most: a window's rounds take 20-40 ms.
+const WINDOW_ROUNDS: u32 = 12;
 /// Plans remembered per worker.
 const POOL: usize = 128;
 /// Moves per worker when the relaxation combines its plans into a roster (`combine`).
@@ -109,15 +114,15 @@ pub(super) fn index_in(pool: &mut Vec<Plan>, plan: &Plan) -> usize {
     })
 }
 
-/// Each worker's plan in `roster` (places that count towards a cover only).
-pub(super) fn plans_of(roster: &State<'_>) -> Vec<Plan> {
+/// Each worker's plan in `roster` within `window` (places that count towards a cover only).
+pub(super) fn plans_of(roster: &State<'_>, window: &Range<usize>) -> Vec<Plan> {
     let p = roster.p;
     (0..p.workers.len())
         .map(|w| {
             let tasks: Vec<usize> = roster.timeline[w]
                 .iter()
                 .copied()
-                .filter(|&t| !p.tasks[t].fixed)
+                .filter(|&t| !p.tasks[t].fixed && window.contains(&day_of(&p.tasks[t])))
                 .collect();
             Plan::of(p, w, &tasks)
         })
@@ -240,30 +245,33 @@ pub(super) fn combine(
     (start, best)
 }
 
-/// The plans seen so far, per worker (the relaxation's and those of rosters that keep every
-/// contract), and how to make a roster of one plan each.
+/// The plans seen so far within a window of days, per worker (the relaxation's and those of
+/// rosters that keep every contract), and how to make a roster of one plan each.
 pub(super) struct Pools<'a> {
     pub(super) plans: Vec<Vec<Plan>>,
-    /// Per cover requirement, its places.
+    /// Per cover requirement, its places in the window.
     places: Vec<Vec<usize>>,
-    /// The roster with no place filled (other rosters' fixed work only).
+    /// The roster with no place in the window filled (other rosters' fixed work and, where
+    /// the window is not the whole horizon, the work around it).
     pub(super) empty: State<'a>,
+    pub(super) window: Range<usize>,
 }
 
 impl<'a> Pools<'a> {
-    pub(super) fn new(start: &State<'a>) -> Self {
+    pub(super) fn new(start: &State<'a>, window: Range<usize>) -> Self {
         let p = start.p;
+        let within = |t: usize| !p.tasks[t].fixed && window.contains(&day_of(&p.tasks[t]));
         let mut empty = start.clone();
         for w in 0..p.workers.len() {
             for t in start.timeline[w].clone() {
-                if !p.tasks[t].fixed {
+                if within(t) {
                     empty.apply(t, w, -1);
                 }
             }
         }
         let mut places: Vec<Vec<usize>> = vec![Vec::new(); p.covers.len()];
         for (t, task) in p.tasks.iter().enumerate() {
-            if let (false, Some(c)) = (task.fixed, task.cover) {
+            if let (true, Some(c)) = (within(t), task.cover) {
                 places[c].push(t);
             }
         }
@@ -271,6 +279,7 @@ impl<'a> Pools<'a> {
             plans: (0..p.workers.len()).map(|_| Vec::new()).collect(),
             places,
             empty,
+            window,
         };
         pools.remember(start);
         pools
@@ -284,7 +293,7 @@ impl<'a> Pools<'a> {
     /// Remembers each worker's plan in `roster`, if it keeps every contract.
     pub(super) fn remember(&mut self, roster: &State<'a>) {
         if roster.score.shortfall() == 0 {
-            for (pool, plan) in self.plans.iter_mut().zip(plans_of(roster)) {
+            for (pool, plan) in self.plans.iter_mut().zip(plans_of(roster, &self.window)) {
                 remember(pool, plan);
             }
         }
@@ -333,7 +342,7 @@ impl<'a> Pools<'a> {
         }
         let p = best.p;
         let mut pick = Vec::with_capacity(p.workers.len());
-        for (pool, plan) in self.plans.iter_mut().zip(plans_of(best)) {
+        for (pool, plan) in self.plans.iter_mut().zip(plans_of(best, &self.window)) {
             pick.push(index_in(pool, &plan));
         }
         let (start, found) = combine(p, &self.plans, &self.places, &mut pick, rng, moves);
@@ -353,13 +362,31 @@ pub(super) fn applies(p: &Problem) -> bool {
         && p.workers.iter().all(|w| w.contract.is_some())
 }
 
-/// What on-requests cost when none is granted (a plan subtracts those it grants).
-pub(super) fn requested(p: &Problem) -> i64 {
+/// What on-requests within `window` cost when none is granted (a plan subtracts those it
+/// grants).
+pub(super) fn requested(p: &Problem, window: &Range<usize>) -> i64 {
     p.workers
         .iter()
         .filter_map(|w| w.contract.as_ref())
-        .flat_map(|c| c.on_requests.iter().map(|r| r.2))
+        .flat_map(|c| c.on_requests.iter())
+        .filter(|r| window.contains(&r.0))
+        .map(|r| r.2)
         .sum()
+}
+
+/// What the covers and requests within `window` cost in `roster`: the part of its score a
+/// relaxation of the window sees.
+fn window_cost(roster: &State<'_>, pools: &Pools<'_>) -> i64 {
+    let p = roster.p;
+    let requests: i64 = plans_of(roster, &pools.window)
+        .iter()
+        .map(|x| x.requests)
+        .sum();
+    let covers: i64 = (0..p.covers.len())
+        .filter(|&c| !pools.places[c].is_empty())
+        .map(|c| p.covers[c].cost(roster.cover_filled[c]))
+        .sum();
+    requested(p, &pools.window) + requests + covers
 }
 
 /// What the relaxation found by its time limit.
@@ -373,27 +400,71 @@ pub(super) struct Outcome<'a> {
     pub(super) pools: Pools<'a>,
 }
 
-/// Runs the relaxation from roster `start` until `until`. Only for problems whose every place
-/// to fill counts towards a cover and whose every worker has a contract (otherwise the
-/// relaxation would miss terms of the score): None for others.
+/// The prices the relaxation starts from: half what a place short costs.
+pub(super) fn first_prices(p: &Problem) -> Vec<f64> {
+    p.covers.iter().map(|c| c.under_cost as f64 / 2.0).collect()
+}
+
+/// A stretch of the horizon to relax, how long, and from which prices.
+pub(super) struct Window<'w> {
+    /// One of `Planner::relaxation_windows`: the whole horizon, or a few weeks with the
+    /// roster around them fixed (the bound is then the window's, and the rosters change only
+    /// within it).
+    pub(super) days: Range<usize>,
+    pub(super) most_rounds: u32,
+    /// The cover prices to start from (when empty, `first_prices`); left holding the last.
+    pub(super) price: &'w mut Vec<f64>,
+}
+
+impl<'w> Window<'w> {
+    /// The whole horizon, for as many rounds as the time allows.
+    pub(super) fn whole(p: &Problem, price: &'w mut Vec<f64>) -> Self {
+        Window {
+            days: 0..p.days,
+            most_rounds: u32::MAX,
+            price,
+        }
+    }
+}
+
+/// Runs the relaxation from roster `start` over `window` until `until` or its most rounds. Only
+/// for problems whose every place to fill counts towards a cover and whose every worker has a
+/// contract (otherwise the relaxation would miss terms of the score): None for others.
 pub(super) fn search<'a>(
     start: &State<'a>,
     planner: &mut Planner,
     by_day: &[Vec<usize>],
     rng: &mut Rng,
     until: Instant,
+    window: Window,
 ) -> Option<Outcome<'a>> {
     let p = start.p;
-    if !applies(p) || !planner.plans_whole() {
+    if !applies(p) {
         return None;
     }
+    let Window {
+        days: window,
+        most_rounds,
+        price,
+    } = window;
+    let whole = window.start == 0 && window.end >= p.days;
     // Every plan seen, per worker: the dynamic programme's and those of the rosters made.
     // Where per-kind maxima bind, the programme's plan can miss the cheapest; a remembered
     // plan that is cheaper at the new prices is taken instead.
-    let mut pools = Pools::new(start);
-    let requested = requested(p);
+    let mut pools = Pools::new(start, window.clone());
+    let requested = requested(p, &window);
+    // What the score holds beyond the window's covers and requests: fixed while the window
+    // is planned, so the bound and the rosters compare on the same footing.
+    let outside = if whole {
+        0.0
+    } else {
+        (start.score.total - window_cost(start, &pools)) as f64
+    };
+    let in_window: Vec<bool> = pools.places.iter().map(|x| !x.is_empty()).collect();
 
-    let mut price: Vec<f64> = p.covers.iter().map(|c| c.under_cost as f64 / 2.0).collect();
+    if price.len() != p.covers.len() {
+        *price = first_prices(p);
+    }
     let mut scaled = vec![0i64; p.covers.len()];
     let mut filled = vec![0u32; p.covers.len()];
     let mut chosen: Vec<usize> = vec![0; p.workers.len()];
@@ -409,22 +480,30 @@ pub(super) fn search<'a>(
     let (mut step_size, mut best_bound, mut stale) = (FIRST_STEP, f64::MIN, 0u32);
     let mut rounds = 0u32;
     let began = Instant::now();
-    'rounds: while Instant::now() < until {
-        for (s, &x) in scaled.iter_mut().zip(&price) {
+    'rounds: while Instant::now() < until && rounds < most_rounds {
+        for (s, &x) in scaled.iter_mut().zip(price.iter()) {
             *s = (x * PRICE_SCALE as f64).round() as i64;
         }
-        let mut bound = requested as f64
+        let mut bound = outside
+            + requested as f64
             + p.covers
                 .iter()
                 .zip(&scaled)
-                .map(|(c, &x)| (x * i64::from(c.required)) as f64 / PRICE_SCALE as f64)
+                .zip(&in_window)
+                .filter(|(_, &within)| within)
+                .map(|((c, &x), _)| (x * i64::from(c.required)) as f64 / PRICE_SCALE as f64)
                 .sum::<f64>();
         filled.fill(0);
         for w in 0..p.workers.len() {
             let pool = &mut pools.plans[w];
-            if let Some(tasks) =
-                planner.priced_plan(&pools.empty, by_day, w, &scaled, &mut kind_price[w])
-            {
+            if let Some(tasks) = planner.priced_plan(
+                &pools.empty,
+                by_day,
+                w,
+                window.clone(),
+                &scaled,
+                &mut kind_price[w],
+            ) {
                 remember(pool, Plan::of(p, w, &tasks));
             }
             let Some((cheapest, cost)) = pool
@@ -446,7 +525,14 @@ pub(super) fn search<'a>(
             .covers
             .iter()
             .zip(&filled)
-            .map(|(c, &n)| f64::from(c.required) - f64::from(n))
+            .zip(&in_window)
+            .map(|((c, &n), &within)| {
+                if within {
+                    f64::from(c.required) - f64::from(n)
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let norm: f64 = gaps.iter().map(|g| g * g).sum();
 
@@ -458,7 +544,11 @@ pub(super) fn search<'a>(
             let moves = COMBINE_MOVES * p.workers.len() as u32;
             combine(p, &pools.plans, &pools.places, &mut pick, rng, moves);
             let mut roster = pools.roster(&pick, rng);
-            replan_sweeps(&mut roster, planner, by_day, rng, until);
+            if whole {
+                replan_sweeps(&mut roster, planner, by_day, rng, until);
+            } else {
+                replan_window(&mut roster, planner, by_day, rng, until, &window);
+            }
             if roster.score.shortfall() == 0 {
                 upper = upper.min(roster.score.total as f64);
             }
@@ -502,6 +592,68 @@ pub(super) fn search<'a>(
         bound: best_bound,
         pools,
     })
+}
+
+/// The relaxation window by window (`Planner::relaxation_windows`), on a horizon too long to
+/// plan whole: the windows whose covers cost most first, each for `WINDOW_ROUNDS` rounds (or
+/// its share of the time left), each starting from the roster the last left and from its own
+/// prices of its last turn; turns go round the windows again while a round of them gains.
+/// `state` becomes the best roster found (`progress` hears each better one); returns the plans
+/// seen in the last window, for the local search to recombine.
+pub(super) fn search_windows<'a>(
+    state: &mut State<'a>,
+    planner: &mut Planner,
+    by_day: &[Vec<usize>],
+    rng: &mut Rng,
+    until: Instant,
+    progress: &mut dyn FnMut(&super::Score),
+) -> Option<Pools<'a>> {
+    let p = state.p;
+    if !applies(p) {
+        return None;
+    }
+    let windows = planner.relaxation_windows(p);
+    let mut prices = vec![Vec::new(); windows.len()];
+    let mut pools = None;
+    loop {
+        let mut cost = vec![0i64; windows.len()];
+        for (c, cover) in p.covers.iter().enumerate() {
+            let Some(t) = planner.cover_task[c] else {
+                continue;
+            };
+            let day = day_of(&p.tasks[t]);
+            if let Some(i) = windows.iter().position(|x| x.contains(&day)) {
+                cost[i] += cover.cost(state.cover_filled[c]);
+            }
+        }
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(cost[i]), i));
+        let before = rank(&state.score);
+        for (done, &i) in order.iter().enumerate() {
+            let now = Instant::now();
+            if now >= until {
+                return pools;
+            }
+            let share = (until - now) / (order.len() - done) as u32;
+            let window = Window {
+                days: windows[i].clone(),
+                most_rounds: WINDOW_ROUNDS,
+                price: &mut prices[i],
+            };
+            let until = now + share;
+            let Some(outcome) = search(state, planner, by_day, rng, until, window) else {
+                return pools;
+            };
+            if let Some(better) = outcome.roster {
+                *state = better;
+                progress(&state.score);
+            }
+            pools = Some(outcome.pools);
+        }
+        if rank(&state.score) >= before {
+            return pools;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -721,7 +873,15 @@ pub(super) mod tests {
             let start = State::new(&p);
             let mut planner = Planner::new(&p);
             let until = Instant::now() + Duration::from_millis(200);
-            let outcome = search(&start, &mut planner, &by_day, &mut rng, until).unwrap();
+            let outcome = search(
+                &start,
+                &mut planner,
+                &by_day,
+                &mut rng,
+                until,
+                Window::whole(&p, &mut Vec::new()),
+            )
+            .unwrap();
             assert!(
                 outcome.bound <= best as f64 + 1e-9,
                 "bound {} above the best {best}",

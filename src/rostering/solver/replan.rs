@@ -61,6 +61,10 @@ const MAX_PRICED_BACK: usize = 30_000;
 const MARGINAL_SCALE: i64 = 16;
 /// The most states times days of a corridor of minutes around a priced plan.
 const MAX_CORRIDOR_BACK: usize = 1_000_000;
+/// The weeks of a relaxation's window where the horizon is planned in windows: on the
+/// generated 26-week instance (100 staff) a round of every worker's plan took 28 ms over two
+/// weeks and 470 ms over eight, and rounds of two weeks gained more for the time.
+const RELAX_WEEKS: usize = 2;
 /// Planning again with dearer kinds: at most this many times.
 const PRICE_ROUNDS: usize = 12;
 
@@ -373,6 +377,24 @@ impl Planner {
         first..(first + 7 * weeks).min(p.days)
     }
 
+    /// The windows the relaxations plan all workers in at once, first to last: the whole
+    /// horizon where every worker's plan of it counts minutes, else `RELAX_WEEKS` weeks or
+    /// fewer, as every worker's priced plan fits (`relax` prices each window's cover with the
+    /// roster around it fixed).
+    pub(super) fn relaxation_windows(&self, p: &super::Problem) -> Vec<Range<usize>> {
+        let weeks = self
+            .window_weeks
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(1)
+            .clamp(1, RELAX_WEEKS);
+        (0..p.days)
+            .step_by(7 * weeks)
+            .map(|first| first..(first + 7 * weeks).min(p.days))
+            .collect()
+    }
+
     /// Worker `w`'s windows from first to last, covering the horizon.
     pub(super) fn windows(&self, p: &super::Problem, w: usize) -> Vec<Range<usize>> {
         let weeks = self.window_weeks[w];
@@ -455,10 +477,10 @@ impl Planner {
         true
     }
 
-    /// Worker `w`'s cheapest plan of the whole horizon when each cover requirement's place is
-    /// worth `price` (`PRICE_SCALE` to a unit of score) rather than what it changes in the
-    /// roster as it stands: the places to take (any free one of each cover). None when no plan
-    /// keeps the contract or the plan would be too large.
+    /// Worker `w`'s cheapest plan of `window` (with their roster around it fixed) when each
+    /// cover requirement's place is worth `price` (`PRICE_SCALE` to a unit of score) rather
+    /// than what it changes in the roster as it stands: the places to take (any free one of
+    /// each cover). None when no plan keeps the contract or the plan would be too large.
     ///
     /// `kind_price` (per kind) starts the pricing of per-kind maxima where the last plan's
     /// left off and keeps where this one's ends: between rounds of the relaxation the prices
@@ -468,6 +490,7 @@ impl Planner {
         state: &State<'_>,
         by_day: &[Vec<usize>],
         w: usize,
+        window: Range<usize>,
         price: &[i64],
         kind_price: &mut [i64],
     ) -> Option<Vec<usize>> {
@@ -476,7 +499,7 @@ impl Planner {
                 state,
                 by_day,
                 w,
-                0..state.p.days,
+                window,
                 Costing::Priced(price),
                 Fit::Around,
                 None,
@@ -1606,7 +1629,8 @@ mod tests {
                 .collect();
             for _ in 0..6 {
                 warmed += usize::from(kind_price.iter().any(|&x| x > 0));
-                let Some(tasks) = planner.priced_plan(&state, &by_day, 0, &price, &mut kind_price)
+                let Some(tasks) =
+                    planner.priced_plan(&state, &by_day, 0, 0..p.days, &price, &mut kind_price)
                 else {
                     break;
                 };
@@ -1674,7 +1698,7 @@ mod tests {
             let by_day: Vec<Vec<usize>> = (0..DAYS).map(|d| vec![2 * d, 2 * d + 1]).collect();
             let state = State::new(&p);
             let mut planner = Planner::new(&p);
-            let plan = planner.priced_plan(&state, &by_day, 0, &price, &mut [0, 0]);
+            let plan = planner.priced_plan(&state, &by_day, 0, 0..p.days, &price, &mut [0, 0]);
             let Some(best) = best else {
                 assert!(plan.is_none());
                 continue;
