@@ -181,13 +181,17 @@ fn finish(
             roster_runs::updated_at.eq(Utc::now().naive_utc()),
         ))
         .execute(conn)?;
-    for roster_id in roster_ids {
-        diesel::insert_into(roster_run_rosters::table)
-            .values((
+    let rows: Vec<_> = roster_ids
+        .iter()
+        .map(|roster_id| {
+            (
                 roster_run_rosters::run_id.eq(run_id),
                 roster_run_rosters::roster_id.eq(roster_id),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        crate::db::insert_all!(conn, roster_run_rosters::table, &rows)?;
     }
     Ok(())
 }
