@@ -3,8 +3,8 @@
 //! clinicians' sign-offs for delegated tasks), stored in a fresh database; an admin starts an
 //! organisation-wide run for four weeks and the job worker runs it as in production. Reports
 //! when the run first shows a roster with no hard violation (its first progress with a score),
-//! when it is done with every team's draft written, how many shifts, PAs and open shifts, and
-//! the peak memory. Run through `scripts/bench-roster.sh`; the figures belong in the README.
+//! when it is done with every team's draft written, how many shifts, PAs and open shifts (by
+//! reason), and the peak memory. Run through `scripts/bench-roster.sh`; the figures belong in the README.
 //!
 //!     cargo run --release --example bench_org_run -- <seconds> [sqlite|postgres]
 
@@ -164,17 +164,21 @@ fn main() {
     let mut shifts = 0usize;
     let mut open = 0usize;
     let mut pas = std::collections::HashSet::new();
+    let mut reasons = std::collections::BTreeMap::<String, usize>::new();
     for id in &view.roster_ids {
         let roster = parota::rostering::generate::read(&mut conn, &actor, id).unwrap();
         shifts += roster.shifts.len();
         open += roster.open_shifts;
         for shift in &roster.shifts {
             pas.extend(shift.pa_ids.iter().cloned());
+            if let Some(reason) = &shift.open_reason {
+                *reasons.entry(reason.clone()).or_default() += 1;
+            }
         }
     }
     let (first_at, first_score) = first_roster.unwrap();
     println!(
-        "organisation run  backend={backend} limit={seconds}s teams={} shifts={shifts} open_shifts={open} pas_rostered={} first roster (no hard violation) {} ms, score {first_score}; done {} ms (drafts written), score {}, moves {}; peak memory {:.0} MiB",
+        "organisation run  backend={backend} limit={seconds}s teams={} shifts={shifts} open_shifts={open} {reasons:?} pas_rostered={} first roster (no hard violation) {} ms, score {first_score}; done {} ms (drafts written), score {}, moves {}; peak memory {:.0} MiB",
         view.roster_ids.len(),
         pas.len(),
         first_at.as_millis(),

@@ -9,7 +9,10 @@ use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::geo::Location;
 use crate::ids::seeded_id;
-use crate::market::model::{Day, Preferences, SupportNeed, WeeklyWindow};
+use crate::market::model::{
+    availability_spans, covered_minutes, need_spans, Day, Preferences, Span, SupportNeed,
+    WeeklyWindow,
+};
 use crate::market::repo::{
     self, BudgetHolderRow, CompetencyRow, EvidenceRow, PaProfileRow, SignOffRow, TeamMemberRow,
 };
@@ -110,11 +113,14 @@ const DAYS: [Day; 7] = [
     Day::Sunday,
 ];
 
+/// The weeks PAs offer, each holding whole shifts that people need (`support_needs`): long
+/// weekdays (a 12-hour day, or a morning and an evening call), nights, long weekends, and
+/// mornings every day.
 fn availability(rng: &mut Rng) -> Vec<WeeklyWindow> {
     match rng.between(0, 3) {
         0 => DAYS[..5]
             .iter()
-            .map(|d| window(*d, "07:00", "19:00"))
+            .map(|d| window(*d, "07:00", "21:00"))
             .collect(),
         1 => DAYS
             .iter()
@@ -123,9 +129,9 @@ fn availability(rng: &mut Rng) -> Vec<WeeklyWindow> {
             .collect(),
         2 => [Day::Friday, Day::Saturday, Day::Sunday]
             .iter()
-            .map(|d| window(*d, "08:00", "22:00"))
+            .map(|d| window(*d, "07:00", "22:00"))
             .collect(),
-        _ => DAYS.iter().map(|d| window(*d, "08:00", "14:00")).collect(),
+        _ => DAYS.iter().map(|d| window(*d, "07:00", "14:00")).collect(),
     }
 }
 
@@ -230,10 +236,12 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
     let mut held_by_pa: HashMap<String, Vec<&'static str>> = HashMap::new();
     for _ in 0..shape.pas {
         let (district, location) = rng.pick(shape.districts).clone();
+        // A workforce for complex needs: a third of PAs trained to the highest level (a
+        // quarter of people need it around the clock).
         let level = match rng.between(0, 99) {
-            0..=14 => 1,
-            15..=54 => 2,
-            55..=79 => 3,
+            0..=9 => 1,
+            10..=34 => 2,
+            35..=64 => 3,
             _ => 4,
         };
         let dbs_age_days = rng.between(30, 4 * 365);
@@ -314,6 +322,19 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
     for chunk in evidence.chunks(5000) {
         repo::insert_evidence_batch(conn, chunk)?;
     }
+    let mut recruits: HashMap<&str, Recruit> = HashMap::with_capacity(pas.len());
+    for pa in &pas {
+        let windows: Vec<WeeklyWindow> =
+            crate::db::json::from_text("availability", &pa.availability)?;
+        recruits.insert(
+            &pa.id,
+            Recruit {
+                codes: held_by_pa.remove(&pa.id).unwrap_or_default(),
+                availability: availability_spans("availability", &windows).unwrap_or_default(),
+                free_minutes: u32::try_from(pa.wanted_minutes_per_week).unwrap_or(0),
+            },
+        );
+    }
 
     let mut holders = Vec::with_capacity(shape.budget_holders);
     for n in 0..shape.budget_holders {
@@ -376,7 +397,7 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
                 &holder,
                 &required,
                 &pas,
-                &held_by_pa,
+                &mut recruits,
                 &competencies,
                 &mut id,
             )?;
@@ -389,8 +410,25 @@ pub fn generate(conn: &mut DbConnection, shape: &MarketShape<'_>) -> AppResult<G
     })
 }
 
-/// The nearest PAs holding everything the person needs become their team; a clinician signs
-/// them off for the person's delegated tasks.
+/// What recruiting a PA to a team looks at.
+struct Recruit {
+    codes: Vec<&'static str>,
+    availability: Vec<Span>,
+    /// Minutes a week the PA wants and no earlier team has taken.
+    free_minutes: u32,
+}
+
+/// The most PAs a person's team is recruited to.
+const MOST_IN_TEAM: usize = 16;
+/// Each need's minutes are recruited for with this much to spare (leave, sickness, rest), in
+/// percent.
+const RECRUIT_SPARE_PERCENT: u32 = 125;
+
+/// The person's team, recruited around their needs as a team manager would: PAs within their
+/// own travel who hold everything the person needs, nearest first, each taken when their
+/// availability holds minutes of the person's support still short of PAs and they have hours
+/// no earlier team took; until every need has its PA-minutes with some to spare, or
+/// `MOST_IN_TEAM`. A clinician signs each off for the person's delegated tasks.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site, all of it generation state"
@@ -401,7 +439,7 @@ fn build_team(
     holder: &BudgetHolderRow,
     required: &[&'static str],
     pas: &[PaProfileRow],
-    held_by_pa: &HashMap<String, Vec<&'static str>>,
+    recruits: &mut HashMap<&str, Recruit>,
     competencies: &HashMap<String, CompetencyRow>,
     id: &mut impl FnMut() -> String,
 ) -> AppResult<()> {
@@ -421,12 +459,50 @@ fn build_team(
         })
         .filter(|(d, p)| *d <= p.max_travel_km)
         .filter(|(_, p)| {
-            let held = held_by_pa.get(&p.id);
-            required.iter().all(|c| held.is_some_and(|h| h.contains(c)))
+            let held = recruits.get(p.id.as_str());
+            required
+                .iter()
+                .all(|c| held.is_some_and(|h| h.codes.contains(c)))
         })
         .collect();
     near.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (_, pa) in near.into_iter().take(5) {
+    let needs: Vec<SupportNeed> =
+        crate::db::json::from_text("support_needs", &holder.support_needs)?;
+    // PA-minutes a week each need still lacks.
+    let mut short: Vec<(Span, u32)> = need_spans("support_needs", &needs)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(span, headcount)| {
+            let wanted = span.minutes() * u32::from(headcount) * RECRUIT_SPARE_PERCENT / 100;
+            (span, wanted)
+        })
+        .collect();
+    let mut team = Vec::new();
+    for (_, pa) in near {
+        if team.len() >= MOST_IN_TEAM || short.iter().all(|(_, left)| *left == 0) {
+            break;
+        }
+        let Some(recruit) = recruits.get_mut(pa.id.as_str()) else {
+            continue;
+        };
+        let mut given = 0;
+        for (span, left) in &mut short {
+            if recruit.free_minutes == 0 {
+                break;
+            }
+            if *left == 0 || covered_minutes(&[*span], &recruit.availability) < span.minutes() {
+                continue;
+            }
+            let take = (*left).min(span.minutes()).min(recruit.free_minutes);
+            *left -= take;
+            recruit.free_minutes -= take;
+            given += take;
+        }
+        if given > 0 {
+            team.push(pa);
+        }
+    }
+    for pa in team {
         for code in required {
             let Some(competency) = competencies.get(*code) else {
                 continue;

@@ -323,7 +323,32 @@ fn load_market(
             now: now.naive_utc(),
         },
     )?;
-    for (n, pa_id) in generated.pa_ids.iter().take(PA_NAMES.len()).enumerate() {
+    // The PAs who log in are recruited to the people's teams (a member of each team in turn),
+    // so each has rostered work to see.
+    let mut teams = Vec::new();
+    for holder_id in &generated.budget_holder_ids {
+        let mut team = crate::market::repo::team(conn, holder_id)?;
+        team.sort_by(|a, b| a.id.cmp(&b.id));
+        teams.push(team.into_iter().map(|m| m.pa_id));
+    }
+    let mut login_pas: Vec<String> = Vec::new();
+    while login_pas.len() < PA_NAMES.len() {
+        let before = login_pas.len();
+        for team in &mut teams {
+            if let Some(pa_id) = team.find(|p| !login_pas.contains(p)) {
+                login_pas.push(pa_id);
+            }
+        }
+        if login_pas.len() == before {
+            break;
+        }
+    }
+    for pa_id in &generated.pa_ids {
+        if !login_pas.contains(pa_id) {
+            login_pas.push(pa_id.clone());
+        }
+    }
+    for (n, pa_id) in login_pas.iter().take(PA_NAMES.len()).enumerate() {
         let login = format!("pa{}@demo.parota.test", n + 1);
         diesel::update(pa_profiles::table.find(pa_id))
             .set((
