@@ -17,6 +17,13 @@
 //! them; the search ends early when the best roster is within a unit of the bound. Each
 //! worker's prices for per-kind maxima carry over from round to round (`Planner::priced_plan`),
 //! which halves a round's cost where maxima bind.
+//!
+//! A horizon too long to plan whole (a year: a round over eight weeks took 470 ms, over two
+//! 28 ms) is relaxed window by window (`search_windows`): two weeks at a time with the roster
+//! around them fixed, so each window's plans must join the fixed days (`Planner::priced_plan`
+//! over a window), the bound is the window's plus the fixed rest, and the windows whose cover
+//! costs most go first. On generated 26- and 52-week instances this gained several times what
+//! the local search gains in the same time.
 
 use std::ops::Range;
 use std::time::Instant;
