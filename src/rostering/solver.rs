@@ -1419,27 +1419,6 @@ fn replan_sweeps(
     );
 }
 
-/// `replan_sweeps` within one window of days: every worker's work in it re-planned with the
-/// roster around it fixed.
-fn replan_window(
-    state: &mut State<'_>,
-    planner: &mut replan::Planner,
-    by_day: &[Vec<usize>],
-    rng: &mut Rng,
-    deadline: Instant,
-    window: &std::ops::Range<usize>,
-) {
-    sweep_reporting(
-        state,
-        planner,
-        by_day,
-        rng,
-        deadline,
-        Sweeps::Window(window),
-        &mut |_| {},
-    );
-}
-
 /// Where sweeps of re-plans stop (besides the deadline).
 #[derive(Clone, Copy)]
 enum Sweeps<'w> {
@@ -1452,7 +1431,7 @@ enum Sweeps<'w> {
     Window(&'w std::ops::Range<usize>),
 }
 
-/// `replan_sweeps` (or `replan_window`, or until `Sweeps::Keeping`), telling `progress` the
+/// `replan_sweeps` (or within a window, or until `Sweeps::Keeping`), telling `progress` the
 /// roster's score after each worker's plan.
 fn sweep_reporting(
     state: &mut State<'_>,

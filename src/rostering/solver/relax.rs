@@ -29,7 +29,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 use super::replan::{Planner, PRICE_SCALE};
-use super::{day_of, rank, replan_sweeps, replan_window, Problem, Rng, State};
+use super::{day_of, rank, sweep_reporting, Problem, Rng, State, Sweeps};
 
 /// The first step's share of the gap (Held and Karp's 2); the fewest and most rounds without a
 /// better bound before the step halves (see `patience`); a step so small it no longer moves the
@@ -551,11 +551,20 @@ pub(super) fn search<'a>(
             let moves = COMBINE_MOVES * p.workers.len() as u32;
             combine(p, &pools.plans, &pools.places, &mut pick, rng, moves);
             let mut roster = pools.roster(&pick, rng);
-            if whole {
-                replan_sweeps(&mut roster, planner, by_day, rng, until);
+            let sweeps = if whole {
+                Sweeps::Settled
             } else {
-                replan_window(&mut roster, planner, by_day, rng, until, &window);
-            }
+                Sweeps::Window(&window)
+            };
+            sweep_reporting(
+                &mut roster,
+                planner,
+                by_day,
+                rng,
+                until,
+                sweeps,
+                &mut |_| {},
+            );
             if roster.score.shortfall() == 0 {
                 upper = upper.min(roster.score.total as f64);
             }
