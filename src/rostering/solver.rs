@@ -985,7 +985,8 @@ fn search(
         // The first contract-keeping roster may take a while on a long horizon: the caller
         // sees the sweeps' progress (and the windows') as the search's.
         let mut last_report = started;
-        let mut noted = |score: &Score| {
+        // `now`: report at once, not only every `REPORT_EVERY`.
+        let mut noted = |score: &Score, now: bool| {
             let elapsed_ms = started.elapsed().as_millis() as u64;
             if progress
                 .last()
@@ -993,7 +994,7 @@ fn search(
             {
                 progress.push((elapsed_ms, score.total));
             }
-            if last_report.elapsed() >= REPORT_EVERY {
+            if now || last_report.elapsed() >= REPORT_EVERY {
                 last_report = Instant::now();
                 report(Report {
                     elapsed_ms,
@@ -1014,8 +1015,11 @@ fn search(
             } else {
                 Sweeps::Settled
             },
-            &mut noted,
+            &mut |score| noted(score, false),
         );
+        // The sweeps' roster is the best so far: the caller hears it before the relaxation,
+        // which reports nothing until it ends (a 60 s run's first 18 s).
+        noted(&state.score, true);
         // Then all of them at once, against prices for cover (`columns` or `relax`), for part
         // of the time; on a horizon planned in windows, window by window.
         let until = started + limits.time.mul_f64(RELAX_SHARE);
@@ -1027,7 +1031,7 @@ fn search(
                 &by_day,
                 &mut rng,
                 until,
-                &mut noted,
+                &mut |score| noted(score, false),
             );
         }
         let mut price = Vec::new();
