@@ -1039,11 +1039,29 @@ fn search(
             _ if !planner.plans_whole() => None,
             Relaxation::Columns => {
                 let deadline = started + limits.time.mul_f64(COLUMNS_SHARE);
-                columns::search(&state, &mut planner, &by_day, &mut rng, until, deadline)
+                let progress = &mut |score: &Score| noted(score, false);
+                columns::search(
+                    &state,
+                    &mut planner,
+                    &by_day,
+                    &mut rng,
+                    until,
+                    deadline,
+                    progress,
+                )
             }
             Relaxation::Subgradient => {
                 let whole = relax::Window::whole(p, &mut price);
-                relax::search(&state, &mut planner, &by_day, &mut rng, until, whole)
+                let progress = &mut |score: &Score| noted(score, false);
+                relax::search(
+                    &state,
+                    &mut planner,
+                    &by_day,
+                    &mut rng,
+                    until,
+                    whole,
+                    progress,
+                )
             }
         };
         if let Some(relaxed) = relaxed {

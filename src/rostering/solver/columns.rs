@@ -83,6 +83,7 @@ pub(super) fn search<'a>(
     rng: &mut Rng,
     until: Instant,
     deadline: Instant,
+    progress: &mut dyn FnMut(&super::Score),
 ) -> Option<Outcome<'a>> {
     let p = start.p;
     if !applies(p) || !planner.plans_whole() || p.covers.len() + p.workers.len() > MAX_ROWS {
@@ -127,12 +128,17 @@ pub(super) fn search<'a>(
     let (mut dives, mut rounds) = (0u32, 0u32);
     let mut bound = f64::MIN;
     let mut best: Option<State<'a>> = None;
-    let consider = |roster: State<'a>, pools: &mut Pools<'a>, best: &mut Option<State<'a>>| {
+    // Each roster made joins the pools; the caller hears of each better than any before.
+    let start_rank = rank(&start.score);
+    let mut consider = |roster: State<'a>, pools: &mut Pools<'a>, best: &mut Option<State<'a>>| {
         pools.remember(&roster);
         if best
             .as_ref()
             .is_none_or(|b| rank(&roster.score) < rank(&b.score))
         {
+            if rank(&roster.score) < start_rank {
+                progress(&roster.score);
+            }
             *best = Some(roster);
         }
     };
@@ -320,7 +326,17 @@ mod tests {
             let start = State::new(&p);
             let mut planner = Planner::new(&p);
             let until = Instant::now() + Duration::from_millis(100);
-            let outcome = search(&start, &mut planner, &by_day, &mut rng, until, until).unwrap();
+            let mut heard = Vec::new();
+            let outcome = search(
+                &start,
+                &mut planner,
+                &by_day,
+                &mut rng,
+                until,
+                until,
+                &mut |s| heard.push(s.total),
+            )
+            .unwrap();
             assert!(
                 outcome.bound <= best as f64 + 1e-6,
                 "bound {} above the best {best}",
@@ -330,6 +346,7 @@ mod tests {
             assert_eq!(roster.score.shortfall(), 0);
             assert!(violations(&p, &roster.assigned).is_empty());
             assert_eq!(roster.score.total, best, "the dives miss the best roster");
+            assert_eq!(heard.last(), Some(&best), "the best roster was not heard");
         }
     }
 }

@@ -444,6 +444,7 @@ pub(super) fn search<'a>(
     rng: &mut Rng,
     until: Instant,
     window: Window,
+    progress: &mut dyn FnMut(&super::Score),
 ) -> Option<Outcome<'a>> {
     let p = start.p;
     if !applies(p) {
@@ -573,6 +574,9 @@ pub(super) fn search<'a>(
                 .as_ref()
                 .is_none_or(|b| rank(&roster.score) < rank(&b.score))
             {
+                if rank(&roster.score) < rank(&start.score) {
+                    progress(&roster.score);
+                }
                 best = Some(roster);
             }
         }
@@ -657,7 +661,8 @@ pub(super) fn search_windows<'a>(
                 price: &mut prices[i],
             };
             let until = now + share;
-            let Some(outcome) = search(state, planner, by_day, rng, until, window) else {
+            let Some(outcome) = search(state, planner, by_day, rng, until, window, &mut |_| {})
+            else {
                 return pools;
             };
             if let Some(better) = outcome.roster {
@@ -889,6 +894,7 @@ pub(super) mod tests {
             let start = State::new(&p);
             let mut planner = Planner::new(&p);
             let until = Instant::now() + Duration::from_millis(200);
+            let mut heard = Vec::new();
             let outcome = search(
                 &start,
                 &mut planner,
@@ -896,6 +902,7 @@ pub(super) mod tests {
                 &mut rng,
                 until,
                 Window::whole(&p, &mut Vec::new()),
+                &mut |s| heard.push(s.total),
             )
             .unwrap();
             assert!(
@@ -907,6 +914,11 @@ pub(super) mod tests {
             assert_eq!(roster.score.shortfall(), 0);
             assert!(roster.score.total >= best);
             assert!(violations(&p, &roster.assigned).is_empty());
+            assert_eq!(
+                heard.last(),
+                Some(&roster.score.total),
+                "the best was not heard"
+            );
         }
     }
 }
