@@ -306,6 +306,25 @@ fn main() {
         threads,
     );
     let solve_ms = solving.elapsed().as_millis();
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        // Each search's own best over time, to see which relaxation wins where.
+        for (i, run) in runs.iter().enumerate() {
+            let line: Vec<String> = run
+                .iter()
+                .filter(|r| r.best_shortfall == 0)
+                .scan(i64::MAX, |last, r| {
+                    let better = r.best_total < *last;
+                    *last = (*last).min(r.best_total);
+                    Some(
+                        better
+                            .then(|| format!("{}@{:.1}s", r.best_total, r.elapsed_ms as f64 / 1e3)),
+                    )
+                })
+                .flatten()
+                .collect();
+            eprintln!("search {i}: {}", line.join(" "));
+        }
+    }
     // The portfolio's best over time: every search's reports, in time order.
     let mut reports: Vec<_> = runs.into_iter().flatten().collect();
     reports.sort_by_key(|r| r.elapsed_ms);

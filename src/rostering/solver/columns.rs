@@ -30,8 +30,10 @@ use super::{rank, replan_sweeps, Rng, State};
 /// solve would take seconds and the memory gigabytes; the subgradient relaxation or the local
 /// search alone serve larger problems.
 const MAX_ROWS: usize = 700;
-/// Most pivots per solve of the master (a guard: a solve after a round of plans takes few).
-const MAX_PIVOTS: u32 = 20_000;
+/// Most pivots per solve of the master, a guard (the time is the limit that binds): a solve
+/// after a round of plans takes hundreds to a few thousand, after a dive's fix on Curtois
+/// instance 12 ten to fifteen thousand.
+const MAX_PIVOTS: u32 = 200_000;
 /// A plan this near to whole in the solution is fixed without waiting.
 const WHOLE: f64 = 0.999;
 /// Before the first dive, a roster is made from the solution every this many rounds (in case
@@ -147,7 +149,7 @@ pub(super) fn search<'a>(
         if now >= deadline || (now >= until && dives > 0) {
             break;
         }
-        if columns.master.solve(MAX_PIVOTS).is_err() {
+        if columns.master.solve(MAX_PIVOTS, deadline).is_err() {
             break;
         }
         for (k, s) in scaled.iter_mut().enumerate() {
@@ -195,7 +197,7 @@ pub(super) fn search<'a>(
         if dives == 0 && !diving && added > 0 && rounds % ROSTER_EVERY == 1 {
             // A roster from the solution as it stands: each worker's plan of most value,
             // combined with the plans seen, polished.
-            let roster = rounded(&columns, &mut pools, planner, by_day, rng, deadline);
+            let roster = rounded(&columns, &fixed, &mut pools, planner, by_day, rng, deadline);
             if let Some(roster) = roster {
                 consider(roster, &mut pools, &mut best);
             }
@@ -262,7 +264,8 @@ pub(super) fn search<'a>(
         }
     }
     if best.is_none() {
-        best = rounded(&columns, &mut pools, planner, by_day, rng, deadline);
+        // A dive cut short by the time: its fixed plans and the solution's for the rest.
+        best = rounded(&columns, &fixed, &mut pools, planner, by_day, rng, deadline);
     }
     Some(Outcome {
         roster: best.filter(|b| rank(&b.score) < rank(&start.score)),
@@ -271,11 +274,12 @@ pub(super) fn search<'a>(
     })
 }
 
-/// A roster from the programme's solution: each worker's plan of most value, combined with
-/// the plans seen (`relax::combine`) and polished one worker at a time. None while a worker
-/// has no plan in the solution.
+/// A roster from the programme's solution: each worker's plan of most value (or the plan a
+/// dive fixed them to), combined with the plans seen (`relax::combine`) and polished one
+/// worker at a time. None while a worker has no plan in the solution.
 fn rounded<'a>(
     columns: &Columns,
+    fixed: &[Option<usize>],
     pools: &mut Pools<'a>,
     planner: &mut Planner,
     by_day: &[Vec<usize>],
@@ -284,8 +288,11 @@ fn rounded<'a>(
 ) -> Option<State<'a>> {
     let p = pools.empty.p;
     let mut pick = Vec::with_capacity(p.workers.len());
-    for w in 0..p.workers.len() {
-        let (j, _) = columns.top(w)?;
+    for (w, &fixed) in fixed.iter().enumerate() {
+        let j = match fixed {
+            Some(j) => j,
+            None => columns.top(w)?.0,
+        };
         pick.push(index_in(&mut pools.plans[w], columns.plan(j)));
     }
     let moves = super::relax::COMBINE_MOVES * p.workers.len() as u32;
