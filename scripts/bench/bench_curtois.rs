@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use parota::rostering::solver::{
-    solve_portfolio, Contract, Cover, Limits, Problem, Rules, Task, Weights, Worker,
+    solve_portfolio, Contract, Cover, Limits, Problem, Report, Rules, Task, Weights, Worker,
 };
 
 struct Staff {
@@ -283,6 +283,18 @@ fn objective(inst: &Instance, roster: &[Vec<Option<usize>>]) -> i64 {
     penalty
 }
 
+/// The contract-keeping reports each better than every one before it (to study the search).
+fn improvements<'r>(reports: impl Iterator<Item = &'r Report>) -> impl Iterator<Item = &'r Report> {
+    let mut last = i64::MAX;
+    reports.filter(move |r| {
+        let better = r.best_shortfall == 0 && r.best_total < last;
+        if better {
+            last = r.best_total;
+        }
+        better
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let path = &args[1];
@@ -309,18 +321,8 @@ fn main() {
     if std::env::var_os("BENCH_TRACE").is_some() {
         // Each search's own best over time, to see which relaxation wins where.
         for (i, run) in runs.iter().enumerate() {
-            let line: Vec<String> = run
-                .iter()
-                .filter(|r| r.best_shortfall == 0)
-                .scan(i64::MAX, |last, r| {
-                    let better = r.best_total < *last;
-                    *last = (*last).min(r.best_total);
-                    Some(
-                        better
-                            .then(|| format!("{}@{:.1}s", r.best_total, r.elapsed_ms as f64 / 1e3)),
-                    )
-                })
-                .flatten()
+            let line: Vec<String> = improvements(run.iter())
+                .map(|r| format!("{}@{:.1}s", r.best_total, r.elapsed_ms as f64 / 1e3))
                 .collect();
             eprintln!("search {i}: {}", line.join(" "));
         }
@@ -329,13 +331,8 @@ fn main() {
     let mut reports: Vec<_> = runs.into_iter().flatten().collect();
     reports.sort_by_key(|r| r.elapsed_ms);
     if std::env::var_os("BENCH_TRACE").is_some() {
-        // The best roster's objective over time, where it changed (to study the search).
-        let mut last = None;
-        for r in reports.iter().filter(|r| r.best_shortfall == 0) {
-            if last.is_none_or(|l| r.best_total < l) {
-                eprintln!("{:>6} ms {:>6}", r.elapsed_ms, r.best_total);
-                last = Some(r.best_total);
-            }
+        for r in improvements(reports.iter()) {
+            eprintln!("{:>6} ms {:>6}", r.elapsed_ms, r.best_total);
         }
     }
     let mut roster = vec![vec![None; inst.horizon]; inst.staff.len()];

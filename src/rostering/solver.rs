@@ -1035,11 +1035,11 @@ fn search(
             );
         }
         let mut price = Vec::new();
+        let progress = &mut |score: &Score| noted(score, false);
         let relaxed = match relaxation {
             _ if !planner.plans_whole() => None,
             Relaxation::Columns => {
                 let deadline = started + limits.time.mul_f64(COLUMNS_SHARE);
-                let progress = &mut |score: &Score| noted(score, false);
                 columns::search(
                     &state,
                     &mut planner,
@@ -1052,7 +1052,6 @@ fn search(
             }
             Relaxation::Subgradient => {
                 let whole = relax::Window::whole(p, &mut price);
-                let progress = &mut |score: &Score| noted(score, false);
                 relax::search(
                     &state,
                     &mut planner,
