@@ -25,7 +25,8 @@ use std::time::Instant;
 
 /// Pivots between rebuilding the inverse from the basis (which costs as much as hundreds of
 /// pivots: on Curtois instance 12, rebuilding every 64 took most of the master's time; every
-/// 256 and over non-zero spans only, a pivot takes 0.13 ms, was 0.35 ms, same pivots).
+/// 256 and over non-zero spans only, a pivot took 0.13 ms, was 0.35 ms, same pivots; that
+/// was with the duals moved along the pivot row, which `solve` no longer does).
 const REFACTOR_EVERY: u32 = 256;
 /// Pivots that leave the objective where it was before Bland's rule takes over.
 const DEGENERATE_RUN: u32 = 30;
