@@ -17,7 +17,7 @@
 //!
 //! Where it falls short (Curtois instance 12, 60 workers and 280 covers, measured 2026-12-07): the
 //! programme reaches 4,040.0, the best known, in about 12 s and (in trials) keeps that optimum
-//! through 42 of the first dive's 60 fixes, but each fix restarts from the slack basis (9,000 to
+//! until 42 of the 60 workers are fixed, but each fix restarts from the slack basis (9,000 to
 //! 14,000 pivots, 1.3–1.8 s), so the first dive does not end within 70% of a 60 s limit and the
 //! subgradient search decides the roster. Keeping the basis (the fixed worker's other plans barred
 //! by cost) made the first 24 fixes take 8 s, but with a dozen workers left free the new plans for
