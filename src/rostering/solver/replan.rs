@@ -21,9 +21,12 @@
 //! against count, so the relaxation's priced plans count the tightest binding maximum in their
 //! states, and where a price leaves another kind under its maximum (the plan may not be the
 //! cheapest), plan again counting that kind too (`MAX_COUNTED` at most, while the states fit):
-//! column generation then prices exactly, and its optimum is a bound (on Curtois instance 8 it
-//! had stopped at 1,313, above the best known 1,300, for want of plans with a kind's maximum
-//! worked in full). The cost of a day's work is what it changes in the terms that are
+//! column generation then prices exactly where they fit, and its optimum is a bound there. On
+//! Curtois instance 8 (maxima on three kinds) the first optimum had stopped at 1,313, above the
+//! best known 1,300, for want of plans working a kind's maximum in full; counting a second kind
+//! it is 1,308.9 (seed 2), and counting all three it was 1,296.6 in a trial, but those states
+//! (75 million) are far past `MAX_BACK`, so there the optimum stays an estimate. The cost of a
+//! day's work is what it changes in the terms that are
 //! separable by day (cover, open places, requests, pay, travel, work outside the core team);
 //! the whole score decides afterwards whether the move stands.
 //!
@@ -508,6 +511,7 @@ impl Planner {
         kind_price: &mut [i64],
     ) -> Option<Vec<usize>> {
         self.count_also.clear();
+        self.gaps.clear();
         let mut plan = self.best_plan(
             state,
             by_day,
@@ -521,7 +525,13 @@ impl Planner {
         // Prices alone reach only plans on the lower hull of cost against count: where one
         // left a kind under its maximum at a price, count that kind too. The prices found
         // stay to start the next plan from (the counted kinds' would be nothing).
-        if plan.is_ok() && !self.gaps.is_empty() {
+        if plan.is_err() {
+            // Prices started where the last plan's ended may find no plan in their rounds:
+            // start the next from nothing, and plan this one counting every kind that fits.
+            kind_price.fill(0);
+            self.gaps = (0..kind_price.len()).collect();
+        }
+        if !self.gaps.is_empty() {
             self.count_also = std::mem::take(&mut self.gaps);
             let exact = self.best_plan(
                 state,
@@ -730,8 +740,9 @@ impl Planner {
 
         // Priced plans count the tightest maximum that could bind in the state itself, so
         // that no price on it can hide a cheaper plan that keeps it (pricing alone reaches
-        // only plans on the lower convex hull of cost against count); the others are priced.
-        // The local search's plans price them all: quicker, and a miss costs only a move.
+        // only plans on the lower convex hull of cost against count); the others are priced,
+        // but for those `count_also` names (planning again where a price left a gap: see
+        // `gaps`). The local search's plans price them all: quicker, and a miss costs only a move.
         let max_of = |s: usize| max_kind(kinds[s]) as usize;
         let mut binding: Vec<usize> = match costing {
             Costing::Marginal => Vec::new(),
@@ -824,8 +835,7 @@ impl Planner {
         // Per kind, the price is raised (doubling) while the plan passes its maximum and then
         // bisected between the highest price that passed it and the lowest that kept it: a
         // price too high gives the kind away for nothing. The cheapest plan that keeps every
-        // maximum is the one.
-        // A counted kind needs no price.
+        // maximum is the one. A counted kind needs no price.
         let mut price: Vec<i64> = kinds
             .iter()
             .enumerate()
