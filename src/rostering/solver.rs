@@ -329,8 +329,7 @@ pub struct Solution {
     /// (elapsed ms, best total) each time the best improved.
     pub progress: Vec<(u64, i64)>,
     /// For day-planned contracts with cover, the relaxation's bound (`relax`): no roster
-    /// scores less, but where a binding per-kind maximum could not be counted in a plan's
-    /// states (`replan`: then an estimate).
+    /// scores less where per-kind maxima do not bind; an estimate where they do.
     pub relaxation_bound: Option<i64>,
 }
 

@@ -6,8 +6,7 @@
 //! of a linear programme over the plans seen so far (`master`): each round every worker's
 //! cheapest plan at those prices (the same dynamic programme) joins the programme when it
 //! would lower its optimum, until no plan would. The optimum then bounds every roster from
-//! below (an estimate only where a binding per-kind maximum could not be counted in the plan's
-//! states: `replan`).
+//! below (where per-kind maxima do not bind; an estimate where they do).
 //!
 //! The programme's solution is fractional; a roster needs one plan a worker. A dive fixes
 //! workers one after another to a plan the solution uses (first every worker whose plan is
@@ -267,7 +266,7 @@ pub(super) fn search<'a>(
                 .as_ref()
                 .is_some_and(|b| b.score.shortfall() == 0 && (b.score.total as f64) < bound + 1.0)
             {
-                // As good as the bound allows (where a maximum is not counted, the estimate):
+                // As good as the bound allows (where per-kind maxima bind, the estimate):
                 // only this phase ends, the local search goes on.
                 break;
             }

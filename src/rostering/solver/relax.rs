@@ -592,7 +592,7 @@ pub(super) fn search<'a>(
         }
 
         // The subgradient step, sized by the gap to the best roster (at least a twentieth of
-        // it, since the bound is an estimate where a binding maximum is not counted).
+        // it, since the bound is an estimate where per-kind maxima bind).
         if bound >= best_bound {
             stale = 0;
         } else {
