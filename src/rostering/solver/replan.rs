@@ -20,8 +20,8 @@
 //! passes no maximum. The relaxation's priced plans count the tightest binding maximum in their
 //! states; a price on any other reaches only plans on the lower convex hull of cost against
 //! count, so where two maxima bind for one worker (Curtois instances 8 and 10) column
-//! generation can miss plans and its optimum is an estimate: on instance 8 it stopped at about
-//! 1,309 to 1,313, above the best known 1,300. Planning again counting a second kind where its
+//! generation can miss plans and its optimum is an estimate: on instance 8 its bound came back
+//! 1,313 (seed 2, 60 s), above the best known 1,300. Planning again counting a second kind where its
 //! price left it under its maximum brought it to 1,308.9 (seed 2), all three kinds 1,296.6 (75
 //! million states, far past `MAX_BACK`), but the dearer rounds made instance 8's 10 s median
 //! worse (1,451 and 1,504 in two sets of five against 1,368; 60 s 1,322 and 1,316 against
