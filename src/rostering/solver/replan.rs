@@ -17,6 +17,10 @@
 //! back pointers. Maxima per kind are kept by pricing each kind and planning again (a Lagrangian
 //! step; for the relaxation's priced plans, bisected between too low and enough, or started from
 //! the worker's prices of the round before) and taking the cheapest plan that passes no maximum.
+//! The cost of a day's work is what it changes in the terms that are separable by day (cover, open
+//! places, requests, pay, travel, work outside the core team); the whole score decides afterwards
+//! whether the move stands.
+//!
 //! The relaxation's priced plans count the tightest binding maximum in their states; a price on any
 //! other reaches only plans on the lower convex hull of cost against count, so where two maxima
 //! bind for one worker (Curtois instances 8 and 10) column generation can miss plans and its
@@ -25,9 +29,7 @@
 //! brought it to 1,308.9 (seed 2), all three kinds 1,296.6 (75 million states, far past
 //! `MAX_BACK`), but the dearer rounds made instance 8's 10 s median worse (1,451 and 1,504 in two
 //! sets of five against 1,368; 60 s 1,322 and 1,316 against 1,325; instance 10 unchanged), so it
-//! was not kept (2026-12-07). The cost of a day's work is what it changes in the terms that are
-//! separable by day (cover, open places, requests, pay, travel, work outside the core team); the
-//! whole score decides afterwards whether the move stands.
+//! was not kept (2026-12-07).
 //!
 //! On long horizons (a year, dozens of kinds) a worker's whole plan would hold billions of
 //! states. There the plan covers a window of whole weeks (`Planner::window`, the most that fit
