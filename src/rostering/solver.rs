@@ -21,7 +21,8 @@
 //! first 30% of the time (or up to 70%, until a first dive ends) goes to column generation
 //! (`columns`): every worker's cheapest plan at the duals of a linear programme over the plans
 //! seen (`master`, solved by a dense revised simplex) joins it until none would lower its optimum,
-//! then dives fix workers to plans one after another into rosters. A portfolio's second search
+//! then dives fix workers to plans one after another into rosters (after the first, each around
+//! the best roster: a third of the workers re-planned, the rest held). A portfolio's second search
 //! uses a Lagrangian relaxation of cover instead (`relax`): the same plans, prices moved by
 //! subgradient steps, each round's plans combined into a roster. The local search starts from the
 //! best roster either finds, and each of its restarts first tries recombining the plans seen

@@ -13,18 +13,24 @@
 //! all but whole, then the one whose plan is nearest to whole, or a random worker and plan
 //! by its value once the first dive is done), generating plans for the others after each fix
 //! so that they adapt, until every worker is fixed: a roster, polished one worker at a time.
-//! The bars are then lifted and another dive starts, until the time is up.
+//! A fix holds the worker to the plan with the master's basis kept (`Master::hold`). Each
+//! later dive starts from the best roster so far with all but a third of the workers held to
+//! their plans in it: a large neighbourhood of that roster, re-planned with the master's
+//! prices. On Curtois instance 8 (30 workers, five seeds, 2026-12-07) the two together took
+//! the 10 s median from 1,368 to 1,313 and the 60 s median from 1,325 to 1,313.
 //!
-//! Where it falls short (Curtois instance 12, 60 workers and 280 covers, measured 2026-12-07): the
-//! programme reaches 4,040.0, the best known, in about 12 s and (in trials) keeps that optimum
-//! until 42 of the 60 workers are fixed, but each fix restarts from the slack basis (9,000 to
-//! 14,000 pivots, 1.3–1.8 s), so the first dive does not end within 70% of a 60 s limit and the
-//! subgradient search decides the roster. Keeping the basis (the fixed worker's other plans barred
-//! by cost) made the first 24 fixes take 8 s, but with a dozen workers left free the new plans for
-//! them tail off (the optimum falls by about 2 a round, at 60 ms a round); Devex pricing, a crash
-//! basis, smoothed prices and rounding the rest early did not end it.
+//! Where it falls short (Curtois instance 12, 60 workers and 280 covers, measured 2026-12-07):
+//! the programme reaches 4,040.0, the best known, in about 12 s and keeps that optimum until 50
+//! of the 60 workers are fixed, but a fix costs 1,000 to 5,000 pivots (0.5–1 s) and, near the
+//! end, dozens of rounds, so the first dive does not end within 70% of a 60 s limit (41 of 60
+//! fixed by 39 s, one search) and the subgradient search decides the roster. Tried and not
+//! kept: no more plans once the optimum is at the bound (no dive ended sooner; instance 7's
+//! and 8's 10 s rosters were worse); fixing a quarter of the free workers a step (the optimum
+//! climbed to 4,248 with 54 fixed); rounding the rest of the dive with 41 fixed (5,347); a dive
+//! over the plans seen without pricing (the optimum climbed to 7,688); dives around the
+//! rounded roster of the first optimum (their optimum began at 5,806).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use super::master::Master;
@@ -45,6 +51,9 @@ const MAX_ROWS: usize = 700;
 const MAX_PIVOTS: u32 = 200_000;
 /// A plan this near to whole in the solution is fixed without waiting.
 const WHOLE: f64 = 0.999;
+/// Dives after the first re-plan one worker in this many (at least two), the rest held to the
+/// best roster's plans (the module doc gives what that gained on Curtois instance 8).
+const FREED: usize = 3;
 /// Before the first dive, a roster is made from the solution every this many rounds (in case
 /// the time runs out before the plans converge).
 const ROSTER_EVERY: u32 = 10;
@@ -55,21 +64,22 @@ struct Columns {
     /// Column of the first plan (the slacks and artificials come before).
     first: usize,
     plans: Vec<(usize, Plan)>,
-    seen: HashSet<(usize, Vec<usize>)>,
+    seen: HashMap<(usize, Vec<usize>), usize>,
 }
 
 impl Columns {
-    /// Adds worker `w`'s plan unless it is there already.
-    fn add(&mut self, w: usize, plan: Plan) -> bool {
+    /// Adds worker `w`'s plan unless it is there already: its column, and whether it is new.
+    fn add(&mut self, w: usize, plan: Plan) -> (usize, bool) {
         let mut key = plan.covers.clone();
         key.sort_unstable();
-        if !self.seen.insert((w, key)) {
-            return false;
+        if let Some(&j) = self.seen.get(&(w, key.clone())) {
+            return (j, false);
         }
         let j = self.master.add_plan(w, &plan.covers, plan.requests as f64);
         debug_assert_eq!(j, self.first + self.plans.len());
+        self.seen.insert((w, key), j);
         self.plans.push((w, plan));
-        true
+        (j, true)
     }
 
     fn plan(&self, j: usize) -> &Plan {
@@ -120,7 +130,7 @@ pub(super) fn search<'a>(
         first: 2 * covers.len() + workers,
         master,
         plans: Vec::new(),
-        seen: HashSet::new(),
+        seen: HashMap::new(),
     };
     if start.score.shortfall() == 0 {
         for (w, plan) in plans_of(start, &whole).into_iter().enumerate() {
@@ -193,7 +203,7 @@ pub(super) fn search<'a>(
             lagrangian += reduced.min(0.0);
             if reduced < -1e-6 {
                 remember(&mut pools.plans[w], plan.clone());
-                if columns.add(w, plan) {
+                if columns.add(w, plan).1 {
                     added += 1;
                 }
             }
@@ -251,7 +261,7 @@ pub(super) fn search<'a>(
             break;
         }
         for (w, j) in fixing {
-            columns.master.fix(w, j);
+            columns.master.hold(w, j);
             fixed[w] = Some(j);
         }
         if fixed.iter().all(Option::is_some) {
@@ -261,7 +271,10 @@ pub(super) fn search<'a>(
             consider(roster, &mut pools, &mut best);
             dives += 1;
             fixed.fill(None);
-            columns.master.unfix_all();
+            columns.master.release_all();
+            if let Some(best) = best.as_ref().filter(|b| b.score.shortfall() == 0) {
+                hold_all_but_some(best, &mut columns, &mut fixed, rng);
+            }
             if best
                 .as_ref()
                 .is_some_and(|b| b.score.shortfall() == 0 && (b.score.total as f64) < bound + 1.0)
@@ -281,6 +294,34 @@ pub(super) fn search<'a>(
         bound,
         pools,
     })
+}
+
+/// Holds all but a random `1 / FREED` of the workers (at least two) to their plans in `best`,
+/// for the next dive to re-plan the rest: a large neighbourhood of the best roster, searched
+/// with the programme's prices.
+fn hold_all_but_some(
+    best: &State<'_>,
+    columns: &mut Columns,
+    fixed: &mut [Option<usize>],
+    rng: &mut Rng,
+) {
+    let workers = fixed.len();
+    let mut order: Vec<usize> = (0..workers).collect();
+    for i in (1..workers).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let freed = (workers / FREED).max(2).min(workers);
+    let mut plans: Vec<Option<Plan>> = plans_of(best, &(0..best.p.days))
+        .into_iter()
+        .map(Some)
+        .collect();
+    for &w in &order[freed..] {
+        if let Some(plan) = plans[w].take() {
+            let (j, _) = columns.add(w, plan);
+            columns.master.hold(w, j);
+            fixed[w] = Some(j);
+        }
+    }
 }
 
 /// A roster from the programme's solution: each worker's plan of most value (or the plan a
@@ -327,7 +368,7 @@ mod tests {
     use std::time::Duration;
 
     use super::super::relax::tests::{best_by_brute_force, random_problem};
-    use super::super::violations;
+    use super::super::{violations, Worker};
     use super::*;
 
     /// On small two-worker problems (no per-kind maximum binds, so the bound is one), the
@@ -363,6 +404,80 @@ mod tests {
             assert!(violations(&p, &roster.assigned).is_empty());
             assert_eq!(roster.score.total, best, "the dives miss the best roster");
             assert_eq!(heard.last(), Some(&best), "the best roster was not heard");
+        }
+    }
+
+    /// A dive around a roster holds all but a third of the workers to their plans in it: the
+    /// master's next solution has each held worker on that plan alone, whatever else the
+    /// master holds, and leaves the others free.
+    #[test]
+    fn a_dive_around_a_roster_holds_all_but_a_third_to_it() {
+        let mut rng = Rng(31);
+        let mut tried = 0;
+        while tried < 8 {
+            // The two-worker problem with each worker cloned into three: six workers.
+            let mut p = random_problem(&mut rng);
+            let twins: Vec<Worker> = p
+                .workers
+                .iter()
+                .flat_map(|w| [w.clone(), w.clone()])
+                .collect();
+            p.workers.extend(twins);
+            for task in &mut p.tasks {
+                task.eligible = (0..p.workers.len()).collect();
+            }
+            let mut by_day = vec![Vec::new(); p.days];
+            for (t, task) in p.tasks.iter().enumerate() {
+                by_day[super::super::day_of(task)].push(t);
+            }
+            let mut planner = Planner::new(&p);
+            let mut roster = State::new(&p);
+            let far = Instant::now() + Duration::from_secs(5);
+            replan_sweeps(&mut roster, &mut planner, &by_day, &mut rng, far);
+            if roster.score.shortfall() > 0 {
+                continue;
+            }
+            tried += 1;
+            let covers: Vec<(f64, f64, f64)> = p
+                .covers
+                .iter()
+                .map(|c| {
+                    (
+                        f64::from(c.required),
+                        c.under_cost as f64,
+                        c.over_cost as f64,
+                    )
+                })
+                .collect();
+            let workers = p.workers.len();
+            let mut columns = Columns {
+                first: 2 * covers.len() + workers,
+                master: Master::new(&covers, workers, 0.0),
+                plans: Vec::new(),
+                seen: HashMap::new(),
+            };
+            let mut fixed = vec![None; workers];
+            hold_all_but_some(&roster, &mut columns, &mut fixed, &mut rng);
+            assert_eq!(fixed.iter().flatten().count(), workers - workers / FREED);
+            assert_eq!(columns.master.solve(MAX_PIVOTS, far), Ok(()));
+            let plans = plans_of(&roster, &(0..p.days));
+            for (w, held) in fixed.iter().enumerate() {
+                let in_solution: Vec<(usize, f64)> = columns.master.plans_of(w).collect();
+                match held {
+                    Some(j) => {
+                        let mut want = plans[w].covers.clone();
+                        let mut got = columns.plan(*j).covers.clone();
+                        want.sort_unstable();
+                        got.sort_unstable();
+                        assert_eq!(got, want, "worker {w} held to another plan");
+                        assert_eq!(in_solution.len(), 1);
+                        assert_eq!(in_solution[0].0, *j);
+                        assert!((in_solution[0].1 - 1.0).abs() < 1e-4);
+                    }
+                    // A free worker has no plan in this master yet: only their artificial.
+                    None => assert!(in_solution.is_empty()),
+                }
+            }
         }
     }
 }
