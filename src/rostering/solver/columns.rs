@@ -46,8 +46,7 @@ use super::{rank, replan_sweeps, Rng, State};
 /// search alone serve larger problems.
 const MAX_ROWS: usize = 700;
 /// Most pivots per solve of the master, a guard (the time is the limit that binds): a solve
-/// after a round of plans takes hundreds to a few thousand, after a dive's fix on Curtois
-/// instance 12 ten to fifteen thousand.
+/// after a round of plans or a dive's fix takes hundreds to a few thousand.
 const MAX_PIVOTS: u32 = 200_000;
 /// A plan this near to whole in the solution is fixed without waiting.
 const WHOLE: f64 = 0.999;
