@@ -38,7 +38,7 @@ use super::relax::{
     applies, combine, index_in, plans_of, remember, requested, Outcome, Plan, Pools,
 };
 use super::replan::{Planner, PRICE_SCALE};
-use super::{rank, replan_sweeps, Rng, State};
+use super::{rank, replan_sweeps, Problem, Rng, State};
 
 /// The most rows (covers and workers) the dense master takes: its basis inverse is rows
 /// squared and refactoring it rows cubed, so past this (340 rows on Curtois instance 12) a
@@ -67,6 +67,28 @@ struct Columns {
 }
 
 impl Columns {
+    /// No plans yet, for `p`'s covers and workers; `requested`: what every request refused
+    /// would cost.
+    fn new(p: &Problem, requested: f64) -> Self {
+        let covers: Vec<(f64, f64, f64)> = p
+            .covers
+            .iter()
+            .map(|c| {
+                (
+                    f64::from(c.required),
+                    c.under_cost as f64,
+                    c.over_cost as f64,
+                )
+            })
+            .collect();
+        Self {
+            first: 2 * covers.len() + p.workers.len(),
+            master: Master::new(&covers, p.workers.len(), requested),
+            plans: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
     /// Adds worker `w`'s plan unless it is there already: its column, and whether it is new.
     fn add(&mut self, w: usize, plan: Plan) -> (usize, bool) {
         let mut key = plan.covers.clone();
@@ -113,24 +135,7 @@ pub(super) fn search<'a>(
     let whole = 0..p.days;
     let mut pools = Pools::new(start, whole.clone());
     let requested = requested(p, &whole) as f64;
-    let covers: Vec<(f64, f64, f64)> = p
-        .covers
-        .iter()
-        .map(|c| {
-            (
-                f64::from(c.required),
-                c.under_cost as f64,
-                c.over_cost as f64,
-            )
-        })
-        .collect();
-    let master = Master::new(&covers, workers, requested);
-    let mut columns = Columns {
-        first: 2 * covers.len() + workers,
-        master,
-        plans: Vec::new(),
-        seen: HashMap::new(),
-    };
+    let mut columns = Columns::new(p, requested);
     if start.score.shortfall() == 0 {
         for (w, plan) in plans_of(start, &whole).into_iter().enumerate() {
             columns.add(w, plan);
@@ -143,7 +148,7 @@ pub(super) fn search<'a>(
         .max()
         .unwrap_or(0);
     let mut kind_price = vec![vec![0i64; kinds]; workers];
-    let mut scaled = vec![0i64; covers.len()];
+    let mut scaled = vec![0i64; p.covers.len()];
     let mut fixed: Vec<Option<usize>> = vec![None; workers];
     let (mut dives, mut rounds) = (0u32, 0u32);
     let mut bound = f64::MIN;
@@ -437,24 +442,8 @@ mod tests {
                 continue;
             }
             tried += 1;
-            let covers: Vec<(f64, f64, f64)> = p
-                .covers
-                .iter()
-                .map(|c| {
-                    (
-                        f64::from(c.required),
-                        c.under_cost as f64,
-                        c.over_cost as f64,
-                    )
-                })
-                .collect();
             let workers = p.workers.len();
-            let mut columns = Columns {
-                first: 2 * covers.len() + workers,
-                master: Master::new(&covers, workers, 0.0),
-                plans: Vec::new(),
-                seen: HashMap::new(),
-            };
+            let mut columns = Columns::new(&p, 0.0);
             let mut fixed = vec![None; workers];
             hold_all_but_some(&roster, &mut columns, &mut fixed, &mut rng);
             assert_eq!(fixed.iter().flatten().count(), workers - workers / FREED);
