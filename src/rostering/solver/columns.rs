@@ -311,9 +311,7 @@ fn hold_all_but_some(
 ) {
     let workers = fixed.len();
     let mut order: Vec<usize> = (0..workers).collect();
-    for i in (1..workers).rev() {
-        order.swap(i, rng.below(i + 1));
-    }
+    rng.shuffle(&mut order);
     let freed = (workers / FREED).max(2).min(workers);
     let mut plans: Vec<Option<Plan>> = plans_of(best, &(0..best.p.days))
         .into_iter()
