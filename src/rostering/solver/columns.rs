@@ -29,6 +29,23 @@
 //! climbed to 4,248 with 54 fixed); rounding the rest of the dive with 41 fixed (5,347); a dive
 //! over the plans seen without pricing (the optimum climbed to 7,688); dives around the
 //! rounded roster of the first optimum (their optimum began at 5,806).
+//!
+//! Also tried on instance 12 and not kept (2026-12-07, seed 1, two searches, 60 s):
+//! - dives around the subgradient search's roster (4,385), handed over between the searches
+//!   once the first dive ran past `until`: with 50 of 60 workers held, the programme took 116
+//!   rounds and 10 s to settle (at 4,285), and no dive had beaten the roster by the deadline;
+//! - with that, at most 5 rounds a step: each dive took about a second, but settled on the
+//!   roster it started from; at most 3 rounds a step of the first dive: 29 fixed by the
+//!   deadline, a step still costing 0.3 to 1.5 s;
+//! - smoothing the prices plans are sought at halfway towards the best Lagrangian's (Wentges):
+//!   40 rounds to the first optimum rather than 46, but more pivots a solve, no sooner;
+//! - fixing every plan at 0.8 or more at once: few reach it (32 fixed by the deadline);
+//! - Bland's rule after 1,000 degenerate pivots rather than 30: no change (30 fixed).
+//!
+//! What binds is the primal simplex after each hold: 1,000 to 5,000 pivots at about 0.26 ms
+//! (125,789 pivots in 32.8 s). Holding by bounds (the worker's other plans at most zero)
+//! rather than by cost would keep the basis dual feasible, for a dual simplex to go on from:
+//! the next thing to try.
 
 use std::collections::HashMap;
 use std::time::Instant;
