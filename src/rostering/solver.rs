@@ -2577,10 +2577,12 @@ mod tests {
         let p = generated_quarter(&mut Rng(3));
         let planner = replan::Planner::new(&p);
         assert!(!planner.plans_whole(), "the horizon is planned in windows");
-        // A short limit for an unoptimised build sharing two cores with the other tests: the
-        // plans still have to keep every contract and the search to stop on time (within a
-        // second: an optimised build answers within a tenth, scripts/bench-generated.sh).
-        let limit = Duration::from_secs(6);
+        // A limit for an unoptimised build sharing two cores with the other tests (with 6 s,
+        // a clean CI run and one of two runs side by side found no contract-keeping roster in
+        // time): the plans still have to keep every contract and the search to stop on time
+        // (within a second: an optimised build answers within a tenth,
+        // scripts/bench-generated.sh).
+        let limit = Duration::from_secs(12);
         let started = Instant::now();
         let mut reports = Vec::new();
         let solution = solve_reporting(
@@ -2600,7 +2602,7 @@ mod tests {
             .iter()
             .find(|r| r.best_shortfall == 0)
             .map(|r| r.elapsed_ms);
-        assert!(keeping.is_some_and(|ms| ms < 5_000), "{keeping:?}");
+        assert!(keeping.is_some_and(|ms| ms < 10_000), "{keeping:?}");
         assert_eq!(solution.score.shortfall(), 0);
         assert_eq!(
             contracts_broken(&p, &solution.assignments),
