@@ -66,8 +66,13 @@ pub(super) struct Master {
     columns: Vec<Column>,
     /// Per worker, the plan they are held to (`hold`).
     held: Vec<Option<usize>>,
-    /// What a held worker's other plans cost: more than their artificial.
+    /// What a held worker's other plans cost while `by_cost`: more than their artificial.
     barred: f64,
+    /// Whether held workers' other plans are kept out by cost (`barred`) rather than by their
+    /// bound of zero: only when a hold leaves the basis neither primal nor dual feasible.
+    by_cost: bool,
+    /// Per column, what the dual simplex adds to its cost (`dual_phase`); empty otherwise.
+    shift: Vec<f64>,
     /// The basis: the column basic in each row position.
     basis: Vec<usize>,
     /// Where each column sits in the basis (None: non-basic).
@@ -125,6 +130,8 @@ impl Master {
             columns,
             held: vec![None; workers],
             barred: 2.0 * artificial,
+            by_cost: false,
+            shift: Vec::new(),
             basis: Vec::new(),
             inverse: Vec::new(),
             values: Vec::new(),
@@ -189,11 +196,12 @@ impl Master {
         self.columns.len() - 1
     }
 
-    /// Holds worker `w` to plan column `j`, keeping the basis: their other plans may not
-    /// enter and cost more than their artificial while basic, so the basis stays feasible and
-    /// the next solve moves the worker onto `j` from it. Starting again from the slack basis
-    /// instead (the plan's places taken out of the right-hand side) cost 9,000 to 14,000
-    /// pivots a step on Curtois instance 12; held, a step takes 1,000 to 5,000 (2026-12-07).
+    /// Holds worker `w` to plan column `j`, keeping the basis: their other plans are bounded
+    /// to zero and may not enter. The basis stays dual feasible (the last solve priced every
+    /// plan that may still enter), so the next solve drives the barred plans out by the dual
+    /// simplex (`dual_phase`) and goes on from there. Starting again from the slack basis
+    /// instead cost 9,000 to 14,000 pivots a step on Curtois instance 12; barring by cost and
+    /// the primal simplex, 1,000 to 5,000 (2026-12-07).
     pub(super) fn hold(&mut self, w: usize, j: usize) {
         debug_assert_eq!(self.columns[j].worker, Some(w));
         debug_assert!(self.held[w].is_none());
@@ -203,14 +211,23 @@ impl Master {
     /// Lifts every hold.
     pub(super) fn release_all(&mut self) {
         self.held.fill(None);
+        self.by_cost = false;
     }
 
-    /// Column `j`'s cost as the simplex sees it (barred for a held worker's other plans).
+    /// Whether column `j` is a held worker's other plan: bounded to zero.
+    fn barred(&self, j: usize) -> bool {
+        self.columns[j]
+            .worker
+            .is_some_and(|w| self.held[w].is_some_and(|k| k != j))
+    }
+
+    /// Column `j`'s cost as the simplex sees it (`barred` for a held worker's other plans
+    /// while they are kept out by cost).
     fn cost(&self, j: usize) -> f64 {
-        let column = &self.columns[j];
-        match column.worker.and_then(|w| self.held[w]) {
-            Some(kept) if kept != j => self.barred,
-            _ => column.cost,
+        if self.by_cost && self.barred(j) {
+            self.barred
+        } else {
+            self.columns[j].cost + self.shift.get(j).copied().unwrap_or(0.0)
         }
     }
 
@@ -354,10 +371,21 @@ impl Master {
 
     /// Whether column `j` may enter the basis (a held worker's other plans may not).
     fn may_enter(&self, j: usize) -> bool {
-        self.position[j].is_none()
-            && self.columns[j]
-                .worker
-                .is_none_or(|w| self.held[w].is_none_or(|k| k == j))
+        self.position[j].is_none() && !self.barred(j)
+    }
+
+    /// Whether a basic variable breaks its bounds by more than round-off: below zero, or a
+    /// barred plan above it (while barred by bound).
+    fn primal_infeasible(&self) -> bool {
+        self.basis
+            .iter()
+            .zip(&self.values)
+            .any(|(&j, &v)| v < -TOLERANCE || (v > TOLERANCE && !self.by_cost && self.barred(j)))
+    }
+
+    /// Whether every column that may enter prices at zero or more (round-off aside).
+    fn dual_feasible(&self) -> bool {
+        (0..self.columns.len()).all(|j| !self.may_enter(j) || self.reduced_cost(j) >= -1e-7)
     }
 
     /// Column `e` in terms of the basis, into `alpha`.
@@ -409,50 +437,202 @@ impl Master {
     }
 
     /// Solves the master from the last basis, in at most `max_pivots` pivots and by `until`
-    /// (a solve after fixing workers may take tens of thousands of pivots, seconds).
+    /// (a solve after fixing workers may take thousands of pivots, seconds).
     pub(super) fn solve(&mut self, max_pivots: u32, until: Instant) -> Result<(), LpError> {
+        self.compute_duals();
+        let mut pivots = 0;
+        if self.primal_infeasible() {
+            // A hold barred plans in the solution. From a dual feasible basis the dual
+            // simplex drives them out; otherwise (holds changed after a dive, so plans once
+            // barred price below zero) they are kept out by cost and the primal simplex goes
+            // on from the basis, which stays feasible.
+            let driven_out = if self.dual_feasible() {
+                self.shift_costs();
+                let driven_out = self.dual_phase(&mut pivots, max_pivots, until);
+                self.shift.clear();
+                self.compute_duals();
+                driven_out?
+            } else {
+                false
+            };
+            if !driven_out {
+                if self.values.iter().any(|&v| v < -TOLERANCE) {
+                    self.slack_basis();
+                }
+                self.by_cost = true;
+                self.compute_duals();
+            }
+        }
+        self.primal_phase(pivots, max_pivots, until)
+    }
+
+    /// Moves each non-basic column's cost up by a different millionth or so: the master is
+    /// highly dual degenerate (every plan priced since the last round at zero), and without
+    /// it the dual simplex on Curtois instance 12 made 20,000 pivots that left the dual
+    /// objective where it was. Reduced costs only grow, so the basis stays dual feasible.
+    fn shift_costs(&mut self) {
+        self.shift = (0..self.columns.len())
+            .map(|j| {
+                if self.position[j].is_some() {
+                    0.0
+                } else {
+                    1e-6 * (1.0 + ((j * 7_919) % 1_009) as f64 / 1_009.0)
+                }
+            })
+            .collect();
+        self.compute_duals();
+    }
+
+    /// The dual simplex from a dual feasible basis until every basic variable keeps its
+    /// bounds: whether it got there (false: no column could enter, round-off; the basis
+    /// may be primal infeasible). Counts its pivots into `pivots`.
+    fn dual_phase(
+        &mut self,
+        pivots: &mut u32,
+        max_pivots: u32,
+        until: Instant,
+    ) -> Result<bool, LpError> {
         let n = self.rows();
         let mut alpha = vec![0.0; n];
+        let mut rho = vec![0.0; n];
         let mut degenerate = 0u32;
-        self.compute_duals();
-        for pivots in 0..max_pivots {
-            if pivots % 256 == 255 && Instant::now() >= until {
+        while *pivots < max_pivots {
+            if *pivots % 256 == 255 && Instant::now() >= until {
                 return Err(LpError::TimeUp);
             }
+            *pivots += 1;
             if self.since_refactor >= REFACTOR_EVERY {
                 self.refactor();
                 self.compute_duals();
             }
-            // Entering: the most negative reduced cost (Dantzig), or under Bland's rule the
-            // first negative one.
+            // Leaving: the basic variable furthest outside its bounds, or under Bland's rule the
+            // lowest column outside them; `down`: a barred plan above zero, to decrease
+            // (otherwise a variable below zero, to increase).
             let bland = degenerate >= DEGENERATE_RUN;
-            let mut entering = None;
-            let mut most = -TOLERANCE;
+            let mut leaving: Option<(usize, bool)> = None;
+            let mut worst = TOLERANCE;
+            for (i, (&j, &v)) in self.basis.iter().zip(&self.values).enumerate() {
+                let (out, down) = if v > 0.0 && self.barred(j) {
+                    (v, true)
+                } else {
+                    (-v, false)
+                };
+                let better = if bland {
+                    out > TOLERANCE && leaving.is_none_or(|(l, _)| j < self.basis[l])
+                } else {
+                    out > worst
+                };
+                if better {
+                    worst = worst.max(out);
+                    leaving = Some((i, down));
+                }
+            }
+            let Some((r, down)) = leaving else {
+                return Ok(true);
+            };
+            // Entering: of the columns that move the leaving variable towards its bound, the
+            // one whose reduced cost reaches zero first (ties to the largest pivot, or under
+            // Bland's rule the lowest column), so every reduced cost stays non-negative.
+            rho.copy_from_slice(&self.inverse[r * n..(r + 1) * n]);
+            let mut entering: Option<(usize, f64, f64)> = None;
             for j in 0..self.columns.len() {
                 if !self.may_enter(j) {
                     continue;
                 }
-                let d = self.reduced_cost(j);
-                if d < most {
-                    entering = Some(j);
-                    most = d;
-                    if bland {
-                        break;
-                    }
+                let a: f64 = self.columns[j]
+                    .rows
+                    .iter()
+                    .map(|&(row, x)| rho[row] * x)
+                    .sum();
+                let toward = if down { a } else { -a };
+                if toward <= PIVOT {
+                    continue;
+                }
+                let ratio = self.reduced_cost(j).max(0.0) / toward;
+                let better = entering.is_none_or(|(_, best, size)| {
+                    ratio < best - 1e-12 || (ratio <= best + 1e-12 && !bland && toward > size)
+                });
+                if better {
+                    entering = Some((j, ratio, toward));
                 }
             }
+            let Some((e, ratio, _)) = entering else {
+                return Ok(false);
+            };
+            degenerate = if ratio > TOLERANCE { 0 } else { degenerate + 1 };
+            self.column_in_basis(e, &mut alpha);
+            if alpha[r].abs() <= PIVOT {
+                return Ok(false);
+            }
+            let theta = self.values[r] / alpha[r];
+            self.pivot(r, e, &alpha, theta);
+            self.compute_duals();
+        }
+        Err(LpError::IterationLimit)
+    }
+
+    /// The primal simplex from a primal feasible basis to the optimum, `pivots` made already.
+    ///
+    /// The entering column is chosen by Devex (its reduced cost squared over a reference
+    /// weight that approximates its edge's length): after a dive's fix, the master is so
+    /// degenerate that Dantzig's rule made 500 to 2,300 pivots a round on Curtois instance 12,
+    /// nine in ten of them steps below 1e-4; Devex made 150 to 350. The pivot row that
+    /// updates the weights updates the reduced costs and the duals too, so a pivot prices the
+    /// columns once; both are computed afresh from the basis at every rebuild and before the
+    /// solve ends (moved duals drift with the inverse: see below).
+    fn primal_phase(
+        &mut self,
+        mut pivots: u32,
+        max_pivots: u32,
+        until: Instant,
+    ) -> Result<(), LpError> {
+        let n = self.rows();
+        let mut alpha = vec![0.0; n];
+        let mut rho = vec![0.0; n];
+        let mut degenerate = 0u32;
+        let mut weights = vec![1.0; self.columns.len()];
+        let mut reduced = vec![0.0; self.columns.len()];
+        self.price_afresh(&mut reduced);
+        while pivots < max_pivots {
+            if pivots % 256 == 255 && Instant::now() >= until {
+                return Err(LpError::TimeUp);
+            }
+            pivots += 1;
+            if self.since_refactor >= REFACTOR_EVERY {
+                self.refactor();
+                self.price_afresh(&mut reduced);
+            }
+            // Entering: the largest reduced cost squared over its weight, or under Bland's
+            // rule the first negative one.
+            let bland = degenerate >= DEGENERATE_RUN;
+            let mut entering = self.entering(&reduced, &weights, bland);
+            if entering.is_none() {
+                // Optimal by the moved reduced costs: make sure by the basis's own.
+                self.price_afresh(&mut reduced);
+                entering = self.entering(&reduced, &weights, bland);
+            }
             let Some(e) = entering else {
+                if self.by_cost && !self.primal_infeasible_by_bound() {
+                    // Every barred plan is out: back to bounds, which price the basis truly.
+                    self.by_cost = false;
+                    self.price_afresh(&mut reduced);
+                    continue;
+                }
                 return Ok(());
             };
             self.column_in_basis(e, &mut alpha);
             // Leaving: the smallest ratio; ties to the largest pivot (or, under Bland's rule,
-            // the lowest column).
+            // the lowest column). A barred plan still basic (at zero) may not rise: it leaves
+            // at once if the entering column would raise it.
             let mut leaving: Option<(usize, f64)> = None;
             for (i, &a) in alpha.iter().enumerate() {
-                if a <= PIVOT {
+                let ratio = if a > PIVOT {
+                    self.values[i].max(0.0) / a
+                } else if a < -PIVOT && !self.by_cost && self.barred(self.basis[i]) {
+                    0.0
+                } else {
                     continue;
-                }
-                let ratio = self.values[i].max(0.0) / a;
+                };
                 let better = match leaving {
                     None => true,
                     Some((l, best)) => {
@@ -462,7 +642,7 @@ impl Master {
                             if bland {
                                 self.basis[i] < self.basis[l]
                             } else {
-                                a > alpha[l]
+                                a.abs() > alpha[l].abs()
                             }
                         } else {
                             false
@@ -477,14 +657,69 @@ impl Master {
                 return Err(LpError::Unbounded);
             };
             degenerate = if theta > TOLERANCE { 0 } else { degenerate + 1 };
+            // The pivot row moves the reduced costs, the weights and the duals.
+            rho.copy_from_slice(&self.inverse[l * n..(l + 1) * n]);
+            let pivot = alpha[l];
+            let step = reduced[e] / pivot;
+            let we = weights[e];
+            for j in 0..self.columns.len() {
+                if !self.may_enter(j) {
+                    continue;
+                }
+                let a: f64 = self.columns[j]
+                    .rows
+                    .iter()
+                    .map(|&(row, x)| rho[row] * x)
+                    .sum();
+                if a != 0.0 {
+                    reduced[j] -= step * a;
+                    let r = a / pivot;
+                    weights[j] = weights[j].max(r * r * we);
+                }
+            }
+            let left = self.basis[l];
+            reduced[left] = -step;
+            reduced[e] = 0.0;
+            weights[left] = (we / (pivot * pivot)).max(1.0);
+            for (y, &r) in self.duals.iter_mut().zip(&rho) {
+                *y += step * r;
+            }
             self.pivot(l, e, &alpha, theta);
-            // The duals from the basis again, not moved along the pivot row: on Curtois
-            // instance 7 the moved duals drifted with the inverse between rebuilds, pricing
-            // chose other columns, and 5 first dives in 8 ended near 1,160 rather than 1,060
-            // (recomputed: 1 in 8), for 7% fewer pivots a second on instance 12.
-            self.compute_duals();
         }
         Err(LpError::IterationLimit)
+    }
+
+    /// The duals from the basis, and every column's reduced cost from them into `reduced`.
+    fn price_afresh(&mut self, reduced: &mut [f64]) {
+        self.compute_duals();
+        for (j, d) in reduced.iter_mut().enumerate() {
+            *d = self.reduced_cost(j);
+        }
+    }
+
+    /// The column to enter by Devex (`primal_phase`), or under Bland's rule the first that
+    /// prices below zero; None when none does.
+    fn entering(&self, reduced: &[f64], weights: &[f64], bland: bool) -> Option<usize> {
+        let mut entering = None;
+        let mut most = 0.0;
+        for (j, (&d, &w)) in reduced.iter().zip(weights).enumerate() {
+            if d < -TOLERANCE && d * d > most * w && self.may_enter(j) {
+                entering = Some(j);
+                most = d * d / w;
+                if bland {
+                    break;
+                }
+            }
+        }
+        entering
+    }
+
+    /// Whether a barred plan is basic above zero (round-off aside), whatever keeps it out.
+    fn primal_infeasible_by_bound(&self) -> bool {
+        self.basis
+            .iter()
+            .zip(&self.values)
+            .any(|(&j, &v)| v > TOLERANCE && self.barred(j))
     }
 }
 
@@ -610,5 +845,86 @@ mod tests {
         master.release_all();
         assert_eq!(master.solve(100, far()), Ok(()));
         assert!((master.objective() - 0.0).abs() < 1e-4);
+    }
+
+    /// On random masters, holding workers to random plans of theirs (in two waves, and again
+    /// after releasing) gives the optimum of the master that has only the held plan for each
+    /// held worker, solved from the slack basis: by the dual simplex where the basis allows it,
+    /// by cost where it does not.
+    #[test]
+    fn holds_reach_the_optimum_of_the_master_without_the_barred_plans() {
+        let mut rng = Rng(17);
+        let mut by_bound = 0;
+        for _ in 0..60 {
+            let covers: Vec<(f64, f64, f64)> = (0..8)
+                .map(|_| {
+                    (
+                        rng.below(3) as f64,
+                        1.0 + rng.below(100) as f64,
+                        rng.below(5) as f64,
+                    )
+                })
+                .collect();
+            let workers = 4;
+            let mut master = Master::new(&covers, workers, 0.0);
+            let mut plans: Vec<Vec<(usize, Vec<usize>, f64)>> = vec![Vec::new(); workers];
+            for (w, plans) in plans.iter_mut().enumerate() {
+                for _ in 0..5 {
+                    let filled: Vec<usize> =
+                        (0..covers.len()).filter(|_| rng.below(2) == 0).collect();
+                    let cost = rng.below(30) as f64 - 10.0;
+                    let j = master.add_plan(w, &filled, cost);
+                    plans.push((j, filled, cost));
+                }
+            }
+            assert_eq!(master.solve(10_000, far()), Ok(()));
+            let mut held: Vec<Option<usize>> = vec![None; workers];
+            for wave in 0..3 {
+                if wave == 2 {
+                    master.release_all();
+                    held.fill(None);
+                }
+                for w in 0..workers {
+                    if held[w].is_none() && rng.below(2) == 0 {
+                        let pick = rng.below(plans[w].len());
+                        master.hold(w, plans[w][pick].0);
+                        held[w] = Some(pick);
+                    }
+                }
+                let barring = master.primal_infeasible() && !master.by_cost;
+                assert_eq!(master.solve(10_000, far()), Ok(()));
+                if barring && !master.by_cost {
+                    by_bound += 1;
+                }
+                // The same master with only the held plans for held workers, from scratch.
+                let mut alone = Master::new(&covers, workers, 0.0);
+                for (w, plans) in plans.iter().enumerate() {
+                    for (pick, (_, filled, cost)) in plans.iter().enumerate() {
+                        if held[w].is_none_or(|h| h == pick) {
+                            alone.add_plan(w, filled, *cost);
+                        }
+                    }
+                }
+                assert_eq!(alone.solve(10_000, far()), Ok(()));
+                assert!(
+                    (master.objective() - alone.objective()).abs() < 1e-3,
+                    "held {} against {}",
+                    master.objective(),
+                    alone.objective()
+                );
+                for j in 0..master.columns.len() {
+                    if master.barred(j) {
+                        assert!(master.value(j) < 1e-6, "a barred plan in the solution");
+                    }
+                }
+                if !master.by_cost {
+                    assert!((master.dual_objective() - master.objective()).abs() < 1e-3);
+                }
+            }
+        }
+        assert!(
+            by_bound > 20,
+            "the dual simplex drove barred plans out {by_bound} times"
+        );
     }
 }
