@@ -19,12 +19,13 @@
 //! prices. On Curtois instance 8 (30 workers, five seeds, 2026-12-07) the two together took
 //! the 10 s median from 1,368 to 1,313 and the 60 s median from 1,325 to 1,313.
 //!
-//! Where it falls short (Curtois instance 12, 60 workers and 280 covers, measured 2026-12-07):
-//! the programme reaches 4,040.0, the best known, in about 12 s and keeps that optimum until 50
-//! of the 60 workers are fixed, but a fix costs 1,000 to 5,000 pivots (0.5–1 s) and, near the
-//! end, dozens of rounds, so the first dive does not end within 70% of a 60 s limit (41 of 60
-//! fixed by 39 s, one search) and the subgradient search decides the roster. Tried and not
-//! kept: no more plans once the optimum is at the bound (no dive ended sooner; instance 7's
+//! Curtois instance 12 (60 workers and 280 covers): the programme reaches 4,040.0, the best
+//! known, in about 10 s and keeps that optimum while the dive fixes all 60 workers. With the
+//! primal simplex after each hold, a fix cost 1,000 to 5,000 pivots and the first dive did not
+//! end within 70% of a 60 s limit (46 of 60 fixed at 42 s), so the subgradient search decided
+//! the roster (4,107 to 4,170). Holds by bound with the dual simplex, and Devex pricing
+//! (`master`), end the first dive at 32 s on 4,040 (seed 1, 2026-12-07). Tried before that and
+//! not kept: no more plans once the optimum is at the bound (no dive ended sooner; instance 7's
 //! and 8's 10 s rosters were worse); fixing a quarter of the free workers a step (the optimum
 //! climbed to 4,248 with 54 fixed); rounding the rest of the dive with 41 fixed (5,347); a dive
 //! over the plans seen without pricing (the optimum climbed to 7,688); dives around the
@@ -42,10 +43,8 @@
 //! - fixing every plan at 0.8 or more at once: few reach it (32 fixed by the deadline);
 //! - Bland's rule after 1,000 degenerate pivots rather than 30: no change (30 fixed).
 //!
-//! What binds is the primal simplex after each hold: 1,000 to 5,000 pivots at about 0.26 ms
-//! (125,789 pivots in 32.8 s). Holding by bounds (the worker's other plans at most zero)
-//! rather than by cost would keep the basis dual feasible, for a dual simplex to go on from:
-//! the next thing to try.
+//! What bound then was the primal simplex after each hold: 1,000 to 5,000 pivots at about
+//! 0.26 ms (125,789 pivots in 32.8 s); the master's doc gives what replaced it.
 
 use std::collections::HashMap;
 use std::time::Instant;
