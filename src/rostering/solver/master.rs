@@ -760,6 +760,39 @@ mod tests {
         Instant::now() + std::time::Duration::from_secs(3_600)
     }
 
+    /// Plans drawn per worker, each: (its column, the covers it fills, its cost).
+    type Drawn = Vec<Vec<(usize, Vec<usize>, f64)>>;
+
+    /// A master of `covers` random covers and `workers` workers with `each` random plans,
+    /// with its covers and the plans drawn.
+    fn random_master(
+        rng: &mut Rng,
+        covers: usize,
+        workers: usize,
+        each: usize,
+    ) -> (Master, Vec<(f64, f64, f64)>, Drawn) {
+        let covers: Vec<(f64, f64, f64)> = (0..covers)
+            .map(|_| {
+                (
+                    rng.below(3) as f64,
+                    1.0 + rng.below(100) as f64,
+                    rng.below(5) as f64,
+                )
+            })
+            .collect();
+        let mut master = Master::new(&covers, workers, 0.0);
+        let mut plans: Drawn = vec![Vec::new(); workers];
+        for (w, plans) in plans.iter_mut().enumerate() {
+            for _ in 0..each {
+                let filled: Vec<usize> = (0..covers.len()).filter(|_| rng.below(2) == 0).collect();
+                let cost = rng.below(30) as f64 - 10.0;
+                let j = master.add_plan(w, &filled, cost);
+                plans.push((j, filled, cost));
+            }
+        }
+        (master, covers, plans)
+    }
+
     /// On random masters the solution is optimal by its own certificate: primal feasible,
     /// every reduced cost non-negative, and the objective equal to the duals' (right-hand side
     /// times duals); and no integral choice of one plan a worker beats it.
@@ -767,27 +800,7 @@ mod tests {
     fn solutions_carry_their_optimality_certificate() {
         let mut rng = Rng(11);
         for _ in 0..40 {
-            let covers: Vec<(f64, f64, f64)> = (0..6)
-                .map(|_| {
-                    (
-                        rng.below(3) as f64,
-                        1.0 + rng.below(100) as f64,
-                        rng.below(5) as f64,
-                    )
-                })
-                .collect();
-            let workers = 3;
-            let mut master = Master::new(&covers, workers, 0.0);
-            let mut plans: Vec<Vec<(Vec<usize>, f64)>> = vec![Vec::new(); workers];
-            for (w, plans) in plans.iter_mut().enumerate() {
-                for _ in 0..4 {
-                    let filled: Vec<usize> =
-                        (0..covers.len()).filter(|_| rng.below(2) == 0).collect();
-                    let cost = rng.below(30) as f64 - 10.0;
-                    master.add_plan(w, &filled, cost);
-                    plans.push((filled, cost));
-                }
-            }
+            let (mut master, covers, plans) = random_master(&mut rng, 6, 3, 4);
             assert_eq!(master.solve(10_000, far()), Ok(()));
             assert!(!master.infeasible());
             // Primal feasibility: every row holds.
@@ -813,7 +826,7 @@ mod tests {
                 let mut filled = vec![0.0; covers.len()];
                 let mut cost = 0.0;
                 for (w, plans) in plans.iter().enumerate() {
-                    let (f, c) = &plans[(pick >> (2 * w)) & 3];
+                    let (_, f, c) = &plans[(pick >> (2 * w)) & 3];
                     cost += c;
                     for &k in f {
                         filled[k] += 1.0;
@@ -861,27 +874,8 @@ mod tests {
         let mut rng = Rng(17);
         let mut by_bound = 0;
         for _ in 0..60 {
-            let covers: Vec<(f64, f64, f64)> = (0..8)
-                .map(|_| {
-                    (
-                        rng.below(3) as f64,
-                        1.0 + rng.below(100) as f64,
-                        rng.below(5) as f64,
-                    )
-                })
-                .collect();
             let workers = 4;
-            let mut master = Master::new(&covers, workers, 0.0);
-            let mut plans: Vec<Vec<(usize, Vec<usize>, f64)>> = vec![Vec::new(); workers];
-            for (w, plans) in plans.iter_mut().enumerate() {
-                for _ in 0..5 {
-                    let filled: Vec<usize> =
-                        (0..covers.len()).filter(|_| rng.below(2) == 0).collect();
-                    let cost = rng.below(30) as f64 - 10.0;
-                    let j = master.add_plan(w, &filled, cost);
-                    plans.push((j, filled, cost));
-                }
-            }
+            let (mut master, covers, plans) = random_master(&mut rng, 8, workers, 5);
             assert_eq!(master.solve(10_000, far()), Ok(()));
             let mut held: Vec<Option<usize>> = vec![None; workers];
             for wave in 0..3 {
