@@ -540,15 +540,7 @@ impl Master {
             // Bland's rule the lowest column), so every reduced cost stays non-negative.
             rho.copy_from_slice(&self.inverse[r * n..(r + 1) * n]);
             let mut entering: Option<(usize, f64, f64)> = None;
-            for j in 0..self.columns.len() {
-                if !self.may_enter(j) {
-                    continue;
-                }
-                let a: f64 = self.columns[j]
-                    .rows
-                    .iter()
-                    .map(|&(row, x)| rho[row] * x)
-                    .sum();
+            for (j, a) in self.tableau_row(&rho) {
                 let toward = if down { a } else { -a };
                 if toward <= PIVOT {
                     continue;
@@ -667,15 +659,7 @@ impl Master {
             let pivot = alpha[l];
             let step = reduced[e] / pivot;
             let we = weights[e];
-            for j in 0..self.columns.len() {
-                if !self.may_enter(j) {
-                    continue;
-                }
-                let a: f64 = self.columns[j]
-                    .rows
-                    .iter()
-                    .map(|&(row, x)| rho[row] * x)
-                    .sum();
+            for (j, a) in self.tableau_row(&rho) {
                 if a != 0.0 {
                     reduced[j] -= step * a;
                     let r = a / pivot;
@@ -692,6 +676,17 @@ impl Master {
             self.pivot(l, e, &alpha, theta);
         }
         Err(LpError::IterationLimit)
+    }
+
+    /// Each column that may enter, with its entry in the tableau row that `rho` (a row of the
+    /// basis inverse) gives: the pivot row of both simplex methods.
+    fn tableau_row<'a>(&'a self, rho: &'a [f64]) -> impl Iterator<Item = (usize, f64)> + 'a {
+        (0..self.columns.len())
+            .filter(|&j| self.may_enter(j))
+            .map(|j| {
+                let a = self.columns[j].rows.iter().map(|&(row, x)| rho[row] * x);
+                (j, a.sum())
+            })
     }
 
     /// The duals from the basis, and every column's reduced cost from them into `reduced`.
