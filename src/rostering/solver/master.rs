@@ -379,13 +379,17 @@ impl Master {
         self.position[j].is_none() && !self.barred(j)
     }
 
-    /// Whether a basic variable breaks its bounds by more than round-off: below zero, or a
-    /// barred plan above it (while barred by bound).
-    fn primal_infeasible(&self) -> bool {
+    /// Whether a basic variable is below zero by more than round-off.
+    fn below_zero(&self) -> bool {
+        self.values.iter().any(|&v| v < -TOLERANCE)
+    }
+
+    /// Whether a barred plan is basic above zero (round-off aside), whatever keeps it out.
+    fn barred_above_zero(&self) -> bool {
         self.basis
             .iter()
             .zip(&self.values)
-            .any(|(&j, &v)| v < -TOLERANCE || (v > TOLERANCE && !self.by_cost && self.barred(j)))
+            .any(|(&j, &v)| v > TOLERANCE && self.barred(j))
     }
 
     /// Whether every column that may enter prices at zero or more (round-off aside).
@@ -444,9 +448,9 @@ impl Master {
     /// Solves the master from the last basis, in at most `max_pivots` pivots and by `until`
     /// (a solve after fixing workers may take thousands of pivots, seconds).
     pub(super) fn solve(&mut self, max_pivots: u32, until: Instant) -> Result<(), LpError> {
-        self.compute_duals();
         let mut pivots = 0;
-        if self.primal_infeasible() {
+        if self.below_zero() || (!self.by_cost && self.barred_above_zero()) {
+            self.compute_duals();
             // A hold barred plans in the solution. From a dual feasible basis the dual
             // simplex drives them out; otherwise (holds changed after a dive, so plans once
             // barred price below zero) they are kept out by cost and the primal simplex goes
@@ -455,19 +459,18 @@ impl Master {
                 self.shift_costs();
                 let driven_out = self.dual_phase(&mut pivots, max_pivots, until);
                 self.shift.clear();
-                self.compute_duals();
                 driven_out?
             } else {
                 false
             };
             if !driven_out {
-                if self.values.iter().any(|&v| v < -TOLERANCE) {
+                if self.below_zero() {
                     self.slack_basis();
                 }
                 self.by_cost = true;
-                self.compute_duals();
             }
         }
+        // It prices from the basis afresh.
         self.primal_phase(pivots, max_pivots, until)
     }
 
@@ -609,7 +612,7 @@ impl Master {
                 entering = self.entering(&reduced, &weights, bland);
             }
             let Some(e) = entering else {
-                if self.by_cost && !self.primal_infeasible_by_bound() {
+                if self.by_cost && !self.barred_above_zero() {
                     // Every barred plan is out: back to bounds, which price the basis truly.
                     self.by_cost = false;
                     self.price_afresh(&mut reduced);
@@ -712,14 +715,6 @@ impl Master {
             }
         }
         entering
-    }
-
-    /// Whether a barred plan is basic above zero (round-off aside), whatever keeps it out.
-    fn primal_infeasible_by_bound(&self) -> bool {
-        self.basis
-            .iter()
-            .zip(&self.values)
-            .any(|(&j, &v)| v > TOLERANCE && self.barred(j))
     }
 }
 
@@ -885,7 +880,7 @@ mod tests {
                         held[w] = Some(pick);
                     }
                 }
-                let barring = master.primal_infeasible() && !master.by_cost;
+                let barring = master.barred_above_zero() && !master.by_cost;
                 assert_eq!(master.solve(10_000, far()), Ok(()));
                 if barring && !master.by_cost {
                     by_bound += 1;
