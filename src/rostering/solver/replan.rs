@@ -23,9 +23,8 @@
 //!
 //! Where whole horizons are planned (`plans_whole`), every plan counts the tightest binding
 //! maximum in its states; a price on any other reaches only plans on the lower convex hull of
-//! cost against count, so where two maxima
-//! bind for one worker (Curtois instances 8 and 10) column generation can miss plans and its
-//! optimum is an estimate: on instance 8 its bound came back 1,313 (seed 2, 60 s), above the best
+//! cost against count, so where two maxima bind for one worker (Curtois instances 8 and 10)
+//! column generation can miss plans and its optimum is an estimate: on instance 8 its bound came back 1,313 (seed 2, 60 s), above the best
 //! known 1,300. Planning again counting a second kind where its price left it under its maximum
 //! brought it to 1,308.9 (seed 2), all three kinds 1,296.6 (75 million states, far past
 //! `MAX_BACK`), but the dearer rounds made instance 8's 10 s median worse (1,451 and 1,504 in two
@@ -34,12 +33,12 @@
 //!
 //! The local search's plans priced every maximum until then, counting none (they still do on
 //! horizons planned in windows, where counting left the generated 12-week instances' contracts
-//! broken): about 20 million
-//! moves in a 60 s search of instance 8 against 12.5 million counting, but a plan off the hull
-//! was out of every move's reach, and rosters settled with a worker short of their maximum of
-//! nights and a night short (one place short is 100). Counting took instance 8's 60 s median
-//! of five from 1,319 to 1,307 and instance 10's 10 s median from 4,711 to 4,632; instance
-//! 12's 10 s runs came out higher (4,399, 4,579, 4,491 against a median of 4,377 before).
+//! broken): about 20 million moves in a 60 s search of instance 8 against 12.5 million
+//! counting, but a plan off the hull was out of every move's reach, and rosters settled with a
+//! worker short of their maximum of nights and a night short (one place short is 100).
+//! Counting took instance 8's 60 s median of five from 1,319 to 1,307 and instance 10's 10 s
+//! median of three from 4,711 to 4,632; instance 12's 10 s runs came out higher (4,399, 4,579,
+//! 4,491, 4,795, 4,571: a median of 4,571 against 4,377 before).
 //!
 //! On long horizons (a year, dozens of kinds) a worker's whole plan would hold billions of
 //! states. There the plan covers a window of whole weeks (`Planner::window`, the most that fit
