@@ -740,7 +740,8 @@ impl Planner {
             run_n: c.max_consecutive.max(1) as usize,
             min_run: c.min_consecutive as usize,
             weekends_n: weekends_left.min(days.div_ceil(7)) + 1,
-            counted: counted.map_or((usize::MAX, 1), |s| (s, max_of(s) + 1)),
+            // None yet: see `counting_from` below.
+            counted: (usize::MAX, 1),
             units_n: max_units + 1,
             classes: reps.len(),
             // Only a run begun on the horizon's first day is exempt from the minimum.
@@ -750,8 +751,14 @@ impl Planner {
                 1
             },
         };
+        // The kind is counted only from the first round whose plan passes its maximum, that
+        // round planned again counting it (`counting_from`): a plan that keeps the maximum
+        // uncounted is the cheapest of the counted plans too (they are among the uncounted and
+        // it is one of them), in a fraction of the states. The size is the counted plan's, so
+        // what fits is decided alike whether or not it comes to count.
+        let counting_from = |s: usize| (s, max_of(s) + 1);
         let runs = shape.off_n + shape.exempt_n * shape.classes * shape.run_n;
-        let size = runs * shape.weekends_n * shape.counted.1;
+        let size = runs * shape.weekends_n * counted.map_or(1, |s| counting_from(s).1);
         // Minutes counted in the states when they fit; else priced (`minute_price`), the
         // states holding none.
         // (A window shorter than the horizon counts them only within a priced window's
@@ -866,18 +873,29 @@ impl Planner {
                 for o in self.options.iter_mut().take(days).flatten() {
                     o.priced = price[o.slot] + per_unit * (p.tasks[o.task].minutes() / unit);
                 }
-                let Some(plan) = self.plan(days, &shape, &bounds, &follows, units) else {
+                let planned = loop {
+                    let Some(plan) = self.plan(days, &shape, &bounds, &follows, units) else {
+                        break None;
+                    };
+                    let mut count = vec![0u32; kinds.len()];
+                    let mut minutes = 0i64;
+                    for o in plan.iter().flatten() {
+                        count[o.slot] += 1;
+                        minutes += p.tasks[o.task].minutes();
+                    }
+                    let over: Vec<usize> = (0..kinds.len())
+                        .filter(|&s| count[s] > max_kind(kinds[s]))
+                        .collect();
+                    match counted {
+                        Some(s) if shape.counted.0 != s && over.contains(&s) => {
+                            shape.counted = counting_from(s);
+                        }
+                        _ => break Some((plan, count, minutes, over)),
+                    }
+                };
+                let Some((plan, count, minutes, over)) = planned else {
                     break;
                 };
-                let mut count = vec![0u32; kinds.len()];
-                let mut minutes = 0i64;
-                for o in plan.iter().flatten() {
-                    count[o.slot] += 1;
-                    minutes += p.tasks[o.task].minutes();
-                }
-                let over: Vec<usize> = (0..kinds.len())
-                    .filter(|&s| count[s] > max_kind(kinds[s]))
-                    .collect();
                 debug_assert!(counted.is_none_or(|s| !over.contains(&s)));
                 // Minutes are priced once the kinds keep their maxima (their prices move
                 // the minutes worked too).
